@@ -1,0 +1,146 @@
+"""``hashmatch hashset ...``: import, list, show and remove hash sets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from hashmatch.cli import State, cli
+from hashmatch.cli.progress import ByteProgress, wanted
+from hashmatch.hashsets import Category, HashSetInfo
+from hashmatch.hashsets.formats import format_names
+from hashmatch.safetext import visible
+
+
+def _info_dict(info: HashSetInfo) -> dict[str, object]:
+    return {
+        "name": info.name,
+        "format": info.format,
+        "category": info.category.value,
+        "entries": info.entries,
+        "hashes": info.hashes,
+        "algorithms": list(info.algorithms),
+        "sha256": info.sha256,
+        "source_name": info.source_name,
+        "imported_at": info.imported_at,
+        "provenance": dict(info.provenance),
+    }
+
+
+@cli.group("hashset")
+def hashset_group() -> None:
+    """Import, list, show and remove known-image hash sets."""
+
+
+@hashset_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--name", help="Name of the set (default: the file name without extension).")
+@click.option(
+    "--format",
+    "fmt",
+    default="auto",
+    show_default=True,
+    help="File format: auto, or one of " + ", ".join(format_names()) + ".",
+)
+@click.option(
+    "--category",
+    type=click.Choice([c.value for c in Category]),
+    help="Category of every entry (default: the format's own, else alert).",
+)
+@click.option("--skip-invalid", is_flag=True, help="Skip malformed records instead of stopping.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@click.pass_obj
+def import_command(
+    state: State,
+    file: Path,
+    name: str | None,
+    fmt: str,
+    category: str | None,
+    skip_invalid: bool,
+    quiet: bool,
+) -> None:
+    """Import FILE as a new hash set (all or nothing: a malformed line changes nothing)."""
+    store = state.store()
+    bar = ByteProgress(file.stat().st_size, "importing") if wanted(quiet) else None
+    try:
+        result = store.import_file(
+            file,
+            name=name,
+            format_name=fmt,
+            category=Category(category) if category else None,
+            skip_invalid=skip_invalid,
+            progress=bar,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    info = result.info
+    if result.already_imported:
+        click.echo(f"already imported as {info.name!r} (same SHA-256); nothing changed")
+        return
+    click.echo(
+        f"imported {info.entries} entries ({info.hashes} hashes: {', '.join(info.algorithms)}) "
+        f"as {info.name!r}, format {info.format}, category {info.category.value}"
+    )
+    if result.skipped:
+        click.echo(f"skipped {result.skipped} invalid records", err=True)
+
+
+@hashset_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.pass_obj
+def list_command(state: State, as_json: bool) -> None:
+    """List the imported hash sets."""
+    sets = state.store().list_sets()
+    if as_json:
+        click.echo(json.dumps([_info_dict(i) for i in sets], indent=2, ensure_ascii=False))
+        return
+    if not sets:
+        click.echo("no hash sets imported")
+        return
+    click.echo(f"{'NAME':<24} {'FORMAT':<10} {'CATEGORY':<11} {'ENTRIES':>10}  ALGORITHMS")
+    for info in sets:
+        click.echo(
+            f"{visible(info.name):<24} {info.format:<10} {info.category.value:<11} "
+            f"{info.entries:>10}  {','.join(info.algorithms)}"
+        )
+
+
+@hashset_group.command("show")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def show_command(state: State, name: str, as_json: bool) -> None:
+    """Show one hash set: provenance and the breakdown by category and label."""
+    store = state.store()
+    info = store.get(name)
+    breakdown = store.breakdown(info)
+    if as_json:
+        data = _info_dict(info)
+        data["breakdown"] = [
+            {"category": c, "label": label, "entries": n} for c, label, n in breakdown
+        ]
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    for key, value in _info_dict(info).items():
+        if key == "provenance":
+            continue
+        shown = ", ".join(map(str, value)) if isinstance(value, list) else value
+        click.echo(f"{key + ':':<13}{visible(str(shown))}")
+    for key, value in info.provenance:
+        click.echo(f"{'provenance:':<13}{key} = {visible(value)}")
+    for category, label, count in breakdown:
+        click.echo(
+            f"{'entries:':<13}{count} {category}" + (f" ({visible(label)})" if label else "")
+        )
+
+
+@hashset_group.command("remove")
+@click.argument("name")
+@click.pass_obj
+def remove_command(state: State, name: str) -> None:
+    """Remove a hash set from the store."""
+    info = state.store().remove(name)
+    click.echo(f"removed {info.name!r} ({info.entries} entries)")

@@ -1,0 +1,27 @@
+"""``hashmatch report CASE_DIR --format ...``: render a report again from the case database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from hashmatch.casedb import CaseDatabase, read_report
+from hashmatch.cli import cli
+from hashmatch.report.outputs import RENDERERS, render, write_text
+
+
+@cli.command("report")
+@click.argument("case_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(list(RENDERERS)), required=True,
+              help="Output format.")  # fmt: skip
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="File to write (default: standard output).")  # fmt: skip
+def report_command(case_dir: Path, fmt: str, output: Path | None) -> None:
+    """Render the report of the case in CASE_DIR from its case database."""
+    with CaseDatabase.open(case_dir) as case:
+        text = render(read_report(case), fmt)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        write_text(output, text)

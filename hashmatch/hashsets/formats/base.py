@@ -1,0 +1,95 @@
+"""What a hash-set format is, and the text-file plumbing the line-based formats share.
+
+A format sniffs a ``Sample`` of a file's head and says how well it fits; it reads a file
+as a stream of ``ParsedEntry`` (good records) and ``InvalidRecord`` (bad ones, with the
+line number and reason). It never loads the whole file. Whether an invalid record stops
+the import or is skipped is the importer's decision, not the format's.
+"""
+
+from __future__ import annotations
+
+import abc
+import codecs
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import BinaryIO, ClassVar
+
+from hashmatch.hashsets.categories import Category
+from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
+
+SAMPLE_BYTES = 64 * 1024
+SAMPLE_LINES = 200
+
+
+@dataclass(frozen=True)
+class Sample:
+    """The head of a hash-set file: raw bytes, and its first lines decoded as text."""
+
+    head: bytes
+    lines: tuple[str, ...]
+
+    @property
+    def data_lines(self) -> tuple[str, ...]:
+        """Lines that carry data: not blank and not ``#`` comments."""
+        return tuple(s for s in (line.strip() for line in self.lines) if s and s[0] != "#")
+
+
+def text_encoding(head: bytes) -> str:
+    """The text encoding a byte-order mark announces (UTF-8 without one)."""
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith(codecs.BOM_UTF16_LE) or head.startswith(codecs.BOM_UTF16_BE):
+        return "utf-16"
+    return "utf-8"
+
+
+def make_sample(head: bytes) -> Sample:
+    encoding = text_encoding(head)
+    text = head.decode(encoding, "replace")
+    lines = text.splitlines()
+    if len(head) >= SAMPLE_BYTES and lines:
+        lines = lines[:-1]  # the last line was probably cut by the sample size
+    return Sample(head, tuple(lines[:SAMPLE_LINES]))
+
+
+def text_lines(stream: BinaryIO) -> Iterator[tuple[int, str]]:
+    """(line number, line without its end) for every line of a seekable text stream.
+
+    The encoding comes from the byte-order mark; bytes that are not valid in it are kept
+    as backslash escapes instead of failing the import.
+    """
+    encoding = text_encoding(stream.read(4))
+    stream.seek(0)
+    text = io.TextIOWrapper(stream, encoding=encoding, errors="backslashreplace", newline=None)
+    for number, line in enumerate(text, 1):
+        yield number, line.rstrip("\n")
+
+
+class HashSetFormat(abc.ABC):
+    """One hash-set file format, registered by its constant name."""
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    #: Category a set of this format gets when the user names none (None: the default).
+    default_category: ClassVar[Category | None] = None
+
+    @abc.abstractmethod
+    def sniff(self, sample: Sample) -> float:
+        """How well the sample fits this format, from 0 (not at all) to 1 (certainly)."""
+
+    @abc.abstractmethod
+    def read(self, stream: BinaryIO) -> Iterator[ParsedEntry | InvalidRecord]:
+        """Every record of the file, in order."""
+
+    def provenance(self) -> dict[str, str]:
+        """What the last ``read`` learned about where the set comes from (versions...)."""
+        return {}
+
+
+def fraction(sample: Sample, matches: Callable[[str], object]) -> float:
+    """Share of the sample's data lines for which ``matches(line)`` is true."""
+    lines = sample.data_lines
+    if not lines:
+        return 0.0
+    return sum(1 for line in lines if matches(line)) / len(lines)

@@ -1,0 +1,76 @@
+"""PDQ hash lists as Meta's tools and ThreatExchange exchanges write them.
+
+Accepted lines (comma or tab between fields):
+
+* ``<hex64>``: a bare PDQ list (only with ``--format pdq``: on its own it could be SHA-256);
+* ``<hex64>,<quality>[,<name>]``: the C++ ``pdq-photo-hasher`` output;
+* ``pdq <hex64>``: python-threatexchange's local signal files;
+* ``hash=<hex64>,...``: the prefixed form the C++ loader accepts;
+* ``<frame>,<hex64>,<quality>,<seconds>``: vPDQ features of a video (each frame a PDQ).
+
+Upper-case hex is normalised to the lower case Meta's tools use. Quality, when given,
+must be 0-100; entries with quality below 50 are kept but never used for near matching.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import BinaryIO, ClassVar
+
+from hashmatch.hashing import get_algorithm
+from hashmatch.hashsets.formats.base import HashSetFormat, Sample, fraction, text_lines
+from hashmatch.hashsets.formats.sums import is_data
+from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
+
+_HEX64 = r"([0-9A-Fa-f]{64})"
+_SEP = r"\s*[,\t]\s*"
+_SIGNAL = re.compile(r"^pdq\s+" + _HEX64 + r"\s*$", re.IGNORECASE)
+_PREFIXED = re.compile(r"^hash=" + _HEX64 + r"(?:,(.*))?$")
+_VPDQ = re.compile(r"^(\d+)" + _SEP + _HEX64 + _SEP + r"(\d{1,3})" + _SEP + r"(\d+(?:\.\d*)?)\s*$")
+_TOOL = re.compile(r"^" + _HEX64 + r"(?:" + _SEP + r"(\d{1,3}))?(?:" + _SEP + r"(.*))?$")
+_BARE = re.compile(_HEX64)
+_QUALITY_FIELD = re.compile(r"quality=(\d{1,3})")
+
+
+def _parse(line: str) -> tuple[str, int | None, str | None] | None:
+    """(hex, quality, reference) of one PDQ line, or None if it is not one."""
+    if m := _SIGNAL.match(line):
+        return m.group(1), None, None
+    if m := _PREFIXED.match(line):
+        rest = m.group(2) or ""
+        q = _QUALITY_FIELD.search(rest)
+        name = rest.split("filename=", 1)[1] if "filename=" in rest else None
+        return m.group(1), int(q.group(1)) if q else None, name
+    if m := _VPDQ.match(line):
+        frame, hex_value, quality, seconds = m.groups()
+        return hex_value, int(quality), f"frame {frame} at {seconds} s"
+    if m := _TOOL.match(line):
+        hex_value, quality, name = m.groups()
+        return hex_value, int(quality) if quality is not None else None, name or None
+    return None
+
+
+class PdqList(HashSetFormat):
+    name: ClassVar[str] = "pdq"
+    description: ClassVar[str] = "PDQ lists: hex64[,quality[,name]], 'pdq <hex64>', vPDQ lines"
+
+    def sniff(self, sample: Sample) -> float:
+        # A bare 64-digit value alone could be SHA-256, so it does not count for PDQ here.
+        return fraction(sample, lambda line: _parse(line) and not _BARE.fullmatch(line))
+
+    def read(self, stream: BinaryIO) -> Iterator[ParsedEntry | InvalidRecord]:
+        pdq = get_algorithm("pdq")
+        for number, line in text_lines(stream):
+            text = line.strip()
+            if not is_data(text):
+                continue
+            parsed = _parse(text)
+            if parsed is None:
+                yield InvalidRecord(number, "expected a PDQ line: <64 hex>[,<quality>[,<name>]]")
+                continue
+            hex_value, quality, reference = parsed
+            if quality is not None and quality > 100:
+                yield InvalidRecord(number, f"PDQ quality must be 0-100, not {quality}")
+                continue
+            yield ParsedEntry((pdq.value(hex_value, quality),), reference=reference)

@@ -1,0 +1,69 @@
+"""The records a hash-set file holds, and what the store knows about an imported set."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hashmatch.hashing.algorithms import HashValue
+from hashmatch.hashsets.categories import Category
+
+
+@dataclass(frozen=True)
+class ParsedEntry:
+    """One record of a hash-set file: one or more hashes of the same known file.
+
+    ``category`` and ``label`` override the set's own when the format carries them per
+    record (``label`` is the original text, e.g. ``VICS 1``); ``reference`` names the
+    known file (a file name, a media id); ``record`` keeps the original record as JSON
+    for formats whose extra fields must stay available to the report.
+    """
+
+    hashes: tuple[HashValue, ...]
+    reference: str | None = None
+    label: str | None = None
+    category: Category | None = None
+    record: str | None = None
+
+
+@dataclass(frozen=True)
+class InvalidRecord:
+    """A record that could not be read: where it is and why."""
+
+    line: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class HashSetInfo:
+    """An imported hash set as the store describes it."""
+
+    id: int
+    name: str
+    format: str
+    category: Category
+    source_name: str
+    sha256: str
+    entries: int
+    hashes: int
+    imported_at: str
+    algorithms: tuple[str, ...]
+    provenance: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class EntryDetails:
+    """What a hit reports about the set entry it matched."""
+
+    hashset: str
+    category: Category
+    label: str | None
+    reference: str | None
+    value: str
+    quality: int | None
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    info: HashSetInfo
+    skipped: int = 0
+    already_imported: bool = False

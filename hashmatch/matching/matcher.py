@@ -1,0 +1,172 @@
+"""The matcher: compare a file's hashes with the chosen hash sets and explain every hit.
+
+Cryptographic values are looked up exactly through the store's indexes, a batch of
+files at a time. Perceptual values are compared by Hamming distance against an
+in-memory ``NearIndex`` per algorithm, built once per scan from every chosen set. A
+perceptual value whose quality is below its algorithm's minimum gives no perceptual
+verdict: it is never a hit, and the verdict says so.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from hashmatch.hashing import (
+    CryptographicAlgorithm,
+    FileHashes,
+    PerceptualAlgorithm,
+    get_algorithm,
+    get_perceptual,
+)
+from hashmatch.hashsets.categories import Category
+from hashmatch.hashsets.model import EntryDetails, HashSetInfo
+from hashmatch.hashsets.store import HashSetStore
+from hashmatch.matching.near import NearIndex
+from hashmatch.matching.thresholds import Thresholds
+
+_ROWID_BITS = 40
+
+
+class HitType(enum.Enum):
+    EXACT = "exact"
+    NEAR = "near"
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One reason a file matched: which algorithm, how close, which set entry."""
+
+    type: HitType
+    algorithm: str
+    distance: int
+    threshold: int | None
+    hashset: str
+    category: Category
+    label: str | None
+    reference: str | None
+    matched_value: str
+    transform: str | None = None
+
+    def sort_key(self) -> tuple[object, ...]:
+        return (
+            self.type is not HitType.EXACT,
+            self.distance,
+            self.algorithm,
+            self.hashset,
+            self.reference or "",
+            self.matched_value,
+        )
+
+
+@dataclass(frozen=True)
+class Verdict:
+    hits: tuple[Hit, ...] = ()
+    #: Why part of the file gave no verdict, e.g. a PDQ quality under 50.
+    notes: tuple[str, ...] = ()
+
+    @property
+    def listed(self) -> bool:
+        """At least one hit against a set that is not known-good: a match to report."""
+        return any(hit.category.listed for hit in self.hits)
+
+    @property
+    def known_good_only(self) -> bool:
+        return bool(self.hits) and not self.listed
+
+
+class Matcher:
+    """Matches batches of hashed files against a fixed choice of sets."""
+
+    def __init__(
+        self, store: HashSetStore, sets: Sequence[HashSetInfo], thresholds: Thresholds
+    ) -> None:
+        self._store = store
+        self._sets = list(sets)
+        self.thresholds = thresholds
+        self._near: dict[str, NearIndex] = {}
+        for name, _ in thresholds.values:
+            if any(name in s.algorithms for s in self._sets):
+                self._near[name] = self._build_near(get_perceptual(name))
+
+    def _build_near(self, algorithm: PerceptualAlgorithm) -> NearIndex:
+        return NearIndex.build(algorithm.bits, self._reference_rows(algorithm))
+
+    def _reference_rows(self, algorithm: PerceptualAlgorithm) -> Iterator[tuple[int, bytes]]:
+        for position, info in enumerate(self._sets):
+            for rowid, value, quality in self._store.iter_values(info, algorithm.name):
+                if quality is not None and quality < algorithm.min_quality:
+                    continue  # a reference too flat to match anything reliably
+                yield (position << _ROWID_BITS) | rowid, value
+
+    @property
+    def near_algorithms(self) -> tuple[str, ...]:
+        return tuple(self._near)
+
+    def near_index_size(self, algorithm: str) -> int:
+        index = self._near.get(algorithm)
+        return len(index) if index is not None else 0
+
+    def match(self, batch: Sequence[FileHashes]) -> list[Verdict]:
+        hits: list[list[Hit]] = [[] for _ in batch]
+        notes: list[list[str]] = [[] for _ in batch]
+        self._exact(batch, hits)
+        for i, hashed in enumerate(batch):
+            self._near_hits(hashed, hits[i], notes[i])
+        return [
+            Verdict(tuple(sorted(h, key=Hit.sort_key)), tuple(n))
+            for h, n in zip(hits, notes, strict=True)
+        ]
+
+    def _exact(self, batch: Sequence[FileHashes], hits: list[list[Hit]]) -> None:
+        wanted: dict[str, dict[bytes, list[int]]] = defaultdict(lambda: defaultdict(list))
+        for i, hashed in enumerate(batch):
+            for value in hashed.hashes:
+                if isinstance(get_algorithm(value.algorithm), CryptographicAlgorithm):
+                    wanted[value.algorithm][value.to_bytes()].append(i)
+        for algorithm, by_value in wanted.items():
+            for info in self._sets:
+                found = self._store.lookup(info, algorithm, by_value)
+                for raw, entries in found.items():
+                    for i in by_value[raw]:
+                        hits[i].extend(_hit(HitType.EXACT, algorithm, 0, None, e) for e in entries)
+
+    def _near_hits(self, hashed: FileHashes, hits: list[Hit], notes: list[str]) -> None:
+        for name, index in self._near.items():
+            value = hashed.get(name)
+            if value is None:
+                continue
+            algorithm = get_perceptual(name)
+            if value.quality is not None and value.quality < algorithm.min_quality:
+                notes.append(
+                    f"{name} quality {value.quality} is below {algorithm.min_quality}: "
+                    "too little detail for a perceptual verdict"
+                )
+                continue
+            radius = self.thresholds.of(name)
+            found = index.query(value.to_bytes(), radius)
+            by_set: dict[int, list[tuple[int, int]]] = defaultdict(list)
+            for key, distance in found:
+                by_set[key >> _ROWID_BITS].append((key & ((1 << _ROWID_BITS) - 1), distance))
+            for position, pairs in by_set.items():
+                details = self._store.details(self._sets[position], (r for r, _ in pairs))
+                for rowid, distance in pairs:
+                    hits.append(_hit(HitType.NEAR, name, distance, radius, details[rowid]))
+
+
+def _hit(
+    kind: HitType, algorithm: str, distance: int, threshold: int | None, entry: EntryDetails
+) -> Hit:
+    return Hit(
+        type=kind,
+        algorithm=algorithm,
+        distance=distance,
+        threshold=threshold,
+        hashset=entry.hashset,
+        category=entry.category,
+        label=entry.label,
+        reference=entry.reference,
+        matched_value=entry.value,
+    )

@@ -1,0 +1,176 @@
+"""Hash items on every core: process workers, bounded work in flight, results in order.
+
+Items travel to workers in small tasks (a few files from one source); each worker
+opens the source itself from its picklable ``SourceSpec`` and keeps it open for later
+tasks. Results come back in the order the items were walked, so a scan with N workers
+writes exactly what a scan with one writes. At most a few tasks per worker are in
+flight, so memory stays bounded whatever the number of files.
+
+A file that crashes a worker process (a decoder fault on crafted data) costs that file,
+not the scan: the pool is restarted, the tasks that were in flight are retried one file
+at a time, and the file that kills a worker again is recorded with the reason.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+
+from hashmatch.hashing import FileHashes, HashingOptions, Problem, Stage, hash_stream
+from hashmatch.sources import Item, Source, SourceSpec, open_source
+
+TASK_FILES = 16
+TASK_BYTES = 32 << 20
+TASKS_PER_WORKER = 4
+
+_CRASH = (
+    "the worker process died while hashing this file "
+    "(a decoder crashed on its content); its hashes could not be computed"
+)
+
+
+@dataclass(frozen=True)
+class HashTask:
+    spec: SourceSpec
+    items: tuple[Item, ...]
+    options: HashingOptions
+
+
+def hash_item(source: Source, item: Item, options: HashingOptions) -> FileHashes:
+    """Hash one item; every failure becomes a ``Problem`` in the result."""
+    try:
+        with source.open(item) as stream:
+            return hash_stream(stream, options, name=item.name)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        return FileHashes(0, problems=(Problem(Stage.READ, f"cannot read: {reason}"),))
+    except Exception as exc:  # a fault on one file must not end the scan
+        message = f"internal error: {type(exc).__name__}: {exc}"
+        return FileHashes(0, problems=(Problem(Stage.HASH, message),))
+
+
+_WORKER_SOURCES: dict[SourceSpec, Source] = {}
+
+
+def run_task(task: HashTask) -> list[FileHashes]:
+    """Worker entry point: open (once per process) the task's source and hash its items."""
+    source = _WORKER_SOURCES.get(task.spec)
+    if source is None:
+        source = _WORKER_SOURCES[task.spec] = open_source(task.spec)
+    return [hash_item(source, item, task.options) for item in task.items]
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
+
+
+def _tasks(
+    items: Iterable[Item], specs: Mapping[str, SourceSpec], options: HashingOptions
+) -> Iterator[HashTask]:
+    batch: list[Item] = []
+    size = 0
+    for item in items:
+        if batch and (
+            item.source_id != batch[0].source_id
+            or len(batch) >= TASK_FILES
+            or size + item.size > TASK_BYTES
+        ):
+            yield HashTask(specs[batch[0].source_id], tuple(batch), options)
+            batch, size = [], 0
+        batch.append(item)
+        size += item.size
+    if batch:
+        yield HashTask(specs[batch[0].source_id], tuple(batch), options)
+
+
+class _Pool:
+    """A process pool that can be replaced when a worker dies."""
+
+    def __init__(self, jobs: int) -> None:
+        self.jobs = jobs
+        self.generation = 0
+        self._executor = self._new()
+
+    def _new(self) -> ProcessPoolExecutor:
+        method = "forkserver" if sys.platform.startswith("linux") else "spawn"
+        context = multiprocessing.get_context(method)
+        if method == "forkserver":
+            context.set_forkserver_preload(["hashmatch.pipeline"])
+        return ProcessPoolExecutor(self.jobs, mp_context=context)
+
+    def submit(self, task: HashTask) -> Future[list[FileHashes]]:
+        return self._executor.submit(run_task, task)
+
+    def restart(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
+        self._executor = self._new()
+        self.generation += 1
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+    def isolate(self, task: HashTask) -> list[FileHashes]:
+        """Retry a task one file at a time after a crash; a file that crashes again is lost."""
+        results = []
+        for item in task.items:
+            try:
+                results.extend(self.submit(HashTask(task.spec, (item,), task.options)).result())
+            except BrokenProcessPool:
+                self.restart()
+                results.append(FileHashes(0, problems=(Problem(Stage.HASH, _CRASH),)))
+        return results
+
+
+def hash_items(
+    items: Iterable[Item],
+    specs: Mapping[str, SourceSpec],
+    options: HashingOptions,
+    jobs: int,
+    local_sources: Mapping[str, Source] | None = None,
+) -> Iterator[tuple[Item, FileHashes]]:
+    """Hash every item, yielding ``(item, hashes)`` in the order the items came."""
+    if jobs <= 1:
+        opened = dict(local_sources or {})
+        for item in items:
+            source = opened.get(item.source_id)
+            if source is None:
+                source = opened[item.source_id] = open_source(specs[item.source_id])
+            yield item, hash_item(source, item, options)
+        return
+    pool = _Pool(jobs)
+    pending: deque[_Pending] = deque()
+    try:
+        for task in _tasks(items, specs, options):
+            pending.append(_Pending(task, pool.submit(task), pool.generation))
+            if len(pending) >= jobs * TASKS_PER_WORKER:
+                yield from _collect(pool, pending.popleft())
+        while pending:
+            yield from _collect(pool, pending.popleft())
+    finally:
+        pool.close()
+
+
+@dataclass(frozen=True)
+class _Pending:
+    task: HashTask
+    future: Future[list[FileHashes]]
+    generation: int
+
+
+def _collect(pool: _Pool, pending: _Pending) -> Iterator[tuple[Item, FileHashes]]:
+    try:
+        results = pending.future.result()
+    except (BrokenProcessPool, CancelledError):
+        if pending.generation == pool.generation:
+            pool.restart()  # the first casualty of this pool replaces it
+        results = pool.isolate(pending.task)
+    yield from zip(pending.task.items, results, strict=True)

@@ -1,0 +1,46 @@
+"""matches.csv: one row per hit, safe to open in a spreadsheet.
+
+Evidence file names are attacker-controlled. A cell that a spreadsheet would read as a
+formula (starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) is
+prefixed with an apostrophe, the OWASP-recommended neutralisation.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from hashmatch.report.model import CaseReport
+
+HEADER = (
+    "source", "partition", "path", "size", "deleted", "md5", "sha1", "sha256", "pdq", "phash",
+    "hit_type", "algorithm", "distance", "threshold", "hashset", "category", "label",
+    "reference", "matched_value", "transform",
+)  # fmt: skip
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: object) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def render_csv(report: CaseReport) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(HEADER)
+    for record in report.matches:
+        hashes = {v.algorithm: v.hex for v in record.hashes}
+        partition = record.partition.index if record.partition else ""
+        for hit in record.hits:
+            row = (
+                record.source, partition, record.path, record.size,
+                "yes" if record.deleted else "no",
+                hashes.get("md5"), hashes.get("sha1"), hashes.get("sha256"),
+                hashes.get("pdq"), hashes.get("phash"),
+                hit.type.value, hit.algorithm, hit.distance, hit.threshold, hit.hashset,
+                hit.category.value, hit.label, hit.reference, hit.matched_value, hit.transform,
+            )  # fmt: skip
+            writer.writerow([neutralise(cell) for cell in row])
+    return out.getvalue()

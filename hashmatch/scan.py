@@ -1,0 +1,294 @@
+"""Scan orchestration: sources → hashing (workers) → matching → case database → outputs.
+
+``scan`` walks every source in a stable order, hashes items on worker processes,
+matches each batch in this process, commits the batch to the case database, and at the
+end renders the outputs from that database. Every item the walk yields is written as a
+``file`` row (hashed, unreadable or skipped with the reason), so the report accounts
+for all of them. Progress is reported through a callback; nothing is printed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hashmatch.casedb.database import CaseDatabase, FileOutcome, Thumbnail
+from hashmatch.casedb.schema import CASE_DB
+from hashmatch.errors import CaseError, CaseExistsError
+from hashmatch.hashing import DEFAULT_ALGORITHMS, HashingOptions, Problem, Stage, resolve_algorithms
+from hashmatch.hashing.decode import DEFAULT_MAX_PIXELS, DecodeError
+from hashmatch.hashsets import HashSetInfo, HashSetStore
+from hashmatch.matching import Matcher, Thresholds, Verdict
+from hashmatch.pipeline import default_jobs, hash_items
+from hashmatch.report.model import HashSetRecord, SourceRecord
+from hashmatch.report.outputs import OUTPUT_FILES, write_outputs
+from hashmatch.report.provenance import host_name, tool_info, user_name
+from hashmatch.report.thumbnails import ThumbnailStyle, make_thumbnail
+from hashmatch.sources import Item, Source, SourceSpec, WalkError, describe_source, open_source
+from hashmatch.timeutil import utc_now
+
+BATCH_FILES = 256
+BATCH_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    sources: tuple[Path, ...]
+    case_dir: Path
+    hashsets: tuple[str, ...] = ()
+    case_id: str | None = None
+    examiner: str | None = None
+    jobs: int = 0
+    algorithms: tuple[str, ...] = DEFAULT_ALGORITHMS
+    thresholds: Thresholds = field(default_factory=Thresholds.with_overrides)
+    thumbnails: ThumbnailStyle = ThumbnailStyle.BLURRED
+    max_pixels: int = DEFAULT_MAX_PIXELS
+    resume: bool = False
+    force: bool = False
+    command: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    phase: str
+    done: int
+    total: int | None
+
+
+Progress = Callable[[ProgressEvent], None]
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    case_dir: Path
+    outputs: tuple[Path, ...]
+    files: int
+    matched_files: int
+    errors: int
+
+
+def scan(options: ScanOptions, store: HashSetStore, progress: Progress | None = None) -> ScanResult:
+    notify = progress or (lambda event: None)
+    if not options.sources:
+        raise CaseError("nothing to scan: name at least one source")
+    specs = [describe_source(path, f"S{i}") for i, path in enumerate(options.sources, 1)]
+    _refuse_case_inside_evidence(options.case_dir, specs)
+    sets = store.resolve(options.hashsets)
+    algorithms = tuple(a.name for a in resolve_algorithms(options.algorithms))
+    resuming = _prepare_case_dir(options)
+    case = (
+        CaseDatabase.open(options.case_dir) if resuming else CaseDatabase.create(options.case_dir)
+    )
+    try:
+        sources = [open_source(spec) for spec in specs]
+        try:
+            if resuming:
+                _check_resumable(case, sources, sets)
+            else:
+                _record_start(case, options, sources, sets, algorithms)
+            matcher = Matcher(store, sets, options.thresholds)
+            hashing = HashingOptions(algorithms, options.max_pixels)
+            _run(case, sources, matcher, hashing, options, notify)
+        finally:
+            for source in sources:
+                source.close()
+        case.set_meta({"finished": utc_now(), "status": "complete"})
+        notify(ProgressEvent("report", 0, 1))
+        outputs, summary = write_outputs(case, options.case_dir)
+        notify(ProgressEvent("report", 1, 1))
+    finally:
+        case.close()
+    return ScanResult(
+        options.case_dir, outputs, summary.files, summary.matched_files, summary.errors
+    )
+
+
+def _prepare_case_dir(options: ScanOptions) -> bool:
+    """Make the case folder ready; True when an earlier scan is to be resumed."""
+    case_dir = options.case_dir
+    if case_dir.exists() and not case_dir.is_dir():
+        raise CaseError(f"{case_dir} exists and is not a folder")
+    database = case_dir / CASE_DB
+    if options.resume:
+        if database.is_file():
+            return True
+        if case_dir.is_dir() and any(case_dir.iterdir()):
+            raise CaseError(f"{case_dir} holds no case database to resume")
+    elif case_dir.is_dir() and any(case_dir.iterdir()):
+        if not options.force:
+            raise CaseExistsError(
+                f"{case_dir} already holds files; use --resume to finish an interrupted scan "
+                "or --force to replace the case"
+            )
+        for name in (CASE_DB, f"{CASE_DB}-wal", f"{CASE_DB}-shm", *OUTPUT_FILES):
+            (case_dir / name).unlink(missing_ok=True)
+    try:
+        case_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CaseError(f"cannot create case folder {case_dir}: {exc.strerror or exc}") from exc
+    return False
+
+
+def _refuse_case_inside_evidence(case_dir: Path, specs: Sequence[SourceSpec]) -> None:
+    target = case_dir.resolve()
+    for spec in specs:
+        root = Path(spec.path).resolve()
+        if target == root or (root.is_dir() and root in target.parents):
+            raise CaseError(
+                f"the case folder {case_dir} lies inside the evidence {spec.path}; "
+                "outputs must never be written into evidence"
+            )
+
+
+def _record_start(
+    case: CaseDatabase,
+    options: ScanOptions,
+    sources: Sequence[Source],
+    sets: Sequence[HashSetInfo],
+    algorithms: tuple[str, ...],
+) -> None:
+    tool = tool_info()
+    case.set_meta(
+        {
+            "case_id": options.case_id or options.case_dir.resolve().name,
+            "examiner": options.examiner,
+            "started": utc_now(),
+            "finished": None,
+            "status": "running",
+            "command": list(options.command),
+            "host": host_name(),
+            "user": user_name(),
+            "algorithms": list(algorithms),
+            "thresholds": dict(options.thresholds.values),
+            "thumbnails": options.thumbnails.value,
+            "tool": {
+                **dataclasses.asdict(tool),
+                "libraries": dict(tool.libraries),
+            },
+        }
+    )
+    case.set_sources(_source_record(s) for s in sources)
+    case.set_hashsets(_hashset_record(h) for h in sets)
+
+
+def _source_record(source: Source) -> SourceRecord:
+    info = source.info()
+    return SourceRecord(info.id, info.path, info.kind.value, info.size, info.details)
+
+
+def _hashset_record(info: HashSetInfo) -> HashSetRecord:
+    return HashSetRecord(
+        info.name,
+        info.format,
+        info.category.value,
+        info.source_name,
+        info.entries,
+        info.sha256,
+        info.imported_at,
+        info.provenance,
+    )
+
+
+def _check_resumable(
+    case: CaseDatabase, sources: Sequence[Source], sets: Sequence[HashSetInfo]
+) -> None:
+    db = case.connection
+    recorded_sources = [tuple(r) for r in db.execute("SELECT id, path FROM source ORDER BY id")]
+    given = sorted((s.spec.source_id, s.spec.path) for s in sources)
+    if sorted(recorded_sources) != given:
+        raise CaseError("--resume needs the same sources, in the same order, as the first run")
+    recorded_sets = sorted(tuple(r) for r in db.execute("SELECT name, sha256 FROM hashset"))
+    if recorded_sets != sorted((h.name, h.sha256) for h in sets):
+        raise CaseError("--resume needs the same hash sets as the first run")
+
+
+def _run(
+    case: CaseDatabase,
+    sources: Sequence[Source],
+    matcher: Matcher,
+    hashing: HashingOptions,
+    options: ScanOptions,
+    notify: Progress,
+) -> None:
+    notify(ProgressEvent("count", 0, None))
+    total = sum(source.count() for source in sources)
+    done_keys = {s.spec.source_id: case.done_keys(s.spec.source_id) for s in sources}
+    done = sum(len(keys) for keys in done_keys.values())
+    notify(ProgressEvent("hash", done, total))
+    by_id = {s.spec.source_id: s for s in sources}
+    walk_errors: list[WalkError] = []
+    to_hash: list[Item] = []
+
+    def walk() -> Iterator[Item]:
+        for source in sources:
+            skip = done_keys[source.spec.source_id]
+            for entry in source.walk():
+                if isinstance(entry, WalkError):
+                    walk_errors.append(entry)
+                elif entry.key in skip:
+                    continue
+                elif entry.skip_reason is not None:
+                    to_hash.append(entry)  # recorded without reading
+                else:
+                    yield entry
+
+    jobs = options.jobs if options.jobs > 0 else default_jobs()
+    specs = {s.spec.source_id: s.spec for s in sources}
+    pending: list[FileOutcome] = []
+    last_flush = time.monotonic()
+
+    def flush() -> None:
+        nonlocal last_flush, done
+        records = _match(pending, matcher, by_id, options)
+        records.extend(FileOutcome(item, None) for item in to_hash)
+        case.write(records, walk_errors)
+        done += len(records)
+        pending.clear()
+        to_hash.clear()
+        walk_errors.clear()
+        last_flush = time.monotonic()
+        notify(ProgressEvent("hash", done, total))
+
+    for item, hashed in hash_items(walk(), specs, hashing, jobs, by_id):
+        pending.append(FileOutcome(item, hashed))
+        if len(pending) >= BATCH_FILES or time.monotonic() - last_flush > BATCH_SECONDS:
+            flush()
+    flush()
+
+
+def _match(
+    pending: Sequence[FileOutcome],
+    matcher: Matcher,
+    sources: dict[str, Source],
+    options: ScanOptions,
+) -> list[FileOutcome]:
+    hashed = [o.hashed for o in pending if o.hashed is not None]
+    verdicts = iter(matcher.match(hashed))
+    out = []
+    for outcome in pending:
+        verdict = next(verdicts) if outcome.hashed is not None else Verdict()
+        thumb: Thumbnail | None = None
+        problems: tuple[Problem, ...] = ()
+        if verdict.listed and outcome.hashed and outcome.hashed.image is not None:
+            thumb, problems = _thumbnail(sources[outcome.item.source_id], outcome.item, options)
+        out.append(
+            dataclasses.replace(outcome, verdict=verdict, thumbnail=thumb, problems=problems)
+        )
+    return out
+
+
+def _thumbnail(
+    source: Source, item: Item, options: ScanOptions
+) -> tuple[Thumbnail | None, tuple[Problem, ...]]:
+    if options.thumbnails is ThumbnailStyle.NONE:
+        return None, ()
+    try:
+        with source.open(item) as stream:
+            data = stream.read()
+        jpeg = make_thumbnail(data, options.thumbnails, max_pixels=options.max_pixels)
+    except (OSError, DecodeError) as exc:
+        return None, (Problem(Stage.THUMBNAIL, f"no thumbnail: {exc}"),)
+    return (Thumbnail(options.thumbnails.value, jpeg) if jpeg else None), ()
