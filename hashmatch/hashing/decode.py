@@ -12,8 +12,11 @@ perceptual algorithm reads:
   their first frame, with a note;
 * transparency is composited onto a fixed white background; palette, 1-bit, 16-bit,
   32-bit, float, CMYK and other modes become 8-bit RGB by explicit rules;
-* the result is shrunk (never enlarged) to fit in ``CANONICAL_SIZE`` pixels, keeping
-  the aspect ratio.
+* ``rgb`` keeps the aspect ratio and is shrunk to fit ``WORKING_SIZE`` (for thumbnails
+  and crop checks); ``square`` is ``rgb`` resampled to ``SQUARE_SIZE`` x ``SQUARE_SIZE``
+  with Lanczos, the one input of every perceptual hash. Every perceptual hash squashes
+  the image to a square anyway; doing it once at a fixed resolution makes a resized
+  copy hash like its original (docs/hashing.md has the measurements).
 """
 
 from __future__ import annotations
@@ -29,8 +32,10 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 #: Short side the JPEG draft decode keeps at least (PDQ works on about 512 px).
 DRAFT_TARGET = 512
-#: The prepared image fits in this square (aspect ratio kept).
-CANONICAL_SIZE = 512
+#: ``PreparedImage.rgb`` fits in this square (aspect ratio kept).
+WORKING_SIZE = 1024
+#: Side of ``PreparedImage.square``, the input of every perceptual hash.
+SQUARE_SIZE = 512
 #: Default ceiling on decoded pixels; larger images are refused before decoding.
 DEFAULT_MAX_PIXELS = 150_000_000
 #: Background that transparent pixels are composited onto.
@@ -53,9 +58,10 @@ class DecodeError(Exception):
 
 @dataclass(frozen=True, eq=False)
 class PreparedImage:
-    """One decoded image in the canonical form every perceptual algorithm reads."""
+    """One decoded image: ``rgb`` (aspect kept) and ``square`` (what the hashes read)."""
 
     rgb: Image.Image
+    square: Image.Image
     format: str
     width: int
     height: int
@@ -145,9 +151,10 @@ def _prepare(data: bytes, max_pixels: int) -> PreparedImage:
     image.load()
     image = _apply_orientation(image)
     rgb = _to_rgb(image)
-    if max(rgb.size) > CANONICAL_SIZE:
-        rgb.thumbnail((CANONICAL_SIZE, CANONICAL_SIZE), Image.Resampling.BILINEAR, reducing_gap=2.0)
-    return PreparedImage(rgb, fmt, width, height, frames, tuple(notes))
+    if max(rgb.size) > WORKING_SIZE:
+        rgb.thumbnail((WORKING_SIZE, WORKING_SIZE), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    square = rgb.resize((SQUARE_SIZE, SQUARE_SIZE), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    return PreparedImage(rgb, square, fmt, width, height, frames, tuple(notes))
 
 
 def _apply_orientation(image: Image.Image) -> Image.Image:

@@ -1,10 +1,11 @@
 """The perceptual algorithms: Meta's PDQ and imagehash's pHash, dHash, aHash and wHash.
 
-Each one hashes the single ``PreparedImage`` that ``decode.prepare_image`` made, so a file
-is decoded once whatever the number of algorithms. Hex forms interoperate with the tools
-that hold the reference sets: PDQ hex is the bit vector of ``pdqhash.compute`` joined
-most-significant-bit first (as Meta's python-threatexchange writes it); the imagehash
-values are ``str(ImageHash)`` of the 8x8 (64-bit) hashes.
+Each one hashes ``PreparedImage.square`` (512x512 RGB) that ``decode.prepare_image``
+made, so a file is decoded and resampled once whatever the number of algorithms. Hex
+forms interoperate with the tools that hold the reference sets: PDQ hex is the bit
+vector of ``pdqhash.compute`` joined most-significant-bit first (as Meta's
+python-threatexchange writes it); the imagehash values are ``str(ImageHash)`` of the
+8x8 (64-bit) hashes.
 
 Default thresholds (largest Hamming distance reported as a near hit) are documented with
 their evidence in docs/thresholds.md.
@@ -38,7 +39,7 @@ class Pdq(PerceptualAlgorithm):
     min_quality: ClassVar[int] = PDQ_MIN_QUALITY
 
     def compute(self, image: PreparedImage) -> HashValue:
-        vector, quality = pdqhash.compute(np.asarray(image.rgb))
+        vector, quality = pdqhash.compute(np.asarray(image.square))
         return HashValue(self.name, bits_to_hex(vector), int(quality))
 
 
@@ -60,25 +61,25 @@ class PHash(_ImageHash64):
     default_threshold: ClassVar[int] = 8
 
     def _bits(self, image: PreparedImage) -> np.ndarray:
-        return np.asarray(imagehash.phash(image.rgb).hash)
+        return np.asarray(imagehash.phash(image.square).hash)
 
 
 @register
 class DHash(_ImageHash64):
     name: ClassVar[str] = "dhash"
-    default_threshold: ClassVar[int] = 8
+    default_threshold: ClassVar[int] = 6
 
     def _bits(self, image: PreparedImage) -> np.ndarray:
-        return np.asarray(imagehash.dhash(image.rgb).hash)
+        return np.asarray(imagehash.dhash(image.square).hash)
 
 
 @register
 class AHash(_ImageHash64):
     name: ClassVar[str] = "ahash"
-    default_threshold: ClassVar[int] = 6
+    default_threshold: ClassVar[int] = 4
 
     def _bits(self, image: PreparedImage) -> np.ndarray:
-        return np.asarray(imagehash.average_hash(image.rgb).hash)
+        return np.asarray(imagehash.average_hash(image.square).hash)
 
 
 @register
@@ -91,7 +92,7 @@ class WHash(_ImageHash64):
     """
 
     name: ClassVar[str] = "whash"
-    default_threshold: ClassVar[int] = 8
+    default_threshold: ClassVar[int] = 4
 
     def _bits(self, image: PreparedImage) -> np.ndarray:
-        return np.asarray(imagehash.whash(image.rgb, image_scale=64).hash)
+        return np.asarray(imagehash.whash(image.square, image_scale=64).hash)

@@ -138,7 +138,7 @@ class HashSetStore:
         existing = self.find_by_sha256(sha256)
         if existing is not None:
             return ImportResult(existing, already_imported=True)
-        set_name = name if name is not None else path.name.split(".")[0] or path.name
+        set_name = name if name is not None else path.stem or path.name
         if not set_name.strip():
             raise HashSetError("a hash set needs a non-empty name")
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import getpass
 import platform
 import socket
@@ -33,6 +34,7 @@ def library_versions() -> dict[str, str]:
     return found
 
 
+@functools.cache
 def tool_info() -> ToolInfo:
     return ToolInfo(
         name="hashmatch",

@@ -1,0 +1,1 @@
+"""Benchmarks and their material: synthetic scenes and transforms a lab can reproduce."""

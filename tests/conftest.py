@@ -1,0 +1,68 @@
+"""Shared fixtures: synthetic images, a throwaway store, the external forensic images."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from hashmatch.bench.scenes import scene
+from hashmatch.hashsets import HashSetStore
+
+DATA = Path(__file__).parent / "data"
+GOLDEN = DATA / "golden"
+EXTERNAL = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "external"
+
+
+def jpeg_bytes(image: Image.Image, quality: int = 90) -> bytes:
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=quality)
+    return out.getvalue()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> HashSetStore:
+    with HashSetStore(tmp_path / "store") as opened:
+        yield opened
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def write_scene(tmp_path: Path) -> Callable[..., Path]:
+    """Write scene(seed) as a JPEG (or PNG) under tmp_path and return its path."""
+
+    def write(seed: int, name: str | None = None, *, size: tuple[int, int] = (320, 240)) -> Path:
+        path = tmp_path / (name or f"scene{seed}.jpg")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        image = scene(seed, *size)
+        if path.suffix.lower() == ".png":
+            image.save(path)
+        else:
+            path.write_bytes(jpeg_bytes(image))
+        return path
+
+    return write
+
+
+def external(*parts: str) -> Path:
+    """A file of ../shared/testdata/external, or skip the test saying why it is missing."""
+    path = EXTERNAL.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"external forensic test image not available: {path} (needs ../shared)")
+    return path
+
+
+def needs_tool(name: str) -> str:
+    found = shutil.which(name)
+    if found is None:
+        pytest.skip(f"needs the command-line tool {name!r} (installed by .ci/run)")
+    return found

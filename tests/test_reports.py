@@ -1,0 +1,118 @@
+"""Reports: hostile names stay inert in every output; thumbnails stay blurred."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageChops, ImageStat
+
+from hashmatch.hashsets import Category, HashSetStore
+from hashmatch.report.csv_report import neutralise
+from hashmatch.report.markup import element, escape
+from hashmatch.report.thumbnails import ThumbnailStyle, make_thumbnail
+from hashmatch.scan import ScanOptions, scan
+
+from .conftest import GOLDEN
+
+HOSTILE = [
+    '<script>alert("x")<\\script>.jpg',
+    "<img src=x onerror=alert(1)>.jpg",
+    "quote\"and'apostrophe.jpg",
+    "new\nline.jpg",
+    "right-to-left \u202egpj.exe",
+    '=HYPERLINK("http:\\\\evil")',
+    "+cmd.jpg",
+    "x" * 200 + ".jpg",
+]
+
+
+@pytest.fixture
+def hostile_case(store: HashSetStore, tmp_path: Path) -> Path:
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    data = (GOLDEN / "scene.jpg").read_bytes()
+    for name in HOSTILE:
+        (evidence / name).write_bytes(data)
+    with open(os.fsencode(evidence) + b"/invalid-\xff\xfe.jpg", "wb") as out:
+        out.write(data)
+    (tmp_path / "k.md5").write_text(f"{hashlib.md5(data).hexdigest()}  <b>ref</b>\n")
+    store.import_file(tmp_path / "k.md5", name="<i>set</i>", category=Category.KNOWN_BAD)
+    case = tmp_path / "case"
+    scan(ScanOptions((evidence,), case, jobs=1, examiner="<img src=x onerror=alert(1)>"), store)
+    return case
+
+
+def test_json_keeps_names_exactly(hostile_case: Path) -> None:
+    report = json.loads((hostile_case / "report.json").read_text(encoding="utf-8"))
+    paths = {m["path"] for m in report["matches"]}
+    assert paths == {*HOSTILE, "invalid-\\xff\\xfe.jpg"}
+    assert report["schema_version"] == 1
+    for key in ("tool", "case", "sources", "hashsets", "summary", "matches", "errors"):
+        assert key in report
+
+
+def test_html_escapes_everything(hostile_case: Path) -> None:
+    page = (hostile_case / "report.html").read_text(encoding="utf-8")
+    assert "<script" not in page.lower() and "<img src=x" not in page
+    assert "<b>ref</b>" not in page and "<i>set</i>" not in page
+    assert "&lt;script&gt;" in page
+    assert "\u202e" not in page and "\\u202e" in page
+    assert "new\\u000aline.jpg" in page
+    assert 'http-equiv="Content-Security-Policy" content="default-src &#x27;none&#x27;;' in page
+    assert "http://" not in page and "https://" not in page  # no external resource at all
+
+
+def test_csv_neutralises_formulas(hostile_case: Path) -> None:
+    rows = list(csv.DictReader(io.StringIO((hostile_case / "matches.csv").read_text())))
+    paths = {row["path"] for row in rows}
+    assert '\'=HYPERLINK("http:\\\\evil")' in paths and "'+cmd.jpg" in paths
+    assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row.values())
+    assert "new\nline.jpg" in paths  # quoted by the CSV writer, still one cell
+
+
+@pytest.mark.parametrize("value", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"])
+def test_neutralise(value: str) -> None:
+    assert neutralise(value) == "'" + value
+    assert neutralise("safe") == "safe" and neutralise(None) == ""
+
+
+def test_markup_builder() -> None:
+    assert escape("<a href='x'>") == "&lt;a href=&#x27;x&#x27;&gt;"
+    assert element("td", "<b>", class_="x y") == '<td class="x y">&lt;b&gt;</td>'
+    assert element("td", element("b", "ok")) == "<td><b>ok</b></td>"
+
+
+def test_blurred_thumbnail_is_small_grey_and_blurred() -> None:
+    data = (GOLDEN / "scene.jpg").read_bytes()
+    blurred = Image.open(io.BytesIO(make_thumbnail(data, ThumbnailStyle.BLURRED)))
+    clear = Image.open(io.BytesIO(make_thumbnail(data, ThumbnailStyle.CLEAR)))
+    assert blurred.mode == "L" and max(blurred.size) <= 96
+    assert clear.mode == "RGB"
+
+    def detail(image: Image.Image) -> float:
+        """Mean difference from the same picture squeezed through 16x12 pixels."""
+        grey = image.convert("L")
+        coarse = grey.resize((16, 12), Image.Resampling.BOX).resize(grey.size)
+        return ImageStat.Stat(ImageChops.difference(grey, coarse)).mean[0]
+
+    assert detail(blurred) < 3
+    assert detail(clear) > 3 * detail(blurred)
+    assert make_thumbnail(data, ThumbnailStyle.NONE) is None
+
+
+def test_only_matched_files_get_thumbnails(hostile_case: Path) -> None:
+    import sqlite3
+
+    db = sqlite3.connect(hostile_case / "case.sqlite")
+    unmatched = db.execute(
+        "SELECT count(*) FROM thumbnail JOIN file ON file.id = thumbnail.file_id "
+        "WHERE file.listed = 0"
+    ).fetchone()[0]
+    assert unmatched == 0
+    assert db.execute("SELECT count(*) FROM thumbnail").fetchone()[0] == len(HOSTILE) + 1

@@ -1,0 +1,130 @@
+"""The hash-set store: atomic imports, lookups, catalogue, migrations."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from hashmatch.errors import HashSetExistsError, HashSetFormatError, HashSetNotFoundError
+from hashmatch.hashsets import Category, HashSetStore
+from hashmatch.hashsets.store import STORE_FILENAME
+
+MD5 = "0123456789abcdef0123456789abcdef"
+PDQ = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def md5_lines(count: int) -> str:
+    return "".join(f"{i:032x}  file{i}.jpg\n" for i in range(count))
+
+
+def dump(store_dir: Path) -> list[tuple[object, ...]]:
+    db = sqlite3.connect(store_dir / STORE_FILENAME)
+    try:
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master ORDER BY name")]
+        rows: list[tuple[object, ...]] = [("tables", *tables)]
+        for table in tables:
+            if table.startswith(("hashset", "hs_")) and "lookup" not in table:
+                rows += db.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
+        return rows
+    finally:
+        db.close()
+
+
+def test_import_list_show_remove(store: HashSetStore, tmp_path: Path) -> None:
+    result = store.import_file(
+        write(tmp_path, "known.md5", md5_lines(3)), category=Category.KNOWN_BAD
+    )
+    info = result.info
+    assert (info.name, info.format, info.category, info.entries) == (
+        "known",
+        "md5sum",
+        Category.KNOWN_BAD,
+        3,
+    )
+    assert info.algorithms == ("md5",)
+    assert len(info.sha256) == 64 and info.imported_at.endswith("Z")
+    assert [s.name for s in store.list_sets()] == ["known"]
+    assert store.breakdown(info) == [("known-bad", None, 3)]
+    store.remove("known")
+    assert store.list_sets() == []
+    with pytest.raises(HashSetNotFoundError):
+        store.get("known")
+
+
+def test_default_category_is_alert(store: HashSetStore, tmp_path: Path) -> None:
+    info = store.import_file(write(tmp_path, "x.md5", md5_lines(1))).info
+    assert info.category is Category.ALERT
+
+
+def test_malformed_line_leaves_the_store_exactly_as_it_was(
+    store: HashSetStore, tmp_path: Path
+) -> None:
+    store.import_file(write(tmp_path, "first.md5", md5_lines(5)), name="first")
+    before = dump(store.directory)
+    bad = md5_lines(30_000) + "this line is not a checksum\n" + md5_lines(2)
+    with pytest.raises(HashSetFormatError) as caught:
+        store.import_file(write(tmp_path, "bad.md5", bad), name="bad")
+    assert caught.value.line == 30_001
+    assert "bad.md5:30001" in str(caught.value)
+    assert dump(store.directory) == before
+
+
+def test_skip_invalid_imports_the_rest(store: HashSetStore, tmp_path: Path) -> None:
+    text = md5_lines(2) + "garbage\n" + md5_lines(1)
+    result = store.import_file(write(tmp_path, "s.md5", text), skip_invalid=True)
+    assert result.skipped == 1 and result.info.entries == 3
+    assert dict(result.info.provenance)["skipped_records"] == "1"
+
+
+def test_reimport_of_the_same_file_is_a_no_op(store: HashSetStore, tmp_path: Path) -> None:
+    path = write(tmp_path, "k.md5", md5_lines(2))
+    store.import_file(path)
+    again = store.import_file(path, name="other")
+    assert again.already_imported and again.info.name == "k"
+    assert len(store.list_sets()) == 1
+
+
+def test_duplicate_name_is_refused(store: HashSetStore, tmp_path: Path) -> None:
+    store.import_file(write(tmp_path, "a.md5", md5_lines(1)), name="same")
+    with pytest.raises(HashSetExistsError):
+        store.import_file(write(tmp_path, "b.md5", md5_lines(2)), name="same")
+
+
+def test_file_without_values_is_refused(store: HashSetStore, tmp_path: Path) -> None:
+    with pytest.raises(HashSetFormatError):
+        store.import_file(write(tmp_path, "e.txt", "\n"))
+    assert store.list_sets() == []
+
+
+def test_exact_lookup(store: HashSetStore, tmp_path: Path) -> None:
+    info = store.import_file(write(tmp_path, "k.md5", md5_lines(2000))).info
+    wanted = [bytes.fromhex(f"{i:032x}") for i in (0, 1999, 5000)]
+    found = store.lookup(info, "md5", wanted)
+    assert set(found) == set(wanted[:2])
+    assert found[wanted[1]][0].reference == "file1999.jpg"
+    assert store.lookup(info, "sha1", wanted) == {}
+
+
+def test_perceptual_values_and_details(store: HashSetStore, tmp_path: Path) -> None:
+    info = store.import_file(write(tmp_path, "p.txt", f"{PDQ},80,a.jpg\n"), format_name="pdq").info
+    rows = list(store.iter_values(info, "pdq"))
+    assert [(v.hex(), q) for _, v, q in rows] == [(PDQ, 80)]
+    details = store.details(info, [rows[0][0]])
+    assert details[rows[0][0]].reference == "a.jpg"
+
+
+def test_store_survives_reopening(tmp_path: Path) -> None:
+    with HashSetStore(tmp_path / "s") as store:
+        store.import_file(write(tmp_path, "k.md5", md5_lines(1)))
+    with HashSetStore(tmp_path / "s") as store:
+        assert [s.name for s in store.list_sets()] == ["k"]
+        applied = store._db.execute("SELECT name FROM migration").fetchall()
+        assert applied == [("0001_initial",)]
