@@ -8,7 +8,7 @@ from collections import defaultdict
 
 from hashmatch.casedb.database import CaseDatabase
 from hashmatch.errors import CaseError
-from hashmatch.hashing import HashValue, ImageInfo
+from hashmatch.hashing import HashValue, ImageInfo, algorithm_names
 from hashmatch.hashsets import Category
 from hashmatch.matching import Hit, HitType
 from hashmatch.report.model import (
@@ -24,6 +24,8 @@ from hashmatch.report.model import (
     ToolInfo,
 )
 from hashmatch.sources import Partition, Times
+
+_ORDER = {name: i for i, name in enumerate(algorithm_names())}
 
 
 def _pairs(text: str) -> tuple[tuple[str, str], ...]:
@@ -184,7 +186,7 @@ def _matches(db: sqlite3.Connection) -> tuple[FileRecord, ...]:
             inode=inode,
             partition=Partition(**json.loads(partition)) if partition else None,
             times=Times(**json.loads(times)),
-            hashes=tuple(sorted(hashes[fid], key=lambda v: v.algorithm)),
+            hashes=tuple(sorted(hashes[fid], key=lambda v: _ORDER.get(v.algorithm, 99))),
             hits=tuple(hits[fid]),
             image=ImageInfo(**json.loads(image)) if image else None,
             notes=tuple(json.loads(notes)),

@@ -11,15 +11,13 @@ import json
 from dataclasses import asdict
 from typing import Any
 
-from hashmatch.hashing import algorithm_names
 from hashmatch.report.model import CaseReport, FileRecord
 
 SCHEMA_VERSION = 1
 
 
 def _match(record: FileRecord) -> dict[str, Any]:
-    order = {name: i for i, name in enumerate(algorithm_names())}
-    hashes = sorted(record.hashes, key=lambda v: order.get(v.algorithm, len(order)))
+    hashes = record.hashes  # already in registry order (md5, sha1, sha256, pdq, ...)
     return {
         "source": record.source,
         "path": record.path,
