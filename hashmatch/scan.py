@@ -32,6 +32,7 @@ from hashmatch.timeutil import utc_now
 
 BATCH_FILES = 256
 BATCH_SECONDS = 2.0
+RESUME_CHUNK = 256  # walked items checked against the case database at a time
 
 
 @dataclass(frozen=True)
@@ -85,8 +86,12 @@ def scan(options: ScanOptions, store: HashSetStore, progress: Progress | None = 
     try:
         sources = [open_source(spec) for spec in specs]
         try:
-            if resuming:
+            meta = case.meta()
+            if resuming and "status" in meta:
                 _check_resumable(case, sources, sets)
+                resumed = meta.get("resumed")
+                earlier = resumed if isinstance(resumed, list) else []
+                case.set_meta({"resumed": [*earlier, utc_now()], "status": "running"})
             else:
                 _record_start(case, options, sources, sets, algorithms)
             matcher = Matcher(store, sets, options.thresholds)
@@ -157,7 +162,6 @@ def _record_start(
             "examiner": options.examiner,
             "started": utc_now(),
             "finished": None,
-            "status": "running",
             "command": list(options.command),
             "host": host_name(),
             "user": user_name(),
@@ -172,6 +176,9 @@ def _record_start(
     )
     case.set_sources(_source_record(s) for s in sources)
     case.set_hashsets(_hashset_record(h) for h in sets)
+    # Written last: a case without a status was interrupted before its start was recorded,
+    # and a resumed scan records it again instead of checking against it.
+    case.set_meta({"status": "running"})
 
 
 def _source_record(source: Source) -> SourceRecord:
@@ -215,25 +222,35 @@ def _run(
 ) -> None:
     notify(ProgressEvent("count", 0, None))
     total = sum(source.count() for source in sources)
-    done_keys = {s.spec.source_id: case.done_keys(s.spec.source_id) for s in sources}
-    done = sum(len(keys) for keys in done_keys.values())
+    done = case.done_count()
     notify(ProgressEvent("hash", done, total))
     by_id = {s.spec.source_id: s for s in sources}
     walk_errors: list[WalkError] = []
     to_hash: list[Item] = []
+    resuming = done > 0
+
+    def unfinished(source: Source, chunk: list[Item]) -> Iterator[Item]:
+        skip = case.done_keys(source.spec.source_id, [i.key for i in chunk]) if resuming else ()
+        for item in chunk:
+            if item.key in skip:
+                continue
+            if item.skip_reason is not None:
+                to_hash.append(item)  # recorded without reading
+            else:
+                yield item
 
     def walk() -> Iterator[Item]:
         for source in sources:
-            skip = done_keys[source.spec.source_id]
+            chunk: list[Item] = []
             for entry in source.walk():
                 if isinstance(entry, WalkError):
                     walk_errors.append(entry)
-                elif entry.key in skip:
                     continue
-                elif entry.skip_reason is not None:
-                    to_hash.append(entry)  # recorded without reading
-                else:
-                    yield entry
+                chunk.append(entry)
+                if len(chunk) >= RESUME_CHUNK:
+                    yield from unfinished(source, chunk)
+                    chunk = []
+            yield from unfinished(source, chunk)
 
     jobs = options.jobs if options.jobs > 0 else default_jobs()
     specs = {s.spec.source_id: s.spec for s in sources}

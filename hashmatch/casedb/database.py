@@ -2,7 +2,8 @@
 
 Every batch of files is one transaction, so a scan killed at any point leaves a
 consistent database holding every file completed before the last commit; a resumed
-scan asks ``done_keys`` which files it can skip. Writing is done by one process only.
+scan asks ``done_keys`` which of the files it walks again it can skip. Writing is done
+by one process only.
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ class FileOutcome:
     verdict: Verdict = field(default_factory=Verdict)
     thumbnail: Thumbnail | None = None
     problems: tuple[Problem, ...] = ()
+
+
+_CHUNK = 500  # keys per look-up, below SQLite's limit on bound parameters
 
 
 def _json(value: object) -> str:
@@ -130,9 +134,23 @@ class CaseDatabase:
 
     # -- resuming --------------------------------------------------------------------
 
-    def done_keys(self, source_id: str) -> set[str]:
-        rows = self._db.execute("SELECT key FROM file WHERE source_id = ?", (source_id,))
-        return {str(key) for (key,) in rows}
+    def done_count(self) -> int:
+        """Number of files already recorded (by an earlier, interrupted run)."""
+        (count,) = self._db.execute("SELECT count(*) FROM file").fetchone()
+        return int(count)
+
+    def done_keys(self, source_id: str, keys: Sequence[str]) -> set[str]:
+        """Which of ``keys`` are already recorded; asked per chunk so memory stays bounded."""
+        found: set[str] = set()
+        for start in range(0, len(keys), _CHUNK):
+            chunk = keys[start : start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                f"SELECT key FROM file WHERE source_id = ? AND key IN ({marks})",
+                (source_id, *chunk),
+            )
+            found.update(str(key) for (key,) in rows)
+        return found
 
     # -- writing results -------------------------------------------------------------
 

@@ -100,7 +100,12 @@ def _facts(meta: dict[str, object]) -> CaseFacts:
         algorithms=tuple(str(a) for a in algorithms),
         thresholds=tuple(sorted((str(k), int(v)) for k, v in thresholds.items())),
         thumbnails=str(meta.get("thumbnails", "none")),
+        resumed=tuple(str(t) for t in _list(meta.get("resumed"))),
     )
+
+
+def _list(value: object) -> list[object]:
+    return value if isinstance(value, list) else []
 
 
 def _sources(db: sqlite3.Connection) -> tuple[SourceRecord, ...]:

@@ -71,6 +71,7 @@ def report_dict(report: CaseReport) -> dict[str, Any]:
             "algorithms": list(case.algorithms),
             "thresholds": dict(case.thresholds),
             "thumbnails": case.thumbnails,
+            "resumed": list(case.resumed),
         },
         "sources": [
             {"id": s.id, "path": s.path, "kind": s.kind, "size": s.size, "details": dict(s.details)}

@@ -34,6 +34,7 @@ class CaseFacts:
     algorithms: tuple[str, ...]
     thresholds: tuple[tuple[str, int], ...]
     thumbnails: str
+    resumed: tuple[str, ...] = ()  # UTC times at which an interrupted scan was resumed
 
 
 @dataclass(frozen=True)
