@@ -16,6 +16,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
+import threading
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
@@ -25,8 +26,13 @@ from dataclasses import dataclass
 from hashmatch.hashing import FileHashes, HashingOptions, Problem, Stage, hash_stream
 from hashmatch.sources import Item, Source, SourceSpec, open_source
 
-TASK_FILES = 16
-TASK_BYTES = 32 << 20
+# Imported once in the fork server, so every worker starts with them loaded: imagehash
+# imports scipy's FFT and PyWavelets lazily, on a worker's first pHash or wHash, which
+# costs each worker about 0.3 s.
+PRELOAD = ("hashmatch.pipeline", "scipy.fftpack", "pywt")
+
+TASK_FILES = 8
+TASK_BYTES = 4 << 20
 TASKS_PER_WORKER = 4
 
 _CRASH = (
@@ -92,22 +98,33 @@ def _tasks(
         yield HashTask(specs[batch[0].source_id], tuple(batch), options)
 
 
-class _Pool:
-    """A process pool that can be replaced when a worker dies."""
+def _ready() -> int:
+    return os.getpid()
+
+
+class WorkerPool:
+    """A process pool that can be replaced when a worker dies.
+
+    Create it early and call ``warm`` so the workers start (and import their libraries)
+    while the caller does other work, such as counting the files to hash.
+    """
 
     def __init__(self, jobs: int) -> None:
         self.jobs = jobs
         self.generation = 0
         self._executor = self._new()
+        self._starter: threading.Thread | None = None
+        self._warming: list[Future[int]] = []
 
     def _new(self) -> ProcessPoolExecutor:
         method = "forkserver" if sys.platform.startswith("linux") else "spawn"
         context = multiprocessing.get_context(method)
         if method == "forkserver":
-            context.set_forkserver_preload(["hashmatch.pipeline"])
+            context.set_forkserver_preload(list(PRELOAD))
         return ProcessPoolExecutor(self.jobs, mp_context=context)
 
     def submit(self, task: HashTask) -> Future[list[FileHashes]]:
+        self._join_starter()
         return self._executor.submit(run_task, task)
 
     def restart(self) -> None:
@@ -115,8 +132,40 @@ class _Pool:
         self._executor = self._new()
         self.generation += 1
 
+    def warm(self) -> None:
+        """Start every worker in the background; ``ready`` says when they are up.
+
+        Starting the fork server and its imports takes a few tenths of a second, during
+        which the caller can count files, load the near index and hash the first files.
+        """
+
+        def start() -> None:
+            self._warming = [self._executor.submit(_ready) for _ in range(self.jobs)]
+
+        self._starter = threading.Thread(target=start, name="hashmatch-pool-start", daemon=True)
+        self._starter.start()
+
+    def ready(self) -> bool:
+        """True once every worker has started (always True without ``warm``)."""
+        if self._starter is None:
+            return True
+        if self._starter.is_alive():
+            return False
+        return all(future.done() for future in self._warming)
+
+    def _join_starter(self) -> None:
+        if self._starter is not None:
+            self._starter.join()
+
     def close(self) -> None:
+        self._join_starter()
         self._executor.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def isolate(self, task: HashTask) -> list[FileHashes]:
         """Retry a task one file at a time after a crash; a file that crashes again is lost."""
@@ -134,29 +183,38 @@ def hash_items(
     items: Iterable[Item],
     specs: Mapping[str, SourceSpec],
     options: HashingOptions,
-    jobs: int,
+    pool: WorkerPool | None,
     local_sources: Mapping[str, Source] | None = None,
 ) -> Iterator[tuple[Item, FileHashes]]:
-    """Hash every item, yielding ``(item, hashes)`` in the order the items came."""
-    if jobs <= 1:
-        opened = dict(local_sources or {})
-        for item in items:
-            source = opened.get(item.source_id)
-            if source is None:
-                source = opened[item.source_id] = open_source(specs[item.source_id])
-            yield item, hash_item(source, item, options)
+    """Hash every item, yielding ``(item, hashes)`` in the order the items came.
+
+    Without a pool, items are hashed in this process (``--jobs 1``); with one, the first
+    items are hashed here until the pool's workers have started.
+    """
+    opened = dict(local_sources or {})
+
+    def here(item: Item) -> tuple[Item, FileHashes]:
+        source = opened.get(item.source_id)
+        if source is None:
+            source = opened[item.source_id] = open_source(specs[item.source_id])
+        return item, hash_item(source, item, options)
+
+    walked = iter(items)
+    if pool is None:
+        yield from map(here, walked)
         return
-    pool = _Pool(jobs)
+    while not pool.ready():  # hash here while the workers start
+        item = next(walked, None)
+        if item is None:
+            return
+        yield here(item)
     pending: deque[_Pending] = deque()
-    try:
-        for task in _tasks(items, specs, options):
-            pending.append(_Pending(task, pool.submit(task), pool.generation))
-            if len(pending) >= jobs * TASKS_PER_WORKER:
-                yield from _collect(pool, pending.popleft())
-        while pending:
+    for task in _tasks(walked, specs, options):
+        pending.append(_Pending(task, pool.submit(task), pool.generation))
+        if len(pending) >= pool.jobs * TASKS_PER_WORKER:
             yield from _collect(pool, pending.popleft())
-    finally:
-        pool.close()
+    while pending:
+        yield from _collect(pool, pending.popleft())
 
 
 @dataclass(frozen=True)
@@ -166,7 +224,7 @@ class _Pending:
     generation: int
 
 
-def _collect(pool: _Pool, pending: _Pending) -> Iterator[tuple[Item, FileHashes]]:
+def _collect(pool: WorkerPool, pending: _Pending) -> Iterator[tuple[Item, FileHashes]]:
     try:
         results = pending.future.result()
     except (BrokenProcessPool, CancelledError):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from hashmatch.hashing import DEFAULT_ALGORITHMS, HashingOptions, Problem, Stage
 from hashmatch.hashing.decode import DEFAULT_MAX_PIXELS, DecodeError
 from hashmatch.hashsets import HashSetInfo, HashSetStore
 from hashmatch.matching import Matcher, Thresholds, Verdict
-from hashmatch.pipeline import default_jobs, hash_items
+from hashmatch.pipeline import WorkerPool, default_jobs, hash_items
 from hashmatch.report.model import HashSetRecord, SourceRecord
 from hashmatch.report.outputs import OUTPUT_FILES, write_outputs
 from hashmatch.report.provenance import host_name, tool_info, user_name
@@ -94,9 +95,12 @@ def scan(options: ScanOptions, store: HashSetStore, progress: Progress | None = 
                 case.set_meta({"resumed": [*earlier, utc_now()], "status": "running"})
             else:
                 _record_start(case, options, sources, sets, algorithms)
-            matcher = Matcher(store, sets, options.thresholds)
-            hashing = HashingOptions(algorithms, options.max_pixels)
-            _run(case, sources, matcher, hashing, options, notify)
+            jobs = options.jobs if options.jobs > 0 else default_jobs()
+            with _worker_pool(jobs) as pool:
+                # The workers start while the near index loads and the files are counted.
+                matcher = Matcher(store, sets, options.thresholds)
+                hashing = HashingOptions(algorithms, options.max_pixels)
+                _run(case, sources, matcher, hashing, options, notify, pool)
         finally:
             for source in sources:
                 source.close()
@@ -109,6 +113,14 @@ def scan(options: ScanOptions, store: HashSetStore, progress: Progress | None = 
     return ScanResult(
         options.case_dir, outputs, summary.files, summary.matched_files, summary.errors
     )
+
+
+def _worker_pool(jobs: int) -> AbstractContextManager[WorkerPool | None]:
+    if jobs <= 1:
+        return nullcontext(None)
+    pool = WorkerPool(jobs)
+    pool.warm()
+    return pool
 
 
 def _prepare_case_dir(options: ScanOptions) -> bool:
@@ -219,6 +231,7 @@ def _run(
     hashing: HashingOptions,
     options: ScanOptions,
     notify: Progress,
+    pool: WorkerPool | None,
 ) -> None:
     notify(ProgressEvent("count", 0, None))
     total = sum(source.count() for source in sources)
@@ -252,7 +265,6 @@ def _run(
                     chunk = []
             yield from unfinished(source, chunk)
 
-    jobs = options.jobs if options.jobs > 0 else default_jobs()
     specs = {s.spec.source_id: s.spec for s in sources}
     pending: list[FileOutcome] = []
     last_flush = time.monotonic()
@@ -269,7 +281,7 @@ def _run(
         last_flush = time.monotonic()
         notify(ProgressEvent("hash", done, total))
 
-    for item, hashed in hash_items(walk(), specs, hashing, jobs, by_id):
+    for item, hashed in hash_items(walk(), specs, hashing, pool, by_id):
         pending.append(FileOutcome(item, hashed))
         if len(pending) >= BATCH_FILES or time.monotonic() - last_flush > BATCH_SECONDS:
             flush()
