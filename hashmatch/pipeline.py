@@ -114,7 +114,6 @@ class WorkerPool:
         self.generation = 0
         self._executor = self._new()
         self._starter: threading.Thread | None = None
-        self._warming: list[Future[int]] = []
 
     def _new(self) -> ProcessPoolExecutor:
         method = "forkserver" if sys.platform.startswith("linux") else "spawn"
@@ -133,25 +132,18 @@ class WorkerPool:
         self.generation += 1
 
     def warm(self) -> None:
-        """Start every worker in the background; ``ready`` says when they are up.
+        """Start every worker in the background.
 
         Starting the fork server and its imports takes a few tenths of a second, during
-        which the caller can count files, load the near index and hash the first files.
+        which the caller can count the files and load the near index.
         """
 
         def start() -> None:
-            self._warming = [self._executor.submit(_ready) for _ in range(self.jobs)]
+            for _ in range(self.jobs):
+                self._executor.submit(_ready)
 
         self._starter = threading.Thread(target=start, name="hashmatch-pool-start", daemon=True)
         self._starter.start()
-
-    def ready(self) -> bool:
-        """True once every worker has started (always True without ``warm``)."""
-        if self._starter is None:
-            return True
-        if self._starter.is_alive():
-            return False
-        return all(future.done() for future in self._warming)
 
     def _join_starter(self) -> None:
         if self._starter is not None:
@@ -188,8 +180,7 @@ def hash_items(
 ) -> Iterator[tuple[Item, FileHashes]]:
     """Hash every item, yielding ``(item, hashes)`` in the order the items came.
 
-    Without a pool, items are hashed in this process (``--jobs 1``); with one, the first
-    items are hashed here until the pool's workers have started.
+    Without a pool, items are hashed in this process (``--jobs 1``).
     """
     opened = dict(local_sources or {})
 
@@ -199,17 +190,13 @@ def hash_items(
             source = opened[item.source_id] = open_source(specs[item.source_id])
         return item, hash_item(source, item, options)
 
-    walked = iter(items)
     if pool is None:
-        yield from map(here, walked)
+        yield from map(here, items)
         return
-    while not pool.ready():  # hash here while the workers start
-        item = next(walked, None)
-        if item is None:
-            return
-        yield here(item)
+    # Never hash here when there is a pool, not even while it starts: a file that crashes
+    # its decoder would take the scan down, and again on every --resume.
     pending: deque[_Pending] = deque()
-    for task in _tasks(walked, specs, options):
+    for task in _tasks(items, specs, options):
         pending.append(_Pending(task, pool.submit(task), pool.generation))
         if len(pending) >= pool.jobs * TASKS_PER_WORKER:
             yield from _collect(pool, pending.popleft())

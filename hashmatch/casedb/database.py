@@ -169,8 +169,8 @@ class CaseDatabase:
         item, hashed, verdict = outcome.item, outcome.hashed, outcome.verdict
         if item.skip_reason is not None or hashed is None:
             status = "skipped"
-        elif not hashed.read_ok:
-            status = "unreadable"
+        elif not hashed.read_ok or not hashed.hashes:
+            status = "unreadable"  # not examined: its bytes could not be read or hashed
         else:
             status = "hashed"
         notes = list(hashed.notes) if hashed else []
