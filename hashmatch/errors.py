@@ -68,3 +68,7 @@ class CaseExistsError(CaseError):
 
 class VerificationError(CaseError):
     """A case folder whose outputs no longer match their recorded checksums."""
+
+
+class ManifestError(HashmatchError):
+    """A batch manifest that cannot be used (missing column, bad row): nothing was run."""

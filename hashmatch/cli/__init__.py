@@ -83,7 +83,7 @@ def main() -> None:
 
 
 # Register the commands (imported for their side effect on ``cli``).
-from hashmatch.cli import hash_cmd, hashset_cmd, report_cmd, scan_cmd  # noqa: E402, F401
+from hashmatch.cli import batch_cmd, hash_cmd, hashset_cmd, report_cmd, scan_cmd  # noqa: E402, F401
 
 __all__ = ["State", "cli", "main"]
 

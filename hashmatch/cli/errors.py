@@ -13,6 +13,7 @@ from hashmatch.errors import (
     HashSetFormatError,
     HashSetNotFoundError,
     InvalidHashError,
+    ManifestError,
     SourceError,
     StoreError,
     UsageError,
@@ -28,6 +29,7 @@ class ExitCode(enum.IntEnum):
     CONFLICT = 4
     CASE_OR_STORE = 5
     VERIFY_FAILED = 6
+    BATCH_INCOMPLETE = 7
     INTERRUPTED = 130
 
 
@@ -37,6 +39,7 @@ _CODES: tuple[tuple[type[HashmatchError], ExitCode], ...] = (
     (HashSetFormatError, ExitCode.BAD_INPUT),
     (InvalidHashError, ExitCode.BAD_INPUT),
     (SourceError, ExitCode.BAD_INPUT),
+    (ManifestError, ExitCode.BAD_INPUT),
     (HashSetNotFoundError, ExitCode.CONFLICT),
     (HashSetExistsError, ExitCode.CONFLICT),
     (CaseExistsError, ExitCode.CONFLICT),
