@@ -72,3 +72,7 @@ class VerificationError(CaseError):
 
 class ManifestError(HashmatchError):
     """A batch manifest that cannot be used (missing column, bad row): nothing was run."""
+
+
+class ClusterError(HashmatchError):
+    """The Dask cluster named with --dask-scheduler cannot be reached or cannot do the work."""

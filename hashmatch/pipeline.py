@@ -22,6 +22,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from typing import Protocol
 
 from hashmatch.hashing import FileHashes, HashingOptions, Problem, Stage, hash_stream
 from hashmatch.sources import Item, Source, SourceSpec, open_source
@@ -61,14 +62,19 @@ def hash_item(source: Source, item: Item, options: HashingOptions) -> FileHashes
         return FileHashes(0, problems=(Problem(Stage.HASH, message),))
 
 
-_WORKER_SOURCES: dict[SourceSpec, Source] = {}
+# One cache per thread: a Dask worker may run several tasks at once on threads, and a
+# disk-image reader is not safe to share between threads.
+_WORKER = threading.local()
 
 
 def run_task(task: HashTask) -> list[FileHashes]:
-    """Worker entry point: open (once per process) the task's source and hash its items."""
-    source = _WORKER_SOURCES.get(task.spec)
+    """Worker entry point: open (once per worker) the task's source and hash its items."""
+    sources: dict[SourceSpec, Source] | None = getattr(_WORKER, "sources", None)
+    if sources is None:
+        sources = _WORKER.sources = {}
+    source = sources.get(task.spec)
     if source is None:
-        source = _WORKER_SOURCES[task.spec] = open_source(task.spec)
+        source = sources[task.spec] = open_source(task.spec)
     return [hash_item(source, item, task.options) for item in task.items]
 
 
@@ -98,6 +104,38 @@ def _tasks(
         yield HashTask(specs[batch[0].source_id], tuple(batch), options)
 
 
+class Backend(Protocol):
+    """Where hash tasks run: local worker processes, or a Dask cluster."""
+
+    jobs: int  # how many tasks run at once (a few per worker are kept in flight)
+    generation: int  # bumped when the backend replaces its workers after a crash
+
+    def submit(self, task: HashTask) -> ResultFuture: ...
+
+    def crashed(self, error: BaseException) -> bool:
+        """True when ``error`` means a worker died running the task (not a bug)."""
+        ...
+
+    def failure(self, error: Exception) -> BaseException:
+        """What to raise for any other error a task ended with."""
+        ...
+
+    def restart(self) -> None: ...
+
+    def isolate(self, task: HashTask) -> list[FileHashes]: ...
+
+    def close(self) -> None: ...
+
+
+class ResultFuture(Protocol):
+    def result(self) -> list[FileHashes]: ...
+
+
+def crash_result() -> FileHashes:
+    """The record of a file whose worker died on it twice."""
+    return FileHashes(0, problems=(Problem(Stage.HASH, _CRASH),))
+
+
 def _ready() -> int:
     return os.getpid()
 
@@ -125,6 +163,12 @@ class WorkerPool:
     def submit(self, task: HashTask) -> Future[list[FileHashes]]:
         self._join_starter()
         return self._executor.submit(run_task, task)
+
+    def crashed(self, error: BaseException) -> bool:
+        return isinstance(error, (BrokenProcessPool, CancelledError))
+
+    def failure(self, error: Exception) -> BaseException:
+        return error  # hash_item turns every file problem into data: this is a bug
 
     def restart(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
@@ -167,7 +211,7 @@ class WorkerPool:
                 results.extend(self.submit(HashTask(task.spec, (item,), task.options)).result())
             except BrokenProcessPool:
                 self.restart()
-                results.append(FileHashes(0, problems=(Problem(Stage.HASH, _CRASH),)))
+                results.append(crash_result())
         return results
 
 
@@ -175,7 +219,7 @@ def hash_items(
     items: Iterable[Item],
     specs: Mapping[str, SourceSpec],
     options: HashingOptions,
-    pool: WorkerPool | None,
+    pool: Backend | None,
     local_sources: Mapping[str, Source] | None = None,
 ) -> Iterator[tuple[Item, FileHashes]]:
     """Hash every item, yielding ``(item, hashes)`` in the order the items came.
@@ -207,14 +251,19 @@ def hash_items(
 @dataclass(frozen=True)
 class _Pending:
     task: HashTask
-    future: Future[list[FileHashes]]
+    future: ResultFuture
     generation: int
 
 
-def _collect(pool: WorkerPool, pending: _Pending) -> Iterator[tuple[Item, FileHashes]]:
+def _collect(pool: Backend, pending: _Pending) -> Iterator[tuple[Item, FileHashes]]:
     try:
         results = pending.future.result()
-    except (BrokenProcessPool, CancelledError):
+    except Exception as exc:
+        if not pool.crashed(exc):
+            failure = pool.failure(exc)
+            if failure is exc:
+                raise
+            raise failure from exc
         if pending.generation == pool.generation:
             pool.restart()  # the first casualty of this pool replaces it
         results = pool.isolate(pending.task)

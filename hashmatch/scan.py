@@ -23,7 +23,7 @@ from hashmatch.hashing import DEFAULT_ALGORITHMS, HashingOptions, Problem, Stage
 from hashmatch.hashing.decode import DEFAULT_MAX_PIXELS, DecodeError
 from hashmatch.hashsets import HashSetInfo, HashSetStore
 from hashmatch.matching import Matcher, Thresholds, Verdict
-from hashmatch.pipeline import WorkerPool, default_jobs, hash_items
+from hashmatch.pipeline import Backend, WorkerPool, default_jobs, hash_items
 from hashmatch.report.model import HashSetRecord, SourceRecord
 from hashmatch.report.outputs import OUTPUT_FILES, write_outputs
 from hashmatch.report.provenance import host_name, tool_info, user_name
@@ -51,6 +51,7 @@ class ScanOptions:
     resume: bool = False
     force: bool = False
     command: tuple[str, ...] = ()
+    dask_scheduler: str | None = None  # tcp://HOST:PORT of an existing Dask cluster
 
 
 @dataclass(frozen=True)
@@ -95,8 +96,7 @@ def scan(options: ScanOptions, store: HashSetStore, progress: Progress | None = 
                 case.set_meta({"resumed": [*earlier, utc_now()], "status": "running"})
             else:
                 _record_start(case, options, sources, sets, algorithms)
-            jobs = options.jobs if options.jobs > 0 else default_jobs()
-            with _worker_pool(jobs) as pool:
+            with _backend(options) as pool:
                 # The workers start while the near index loads and the files are counted.
                 matcher = Matcher(store, sets, options.thresholds)
                 hashing = HashingOptions(algorithms, options.max_pixels)
@@ -115,7 +115,13 @@ def scan(options: ScanOptions, store: HashSetStore, progress: Progress | None = 
     )
 
 
-def _worker_pool(jobs: int) -> AbstractContextManager[WorkerPool | None]:
+def _backend(options: ScanOptions) -> AbstractContextManager[Backend | None]:
+    """Where the hashing runs: a Dask cluster, local worker processes, or here (--jobs 1)."""
+    if options.dask_scheduler:
+        from hashmatch.dask_backend import DaskBackend  # optional extra, imported on demand
+
+        return DaskBackend(options.dask_scheduler)
+    jobs = options.jobs if options.jobs > 0 else default_jobs()
     if jobs <= 1:
         return nullcontext(None)
     pool = WorkerPool(jobs)
@@ -180,6 +186,7 @@ def _record_start(
             "algorithms": list(algorithms),
             "thresholds": dict(options.thresholds.values),
             "thumbnails": options.thumbnails.value,
+            "dask_scheduler": options.dask_scheduler,
             "tool": {
                 **dataclasses.asdict(tool),
                 "libraries": dict(tool.libraries),
@@ -231,7 +238,7 @@ def _run(
     hashing: HashingOptions,
     options: ScanOptions,
     notify: Progress,
-    pool: WorkerPool | None,
+    pool: Backend | None,
 ) -> None:
     notify(ProgressEvent("count", 0, None))
     total = sum(source.count() for source in sources)

@@ -7,6 +7,7 @@ import enum
 from hashmatch.errors import (
     CaseError,
     CaseExistsError,
+    ClusterError,
     HashmatchError,
     HashSetError,
     HashSetExistsError,
@@ -46,6 +47,7 @@ _CODES: tuple[tuple[type[HashmatchError], ExitCode], ...] = (
     (VerificationError, ExitCode.VERIFY_FAILED),
     (StoreError, ExitCode.CASE_OR_STORE),
     (CaseError, ExitCode.CASE_OR_STORE),
+    (ClusterError, ExitCode.CASE_OR_STORE),
     (HashSetError, ExitCode.BAD_INPUT),
 )
 

@@ -51,6 +51,9 @@ from hashmatch.scan import ScanOptions, scan
               show_default=True, help="Largest image (in pixels) that is decoded.")  # fmt: skip
 @click.option("--resume", is_flag=True, help="Finish an interrupted scan of this case folder.")
 @click.option("--force", is_flag=True, help="Replace an earlier case in the case folder.")
+@click.option("--dask-scheduler", metavar="tcp://HOST:PORT",
+              help="Hash on this Dask cluster (needs hashmatch[dask]; workers must see the "
+              "evidence at the same path). Matching and the report stay here.")  # fmt: skip
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.pass_obj
 def scan_command(
@@ -68,6 +71,7 @@ def scan_command(
     max_pixels: int,
     resume: bool,
     force: bool,
+    dask_scheduler: str | None,
     quiet: bool,
 ) -> None:
     """Scan SOURCE folders, files or disk images and write the case to CASE_DIR.
@@ -101,6 +105,7 @@ def scan_command(
         resume=resume,
         force=force,
         command=("hashmatch", *sys.argv[1:]),
+        dask_scheduler=dask_scheduler,
     )
     progress = ScanProgress() if wanted(quiet) else None
     try:
