@@ -76,3 +76,7 @@ class ManifestError(HashmatchError):
 
 class ClusterError(HashmatchError):
     """The Dask cluster named with --dask-scheduler cannot be reached or cannot do the work."""
+
+
+class ImageError(SourceError):
+    """A disk image that cannot be opened: which image, and what is wrong with it."""

@@ -52,6 +52,7 @@ class ScanOptions:
     force: bool = False
     command: tuple[str, ...] = ()
     dask_scheduler: str | None = None  # tcp://HOST:PORT of an existing Dask cluster
+    verify_image: bool = False  # re-hash disk images and compare with their stored hashes
 
 
 @dataclass(frozen=True)
@@ -193,6 +194,9 @@ def _record_start(
             },
         }
     )
+    if options.verify_image:
+        for source in sources:
+            source.verify()
     case.set_sources(_source_record(s) for s in sources)
     case.set_hashsets(_hashset_record(h) for h in sets)
     # Written last: a case without a status was interrupted before its start was recorded,

@@ -51,6 +51,9 @@ from hashmatch.scan import ScanOptions, scan
               show_default=True, help="Largest image (in pixels) that is decoded.")  # fmt: skip
 @click.option("--resume", is_flag=True, help="Finish an interrupted scan of this case folder.")
 @click.option("--force", is_flag=True, help="Replace an earlier case in the case folder.")
+@click.option("--verify-image", is_flag=True,
+              help="Re-hash each disk image and compare with the hashes stored at acquisition "
+              "(E01); the result goes into the report.")  # fmt: skip
 @click.option("--dask-scheduler", metavar="tcp://HOST:PORT",
               help="Hash on this Dask cluster (needs hashmatch[dask]; workers must see the "
               "evidence at the same path). Matching and the report stay here.")  # fmt: skip
@@ -71,6 +74,7 @@ def scan_command(
     max_pixels: int,
     resume: bool,
     force: bool,
+    verify_image: bool,
     dask_scheduler: str | None,
     quiet: bool,
 ) -> None:
@@ -106,6 +110,7 @@ def scan_command(
         force=force,
         command=("hashmatch", *sys.argv[1:]),
         dask_scheduler=dask_scheduler,
+        verify_image=verify_image,
     )
     progress = ScanProgress() if wanted(quiet) else None
     try:

@@ -12,7 +12,7 @@ import base64
 
 from hashmatch.hashsets import Category
 from hashmatch.matching import Hit, HitType
-from hashmatch.report.markup import Markup, element, escape, table
+from hashmatch.report.markup import Markup, element, escape, join, table
 from hashmatch.report.model import CaseReport, FileRecord
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; form-action 'none'"
@@ -119,8 +119,14 @@ def _matches(report: CaseReport) -> Markup:
         hashes = element(
             "div", *(element("div", f"{v.algorithm} {v.hex}") for v in record.hashes), class_="mono"
         )
-        where = f"{record.source}" + (
-            f" / partition {record.partition.index}" if record.partition else ""
+        where = (
+            f"{record.source}"
+            + (
+                f" / partition {record.partition.index} ({record.partition.fs_type})"
+                if record.partition
+                else ""
+            )
+            + (f" / inode {record.inode}" if record.partition and record.inode is not None else "")
         )
         rows.append(
             [
@@ -137,11 +143,16 @@ def _matches(report: CaseReport) -> Markup:
     return table(headers, rows)
 
 
+def _details(pairs: tuple[tuple[str, str], ...]) -> Markup:
+    """A source's details (from the evidence container: hostile text, escaped)."""
+    return join([element("div", f"{key}: {value}") for key, value in pairs])
+
+
 def render_html(report: CaseReport) -> str:
     title = f"hashmatch report: case {report.case.id}"
     sources = table(
-        ("id", "path", "kind", "size"),
-        [[s.id, s.path, s.kind, s.size] for s in report.sources],
+        ("id", "path", "kind", "size", "acquisition, partitions and verification"),
+        [[s.id, s.path, s.kind, s.size, _details(s.details)] for s in report.sources],
     )
     hashsets = table(
         ("name", "format", "category", "entries", "file", "SHA-256 of file", "imported"),

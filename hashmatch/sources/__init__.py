@@ -1,7 +1,9 @@
 """Evidence sources: turn what the user named into items, read-only, always.
 
-``describe_source`` recognises a source by its content (a folder, or a file that is
-examined as a single item); ``open_source`` opens a ``SourceSpec`` in any process.
+``describe_source`` recognises a source by its content: a folder; an EWF image (by its
+signature) or a split raw image (``.001``/``.aa`` segments); a raw image (a file in which
+The Sleuth Kit finds a partition table or a file system); otherwise a single file that is
+examined as one item. ``open_source`` opens a ``SourceSpec`` in any process.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from hashmatch.sources.base import (
     WalkError,
 )
 from hashmatch.sources.directory import DirectorySource, is_directory, open_readonly
+from hashmatch.sources.image import ImageSource, has_disk_signature, probe_raw, sniff_container
 
 __all__ = [
     "Item",
@@ -45,6 +48,11 @@ def describe_source(path: Path, source_id: str) -> SourceSpec:
     if is_directory(path):
         return SourceSpec(source_id, str(path), SourceKind.DIRECTORY)
     if path.is_file():
+        container = sniff_container(path)
+        if container is not None:
+            return SourceSpec(source_id, str(path), container)
+        if probe_raw(path) or has_disk_signature(path):
+            return SourceSpec(source_id, str(path), SourceKind.RAW)
         return SourceSpec(source_id, str(path), SourceKind.FILE)
     raise SourceError(f"{path}: not a folder, a regular file or a disk image")
 
@@ -52,4 +60,6 @@ def describe_source(path: Path, source_id: str) -> SourceSpec:
 def open_source(spec: SourceSpec) -> Source:
     if spec.kind in (SourceKind.DIRECTORY, SourceKind.FILE):
         return DirectorySource(spec)
+    if spec.kind in (SourceKind.RAW, SourceKind.SPLIT_RAW, SourceKind.EWF):
+        return ImageSource(spec)
     raise SourceError(f"{spec.path}: no reader for sources of kind {spec.kind.value}")

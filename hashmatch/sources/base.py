@@ -130,6 +130,13 @@ class Source(abc.ABC):
     def open(self, item: Item) -> BinaryIO:
         """The item's bytes, read-only. Raises ``OSError`` if they cannot be read."""
 
+    def verify(self) -> tuple[tuple[str, str], ...]:
+        """Re-hash the evidence container and compare with stored hashes (disk images).
+
+        Returns lines for the report; the result also appears in later ``info()``.
+        """
+        return ()
+
     def count(self) -> int:
         """How many items ``walk`` will yield (for a progress bar with a known total)."""
         return sum(1 for entry in self.walk() if isinstance(entry, Item))
