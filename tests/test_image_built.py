@@ -62,11 +62,11 @@ def ext4_image(path: Path, files: dict[str, bytes], mib: int) -> None:
     run("mkfs.ext4", "-q", "-F", "-d", str(root), str(path), f"{mib}M")
 
 
-def mbr_disk(path: Path, partitions: list[tuple[Path, str]]) -> None:
-    """A disk with an MBR (sfdisk) and each file system copied to its partition's offset."""
+def mbr_disk(path: Path, partitions: list[tuple[Path, str]], label: str = "dos") -> None:
+    """A disk with an MBR or GPT (sfdisk); each file system copied to its partition's offset."""
     needs_tool("sfdisk")
     start = MIB
-    lines = ["label: dos"]
+    lines = [f"label: {label}"]
     layout = []
     for part, kind in partitions:
         size = part.stat().st_size
@@ -74,7 +74,7 @@ def mbr_disk(path: Path, partitions: list[tuple[Path, str]]) -> None:
         layout.append((start, part))
         start += size
     with path.open("wb") as disk:
-        disk.truncate(start + MIB)
+        disk.truncate(start + MIB)  # room for GPT's backup table at the end
     subprocess.run(["sfdisk", "--no-reread", "--no-tell-kernel", str(path)],
                    input="\n".join(lines) + "\n", text=True, check=True,
                    capture_output=True)  # fmt: skip
@@ -114,7 +114,10 @@ def disks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     ext4_image(ext_part, {"home/user/b.jpg": KNOWN[13], "home/user/other.jpg": OTHER}, mib=12)
     disk = base / "disk.raw"
     mbr_disk(disk, [(fat_part, "6"), (ext_part, "83")])
+    gpt = base / "gpt.raw"
+    mbr_disk(gpt, [(fat_part, "EBD0A0A2-B9E5-4433-87C0-68B6B72699C7")], label="gpt")
     return {
+        "gpt": gpt,
         "sd": sd,
         "disk": disk,
         "sd-e01": e01_copy(sd, base / "sd-ewf"),
@@ -178,3 +181,8 @@ def test_e01_and_raw_give_identical_matches(
     assert matches(loaded, disks[raw], tmp_path / "raw") == matches(
         loaded, disks[ewf], tmp_path / "ewf"
     )
+
+
+def test_gpt_disk(loaded: HashSetStore, disks: dict[str, Path], tmp_path: Path) -> None:
+    found = matches(loaded, disks["gpt"], tmp_path / "gpt")
+    assert [(fs, path) for _, fs, path, _, _ in found] == [("fat12", "photos/a.jpg")]
