@@ -69,6 +69,10 @@ class CaseExistsError(CaseError):
 class VerificationError(CaseError):
     """A case folder whose outputs no longer match their recorded checksums."""
 
+    def __init__(self, message: str, *, checks: tuple[object, ...] = ()) -> None:
+        super().__init__(message)
+        self.checks = checks  # every check made, passed or failed (report.custody.Check)
+
 
 class ManifestError(HashmatchError):
     """A batch manifest that cannot be used (missing column, bad row): nothing was run."""

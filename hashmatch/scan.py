@@ -24,6 +24,7 @@ from hashmatch.hashing.decode import DEFAULT_MAX_PIXELS, DecodeError
 from hashmatch.hashsets import HashSetInfo, HashSetStore
 from hashmatch.matching import Matcher, Thresholds, Verdict
 from hashmatch.pipeline import Backend, WorkerPool, default_jobs, hash_items
+from hashmatch.report.custody import MANIFEST, MANIFEST_SUMS, write_manifest
 from hashmatch.report.model import HashSetRecord, SourceRecord
 from hashmatch.report.outputs import OUTPUT_FILES, write_outputs
 from hashmatch.report.provenance import host_name, tool_info, user_name
@@ -111,6 +112,8 @@ def scan(options: ScanOptions, store: HashSetStore, progress: Progress | None = 
         notify(ProgressEvent("report", 1, 1))
     finally:
         case.close()
+    manifest = write_manifest(options.case_dir)  # after close: the database file is final
+    outputs = (*outputs, manifest)
     return ScanResult(
         options.case_dir, outputs, summary.files, summary.matched_files, summary.errors
     )
@@ -147,7 +150,8 @@ def _prepare_case_dir(options: ScanOptions) -> bool:
                 f"{case_dir} already holds files; use --resume to finish an interrupted scan "
                 "or --force to replace the case"
             )
-        for name in (CASE_DB, f"{CASE_DB}-wal", f"{CASE_DB}-shm", *OUTPUT_FILES):
+        for name in (CASE_DB, f"{CASE_DB}-wal", f"{CASE_DB}-shm", *OUTPUT_FILES, MANIFEST,
+                     MANIFEST_SUMS):  # fmt: skip
             (case_dir / name).unlink(missing_ok=True)
     try:
         case_dir.mkdir(parents=True, exist_ok=True)

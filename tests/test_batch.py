@@ -63,6 +63,8 @@ def test_batch_runs_every_row_and_goes_on_past_a_failure(lab: Path, runner: CliR
     assert [m["path"] for m in report["matches"]] == ["a.txt"]
     assert summary["results"][0]["matched_files"] == 1
     assert json.loads((lab / "cases/c2/report.json").read_text())["summary"]["files"] == 2
+    audit = [json.loads(line) for line in (lab / "cases/c1/audit.log").read_text().splitlines()]
+    assert audit[0]["command"][-1] == "(row 2: completed)" and audit[0]["exit_status"] == 0
 
 
 def test_rerun_skips_completed_rows_and_finishes_the_rest(lab: Path, runner: CliRunner) -> None:

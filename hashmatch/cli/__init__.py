@@ -8,6 +8,7 @@ a bug, and only when ``HASHMATCH_DEBUG`` is set.
 from __future__ import annotations
 
 import os
+import sys
 import traceback
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,9 @@ from hashmatch import __version__
 from hashmatch.cli.errors import ExitCode, exit_code_for
 from hashmatch.errors import HashmatchError
 from hashmatch.hashsets import HashSetStore, default_store_dir
+from hashmatch.report.custody import AuditEntry, append_audit
+from hashmatch.report.provenance import host_name, user_name
+from hashmatch.timeutil import utc_now
 
 
 class State:
@@ -37,20 +41,64 @@ class State:
             self._store.close()
 
 
+_CASE_KEY = "hashmatch.case_dir"
+_ARGV_KEY = "hashmatch.argv"
+
+
+def invocation() -> tuple[str, ...]:
+    """The command line as the user typed it (recorded in reports and audit logs)."""
+    argv = click.get_current_context().meta.get(_ARGV_KEY, sys.argv[1:])
+    return ("hashmatch", *argv)
+
+
+def record_case(case_dir: Path) -> None:
+    """Called by a command that works on a case: its run goes into the case's audit.log."""
+    click.get_current_context().meta[_CASE_KEY] = case_dir
+
+
+def _audit(ctx: click.Context, status: int) -> None:
+    case_dir = ctx.meta.get(_CASE_KEY)
+    if not isinstance(case_dir, Path) or not case_dir.is_dir():
+        return
+    argv = ctx.meta.get(_ARGV_KEY, sys.argv[1:])
+    entry = AuditEntry(utc_now(), user_name(), host_name(), __version__,
+                       ("hashmatch", *argv), int(status))  # fmt: skip
+    try:
+        append_audit(case_dir, entry)
+    except HashmatchError as exc:
+        click.echo(f"hashmatch: warning: {exc}", err=True)
+
+
 class HashmatchGroup(click.Group):
-    """The top-level group: maps errors to messages and exit codes."""
+    """The top-level group: maps errors to messages and exit codes, and keeps audit logs."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta[_ARGV_KEY] = tuple(args)
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
+        status: int = ExitCode.INTERNAL
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            status = ExitCode.OK
+            return result
+        except click.exceptions.Exit as exc:
+            status = exc.exit_code
+            raise
+        except click.exceptions.ClickException as exc:
+            status = exc.exit_code
+            raise
+        except click.exceptions.Abort:
+            status = ExitCode.USAGE
+            raise
         except HashmatchError as exc:
             click.echo(f"hashmatch: error: {exc}", err=True)
-            ctx.exit(exit_code_for(exc))
+            status = exit_code_for(exc)
+            ctx.exit(status)
         except KeyboardInterrupt:
             click.echo("hashmatch: interrupted", err=True)
-            ctx.exit(ExitCode.INTERRUPTED)
-        except (click.exceptions.Exit, click.exceptions.ClickException, click.exceptions.Abort):
-            raise
+            status = ExitCode.INTERRUPTED
+            ctx.exit(status)
         except Exception as exc:  # a bug: say so plainly, details on request
             if os.environ.get("HASHMATCH_DEBUG"):
                 traceback.print_exc()
@@ -60,6 +108,8 @@ class HashmatchGroup(click.Group):
                 err=True,
             )
             ctx.exit(ExitCode.INTERNAL)
+        finally:
+            _audit(ctx, status)
 
 
 @click.group(cls=HashmatchGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -83,7 +133,14 @@ def main() -> None:
 
 
 # Register the commands (imported for their side effect on ``cli``).
-from hashmatch.cli import batch_cmd, hash_cmd, hashset_cmd, report_cmd, scan_cmd  # noqa: E402, F401
+from hashmatch.cli import (  # noqa: E402, F401
+    batch_cmd,
+    hash_cmd,
+    hashset_cmd,
+    report_cmd,
+    scan_cmd,
+    verify_cmd,
+)
 
 __all__ = ["State", "cli", "main"]
 

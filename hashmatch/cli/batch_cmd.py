@@ -2,21 +2,40 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
-from hashmatch.batch import BatchRow, Outcome, run_batch, write_summary
-from hashmatch.cli import State, cli
+from hashmatch import __version__
+from hashmatch.batch import BatchRow, BatchSummary, Outcome, run_batch, write_summary
+from hashmatch.cli import State, cli, invocation
 from hashmatch.cli.errors import ExitCode
 from hashmatch.cli.options import parse_algorithms
 from hashmatch.cli.progress import ScanProgress, wanted
+from hashmatch.errors import HashmatchError
 from hashmatch.hashing import DEFAULT_ALGORITHMS
 from hashmatch.matching import parse_thresholds
+from hashmatch.report.custody import AuditEntry, append_audit
+from hashmatch.report.provenance import host_name, user_name
 from hashmatch.report.thumbnails import ThumbnailStyle
 from hashmatch.safetext import visible
 from hashmatch.scan import ScanOptions
+
+
+def _audit_rows(summary: BatchSummary) -> None:
+    """Each row's case gets a line in its audit.log: the batch ran a command on it."""
+    for result in summary.results:
+        case_dir = Path(result.output)
+        if not case_dir.is_dir():
+            continue
+        status = ExitCode.BATCH_INCOMPLETE if result.outcome is Outcome.FAILED else ExitCode.OK
+        entry = AuditEntry(result.finished, user_name(), host_name(), __version__,
+                           (*invocation(), f"(row {result.line}: {result.outcome.value})"),
+                           int(status))  # fmt: skip
+        try:
+            append_audit(case_dir, entry)
+        except HashmatchError as exc:
+            click.echo(f"hashmatch: warning: {exc}", err=True)
 
 
 @cli.command("batch")
@@ -59,7 +78,7 @@ def batch_command(
         algorithms=parse_algorithms(algorithms, DEFAULT_ALGORITHMS),
         thresholds=parse_thresholds(thresholds),
         thumbnails=ThumbnailStyle(thumbnails),
-        command=("hashmatch", *sys.argv[1:]),
+        command=invocation(),
     )
     progress = ScanProgress() if wanted(quiet) else None
 
@@ -78,6 +97,7 @@ def batch_command(
         prefix.with_name(prefix.name + ".json"),
     )
     write_summary(summary, csv_path, json_path)
+    _audit_rows(summary)
     for result in summary.results:
         counts = ""
         if result.files is not None:

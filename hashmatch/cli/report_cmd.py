@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 
 from hashmatch.casedb import CaseDatabase, read_report
-from hashmatch.cli import cli
+from hashmatch.cli import cli, record_case
+from hashmatch.report.custody import COVERED, MANIFEST, write_manifest
 from hashmatch.report.outputs import RENDERERS, render, write_text
 
 
@@ -18,10 +19,18 @@ from hashmatch.report.outputs import RENDERERS, render, write_text
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="File to write (default: standard output).")  # fmt: skip
 def report_command(case_dir: Path, fmt: str, output: Path | None) -> None:
-    """Render the report of the case in CASE_DIR from its case database."""
+    """Render the report of the case in CASE_DIR from its case database.
+
+    Writing one of the case's own outputs (e.g. -o CASE_DIR/report.html) updates the
+    case's manifest, so that `hashmatch verify` still passes.
+    """
+    record_case(case_dir)
     with CaseDatabase.open(case_dir) as case:
         text = render(read_report(case), fmt)
     if output is None:
         click.echo(text, nl=False)
-    else:
-        write_text(output, text)
+        return
+    write_text(output, text)
+    own = output.resolve().parent == case_dir.resolve() and output.name in COVERED
+    if own and (case_dir / MANIFEST).is_file():
+        write_manifest(case_dir)

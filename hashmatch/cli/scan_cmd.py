@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from hashmatch.cli import State, cli
+from hashmatch.cli import State, cli, invocation, record_case
 from hashmatch.cli.options import parse_algorithms
 from hashmatch.cli.progress import ScanProgress, wanted
 from hashmatch.hashing import DEFAULT_ALGORITHMS
@@ -82,6 +82,7 @@ def scan_command(
 
     Exits 0 when the scan completes, whether or not anything matched.
     """
+    record_case(case_dir)
     style = ThumbnailStyle(thumbnails)
     if style is ThumbnailStyle.CLEAR and not yes:
         if not sys.stdin.isatty():
@@ -108,7 +109,7 @@ def scan_command(
         max_pixels=max_pixels,
         resume=resume,
         force=force,
-        command=("hashmatch", *sys.argv[1:]),
+        command=invocation(),
         dask_scheduler=dask_scheduler,
         verify_image=verify_image,
     )

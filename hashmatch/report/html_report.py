@@ -12,6 +12,7 @@ import base64
 
 from hashmatch.hashsets import Category
 from hashmatch.matching import Hit, HitType
+from hashmatch.report.chart import bar_chart
 from hashmatch.report.markup import Markup, element, escape, join, table
 from hashmatch.report.model import CaseReport, FileRecord
 
@@ -64,6 +65,7 @@ def _header(report: CaseReport) -> Markup:
             ("Algorithms", ", ".join(case.algorithms)),
             ("Near thresholds", ", ".join(f"{a} ≤ {n}" for a, n in case.thresholds)),
             ("Thumbnails", case.thumbnails),
+            ("Resumed (UTC)", ", ".join(case.resumed) or "no: one uninterrupted run"),
         ]
     )
 
@@ -82,7 +84,17 @@ def _summary(report: CaseReport) -> Markup:
         ["No perceptual verdict (too little detail)", s.no_perceptual_verdict],
     ]
     rows += [[f"Matched, category {c}", n] for c, n in s.matched_by_category]
-    return table(("", "count"), rows)
+    rows += [[f"Files in source {source}", n] for source, n in s.files_by_source]
+    chart = bar_chart(
+        [
+            ("hashed", s.hashed, "#4a6fa5"),
+            ("matched", s.matched_files, "#b00020"),
+            ("known-good", s.known_good, "#2e7d32"),
+            ("with errors", s.errors, "#c77700"),
+            ("not read", s.skipped + s.unreadable, "#777777"),
+        ]
+    )
+    return join([table(("", "count"), rows), chart])
 
 
 def _thumb(record: FileRecord) -> Markup:
