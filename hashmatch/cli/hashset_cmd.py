@@ -11,6 +11,7 @@ from hashmatch.cli import State, cli
 from hashmatch.cli.progress import ByteProgress, wanted
 from hashmatch.hashsets import Category, HashSetInfo
 from hashmatch.hashsets.formats import format_names
+from hashmatch.hashsets.formats.vics import CategoryScheme
 from hashmatch.safetext import visible
 
 
@@ -47,9 +48,13 @@ def hashset_group() -> None:
 @click.option(
     "--category",
     type=click.Choice([c.value for c in Category]),
-    help="Category of every entry (default: the format's own, else alert).",
+    help="Category of every entry; replaces the categories the file carries (VICS, NSRL), "
+    "whose labels are kept (default: the file's own, else alert).",
 )
 @click.option("--skip-invalid", is_flag=True, help="Skip malformed records instead of stopping.")
+@click.option("--category-scheme", type=click.Choice([s.value for s in CategoryScheme]),
+              help="How VICS Category numbers are read (default: vics-us, current Project "
+              "VIC US; vics-dhs: the older DHS numbering). See docs/categories.md.")  # fmt: skip
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.pass_obj
 def import_command(
@@ -59,6 +64,7 @@ def import_command(
     fmt: str,
     category: str | None,
     skip_invalid: bool,
+    category_scheme: str | None,
     quiet: bool,
 ) -> None:
     """Import FILE as a new hash set (all or nothing: a malformed line changes nothing)."""
@@ -72,6 +78,7 @@ def import_command(
             category=Category(category) if category else None,
             skip_invalid=skip_invalid,
             progress=bar,
+            category_scheme=category_scheme,
         )
     finally:
         if bar is not None:

@@ -29,7 +29,7 @@ class ParsedEntry:
 class InvalidRecord:
     """A record that could not be read: where it is and why."""
 
-    line: int
+    line: int | None  # None for formats without lines (JSON, SQLite): the reason says where
     reason: str
 
 

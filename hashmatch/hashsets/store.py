@@ -23,6 +23,7 @@ from hashmatch.errors import (
     HashSetFormatError,
     HashSetNotFoundError,
     StoreError,
+    UsageError,
 )
 from hashmatch.hashsets.categories import DEFAULT_CATEGORY, Category
 from hashmatch.hashsets.formats import HashSetFormat, detect_format, get_format, make_sample
@@ -127,8 +128,12 @@ class HashSetStore:
         category: Category | None = None,
         skip_invalid: bool = False,
         progress: ByteProgress | None = None,
+        category_scheme: str | None = None,
     ) -> ImportResult:
-        """Import one hash-set file as one set, all or nothing."""
+        """Import one hash-set file as one set, all or nothing.
+
+        ``category_scheme`` says how a format's own category numbers are read (VICS).
+        """
         try:
             sha256, _ = file_sha256(path)
             with path.open("rb") as stream:
@@ -145,9 +150,13 @@ class HashSetStore:
             reader = self._reader(format_name, head)
         except HashSetFormatError as exc:
             raise HashSetFormatError(exc.reason, path=str(path), line=exc.line) from exc
+        if category_scheme is not None and not reader.takes_category_scheme:
+            raise UsageError(f"--category-scheme does not apply to {reader.name} files")
+        reader.configure(category_scheme=category_scheme)
         chosen = category or reader.default_category or DEFAULT_CATEGORY
         with transaction(self._db):
-            return self._load(path, set_name, reader, chosen, sha256, skip_invalid, progress)
+            return self._load(path, set_name, reader, chosen, sha256, skip_invalid, progress,
+                              own_categories=category is None)  # fmt: skip
 
     def _reader(self, format_name: str | None, head: bytes) -> HashSetFormat:
         if format_name is None or format_name.lower() == "auto":
@@ -163,6 +172,8 @@ class HashSetStore:
         sha256: str,
         skip_invalid: bool,
         progress: ByteProgress | None,
+        *,
+        own_categories: bool = True,
     ) -> ImportResult:
         if self._db.execute("SELECT 1 FROM hashset WHERE name = ?", (name,)).fetchone():
             raise HashSetExistsError(f"a hash set named {name!r} is already in the store")
@@ -177,7 +188,7 @@ class HashSetStore:
         counts = _Counts()
         try:
             with path.open("rb") as stream:
-                rows = _rows(reader.read(stream), counts, skip_invalid, str(path))
+                rows = _rows(reader.read(stream), counts, skip_invalid, str(path), own_categories)
                 insert = f"INSERT INTO {table} VALUES (?, ?, ?, ?, ?, ?, ?)"
                 records = f"INSERT INTO {table}_record (entry, data) VALUES (?, ?)"
                 while batch := list(islice(rows, BATCH_ROWS)):
@@ -290,8 +301,13 @@ class _Counts:
 
 
 def _rows(
-    records: Iterable[ParsedEntry | InvalidRecord], counts: _Counts, skip_invalid: bool, path: str
+    records: Iterable[ParsedEntry | InvalidRecord],
+    counts: _Counts,
+    skip_invalid: bool,
+    path: str,
+    own_categories: bool = True,
 ) -> Iterator[tuple[_Row, str | None]]:
+    """Rows to insert; ``own_categories`` False: the user's --category replaces the file's."""
     for record in records:
         if isinstance(record, InvalidRecord):
             if not skip_invalid:
@@ -302,7 +318,7 @@ def _rows(
             continue
         counts.entries += 1
         entry = counts.entries
-        category = record.category.value if record.category else None
+        category = record.category.value if record.category and own_categories else None
         for value in record.hashes:
             counts.hashes += 1
             counts.algorithms.add(value.algorithm)

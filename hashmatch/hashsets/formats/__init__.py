@@ -15,13 +15,30 @@ from hashmatch.hashing import algorithm_names
 from hashmatch.hashsets.formats.base import HashSetFormat, Sample, make_sample
 from hashmatch.hashsets.formats.hashdeep import Hashdeep
 from hashmatch.hashsets.formats.lists import AlgorithmList, HashList, has_ambiguous_values
+from hashmatch.hashsets.formats.nsrl import NsrlText, NsrlV3
 from hashmatch.hashsets.formats.pdq import PdqList
+from hashmatch.hashsets.formats.suites import EnCaseHash, GenericCsv, HashKeeper, TskIdx, TskKdb
 from hashmatch.hashsets.formats.sums import BsdTag, Md5sum
+from hashmatch.hashsets.formats.vics import Vics
 
 __all__ = ["HashSetFormat", "Sample", "detect_format", "format_names", "get_format", "make_sample"]
 
 #: Formats in detection order (most specific first).
-_DETECTABLE: tuple[Callable[[], HashSetFormat], ...] = (Hashdeep, BsdTag, PdqList, Md5sum, HashList)
+_DETECTABLE: tuple[Callable[[], HashSetFormat], ...] = (
+    Vics,
+    NsrlV3,
+    TskKdb,
+    EnCaseHash,
+    NsrlText,
+    HashKeeper,
+    Hashdeep,
+    BsdTag,
+    PdqList,
+    Md5sum,
+    TskIdx,
+    GenericCsv,
+    HashList,
+)
 _NAMED: dict[str, Callable[[], HashSetFormat]] = {
     factory().name: factory for factory in _DETECTABLE
 }

@@ -86,6 +86,12 @@ class HashSetFormat(abc.ABC):
         """What the last ``read`` learned about where the set comes from (versions...)."""
         return {}
 
+    #: Whether the format reads a category scheme (``configure(category_scheme=...)``).
+    takes_category_scheme: ClassVar[bool] = False
+
+    def configure(self, *, category_scheme: str | None = None) -> None:  # noqa: B027
+        """Options of the import; formats that take none ignore them."""
+
 
 def fraction(sample: Sample, matches: Callable[[str], object]) -> float:
     """Share of the sample's data lines for which ``matches(line)`` is true."""

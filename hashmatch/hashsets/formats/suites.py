@@ -1,0 +1,257 @@
+"""Hash sets written by forensic suites: HashKeeper, TSK/Autopsy (.kdb, .idx), EnCase (.hash),
+and a generic CSV with a header naming its hash columns.
+
+- HashKeeper ``.hsh``: quoted CSV with an exact 12-column header; the hash column is found
+  by name (``hash``), as Autopsy does.
+- TSK/Autopsy ``.kdb``: SQLite with ``hashes(md5 BLOB...)``, ``file_names`` and
+  ``db_properties``; ``.idx``: ``md5|...`` lines.
+- EnCase 3-6 ``.hash``: binary, magic ``HASH\\r\\n\\xff\\x00``, set name and category as
+  UTF-16LE at 0x408 and 0x458, then 18-byte records (16-byte MD5 + 2 bytes) from 0x480.
+- Generic CSV: a header row naming any of md5, sha1, sha256, pdq (also ``SHA-1``,
+  ``SHA256 hash``...), optionally a category column and a name column; comma, semicolon or
+  tab separated.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
+from typing import BinaryIO, ClassVar
+
+from hashmatch.errors import HashSetFormatError, UsageError
+from hashmatch.hashing import get_algorithm
+from hashmatch.hashsets.categories import Category
+from hashmatch.hashsets.formats.base import HashSetFormat, Sample, text_encoding
+from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
+
+HASHKEEPER_HEADER = (
+    '"file_id","hashset_id","file_name","directory","hash","file_size","date_modified",'
+    '"time_modified","time_zone","comments","date_accessed","time_accessed"'
+)
+ENCASE_MAGIC = b"HASH\r\n\xff\x00"
+ENCASE_RECORDS = 0x480
+ENCASE_RECORD = 18
+_MD5_LINE = re.compile(r"^[0-9a-fA-F]{32}$")
+
+
+def _text(stream: BinaryIO, encoding: str | None = None) -> io.TextIOWrapper:
+    chosen = encoding or text_encoding(stream.read(4))
+    stream.seek(0)
+    return io.TextIOWrapper(stream, encoding=chosen, errors="backslashreplace", newline="")
+
+
+class HashKeeper(HashSetFormat):
+    name: ClassVar[str] = "hashkeeper"
+    description: ClassVar[str] = "HashKeeper .hsh (12-column quoted CSV)"
+
+    def sniff(self, sample: Sample) -> float:
+        first = sample.lines[0].lstrip("\ufeff").strip() if sample.lines else ""
+        return 1.0 if first == HASHKEEPER_HEADER else 0.0
+
+    def read(self, stream: BinaryIO) -> Iterator[ParsedEntry | InvalidRecord]:
+        reader = csv.reader(_text(stream))
+        header = [h.lstrip("\ufeff").strip().lower() for h in next(reader, [])]
+        if "hash" not in header:
+            raise HashSetFormatError("no 'hash' column in the HashKeeper header", line=1)
+        at, name = (
+            header.index("hash"),
+            header.index("file_name") if "file_name" in header else None,
+        )
+        folder = header.index("directory") if "directory" in header else None
+        md5 = get_algorithm("md5")
+        for row in reader:
+            if not row:
+                continue
+            line = reader.line_num
+            if len(row) <= at or not md5.is_valid(row[at]):
+                value = row[at] if len(row) > at else ""
+                yield InvalidRecord(line, f"hash is not an MD5: {value!r:.60}")
+                continue
+            reference = None
+            if name is not None and len(row) > name:
+                parts = [row[folder]] if folder is not None and len(row) > folder else []
+                reference = "\\".join(p for p in (*parts, row[name]) if p)
+            yield ParsedEntry((md5.value(row[at]),), reference=reference)
+
+
+class TskKdb(HashSetFormat):
+    name: ClassVar[str] = "tsk-kdb"
+    description: ClassVar[str] = "TSK/Autopsy .kdb SQLite hash database"
+
+    def sniff(self, sample: Sample) -> float:
+        head = sample.head
+        if head.startswith(b"SQLite format 3\x00") and b"hashes" in head and b"file_names" in head:
+            return 1.0
+        return 0.0
+
+    def read(self, stream: BinaryIO) -> Iterator[ParsedEntry | InvalidRecord]:
+        name = getattr(stream, "name", None)
+        if not isinstance(name, str):
+            raise HashSetFormatError("an SQLite hash set must be imported from a file")
+        uri = f"file:{Path(name)}?mode=ro&immutable=1"
+        try:
+            with closing(sqlite3.connect(uri, uri=True)) as db:
+                rows = db.execute(
+                    "SELECT h.md5, (SELECT name FROM file_names f WHERE f.hash_id = h.id LIMIT 1) "
+                    "FROM hashes h ORDER BY h.id"
+                )
+                for number, (raw, file_name) in enumerate(rows, 1):
+                    if not isinstance(raw, bytes) or len(raw) != 16:
+                        yield InvalidRecord(None, f"hash row {number}: md5 is not 16 bytes")
+                        continue
+                    yield ParsedEntry((get_algorithm("md5").value(raw.hex()),),
+                                      reference=file_name)  # fmt: skip
+        except sqlite3.DatabaseError as exc:
+            raise HashSetFormatError(f"not a readable TSK hash database: {exc}") from exc
+
+
+class TskIdx(HashSetFormat):
+    name: ClassVar[str] = "tsk-idx"
+    description: ClassVar[str] = "TSK .idx index (md5|offset lines)"
+
+    def sniff(self, sample: Sample) -> float:
+        lines = sample.data_lines
+        if not lines:
+            return 0.0
+        fits = sum(1 for line in lines if "|" in line and _MD5_LINE.match(line.split("|")[0]))
+        return 0.9 * fits / len(lines)
+
+    def read(self, stream: BinaryIO) -> Iterator[ParsedEntry | InvalidRecord]:
+        md5 = get_algorithm("md5")
+        for number, line in enumerate(_text(stream), 1):
+            value = re.split(r"[|\s]", line.strip(), maxsplit=1)[0]
+            if not value:
+                continue
+            if not md5.is_valid(value):
+                if number == 1 and not _MD5_LINE.match(value):
+                    continue  # TSK writes a header line
+                yield InvalidRecord(number, f"not an MD5: {value!r:.60}")
+                continue
+            yield ParsedEntry((md5.value(value),))
+
+
+class EnCaseHash(HashSetFormat):
+    name: ClassVar[str] = "encase"
+    description: ClassVar[str] = "EnCase 3-6 .hash (binary)"
+
+    def __init__(self) -> None:
+        self._provenance: dict[str, str] = {}
+
+    def sniff(self, sample: Sample) -> float:
+        return 1.0 if sample.head.startswith(ENCASE_MAGIC) else 0.0
+
+    def provenance(self) -> dict[str, str]:
+        return dict(self._provenance)
+
+    def read(self, stream: BinaryIO) -> Iterator[ParsedEntry | InvalidRecord]:
+        header = stream.read(ENCASE_RECORDS)
+        if not header.startswith(ENCASE_MAGIC) or len(header) < ENCASE_RECORDS:
+            raise HashSetFormatError("not an EnCase hash file (magic or header missing)")
+        self._provenance = {
+            "encase_set_name": _utf16z(header[0x408:0x458]),
+            "encase_category": _utf16z(header[0x458:0x480]),
+            "encase_count": str(int.from_bytes(header[0x10:0x14], "little")),
+        }
+        md5 = get_algorithm("md5")
+        number = 0
+        while record := stream.read(ENCASE_RECORD):
+            number += 1
+            if len(record) != ENCASE_RECORD:
+                yield InvalidRecord(None, f"record {number} is cut short ({len(record)} bytes)")
+                return
+            yield ParsedEntry((md5.value(record[:16].hex()),))
+
+
+def _utf16z(raw: bytes) -> str:
+    return raw.decode("utf-16-le", "replace").split("\x00", 1)[0].strip()
+
+
+#: Header names (lower case, without spaces, '-' and '_') that hold each algorithm.
+_COLUMN_NAMES = {
+    "md5": "md5", "md5hash": "md5", "hashmd5": "md5",
+    "sha1": "sha1", "sha1hash": "sha1", "hashsha1": "sha1",
+    "sha256": "sha256", "sha256hash": "sha256", "sha2256": "sha256", "hashsha256": "sha256",
+    "pdq": "pdq", "pdqhash": "pdq",
+}  # fmt: skip
+_NAME_COLUMNS = ("filename", "name", "file", "path", "reference", "filepath")
+_QUALITY_COLUMNS = ("quality", "pdqquality")
+
+
+def _key(header: str) -> str:
+    return re.sub(r"[\s_\-]", "", header.strip().lstrip("\ufeff").lower())
+
+
+class GenericCsv(HashSetFormat):
+    name: ClassVar[str] = "csv"
+    description: ClassVar[str] = "CSV with a header naming md5/sha1/sha256/pdq columns"
+
+    def sniff(self, sample: Sample) -> float:
+        if not sample.lines:
+            return 0.0
+        first = sample.lines[0]
+        for delimiter in (",", ";", "\t"):
+            keys = [_key(h.strip('"')) for h in first.split(delimiter)]
+            if len(keys) > 1 and any(k in _COLUMN_NAMES for k in keys):
+                return 0.7
+        return 0.0
+
+    def read(self, stream: BinaryIO) -> Iterator[ParsedEntry | InvalidRecord]:
+        text = _text(stream)
+        first = text.readline()
+        delimiter = max((",", ";", "\t"), key=first.count)
+        text.seek(0)
+        reader = csv.reader(text, delimiter=delimiter)
+        header = [_key(h) for h in next(reader, [])]
+        columns = [(i, _COLUMN_NAMES[k]) for i, k in enumerate(header) if k in _COLUMN_NAMES]
+        if not columns:
+            raise HashSetFormatError("no md5, sha1, sha256 or pdq column in the header", line=1)
+        name = next((header.index(k) for k in _NAME_COLUMNS if k in header), None)
+        quality = next((header.index(k) for k in _QUALITY_COLUMNS if k in header), None)
+        category = header.index("category") if "category" in header else None
+        for row in reader:
+            if not any(cell.strip() for cell in row):
+                continue
+            line = reader.line_num
+            if len(row) < len(header):
+                yield InvalidRecord(line, f"expected {len(header)} fields, found {len(row)}")
+                continue
+            yield _csv_entry(line, row, columns, name, quality, category)
+
+
+def _csv_entry(
+    line: int,
+    row: list[str],
+    columns: list[tuple[int, str]],
+    name: int | None,
+    quality: int | None,
+    category: int | None,
+) -> ParsedEntry | InvalidRecord:
+    values = []
+    for index, algorithm in columns:
+        cell = row[index].strip()
+        if not cell:
+            continue
+        if not get_algorithm(algorithm).is_valid(cell):
+            return InvalidRecord(line, f"not a valid {algorithm}: {cell!r:.80}")
+        score = None
+        if algorithm == "pdq" and quality is not None and row[quality].strip():
+            if not row[quality].strip().isdigit():
+                return InvalidRecord(line, f"quality is not a number: {row[quality]!r:.20}")
+            score = int(row[quality])
+        values.append(get_algorithm(algorithm).value(cell, score))
+    if not values:
+        return InvalidRecord(line, "no hash value in this row")
+    label, mapped = None, None
+    if category is not None and row[category].strip():
+        label = row[category].strip()
+        try:
+            mapped = Category.parse(label)
+        except UsageError:
+            mapped = None  # kept as the label; the set's category applies
+    reference = row[name].strip() if name is not None else None
+    return ParsedEntry(tuple(values), reference=reference or None, label=label, category=mapped)

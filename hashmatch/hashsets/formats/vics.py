@@ -1,0 +1,316 @@
+"""Project VIC "VICS" JSON (OData), versions 1.1-1.3 and 2.0, case files and hash sets.
+
+What Griffeye, Magnet AXIOM, IPED and XAMN exchange, and how CAID is shipped. The root
+object names the data model (``odata.metadata`` in 1.x, ``@odata.context`` in 2.0);
+``value`` holds either media (a hash set) or cases whose ``Media`` arrays hold them. The
+shape is decided by structure, not by the ``#Media``/``#Cases`` suffix, which some
+exporters get wrong.
+
+Files reach gigabytes: the file is parsed as a stream of JSON events (ijson) and every
+medium is built and handed on alone, so memory does not grow with the file, nor with
+the number of media in one case. Real exporters write booleans and numbers as strings,
+mix upper- and lower-case hex, put a UTF-8 or UTF-16 byte-order mark first, and write
+odd dates: all accepted; dates and unknown keys are kept as written.
+
+Categories: the number in ``Category`` means different things in different schemes
+(``CategoryScheme``); the original number is kept as the entry's label (``VICS 1``) and
+mapped onto hashmatch's categories (docs/categories.md).
+"""
+
+from __future__ import annotations
+
+import codecs
+import enum
+import io
+import json
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any, BinaryIO, ClassVar, cast
+
+import ijson
+
+from hashmatch.errors import HashSetFormatError, UsageError
+from hashmatch.hashing import get_algorithm
+from hashmatch.hashsets.categories import Category
+from hashmatch.hashsets.formats.base import HashSetFormat, Sample
+from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
+
+ROOT_KEYS = ("odata.metadata", "@odata.context")
+MODEL_MARKS = ("ProjectVic", "VICSDATAMODEL", "projectvic")
+
+
+class CategoryScheme(enum.Enum):
+    """How a VICS ``Category`` number is read."""
+
+    VICS_US = "vics-us"  # current Project VIC US
+    VICS_DHS = "vics-dhs"  # the older DHS numbering
+
+    @classmethod
+    def parse(cls, text: str) -> CategoryScheme:
+        for scheme in cls:
+            if scheme.value == text.strip().lower():
+                return scheme
+        known = ", ".join(s.value for s in cls)
+        raise UsageError(f"unknown category scheme {text!r} (known: {known})")
+
+
+#: number → (name, hashmatch category), per scheme.
+SCHEMES: dict[CategoryScheme, dict[int, tuple[str, Category]]] = {
+    CategoryScheme.VICS_US: {
+        0: ("Non-Pertinent", Category.KNOWN_GOOD),
+        1: ("Child Abuse Material", Category.KNOWN_BAD),
+        2: ("Child Exploitive (non-CAM) / Age Difficult", Category.KNOWN_BAD),
+        3: ("CGI/Animation - Child Exploitive", Category.KNOWN_BAD),
+        4: ("Comparison Images", Category.ALERT),
+    },
+    CategoryScheme.VICS_DHS: {
+        0: ("Uncategorized", Category.ALERT),
+        1: ("Child Exploitation (Illegal)", Category.KNOWN_BAD),
+        2: ("Non-Illegal / Age Difficult", Category.KNOWN_BAD),
+        3: ("CGI/Animation", Category.KNOWN_BAD),
+        4: ("Exemplar/Comparison", Category.ALERT),
+        5: ("Non-Pertinent", Category.KNOWN_GOOD),
+    },
+}
+DEFAULT_SCHEME = CategoryScheme.VICS_US
+
+#: AlternativeHashes names (compared in lower case, without '-' and '_') → algorithm.
+ALTERNATIVE_NAMES = {"md5": "md5", "sha1": "sha1", "sha256": "sha256", "sha2256": "sha256",
+                     "pdq": "pdq"}  # fmt: skip
+#: Keys that only repeat what the structure says (OData annotations): not kept.
+_ANNOTATION_SUFFIXES = ("@odata.navigationLinkUrl", "@odata.associationLinkUrl")
+
+
+def category_of(value: object, scheme: CategoryScheme) -> tuple[str, Category]:
+    """(original label, hashmatch category) of a ``Category`` value as written."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return "VICS uncategorized", Category.ALERT
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        return f"VICS {str(value).strip()[:40]}", Category.ALERT
+    name, category = SCHEMES[scheme].get(number, ("unknown in this scheme", Category.ALERT))
+    return f"VICS {number} ({name})", category
+
+
+class Vics(HashSetFormat):
+    name: ClassVar[str] = "vics"
+    description: ClassVar[str] = "Project VIC VICS JSON (1.x odata.metadata, 2.0 @odata.context)"
+
+    takes_category_scheme: ClassVar[bool] = True
+
+    def __init__(self) -> None:
+        self.scheme = DEFAULT_SCHEME
+        self._provenance: dict[str, str] = {}
+
+    def configure(self, *, category_scheme: str | None = None) -> None:
+        if category_scheme is not None:
+            self.scheme = CategoryScheme.parse(category_scheme)
+
+    def sniff(self, sample: Sample) -> float:
+        text = "\n".join(sample.lines).lstrip("\ufeff").lstrip()
+        if not text.startswith("{"):
+            return 0.0
+        head = text[:2000]
+        if any(f'"{key}"' in head for key in ROOT_KEYS) and any(m in head for m in MODEL_MARKS):
+            return 1.0
+        if '"value"' in head and ('"MD5"' in head or '"Media"' in head):
+            return 0.8
+        return 0.0
+
+    def provenance(self) -> dict[str, str]:
+        return dict(self._provenance)
+
+    def read(self, stream: BinaryIO) -> Iterator[ParsedEntry | InvalidRecord]:
+        self._provenance = {"category_scheme": self.scheme.value}
+        source = _utf8(stream)
+        count = 0
+        try:
+            for kind, obj in _objects(source, self._provenance):
+                if kind == "case":
+                    self._note_case(obj)
+                    continue
+                count += 1
+                yield self._entry(count, obj)
+        except ijson.JSONError as exc:
+            where = f"after medium {count}" if count else "before the first medium"
+            raise HashSetFormatError(
+                f"not valid JSON {where} (byte {_tell(source)}): {exc}"
+            ) from exc
+        except UnicodeDecodeError as exc:
+            raise HashSetFormatError(f"not valid UTF-8/UTF-16 text: {exc}") from exc
+        if "context" not in self._provenance:
+            raise HashSetFormatError("no odata.metadata / @odata.context: not a VICS file")
+
+    def _note_case(self, case: dict[str, Any]) -> None:
+        cases = int(self._provenance.get("cases", "0")) + 1
+        self._provenance["cases"] = str(cases)
+        for key in ("CaseNumber", "SourceApplicationName", "SourceApplicationVersion"):
+            if case.get(key) is not None and f"case_{key}" not in self._provenance:
+                self._provenance[f"case_{key}"] = str(case[key])[:200]
+
+    def _entry(self, number: int, media: dict[str, Any]) -> ParsedEntry | InvalidRecord:
+        where = f"medium {number}"
+        md5 = media.get("MD5")
+        if not isinstance(md5, str) or not get_algorithm("md5").is_valid(md5):
+            return InvalidRecord(None, f"{where}: MD5 missing or not 32 hex digits: {md5!r:.60}")
+        values = [get_algorithm("md5").value(md5)]
+        sha1 = media.get("SHA1")
+        if isinstance(sha1, str) and sha1.strip():
+            if not get_algorithm("sha1").is_valid(sha1):
+                return InvalidRecord(None, f"{where}: SHA1 is not 40 hex digits: {sha1!r:.60}")
+            values.append(get_algorithm("sha1").value(sha1))
+        for alternative in media.get("AlternativeHashes") or []:
+            if not isinstance(alternative, dict):
+                continue
+            raw_name = str(alternative.get("HashName", ""))
+            key = raw_name.lower().replace("-", "").replace("_", "")
+            algorithm = ALTERNATIVE_NAMES.get(key)
+            value = alternative.get("HashValue")
+            if algorithm is None or not isinstance(value, str):
+                continue  # PhotoDNA and others: carried in the record, never computed
+            if not get_algorithm(algorithm).is_valid(value):
+                return InvalidRecord(None, f"{where}: {raw_name} value is not valid: {value!r:.80}")
+            hashed = get_algorithm(algorithm).value(value)
+            if all(v != hashed for v in values):
+                values.append(hashed)
+        label, category = category_of(media.get("Category"), self.scheme)
+        return ParsedEntry(
+            tuple(values),
+            reference=_reference(media),
+            label=label,
+            category=category,
+            record=json.dumps(_clean(media), ensure_ascii=False, default=_number),
+        )
+
+
+def _reference(media: dict[str, Any]) -> str | None:
+    files = media.get("MediaFiles") or []
+    names = [str(f.get("FileName") or f.get("Name")) for f in files if isinstance(f, dict)
+             and (f.get("FileName") or f.get("Name"))]  # fmt: skip
+    media_id = media.get("MediaID")
+    parts = [f"MediaID {media_id}"] if media_id not in (None, "") else []
+    if names:
+        parts.append(names[0])
+    series = media.get("Series")
+    if series:
+        parts.append(f"series {series}")
+    return "; ".join(parts) or None
+
+
+def _clean(value: Any) -> Any:
+    """The record without OData annotations (which only repeat the structure)."""
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()
+                if not k.endswith(_ANNOTATION_SUFFIXES) and k != "odata.id"}  # fmt: skip
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
+
+
+def _number(value: object) -> object:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def _objects(source: BinaryIO, provenance: dict[str, str]) -> Iterator[tuple[str, Any]]:
+    """("media", obj) for every medium and ("case", fields) for every case, streaming.
+
+    A medium is built alone even inside a case, so a case with a million media costs the
+    memory of one. Whether an item of ``value`` is a case or a medium is decided by
+    whether it has a ``Media`` array.
+    """
+    builder: ijson.ObjectBuilder | None = None
+    case_builder: ijson.ObjectBuilder | None = None
+    in_case = False
+    for prefix, event, value in ijson.parse(source):
+        if prefix in ROOT_KEYS and event == "string":
+            provenance["context"] = value[:300]
+            provenance["vics_version"] = _version(value)
+            continue
+        if builder is not None:
+            builder.event(event, value)
+            if prefix in ("value.item", "value.item.Media.item") and event == "end_map":
+                yield "media", builder.value
+                builder = None
+            continue
+        if prefix == "value.item.Media.item" and event == "start_map":
+            in_case = True
+            builder = ijson.ObjectBuilder()
+            builder.event(event, value)
+        elif prefix == "value.item" and event == "start_map":
+            case_builder, in_case = ijson.ObjectBuilder(), False
+            case_builder.event(event, value)
+        elif prefix == "value.item" and event == "end_map" and case_builder is not None:
+            case_builder.event(event, value)
+            fields = case_builder.value
+            case_builder = None
+            if in_case or "Media" in fields:
+                yield "case", fields
+            else:
+                yield "media", fields
+        elif case_builder is not None and not _in_media_array(prefix):
+            case_builder.event(event, value)
+        elif prefix == "value.item.Media" and event == "start_array" and case_builder is not None:
+            in_case = True
+
+
+def _in_media_array(prefix: str) -> bool:
+    """Inside a case's ``Media`` array (not ``MediaFiles``, ``MediaID``... of a medium)."""
+    return prefix == "value.item.Media" or prefix.startswith("value.item.Media.")
+
+
+def _version(context: str) -> str:
+    for version in ("2.0", "1.3", "1.2", "1.1", "1.0"):
+        if f"/{version}.xml" in context:
+            return version
+    return "unknown"
+
+
+def _utf8(stream: BinaryIO) -> BinaryIO:
+    """The stream as UTF-8 bytes without a byte-order mark (UTF-16 files are transcoded)."""
+    head = stream.read(4)
+    stream.seek(0)
+    if head.startswith(codecs.BOM_UTF8):
+        stream.seek(3)
+        return stream
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return cast(BinaryIO, _Transcoded(io.TextIOWrapper(stream, encoding="utf-16")))
+    return stream
+
+
+class _Transcoded(io.RawIOBase):
+    """UTF-8 bytes read from a text stream (for UTF-16 files)."""
+
+    def __init__(self, text: io.TextIOWrapper) -> None:
+        self._text = text
+        self._pending = b""
+        self.position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while len(self._pending) < len(buffer):
+            chunk = self._text.read(65536)
+            if not chunk:
+                break
+            self._pending += chunk.encode("utf-8")
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        self.position += size
+        return size
+
+
+def _tell(source: BinaryIO) -> int | str:
+    try:
+        return source.tell()
+    except (OSError, ValueError):
+        return "?"
+
+
+def _first(exc: BaseException) -> str:
+    """The first line of a parser's message (yajl adds a drawing of the position)."""
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -1,0 +1,178 @@
+"""The hash-set formats investigators arrive with: VICS, NSRL, HashKeeper, TSK, EnCase, CSV.
+
+Fixtures are in tests/data/hashsets (made by make_hashsets.py; README.md there lists the
+quirk each one carries).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hashmatch.errors import HashmatchError, HashSetFormatError, UsageError
+from hashmatch.hashsets import Category, HashSetStore
+from hashmatch.hashsets.formats import format_names
+
+DATA = Path(__file__).parent / "data" / "hashsets"
+MD5 = ["00112233445566778899aabbccddeeff", "ffeeddccbbaa99887766554433221100"]
+
+
+def labels(store: HashSetStore, name: str) -> dict[str | None, tuple[str, int]]:
+    return {label: (str(category), n) for category, label, n in store.breakdown(store.get(name))}
+
+
+@pytest.mark.parametrize("fixture", ["vics2-case.json", "vics2-mislabeled.json"])
+def test_vics_case_file(store: HashSetStore, fixture: str) -> None:
+    info = store.import_file(DATA / fixture, name="vics").info
+    assert info.format == "vics" and info.entries == 5
+    assert set(info.algorithms) == {"md5", "sha1", "sha256", "pdq"}
+    assert labels(store, "vics") == {
+        "VICS 0 (Non-Pertinent)": ("known-good", 1),
+        "VICS 1 (Child Abuse Material)": ("known-bad", 1),
+        "VICS 2 (Child Exploitive (non-CAM) / Age Difficult)": ("known-bad", 1),
+        "VICS 4 (Comparison Images)": ("alert", 1),
+        "VICS uncategorized": ("alert", 1),
+    }
+    provenance = dict(info.provenance)
+    assert provenance["vics_version"] == "2.0" and provenance["case_CaseNumber"] == "CASE-42"
+    found = store.lookup(info, "md5", [bytes.fromhex(MD5[0])])[bytes.fromhex(MD5[0])][0]
+    assert found.reference == "MediaID 1; IMG_0001.JPG; series S-1"
+    assert store.lookup(info, "sha256", [bytes.fromhex("ab" * 32)])  # from AlternativeHashes
+
+
+def test_vics_keeps_the_original_record(store: HashSetStore) -> None:
+    info = store.import_file(DATA / "vics2-case.json", name="vics").info
+    record = store.record(info, 1)
+    assert record is not None
+    assert '"VendorSpecificKey": {"x": 1}' in record and '"PhotoDNA": "AAAA' in record
+    assert '"VictimIdentified": "true"' in record
+
+
+@pytest.mark.parametrize("fixture", ["vics13-flat.json", "vics13-flat-utf16.json"])
+def test_vics_flat_1_3_in_utf8_and_utf16(store: HashSetStore, fixture: str) -> None:
+    info = store.import_file(DATA / fixture, name="flat").info
+    assert info.entries == 2 and dict(info.provenance)["vics_version"] == "1.3"
+    assert labels(store, "flat")["VICS 1 (Child Abuse Material)"] == ("known-bad", 1)
+    hit = store.lookup(info, "md5", [bytes.fromhex("aa" * 16)])[bytes.fromhex("aa" * 16)][0]
+    assert hit.reference == "MediaID 10; old-name.jpg"
+
+
+def test_vics_dhs_scheme_reads_numbers_differently(store: HashSetStore) -> None:
+    store.import_file(DATA / "vics13-flat.json", name="dhs", category_scheme="vics-dhs")
+    assert labels(store, "dhs")["VICS 5 (Non-Pertinent)"] == ("known-good", 1)
+    store.import_file(DATA / "vics2-case.json", name="dhs2", category_scheme="vics-dhs")
+    assert labels(store, "dhs2")["VICS 0 (Uncategorized)"] == ("alert", 1)
+
+
+def test_category_scheme_only_for_vics(store: HashSetStore) -> None:
+    with pytest.raises(UsageError, match="does not apply"):
+        store.import_file(DATA / "set.hsh", category_scheme="vics-us")
+
+
+@pytest.mark.parametrize(
+    ("fixture", "message"),
+    [("vics2-bad-md5.json", "medium 1: MD5 missing or not 32 hex digits"),
+     ("vics2-truncated.json", "not valid JSON")],
+)  # fmt: skip
+def test_malformed_vics_leaves_the_store_unchanged(
+    store: HashSetStore, fixture: str, message: str
+) -> None:
+    with pytest.raises(HashSetFormatError, match=message) as error:
+        store.import_file(DATA / fixture)
+    assert str(DATA / fixture) in str(error.value)
+    assert store.list_sets() == []
+
+
+def test_skip_invalid_vics_imports_the_rest(store: HashSetStore, tmp_path: Path) -> None:
+    text = (DATA / "vics2-case.json").read_text(encoding="utf-8-sig")
+    broken = tmp_path / "one-bad.json"
+    broken.write_text(text.replace('"2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d"', '"zz"'))
+    result = store.import_file(broken, skip_invalid=True)
+    assert result.skipped == 1 and result.info.entries == 4
+
+
+@pytest.mark.parametrize("fixture", ["rdsv3-minimal.db", "rdsv3-no-crc32.db"])
+def test_nsrl_rdsv3(store: HashSetStore, fixture: str) -> None:
+    info = store.import_file(DATA / fixture, name="nsrl").info
+    assert info.format == "nsrl-rdsv3" and info.category is Category.KNOWN_GOOD
+    assert set(info.algorithms) == {"md5", "sha1", "sha256"}
+    provenance = dict(info.provenance)
+    assert provenance["rds_version"] == "2024.03.1" and provenance["rds_build_set"] == "modern"
+    key = bytes.fromhex(MD5[0])
+    assert store.lookup(info, "md5", [key])[key][0].label == "NSRL"
+    minimal = fixture == "rdsv3-minimal.db"
+    assert info.entries == (3 if minimal else 6)  # DISTINCT_HASH de-duplicates packages
+    assert provenance["read_from"].startswith("DISTINCT_HASH" if minimal else "FILE")
+
+
+@pytest.mark.parametrize("fixture", ["NSRLFile.txt", "NSRLFile.txt.zip"])
+def test_nsrl_rds2_text_and_zip(store: HashSetStore, fixture: str) -> None:
+    info = store.import_file(DATA / fixture, name="rds2").info
+    assert info.format == "nsrl-rds2" and info.entries == 2
+    key = bytes.fromhex(MD5[0])
+    assert store.lookup(info, "md5", [key])[key][0].reference == 'café, "menu".txt'
+    assert labels(store, "rds2")["NSRL special M"] == ("alert", 1)
+
+
+@pytest.mark.parametrize(
+    ("fixture", "fmt", "entries", "reference"),
+    [
+        ("set.hsh", "hashkeeper", 2, "C:\\PICS\\IMG1.JPG"),
+        ("set.kdb", "tsk-kdb", 2, "known0.jpg"),
+        ("set.idx", "tsk-idx", 2, None),
+        ("set.hash", "encase", 2, None),
+        ("generic.csv", "csv", 2, "a.jpg"),
+    ],
+)
+def test_suite_formats(
+    store: HashSetStore, fixture: str, fmt: str, entries: int, reference: str | None
+) -> None:
+    info = store.import_file(DATA / fixture, name="s").info
+    assert (info.format, info.entries) == (fmt, entries)
+    key = bytes.fromhex(MD5[0])
+    assert store.lookup(info, "md5", [key])[key][0].reference == reference
+
+
+def test_encase_header_goes_into_provenance(store: HashSetStore) -> None:
+    info = store.import_file(DATA / "set.hash").info
+    assert dict(info.provenance)["encase_set_name"] == "Test set"
+    assert dict(info.provenance)["encase_category"] == "Notable"
+
+
+def test_generic_csv_category_column(store: HashSetStore) -> None:
+    store.import_file(DATA / "generic.csv", name="g")
+    assert labels(store, "g") == {"known-bad": ("known-bad", 1), "Grade B": ("alert", 1)}
+
+
+def test_explicit_category_replaces_the_files_own(store: HashSetStore) -> None:
+    store.import_file(DATA / "vics13-flat.json", name="all-good", category=Category.KNOWN_GOOD)
+    assert {c for c, _ in labels(store, "all-good").values()} == {"known-good"}
+
+
+def test_existing_formats_stay_detected(store: HashSetStore, tmp_path: Path) -> None:
+    pdq = tmp_path / "tool.txt"
+    pdq.write_text(f"{'f0' * 32},100,a.jpg\n{'0f' * 32},90,b.jpg\n")
+    assert store.import_file(pdq).info.format == "pdq"
+    sums = tmp_path / "list.md5"
+    sums.write_text(f"{MD5[0]}  a.jpg\n")
+    assert store.import_file(sums).info.format == "md5sum"
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.binary(max_size=2048), fmt=st.sampled_from(["auto", *format_names()]))
+def test_any_bytes_give_a_result_or_a_hashmatch_error(
+    tmp_path_factory: pytest.TempPathFactory, data: bytes, fmt: str
+) -> None:
+    folder = tmp_path_factory.mktemp("fuzz")
+    path = folder / "input"
+    path.write_bytes(data)
+    with HashSetStore(folder / "store") as store:
+        try:
+            store.import_file(path, format_name=fmt)
+        except HashmatchError:
+            assert store.list_sets() == []
