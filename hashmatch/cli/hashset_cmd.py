@@ -9,7 +9,9 @@ import click
 
 from hashmatch.cli import State, cli
 from hashmatch.cli.progress import ByteProgress, wanted
+from hashmatch.errors import CaseError
 from hashmatch.hashsets import Category, HashSetInfo
+from hashmatch.hashsets.export import EXPORT_FORMATS, export_set
 from hashmatch.hashsets.formats import format_names
 from hashmatch.hashsets.formats.vics import CategoryScheme
 from hashmatch.safetext import visible
@@ -151,3 +153,31 @@ def remove_command(state: State, name: str) -> None:
     """Remove a hash set from the store."""
     info = state.store().remove(name)
     click.echo(f"removed {info.name!r} ({info.entries} entries)")
+
+
+@hashset_group.command("export")
+@click.argument("name")
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), required=True,
+              help="Format to write.")  # fmt: skip
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="File to write (must not exist).")  # fmt: skip
+@click.pass_obj
+def export_command(state: State, name: str, fmt: str, output: Path) -> None:
+    """Write the imported set NAME to a file in an interchange format."""
+    store = state.store()
+    info = store.get(name)
+    if output.exists():
+        raise click.UsageError(f"{output} already exists; name a new file")
+    partial = output.with_name(output.name + ".partial")
+    try:
+        with partial.open("w", encoding="utf-8", newline="\n") as out:
+            result = export_set(store, info, fmt, out)
+        partial.replace(output)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise CaseError(f"cannot write {output}: {exc.strerror or exc}") from exc
+    click.echo(
+        f"exported {result.written} entries of {info.name!r} as {fmt} to {visible(str(output))}"
+    )
+    if result.left_out:
+        click.echo(f"left out {result.left_out} entries the format cannot hold", err=True)

@@ -13,6 +13,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 
@@ -285,11 +286,42 @@ class HashSetStore:
                 out[int(rowid)] = _details(info, bytes(value), quality, category, label, reference)
         return out
 
+    def iter_entries(self, info: HashSetInfo) -> Iterator[StoredEntry]:
+        """Every entry of a set, in import order, with all its values (streaming)."""
+        rows = self._db.execute(
+            f"SELECT entry, algorithm, value, quality, category, label, reference "
+            f"FROM {set_table(info.id)} ORDER BY entry, rowid"
+        )
+        current: StoredEntry | None = None
+        for entry, algorithm, value, quality, category, label, reference in rows:
+            if current is None or current.entry != entry:
+                if current is not None:
+                    yield current
+                mapped = Category(str(category)) if category else info.category
+                current = StoredEntry(int(entry), {}, {}, mapped, label, reference)
+            current.values[str(algorithm)] = bytes(value).hex()
+            if quality is not None:
+                current.quality[str(algorithm)] = int(quality)
+        if current is not None:
+            yield current
+
     def record(self, info: HashSetInfo, entry: int) -> str | None:
         row = self._db.execute(
             f"SELECT data FROM {set_table(info.id)}_record WHERE entry = ?", (entry,)
         ).fetchone()
         return str(row[0]) if row else None
+
+
+@dataclass
+class StoredEntry:
+    """One entry of an imported set, as ``iter_entries`` gives it back."""
+
+    entry: int
+    values: dict[str, str]  # algorithm → lowercase hex
+    quality: dict[str, int]
+    category: Category
+    label: str | None
+    reference: str | None
 
 
 class _Counts:

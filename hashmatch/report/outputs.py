@@ -12,13 +12,16 @@ from hashmatch.report.csv_report import render_csv
 from hashmatch.report.html_report import render_html
 from hashmatch.report.json_report import render_json
 from hashmatch.report.model import CaseReport, Summary
+from hashmatch.report.vics_report import render_vics
 
 RENDERERS: dict[str, tuple[str, Callable[[CaseReport], str]]] = {
     "json": ("report.json", render_json),
     "csv": ("matches.csv", render_csv),
     "html": ("report.html", render_html),
+    "vics": ("report.vics.json", render_vics),
 }
-OUTPUT_FILES = tuple(name for name, _ in RENDERERS.values())
+#: What every scan writes into its case folder (the VICS export is on request).
+OUTPUT_FILES = ("report.json", "matches.csv", "report.html")
 
 
 def render(report: CaseReport, fmt: str) -> str:
@@ -44,6 +47,8 @@ def write_outputs(case: CaseDatabase, case_dir: Path) -> tuple[tuple[Path, ...],
     report = read_report(case)
     written = []
     for fmt, (name, _) in RENDERERS.items():
+        if name not in OUTPUT_FILES:
+            continue
         path = case_dir / name
         write_text(path, render(report, fmt))
         written.append(path)

@@ -1,0 +1,91 @@
+"""``hashmatch report CASE --format vics``: the scan's matched media as a VICS 2.0 case file.
+
+What Griffeye-style tools (and hashmatch itself) import: one ``Media`` per unique MD5 of a
+matched file, with SHA-1, the original VICS category number when a hit came from a VICS
+set (otherwise no category: uncategorized), ``MediaFiles`` with the file name, path
+inside its source, deleted flag and source id, and SHA-256 and PDQ as
+``AlternativeHashes``. A matched file without an MD5 (scanned with ``--algorithms``
+leaving md5 out) cannot be a VICS medium and is left out; the case notes how many.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from typing import Any
+
+from hashmatch.report.model import CaseReport, FileRecord
+
+CONTEXT = "http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/US/$metadata#Cases"
+_VICS_LABEL = re.compile(r"^VICS (\d+)\b")
+#: Namespace for the stable CaseID derived from a case id (uuid5).
+_CASE_NAMESPACE = uuid.UUID("6a3c4f0e-8d1b-5d7a-9c7e-2b6f1a0d4e90")
+
+
+def vics_category(record: FileRecord) -> int | None:
+    """The smallest original VICS category number among the file's hits (1 before 2...)."""
+    numbers = [int(m[1]) for h in record.hits if h.label and (m := _VICS_LABEL.match(h.label))]
+    return min(numbers) if numbers else None
+
+
+def _media(md5: str, records: list[FileRecord], media_id: int) -> dict[str, Any]:
+    first = records[0]
+    hashes = {v.algorithm: v.hex for v in first.hashes}
+    media: dict[str, Any] = {"MediaID": media_id, "MD5": md5}
+    if "sha1" in hashes:
+        media["SHA1"] = hashes["sha1"]
+    categories = [c for c in (vics_category(r) for r in records) if c is not None]
+    if categories:
+        media["Category"] = min(categories)
+    media["MediaSize"] = first.size
+    if first.image is not None:
+        media["MimeType"] = f"image/{first.image.format.lower()}"
+    media["MediaFiles"] = [
+        {
+            "MD5": md5,
+            "FileName": r.path.rsplit("/", 1)[-1],
+            "FilePath": r.path,
+            "Deleted": r.deleted,
+            "SourceID": r.source,
+            **({"Written": r.times.modified} if r.times.modified else {}),
+        }
+        for r in records
+    ]
+    alternatives = [
+        {"MD5": md5, "HashName": name.upper(), "HashValue": hashes[name]}
+        for name in ("sha256", "pdq")
+        if name in hashes
+    ]
+    if alternatives:
+        media["AlternativeHashes"] = alternatives
+    return media
+
+
+def vics_document(report: CaseReport) -> dict[str, Any]:
+    by_md5: dict[str, list[FileRecord]] = {}
+    without_md5 = 0
+    for record in report.matches:
+        md5 = next((v.hex for v in record.hashes if v.algorithm == "md5"), None)
+        if md5 is None:
+            without_md5 += 1
+            continue
+        by_md5.setdefault(md5, []).append(record)
+    media = [_media(md5, records, n) for n, (md5, records) in enumerate(sorted(by_md5.items()), 1)]
+    case: dict[str, Any] = {
+        "CaseID": str(uuid.uuid5(_CASE_NAMESPACE, report.case.id)),
+        "CaseNumber": report.case.id,
+        "SourceApplicationName": report.tool.name,
+        "SourceApplicationVersion": report.tool.version,
+        "TotalMediaFiles": sum(len(m["MediaFiles"]) for m in media),
+        "Media": media,
+    }
+    if report.case.examiner:
+        case["ContactName"] = report.case.examiner
+    if without_md5:
+        case["Comments"] = f"{without_md5} matched file(s) without an MD5 are not included"
+    return {"@odata.context": CONTEXT, "value": [case]}
+
+
+def render_vics(report: CaseReport) -> str:
+    return json.dumps(vics_document(report), indent=2, ensure_ascii=False) + "\n"
