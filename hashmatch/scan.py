@@ -54,6 +54,7 @@ class ScanOptions:
     command: tuple[str, ...] = ()
     dask_scheduler: str | None = None  # tcp://HOST:PORT of an existing Dask cluster
     verify_image: bool = False  # re-hash disk images and compare with their stored hashes
+    variants: bool = True  # match flipped, rotated, letterboxed and cropped copies too
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ def scan(options: ScanOptions, store: HashSetStore, progress: Progress | None = 
             with _backend(options) as pool:
                 # The workers start while the near index loads and the files are counted.
                 matcher = Matcher(store, sets, options.thresholds)
-                hashing = HashingOptions(algorithms, options.max_pixels)
+                hashing = HashingOptions(algorithms, options.max_pixels, variants=options.variants)
                 _run(case, sources, matcher, hashing, options, notify, pool)
         finally:
             for source in sources:
@@ -192,6 +193,7 @@ def _record_start(
             "thresholds": dict(options.thresholds.values),
             "thumbnails": options.thumbnails.value,
             "dask_scheduler": options.dask_scheduler,
+            "variants": options.variants,
             "tool": {
                 **dataclasses.asdict(tool),
                 "libraries": dict(tool.libraries),

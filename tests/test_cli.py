@@ -26,7 +26,8 @@ def invoke(runner: CliRunner, store: Path, *args: str):
 @pytest.mark.parametrize(
     "command",
     [[], ["hash"], ["hashset"], ["hashset", "import"], ["hashset", "list"], ["hashset", "show"],
-     ["hashset", "remove"], ["hashset", "export"], ["scan"], ["report"], ["batch"], ["verify"]],
+     ["hashset", "remove"], ["hashset", "export"], ["scan"], ["report"], ["batch"], ["verify"],
+     ["bench"], ["bench", "robustness"]],
 )  # fmt: skip
 def test_every_command_has_help(runner: CliRunner, command: list[str]) -> None:
     result = runner.invoke(cli, [*command, "--help"])

@@ -135,6 +135,7 @@ def main() -> None:
 # Register the commands (imported for their side effect on ``cli``).
 from hashmatch.cli import (  # noqa: E402, F401
     batch_cmd,
+    bench_cmd,
     hash_cmd,
     hashset_cmd,
     report_cmd,

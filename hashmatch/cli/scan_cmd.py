@@ -51,6 +51,9 @@ from hashmatch.scan import ScanOptions, scan
               show_default=True, help="Largest image (in pixels) that is decoded.")  # fmt: skip
 @click.option("--resume", is_flag=True, help="Finish an interrupted scan of this case folder.")
 @click.option("--force", is_flag=True, help="Replace an earlier case in the case folder.")
+@click.option("--no-variants", is_flag=True,
+              help="Match only the pictures as they are: not their mirrored, rotated, "
+              "letterboxed or cropped forms (docs/perceptual.md).")  # fmt: skip
 @click.option("--verify-image", is_flag=True,
               help="Re-hash each disk image and compare with the hashes stored at acquisition "
               "(E01); the result goes into the report.")  # fmt: skip
@@ -74,6 +77,7 @@ def scan_command(
     max_pixels: int,
     resume: bool,
     force: bool,
+    no_variants: bool,
     verify_image: bool,
     dask_scheduler: str | None,
     quiet: bool,
@@ -112,6 +116,7 @@ def scan_command(
         command=invocation(),
         dask_scheduler=dask_scheduler,
         verify_image=verify_image,
+        variants=not no_variants,
     )
     progress = ScanProgress() if wanted(quiet) else None
     try:

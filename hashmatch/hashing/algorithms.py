@@ -21,7 +21,10 @@ from hashmatch.errors import InvalidHashError, UnknownAlgorithmError
 if TYPE_CHECKING:
     import hashlib
 
+    from PIL import Image
+
     from hashmatch.hashing.decode import PreparedImage
+    from hashmatch.hashing.variants import Transform
 
 _HEX = frozenset(string.hexdigits)
 
@@ -108,6 +111,18 @@ class PerceptualAlgorithm(Algorithm):
     @abc.abstractmethod
     def compute(self, image: PreparedImage) -> HashValue:
         """Hash one prepared (oriented, flattened, RGB) image."""
+
+    def dihedral(self, image: PreparedImage) -> list[tuple[Transform, str]]:
+        """Hex hashes of the picture's seven other orientations (hashing/variants.py)."""
+        return []
+
+    def quick(self, picture: Image.Image) -> str | None:
+        """Hex hash of a small variant picture (hashing/variants.py); None if unsupported."""
+        return None
+
+    #: Largest distance at which a set entry counts as a candidate that a confirm-only
+    #: variant may confirm (well inside the distance of unrelated pictures).
+    candidate_threshold: ClassVar[int] = 0
 
 
 _REGISTRY: dict[str, Algorithm] = {}

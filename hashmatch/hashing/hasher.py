@@ -8,11 +8,14 @@ digests are only reported when every byte was read.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import BinaryIO
+
+from PIL import Image
 
 from hashmatch.hashing.algorithms import (
     CryptographicAlgorithm,
@@ -22,11 +25,14 @@ from hashmatch.hashing.algorithms import (
 )
 from hashmatch.hashing.decode import (
     DEFAULT_MAX_PIXELS,
+    SQUARE_SIZE,
     DecodeError,
+    PreparedImage,
     has_image_extension,
     prepare_image,
     sniff_image_format,
 )
+from hashmatch.hashing.variants import Transform, Variant, border_box, extended
 
 CHUNK_SIZE = 1 << 20
 #: Images larger than this (in bytes) are not kept in memory for decoding.
@@ -63,6 +69,8 @@ class HashingOptions:
     algorithms: tuple[str, ...] = DEFAULT_ALGORITHMS
     max_pixels: int = DEFAULT_MAX_PIXELS
     max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES
+    #: Also hash the picture's other orientations and its borderless crop, for matching.
+    variants: bool = True
 
 
 @dataclass(frozen=True)
@@ -74,6 +82,8 @@ class FileHashes:
     image: ImageInfo | None = None
     problems: tuple[Problem, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    #: Hashes of variants of the picture (orientations, borders removed): matching only.
+    variants: tuple[Variant, ...] = field(default=())
 
     @property
     def read_ok(self) -> bool:
@@ -129,23 +139,57 @@ def hash_stream(
         limit = options.max_image_bytes
         message = f"{image_format} image of {total} bytes is over the {limit}-byte decode limit"
         return FileHashes(total, tuple(hashes), problems=(Problem(Stage.DECODE, message),))
-    perceptual_hashes, info, notes, more = _perceptual(kept.getvalue(), perceptual, options)
-    return FileHashes(total, tuple(hashes + perceptual_hashes), info, tuple(problems + more), notes)
+    perceptual_hashes, info, notes, more, variants = _perceptual(
+        kept.getvalue(), perceptual, options
+    )
+    return FileHashes(
+        total, tuple(hashes + perceptual_hashes), info, tuple(problems + more), notes, variants
+    )
 
 
 def _perceptual(
     data: bytes, algorithms: Sequence[PerceptualAlgorithm], options: HashingOptions
-) -> tuple[list[HashValue], ImageInfo | None, tuple[str, ...], list[Problem]]:
+) -> tuple[list[HashValue], ImageInfo | None, tuple[str, ...], list[Problem], tuple[Variant, ...]]:
     try:
         prepared = prepare_image(data, max_pixels=options.max_pixels)
     except DecodeError as exc:
-        return [], None, (), [Problem(Stage.DECODE, str(exc))]
+        return [], None, (), [Problem(Stage.DECODE, str(exc))], ()
     info = ImageInfo(prepared.format, prepared.width, prepared.height, prepared.frames)
     values: list[HashValue] = []
+    variants: list[Variant] = []
     problems: list[Problem] = []
+    borderless = _without_borders(prepared) if options.variants else None
+    crops = extended(prepared.rgb) if options.variants else []
     for algorithm in algorithms:
         try:
             values.append(algorithm.compute(prepared))
+            if options.variants:
+                variants += [Variant(algorithm.name, t, h) for t, h in algorithm.dihedral(prepared)]
+            if borderless is not None:
+                cropped = algorithm.compute(borderless).hex
+                variants.append(Variant(algorithm.name, Transform.BORDERS_REMOVED, cropped))
+            for picture in crops:
+                value = algorithm.quick(picture)
+                if value is not None:
+                    variants.append(Variant(algorithm.name, Transform.CROPPED, value))
         except (ValueError, TypeError, ArithmeticError, MemoryError) as exc:
             problems.append(Problem(Stage.HASH, f"{algorithm.name} failed: {exc}"))
-    return values, info, prepared.notes, problems
+    return values, info, prepared.notes, problems, tuple(variants)
+
+
+def _without_borders(prepared: PreparedImage) -> PreparedImage | None:
+    """The picture with uniform borders cut away, or None when it has none."""
+    box = border_box(prepared.rgb)
+    if box is None:
+        return None
+    cropped = prepared.rgb.crop(box)
+    square = cropped.resize((SQUARE_SIZE, SQUARE_SIZE), Image.Resampling.LANCZOS)
+    scale_w = prepared.width / prepared.rgb.width
+    scale_h = prepared.height / prepared.rgb.height
+    return dataclasses.replace(
+        prepared,
+        rgb=cropped,
+        square=square,
+        width=round(cropped.width * scale_w),
+        height=round(cropped.height * scale_h),
+    )

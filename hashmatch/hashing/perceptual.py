@@ -18,9 +18,11 @@ from typing import ClassVar
 import imagehash
 import numpy as np
 import pdqhash
+from PIL import Image
 
 from hashmatch.hashing.algorithms import HashValue, PerceptualAlgorithm, register
 from hashmatch.hashing.decode import PreparedImage
+from hashmatch.hashing.variants import UNDO, Transform
 
 #: Meta's PDQ quality threshold: hashes below it carry too little image detail to match.
 PDQ_MIN_QUALITY = 50
@@ -31,27 +33,73 @@ def bits_to_hex(bits: np.ndarray) -> str:
     return np.packbits(np.asarray(bits, dtype=np.uint8).ravel()).tobytes().hex()
 
 
+#: Size at which PDQ hashes the other orientations of a picture (docs/perceptual.md).
+PDQ_VARIANT_SIZE = 128
+#: Quality of an imagehash value: the grey standard deviation of the picture at 64x64,
+#: scaled so that 16 grey levels give 100; below IMAGEHASH_MIN_QUALITY (4 grey levels) the
+#: picture is too flat for a verdict. Pictures smaller than MIN_SIDE pixels get 0.
+IMAGEHASH_MIN_QUALITY = 25
+MIN_SIDE = 32
+
+
 @register
 class Pdq(PerceptualAlgorithm):
     name: ClassVar[str] = "pdq"
     bits: ClassVar[int] = 256
     default_threshold: ClassVar[int] = 31
+    candidate_threshold: ClassVar[int] = 96
     min_quality: ClassVar[int] = PDQ_MIN_QUALITY
 
     def compute(self, image: PreparedImage) -> HashValue:
         vector, quality = pdqhash.compute(np.asarray(image.square))
         return HashValue(self.name, bits_to_hex(vector), int(quality))
 
+    def quick(self, picture: Image.Image) -> str:
+        square = picture.convert("RGB").resize((PDQ_VARIANT_SIZE,) * 2, Image.Resampling.LANCZOS)
+        vector, _ = pdqhash.compute(np.asarray(square))
+        return bits_to_hex(vector)
+
+    def dihedral(self, image: PreparedImage) -> list[tuple[Transform, str]]:
+        small = image.square.resize((PDQ_VARIANT_SIZE,) * 2, Image.Resampling.LANCZOS)
+        out = []
+        for transform, undo in UNDO.items():
+            vector, _ = pdqhash.compute(np.asarray(small.transpose(undo)))
+            out.append((transform, bits_to_hex(vector)))
+        return out
+
+
+def imagehash_quality(image: PreparedImage) -> int:
+    """How much detail an imagehash value rests on (0-100; see IMAGEHASH_MIN_QUALITY)."""
+    if min(image.width, image.height) < MIN_SIDE:
+        return 0
+    grey = np.asarray(image.square.convert("L").resize((64, 64), Image.Resampling.BOX))
+    return min(100, round(float(grey.std()) * 100 / 16))
+
 
 class _ImageHash64(PerceptualAlgorithm):
-    """The imagehash algorithms at their default 8x8 size: 64 bits, 16 hex digits."""
+    """The imagehash algorithms at their default 8x8 size: 64 bits, 16 hex digits.
+
+    ``variant_size``: the grey image the other orientations are hashed from; at the size
+    the algorithm itself resamples a square to, an orientation and the resampling commute,
+    so the variant is the hash of the reoriented picture.
+    """
 
     bits: ClassVar[int] = 64
+    min_quality: ClassVar[int] = IMAGEHASH_MIN_QUALITY
+    variant_size: ClassVar[int] = 64
 
     def compute(self, image: PreparedImage) -> HashValue:
-        return HashValue(self.name, bits_to_hex(self._bits(image)))
+        return HashValue(self.name, bits_to_hex(self._bits(image.square)), imagehash_quality(image))
 
-    def _bits(self, image: PreparedImage) -> np.ndarray:
+    def quick(self, picture: Image.Image) -> str:
+        return bits_to_hex(self._bits(picture.convert("L")))
+
+    def dihedral(self, image: PreparedImage) -> list[tuple[Transform, str]]:
+        size = (self.variant_size, self.variant_size)
+        base = image.square.convert("L").resize(size, Image.Resampling.LANCZOS)
+        return [(t, bits_to_hex(self._bits(base.transpose(undo)))) for t, undo in UNDO.items()]
+
+    def _bits(self, picture: Image.Image) -> np.ndarray:
         raise NotImplementedError
 
 
@@ -59,27 +107,34 @@ class _ImageHash64(PerceptualAlgorithm):
 class PHash(_ImageHash64):
     name: ClassVar[str] = "phash"
     default_threshold: ClassVar[int] = 8
+    candidate_threshold: ClassVar[int] = 22
 
-    def _bits(self, image: PreparedImage) -> np.ndarray:
-        return np.asarray(imagehash.phash(image.square).hash)
+    variant_size: ClassVar[int] = 32
+
+    def _bits(self, picture: Image.Image) -> np.ndarray:
+        return np.asarray(imagehash.phash(picture).hash)
 
 
 @register
 class DHash(_ImageHash64):
     name: ClassVar[str] = "dhash"
     default_threshold: ClassVar[int] = 6
+    candidate_threshold: ClassVar[int] = 18
 
-    def _bits(self, image: PreparedImage) -> np.ndarray:
-        return np.asarray(imagehash.dhash(image.square).hash)
+    def _bits(self, picture: Image.Image) -> np.ndarray:
+        return np.asarray(imagehash.dhash(picture).hash)
 
 
 @register
 class AHash(_ImageHash64):
     name: ClassVar[str] = "ahash"
     default_threshold: ClassVar[int] = 4
+    candidate_threshold: ClassVar[int] = 14
 
-    def _bits(self, image: PreparedImage) -> np.ndarray:
-        return np.asarray(imagehash.average_hash(image.square).hash)
+    variant_size: ClassVar[int] = 8
+
+    def _bits(self, picture: Image.Image) -> np.ndarray:
+        return np.asarray(imagehash.average_hash(picture).hash)
 
 
 @register
@@ -93,6 +148,7 @@ class WHash(_ImageHash64):
 
     name: ClassVar[str] = "whash"
     default_threshold: ClassVar[int] = 4
+    candidate_threshold: ClassVar[int] = 14
 
-    def _bits(self, image: PreparedImage) -> np.ndarray:
-        return np.asarray(imagehash.whash(image.square, image_scale=64).hash)
+    def _bits(self, picture: Image.Image) -> np.ndarray:
+        return np.asarray(imagehash.whash(picture, image_scale=64).hash)

@@ -9,6 +9,7 @@ verdict: it is never a hit, and the verdict says so.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
@@ -21,6 +22,7 @@ from hashmatch.hashing import (
     get_algorithm,
     get_perceptual,
 )
+from hashmatch.hashing.variants import Transform
 from hashmatch.hashsets.categories import Category
 from hashmatch.hashsets.model import EntryDetails, HashSetInfo
 from hashmatch.hashsets.store import HashSetStore
@@ -146,14 +148,37 @@ class Matcher:
                 )
                 continue
             radius = self.thresholds.of(name)
-            found = index.query(value.to_bytes(), radius)
-            by_set: dict[int, list[tuple[int, int]]] = defaultdict(list)
-            for key, distance in found:
-                by_set[key >> _ROWID_BITS].append((key & ((1 << _ROWID_BITS) - 1), distance))
-            for position, pairs in by_set.items():
-                details = self._store.details(self._sets[position], (r for r, _ in pairs))
-                for rowid, distance in pairs:
-                    hits.append(_hit(HitType.NEAR, name, distance, radius, details[rowid]))
+            # The picture as it is first, then its variants: an entry keeps the closest
+            # match, and the picture as it is wins a tie.
+            best: dict[int, tuple[int, Transform | None]] = {}
+            queries: list[tuple[Transform | None, bytes]] = [(None, value.to_bytes())]
+            mine = [v for v in hashed.variants if v.algorithm == name]
+            queries += [(v.transform, v.to_bytes()) for v in mine if not v.transform.confirm_only]
+            for transform, raw in queries:
+                for key, distance in index.query(raw, radius):
+                    if key not in best or distance < best[key][0]:
+                        best[key] = (distance, transform)
+            confirming = [v for v in mine if v.transform.confirm_only]
+            if confirming:
+                # Only entries the picture itself comes near may be confirmed by a crop
+                # variant: it never finds an unrelated entry on its own.
+                candidates = {k for k, _ in index.query(value.to_bytes(),
+                                                        algorithm.candidate_threshold)}  # fmt: skip
+                for variant in confirming:
+                    for key, distance in index.query(variant.to_bytes(), radius):
+                        if key in candidates and (key not in best or distance < best[key][0]):
+                            best[key] = (distance, variant.transform)
+            by_set: dict[int, list[tuple[int, int, Transform | None]]] = defaultdict(list)
+            for key, (distance, transform) in best.items():
+                rowid = key & ((1 << _ROWID_BITS) - 1)
+                by_set[key >> _ROWID_BITS].append((rowid, distance, transform))
+            for position, found in by_set.items():
+                details = self._store.details(self._sets[position], (r for r, _, _ in found))
+                for rowid, distance, transform in found:
+                    hit = _hit(HitType.NEAR, name, distance, radius, details[rowid])
+                    if transform is not None:
+                        hit = dataclasses.replace(hit, transform=transform.value)
+                    hits.append(hit)
 
 
 def _hit(
