@@ -32,6 +32,7 @@ from hashmatch.hashing.decode import (
     prepare_image,
     sniff_image_format,
 )
+from hashmatch.hashing.perceptual import variant_base
 from hashmatch.hashing.variants import Transform, Variant, border_box, extended
 
 CHUNK_SIZE = 1 << 20
@@ -159,7 +160,7 @@ def _perceptual(
     variants: list[Variant] = []
     problems: list[Problem] = []
     borderless = _without_borders(prepared) if options.variants else None
-    crops = extended(prepared.rgb) if options.variants else []
+    crops = extended(variant_base(prepared)) if options.variants else []
     for algorithm in algorithms:
         try:
             values.append(algorithm.compute(prepared))

@@ -21,7 +21,7 @@ import pdqhash
 from PIL import Image
 
 from hashmatch.hashing.algorithms import HashValue, PerceptualAlgorithm, register
-from hashmatch.hashing.decode import PreparedImage
+from hashmatch.hashing.decode import SQUARE_SIZE, PreparedImage
 from hashmatch.hashing.variants import UNDO, Transform
 
 #: Meta's PDQ quality threshold: hashes below it carry too little image detail to match.
@@ -55,17 +55,21 @@ class Pdq(PerceptualAlgorithm):
         return HashValue(self.name, bits_to_hex(vector), int(quality))
 
     def quick(self, picture: Image.Image) -> str:
-        square = picture.convert("RGB").resize((PDQ_VARIANT_SIZE,) * 2, Image.Resampling.LANCZOS)
-        vector, _ = pdqhash.compute(np.asarray(square))
+        vector, _ = pdqhash.compute(np.asarray(picture.convert("RGB")))
         return bits_to_hex(vector)
 
     def dihedral(self, image: PreparedImage) -> list[tuple[Transform, str]]:
-        small = image.square.resize((PDQ_VARIANT_SIZE,) * 2, Image.Resampling.LANCZOS)
+        small = variant_base(image)
         out = []
         for transform, undo in UNDO.items():
             vector, _ = pdqhash.compute(np.asarray(small.transpose(undo)))
             out.append((transform, bits_to_hex(vector)))
         return out
+
+
+def variant_base(image: PreparedImage) -> Image.Image:
+    """The square at PDQ_VARIANT_SIZE (a 4x4 box average: cheap, and PDQ filters anyway)."""
+    return image.square.reduce(SQUARE_SIZE // PDQ_VARIANT_SIZE)
 
 
 def imagehash_quality(image: PreparedImage) -> int:

@@ -85,10 +85,19 @@ MAX_BORDER = 0.45
 
 def border_box(image: Image.Image) -> tuple[int, int, int, int] | None:
     """The box inside uniform borders, or None when there are none worth removing."""
-    grey = np.asarray(image.convert("L"), dtype=np.float32)
-    height, width = grey.shape
-    if min(height, width) < 32:
+    if min(image.size) < 32:
         return None
+    factor = max(1, min(image.size) // 128)  # judged on a small copy: borders are wide
+    small = image.reduce(factor) if factor > 1 else image
+    box = _inner_box(np.asarray(small.convert("L"), dtype=np.float32))
+    if box is None:
+        return None
+    left, top, right, bottom = (v * factor for v in box)
+    return left, top, min(right, image.width), min(bottom, image.height)
+
+
+def _inner_box(grey: np.ndarray) -> tuple[int, int, int, int] | None:
+    height, width = grey.shape
     top = _run(grey)
     bottom = _run(grey[::-1])
     left = _run(grey.T)
@@ -117,14 +126,13 @@ def _run(lines: np.ndarray) -> int:
 CROP_FRACTION = 0.04
 #: Corners (left, top, right, bottom share of the missing strip) and the centre.
 _EXTENSIONS = ((1, 1, 0, 0), (0, 1, 1, 0), (1, 0, 0, 1), (0, 0, 1, 1), (0.5, 0.5, 0.5, 0.5))
-VARIANT_SIZE = 128
 
 
-def extended(picture: Image.Image, fraction: float = CROP_FRACTION) -> list[Image.Image]:
-    """The picture with edge pixels repeated outwards, as if it were a crop: small squares."""
-    small = picture.convert("RGB").resize((VARIANT_SIZE, VARIANT_SIZE), Image.Resampling.BOX)
-    pixels = np.asarray(small)
-    margin = round(VARIANT_SIZE * fraction / (1 - fraction))
+def extended(small: Image.Image, fraction: float = CROP_FRACTION) -> list[Image.Image]:
+    """A small square of the picture with edge pixels repeated outwards, as if the picture
+    were a crop (each side's share of the missing strip as ``_EXTENSIONS`` says)."""
+    pixels = np.asarray(small.convert("RGB"))
+    margin = round(small.width * fraction / (1 - fraction))
     out = []
     for left, top, right, bottom in _EXTENSIONS:
         padded = np.pad(
