@@ -55,7 +55,9 @@ class Pdq(PerceptualAlgorithm):
         return HashValue(self.name, bits_to_hex(vector), int(quality))
 
     def quick(self, picture: Image.Image) -> str:
-        vector, _ = pdqhash.compute(np.asarray(picture.convert("RGB")))
+        # Back to the variant size: PDQ's filter windows follow the picture's size.
+        square = picture.convert("RGB").resize((PDQ_VARIANT_SIZE,) * 2, Image.Resampling.LANCZOS)
+        vector, _ = pdqhash.compute(np.asarray(square))
         return bits_to_hex(vector)
 
     def dihedral(self, image: PreparedImage) -> list[tuple[Transform, str]]:
