@@ -38,7 +38,26 @@ def test_near_index_equals_brute_force(bits: int, data: st.DataObject) -> None:
         near ^= 1 << bit
     values.append(near.to_bytes(width, "big"))
     radius = data.draw(st.integers(0, bits))
-    index = NearIndex.build(bits, enumerate(values))
+    expected = brute_force(values, probe, radius)
+    for multi_index in (False, True):
+        index = NearIndex.build(bits, enumerate(values), multi_index=multi_index)
+        assert index.uses_multi_index is (multi_index and bool(values))
+        assert index.query(probe, radius) == expected
+
+
+@settings(max_examples=60, deadline=None)
+@given(bits=st.sampled_from([64, 256]), data=st.data())
+def test_multi_index_is_exact_on_clustered_values(bits: int, data: st.DataObject) -> None:
+    """Real hash sets cluster (near-duplicates): many values a few bits from each other."""
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1)))
+    centre = rng.integers(0, 2, size=bits, dtype=np.uint8)
+    flips = rng.random((300, bits)) < data.draw(st.sampled_from([0.01, 0.05, 0.12]))
+    cluster = np.packbits(centre ^ flips, axis=1)
+    noise = np.packbits(rng.integers(0, 2, size=(200, bits), dtype=np.uint8), axis=1)
+    values = [bytes(row) for row in np.concatenate([cluster, noise])]
+    probe = bytes(np.packbits(centre ^ (rng.random(bits) < 0.03)))
+    radius = data.draw(st.integers(0, bits // 4))
+    index = NearIndex.build(bits, enumerate(values), multi_index=True)
     assert index.query(probe, radius) == brute_force(values, probe, radius)
 
 
