@@ -41,16 +41,21 @@ _MASKS = [_masks(k) for k in range(MAX_SUBSTRING_RADIUS + 1)]
 
 
 class _MultiIndex:
-    """Sorted (substring number, substring value) keys with the row each came from."""
+    """Rows grouped by (substring number, substring value), with a table of where each
+    group starts: a key's rows are ``rows[starts[key]:starts[key + 1]]``."""
 
     def __init__(self, values: np.ndarray) -> None:
-        chunks = _substrings(values)  # (N, m) uint32
+        chunks = _substrings(values).astype(np.uint16)  # (N, m)
         self.m = chunks.shape[1]
-        rows, columns = np.indices(chunks.shape, dtype=np.int64)
-        keys = (columns.astype(np.uint32) << SUBSTRING_BITS) | chunks
-        order = np.argsort(keys, axis=None, kind="stable")
-        self.keys = keys.ravel()[order]
-        self.rows = rows.ravel()[order].astype(np.int32 if len(values) < 2**31 else np.int64)
+        row_type = np.int32 if len(values) < 2**31 else np.int64
+        # Substring by substring: a stable sort of 16-bit keys is a radix sort in numpy.
+        self.rows = np.concatenate(
+            [np.argsort(chunks[:, j], kind="stable").astype(row_type) for j in range(self.m)]
+        )
+        counts = np.concatenate(
+            [np.bincount(chunks[:, j], minlength=1 << SUBSTRING_BITS) for j in range(self.m)]
+        )
+        self.starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
 
     def candidates(self, probe: np.ndarray, radius: int) -> np.ndarray:
         """Rows that may lie within ``radius`` of ``probe`` (a superset, never missing one)."""
@@ -58,14 +63,15 @@ class _MultiIndex:
         parts = _substrings(probe.reshape(1, -1))[0]  # (m,)
         base = (np.arange(self.m, dtype=np.uint32) << SUBSTRING_BITS) | parts
         wanted = (base[:, None] ^ masks[None, :]).ravel()
-        lo = np.searchsorted(self.keys, wanted, side="left")
-        hi = np.searchsorted(self.keys, wanted, side="right")
-        lengths = hi - lo
+        lo = self.starts[wanted]
+        lengths = self.starts[wanted + 1] - lo
         total = int(lengths.sum())
         if total == 0:
             return np.empty(0, dtype=np.int64)
         starts = np.repeat(lo - (np.cumsum(lengths) - lengths), lengths)
-        found: np.ndarray = np.unique(self.rows[starts + np.arange(total)])
+        # A row may come back through several substrings; the caller removes repeats
+        # among the few that are within the radius, which is cheaper than here.
+        found: np.ndarray = self.rows[starts + np.arange(total)]
         return found
 
 
@@ -128,7 +134,8 @@ class NearIndex:
             rows = mih.candidates(probe, radius)
             distances = np.bitwise_count(self._values[rows] ^ probe).sum(axis=1, dtype=np.int64)
             keep = distances <= radius
-            rows, distances = rows[keep], distances[keep]
+            rows, first = np.unique(rows[keep], return_index=True)
+            distances = distances[keep][first]
         else:
             all_distances = np.bitwise_count(self._values ^ probe).sum(axis=1, dtype=np.int64)
             rows = np.flatnonzero(all_distances <= radius)
