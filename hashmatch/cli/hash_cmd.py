@@ -54,7 +54,8 @@ def hash_command(
 
     Exits 3 if a file could not be read.
     """
-    options = HashingOptions(parse_algorithms(algorithms, algorithm_names()))
+    # Variants only serve matching; `hash` prints the picture's own hashes.
+    options = HashingOptions(parse_algorithms(algorithms, algorithm_names()), variants=False)
     results = [(path, _hash_path(path, options)) for path in files]
     if as_json:
         click.echo(json.dumps([_as_dict(p, r) for p, r in results], indent=2, ensure_ascii=False))
