@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 
+import numpy as np
+
 from hashmatch.dbutil import connect, migrate, transaction
 from hashmatch.errors import (
     HashSetError,
@@ -270,8 +272,23 @@ class HashSetStore:
         )
         return ((int(r), bytes(v), q) for r, v, q in rows)
 
+    def value_arrays(
+        self, info: HashSetInfo, algorithm: str, min_quality: int = 0
+    ) -> tuple[np.ndarray, bytes]:
+        """(row ids, packed raw values) of one algorithm's values of at least ``min_quality``
+        (values without a quality are kept), read in bulk for the near index."""
+        if algorithm not in info.algorithms:
+            return np.empty(0, dtype=np.int64), b""
+        rows = self._db.execute(
+            f"SELECT rowid, value FROM {set_table(info.id)} WHERE algorithm = ? "
+            "AND (quality IS NULL OR quality >= ?)",
+            (algorithm, min_quality),
+        ).fetchall()
+        ids = np.fromiter((r for r, _ in rows), dtype=np.int64, count=len(rows))
+        return ids, b"".join(v for _, v in rows)
+
     def details(self, info: HashSetInfo, rowids: Iterable[int]) -> dict[int, EntryDetails]:
-        """Entry details for row ids that ``iter_values`` gave (near hits)."""
+        """Entry details for row ids that ``value_arrays`` gave (near hits)."""
         wanted = list(dict.fromkeys(rowids))
         out: dict[int, EntryDetails] = {}
         table = set_table(info.id)

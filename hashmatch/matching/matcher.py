@@ -12,8 +12,10 @@ from __future__ import annotations
 import dataclasses
 import enum
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from hashmatch.hashing import (
     CryptographicAlgorithm,
@@ -94,14 +96,15 @@ class Matcher:
                 self._near[name] = self._build_near(get_perceptual(name))
 
     def _build_near(self, algorithm: PerceptualAlgorithm) -> NearIndex:
-        return NearIndex.build(algorithm.bits, self._reference_rows(algorithm))
-
-    def _reference_rows(self, algorithm: PerceptualAlgorithm) -> Iterator[tuple[int, bytes]]:
+        """One index over every chosen set; references too flat to match are left out."""
+        keys, packed = [], []
         for position, info in enumerate(self._sets):
-            for rowid, value, quality in self._store.iter_values(info, algorithm.name):
-                if quality is not None and quality < algorithm.min_quality:
-                    continue  # a reference too flat to match anything reliably
-                yield (position << _ROWID_BITS) | rowid, value
+            rowids, values = self._store.value_arrays(info, algorithm.name, algorithm.min_quality)
+            keys.append((np.int64(position) << _ROWID_BITS) | rowids)
+            packed.append(values)
+        words = np.frombuffer(b"".join(packed), dtype=">u8").astype(np.uint64)
+        all_keys = np.concatenate(keys) if keys else np.empty(0, dtype=np.int64)
+        return NearIndex(algorithm.bits, words, all_keys)
 
     @property
     def near_algorithms(self) -> tuple[str, ...]:
