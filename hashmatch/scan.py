@@ -94,6 +94,7 @@ def scan(options: ScanOptions, store: HashSetStore, progress: Progress | None = 
             meta = case.meta()
             if resuming and "status" in meta:
                 _check_resumable(case, sources, sets)
+                _check_same_settings(meta, options, algorithms)
                 resumed = meta.get("resumed")
                 earlier = resumed if isinstance(resumed, list) else []
                 case.set_meta({"resumed": [*earlier, utc_now()], "status": "running"})
@@ -239,6 +240,27 @@ def _check_resumable(
     recorded_sets = sorted(tuple(r) for r in db.execute("SELECT name, sha256 FROM hashset"))
     if recorded_sets != sorted((h.name, h.sha256) for h in sets):
         raise CaseError("--resume needs the same hash sets as the first run")
+
+
+def _check_same_settings(
+    meta: dict[str, object], options: ScanOptions, algorithms: tuple[str, ...]
+) -> None:
+    """A resumed scan must hash and match as the first run did, or its report would mix
+    two kinds of results without saying so."""
+    first = {
+        "algorithms": meta.get("algorithms"),
+        "thresholds": meta.get("thresholds"),
+        "variants": meta.get("variants", True),
+    }
+    now = {
+        "algorithms": list(algorithms),
+        "thresholds": dict(options.thresholds.values),
+        "variants": options.variants,
+    }
+    changed = [key for key in first if first[key] != now[key]]
+    if changed:
+        detail = "; ".join(f"{key}: first run {first[key]}, now {now[key]}" for key in changed)
+        raise CaseError(f"--resume needs the settings of the first run ({detail})")
 
 
 def _run(

@@ -10,6 +10,7 @@ import pytest
 
 from hashmatch.errors import CaseError, CaseExistsError
 from hashmatch.hashsets import Category, HashSetStore
+from hashmatch.matching import Thresholds
 from hashmatch.scan import ScanOptions, scan
 
 from .evidence import Evidence, build
@@ -137,3 +138,16 @@ def test_scan_without_hash_sets_still_accounts_for_every_file(
 ) -> None:
     report = run(store, evidence, tmp_path / "case", jobs=1)
     assert report["matches"] == [] and report["summary"]["files"] == evidence.file_count
+
+
+def test_resume_refuses_other_settings(loaded: HashSetStore, evidence: Evidence,
+                                       tmp_path: Path) -> None:  # fmt: skip
+    case = tmp_path / "case"
+    scan(ScanOptions(sources=(evidence.root,), case_dir=case, jobs=1), loaded)
+    for changed in ({"algorithms": ("md5", "pdq")}, {"variants": False},
+                    {"thresholds": Thresholds.with_overrides({"pdq": 20})}):  # fmt: skip
+        options = ScanOptions(sources=(evidence.root,), case_dir=case, jobs=1, resume=True,
+                              **changed)  # type: ignore[arg-type]  # fmt: skip
+        with pytest.raises(CaseError, match="settings of the first run"):
+            scan(options, loaded)
+    scan(ScanOptions(sources=(evidence.root,), case_dir=case, jobs=1, resume=True), loaded)
