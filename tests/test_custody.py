@@ -13,7 +13,8 @@ from click.testing import CliRunner
 
 from hashmatch.cli import cli
 from hashmatch.cli.errors import ExitCode
-from hashmatch.report.custody import file_sha256, write_manifest
+from hashmatch.hashsets.store import file_sha256
+from hashmatch.report.custody import write_manifest
 
 
 def invoke(runner: CliRunner, store: Path, *args: str):
@@ -38,7 +39,7 @@ def test_fresh_case_verifies_and_lists_every_output(case: Path, runner: CliRunne
     names = [f["name"] for f in manifest["files"]]
     assert names == ["case.sqlite", "report.json", "matches.csv", "report.html"]
     for entry in manifest["files"]:
-        assert entry["sha256"] == file_sha256(case / entry["name"])
+        assert (entry["sha256"], entry["size"]) == file_sha256(case / entry["name"])
     result = invoke(runner, case.parent / "store", "verify", str(case))
     assert result.exit_code == 0, result.output
     assert "verified" in result.output

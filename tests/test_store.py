@@ -115,10 +115,12 @@ def test_exact_lookup(store: HashSetStore, tmp_path: Path) -> None:
 
 def test_perceptual_values_and_details(store: HashSetStore, tmp_path: Path) -> None:
     info = store.import_file(write(tmp_path, "p.txt", f"{PDQ},80,a.jpg\n"), format_name="pdq").info
-    rows = list(store.iter_values(info, "pdq"))
-    assert [(v.hex(), q) for _, v, q in rows] == [(PDQ, 80)]
-    details = store.details(info, [rows[0][0]])
-    assert details[rows[0][0]].reference == "a.jpg"
+    rowids, values = store.value_arrays(info, "pdq", min_quality=80)
+    assert values.hex() == PDQ and len(rowids) == 1
+    assert len(store.value_arrays(info, "pdq", min_quality=81)[0]) == 0  # quality 80 kept
+    details = store.details(info, [int(rowids[0])])
+    assert details[int(rowids[0])].reference == "a.jpg"
+    assert details[int(rowids[0])].quality == 80
 
 
 def test_store_survives_reopening(tmp_path: Path) -> None:

@@ -12,12 +12,12 @@ Evidence-free: a set only holds hashes and the names its source gave them.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, TextIO
 
 from hashmatch.errors import UsageError
+from hashmatch.hashsets.formats.vics import vics_number
 from hashmatch.hashsets.model import HashSetInfo
 from hashmatch.hashsets.store import HashSetStore, StoredEntry
 
@@ -25,7 +25,6 @@ EXPORT_FORMATS = ("md5sum", "hashdeep", "vics")
 VICS_MEDIA_CONTEXT = (
     "http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/US/$metadata#Media"
 )
-_VICS_LABEL = re.compile(r"^VICS (\d+)\b")
 _CRYPTO = ("md5", "sha1", "sha256")
 
 
@@ -97,9 +96,9 @@ def _medium(entry: StoredEntry, media_id: int) -> dict[str, Any]:
     medium: dict[str, Any] = {"MediaID": media_id, "MD5": entry.values["md5"]}
     if "sha1" in entry.values:
         medium["SHA1"] = entry.values["sha1"]
-    number = _VICS_LABEL.match(entry.label or "")
-    if number:
-        medium["Category"] = int(number[1])
+    number = vics_number(entry.label)
+    if number is not None:
+        medium["Category"] = number
     alternatives = [{"MD5": entry.values["md5"], "HashName": name.upper(),
                      "HashValue": entry.values[name]}
                     for name in ("sha256", "pdq") if name in entry.values]  # fmt: skip

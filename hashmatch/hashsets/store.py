@@ -260,18 +260,6 @@ class HashSetStore:
                 )
         return found
 
-    def iter_values(
-        self, info: HashSetInfo, algorithm: str
-    ) -> Iterator[tuple[int, bytes, int | None]]:
-        """(row id, raw value, quality) of every value of one algorithm in a set."""
-        if algorithm not in info.algorithms:
-            return iter(())
-        rows = self._db.execute(
-            f"SELECT rowid, value, quality FROM {set_table(info.id)} WHERE algorithm = ?",
-            (algorithm,),
-        )
-        return ((int(r), bytes(v), q) for r, v, q in rows)
-
     def value_arrays(
         self, info: HashSetInfo, algorithm: str, min_quality: int = 0
     ) -> tuple[np.ndarray, bytes]:

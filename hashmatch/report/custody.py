@@ -11,7 +11,6 @@ changes with every command and is therefore not in the manifest.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sqlite3
@@ -24,6 +23,7 @@ from hashmatch.casedb.database import CaseDatabase
 from hashmatch.casedb.reader import read_report
 from hashmatch.casedb.schema import CASE_DB
 from hashmatch.errors import CaseError, HashmatchError, VerificationError
+from hashmatch.hashsets.store import file_sha256
 from hashmatch.report.json_report import render_json
 from hashmatch.report.outputs import OUTPUT_FILES, write_text
 from hashmatch.timeutil import utc_now
@@ -34,22 +34,13 @@ AUDIT_LOG = "audit.log"
 COVERED = (CASE_DB, *OUTPUT_FILES)
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        while chunk := stream.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def write_manifest(case_dir: Path) -> Path:
     """Record the SHA-256 and size of every output now in ``case_dir``."""
-    files = [
-        {"name": name, "size": (case_dir / name).stat().st_size,
-         "sha256": file_sha256(case_dir / name)}
-        for name in COVERED
-        if (case_dir / name).is_file()
-    ]  # fmt: skip
+    files = []
+    for name in COVERED:
+        if (case_dir / name).is_file():
+            digest, size = file_sha256(case_dir / name)
+            files.append({"name": name, "size": size, "sha256": digest})
     document = {"manifest_version": 1, "written": utc_now(), "hashmatch": __version__,
                 "algorithm": "sha256", "files": files}  # fmt: skip
     write_text(case_dir / MANIFEST, json.dumps(document, indent=2) + "\n")
@@ -97,7 +88,7 @@ def _check_file(case_dir: Path, name: str, expected: str) -> Check:
     path = case_dir / name
     if not path.is_file():
         return Check(name, False, "listed in the manifest but missing")
-    found = file_sha256(path)
+    found, _ = file_sha256(path)
     if found != expected:
         return Check(name, False, f"SHA-256 {found} differs from the manifest's {expected}")
     return Check(name, True, f"SHA-256 {found}")

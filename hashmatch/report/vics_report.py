@@ -11,21 +11,20 @@ leaving md5 out) cannot be a VICS medium and is left out; the case notes how man
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from typing import Any
 
+from hashmatch.hashsets.formats.vics import vics_number
 from hashmatch.report.model import CaseReport, FileRecord
 
 CONTEXT = "http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/US/$metadata#Cases"
-_VICS_LABEL = re.compile(r"^VICS (\d+)\b")
 #: Namespace for the stable CaseID derived from a case id (uuid5).
 _CASE_NAMESPACE = uuid.UUID("6a3c4f0e-8d1b-5d7a-9c7e-2b6f1a0d4e90")
 
 
 def vics_category(record: FileRecord) -> int | None:
     """The smallest original VICS category number among the file's hits (1 before 2...)."""
-    numbers = [int(m[1]) for h in record.hits if h.label and (m := _VICS_LABEL.match(h.label))]
+    numbers = [n for hit in record.hits if (n := vics_number(hit.label)) is not None]
     return min(numbers) if numbers else None
 
 

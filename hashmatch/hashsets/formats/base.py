@@ -2,7 +2,8 @@
 
 A format sniffs a ``Sample`` of a file's head and says how well it fits; it reads a file
 as a stream of ``ParsedEntry`` (good records) and ``InvalidRecord`` (bad ones, with the
-line number and reason). It never loads the whole file. Whether an invalid record stops
+line number and reason). It never loads the whole file. SQLite-based formats open the
+file by its path, read-only (``sqlite_readonly``). Whether an invalid record stops
 the import or is skipped is the importer's decision, not the format's.
 """
 
@@ -11,10 +12,14 @@ from __future__ import annotations
 import abc
 import codecs
 import io
+import sqlite3
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
+from pathlib import Path
 from typing import BinaryIO, ClassVar
 
+from hashmatch.errors import HashSetFormatError
 from hashmatch.hashsets.categories import Category
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
 
@@ -82,15 +87,30 @@ class HashSetFormat(abc.ABC):
     def read(self, stream: BinaryIO) -> Iterator[ParsedEntry | InvalidRecord]:
         """Every record of the file, in order."""
 
+    def __init__(self) -> None:
+        #: What ``read`` learns about where the set comes from; formats fill it in.
+        self._provenance: dict[str, str] = {}
+
     def provenance(self) -> dict[str, str]:
         """What the last ``read`` learned about where the set comes from (versions...)."""
-        return {}
+        return dict(self._provenance)
 
     #: Whether the format reads a category scheme (``configure(category_scheme=...)``).
     takes_category_scheme: ClassVar[bool] = False
 
     def configure(self, *, category_scheme: str | None = None) -> None:  # noqa: B027
         """Options of the import; formats that take none ignore them."""
+
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def sqlite_readonly(stream: BinaryIO) -> closing[sqlite3.Connection]:
+    """The SQLite database a hash-set file is, opened read-only and immutable by its path."""
+    name = getattr(stream, "name", None)
+    if not isinstance(name, str):
+        raise HashSetFormatError("an SQLite hash set must be imported from a file")
+    return closing(sqlite3.connect(f"file:{Path(name)}?mode=ro&immutable=1", uri=True))
 
 
 def fraction(sample: Sample, matches: Callable[[str], object]) -> float:

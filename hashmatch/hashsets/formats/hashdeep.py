@@ -25,14 +25,8 @@ class Hashdeep(HashSetFormat):
     name: ClassVar[str] = "hashdeep"
     description: ClassVar[str] = "hashdeep audit file (%%%% HASHDEEP-1.0 header)"
 
-    def __init__(self) -> None:
-        self._provenance: dict[str, str] = {}
-
     def sniff(self, sample: Sample) -> float:
         return 1.0 if sample.lines and sample.lines[0].strip() == MAGIC else 0.0
-
-    def provenance(self) -> dict[str, str]:
-        return dict(self._provenance)
 
     def read(self, stream: BinaryIO) -> Iterator[ParsedEntry | InvalidRecord]:
         columns: list[str] | None = None

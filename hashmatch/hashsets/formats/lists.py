@@ -64,6 +64,7 @@ class AlgorithmList(HashSetFormat):
     description: ClassVar[str] = "bare list of one algorithm, named by --format"
 
     def __init__(self, algorithm: str) -> None:
+        super().__init__()
         self._algorithm = get_algorithm(algorithm)
         self.name = self._algorithm.name  # type: ignore[misc]
 

@@ -17,17 +17,14 @@ import io
 import sqlite3
 import zipfile
 from collections.abc import Iterator
-from contextlib import closing
-from pathlib import Path
 from typing import BinaryIO, ClassVar, cast
 
 from hashmatch.errors import HashSetFormatError
 from hashmatch.hashing import get_algorithm
 from hashmatch.hashsets.categories import Category
-from hashmatch.hashsets.formats.base import HashSetFormat, Sample
+from hashmatch.hashsets.formats.base import SQLITE_MAGIC, HashSetFormat, Sample, sqlite_readonly
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
 
-SQLITE_MAGIC = b"SQLite format 3\x00"
 RDS2_HEADER = (
     '"SHA-1","MD5","CRC32","FileName","FileSize","ProductCode","OpSystemCode","SpecialCode"'
 )
@@ -38,20 +35,10 @@ NSRL_LABEL = "NSRL"
 FETCH_ROWS = 50_000
 
 
-def _stream_path(stream: BinaryIO) -> Path:
-    name = getattr(stream, "name", None)
-    if not isinstance(name, str):
-        raise HashSetFormatError("an SQLite hash set must be imported from a file")
-    return Path(name)
-
-
 class NsrlV3(HashSetFormat):
     name: ClassVar[str] = "nsrl-rdsv3"
     description: ClassVar[str] = "NIST NSRL RDSv3 SQLite database (minimal or full)"
     default_category: ClassVar[Category | None] = Category.KNOWN_GOOD
-
-    def __init__(self) -> None:
-        self._provenance: dict[str, str] = {}
 
     def sniff(self, sample: Sample) -> float:
         head = sample.head
@@ -60,13 +47,9 @@ class NsrlV3(HashSetFormat):
         has = [marker in head for marker in (b"FILE", b"PKG", b"VERSION")]
         return 1.0 if all(has) else 0.0
 
-    def provenance(self) -> dict[str, str]:
-        return dict(self._provenance)
-
     def read(self, stream: BinaryIO) -> Iterator[ParsedEntry | InvalidRecord]:
-        path = _stream_path(stream)
         try:
-            with closing(sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)) as db:
+            with sqlite_readonly(stream) as db:
                 yield from self._rows(db)
         except sqlite3.DatabaseError as exc:
             raise HashSetFormatError(f"not a readable NSRL RDSv3 database: {exc}") from exc
@@ -117,17 +100,11 @@ class NsrlText(HashSetFormat):
     description: ClassVar[str] = "NIST NSRL RDS 2.x NSRLFile.txt (quoted CSV), also zipped"
     default_category: ClassVar[Category | None] = Category.KNOWN_GOOD
 
-    def __init__(self) -> None:
-        self._provenance: dict[str, str] = {}
-
     def sniff(self, sample: Sample) -> float:
         if sample.head.startswith(b"PK\x03\x04"):
             return 1.0 if b"NSRLFile.txt" in sample.head[:300] else 0.0
         first = sample.lines[0].lstrip("\ufeff").strip() if sample.lines else ""
         return 1.0 if first in (RDS2_HEADER, RDS15_HEADER) else 0.0
-
-    def provenance(self) -> dict[str, str]:
-        return dict(self._provenance)
 
     def read(self, stream: BinaryIO) -> Iterator[ParsedEntry | InvalidRecord]:
         if stream.read(4) == b"PK\x03\x04":

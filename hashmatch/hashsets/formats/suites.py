@@ -19,14 +19,18 @@ import io
 import re
 import sqlite3
 from collections.abc import Iterator
-from contextlib import closing
-from pathlib import Path
 from typing import BinaryIO, ClassVar
 
 from hashmatch.errors import HashSetFormatError, UsageError
 from hashmatch.hashing import get_algorithm
 from hashmatch.hashsets.categories import Category
-from hashmatch.hashsets.formats.base import HashSetFormat, Sample, text_encoding
+from hashmatch.hashsets.formats.base import (
+    SQLITE_MAGIC,
+    HashSetFormat,
+    Sample,
+    sqlite_readonly,
+    text_encoding,
+)
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
 
 HASHKEEPER_HEADER = (
@@ -85,17 +89,13 @@ class TskKdb(HashSetFormat):
 
     def sniff(self, sample: Sample) -> float:
         head = sample.head
-        if head.startswith(b"SQLite format 3\x00") and b"hashes" in head and b"file_names" in head:
+        if head.startswith(SQLITE_MAGIC) and b"hashes" in head and b"file_names" in head:
             return 1.0
         return 0.0
 
     def read(self, stream: BinaryIO) -> Iterator[ParsedEntry | InvalidRecord]:
-        name = getattr(stream, "name", None)
-        if not isinstance(name, str):
-            raise HashSetFormatError("an SQLite hash set must be imported from a file")
-        uri = f"file:{Path(name)}?mode=ro&immutable=1"
         try:
-            with closing(sqlite3.connect(uri, uri=True)) as db:
+            with sqlite_readonly(stream) as db:
                 rows = db.execute(
                     "SELECT h.md5, (SELECT name FROM file_names f WHERE f.hash_id = h.id LIMIT 1) "
                     "FROM hashes h ORDER BY h.id"
@@ -139,14 +139,8 @@ class EnCaseHash(HashSetFormat):
     name: ClassVar[str] = "encase"
     description: ClassVar[str] = "EnCase 3-6 .hash (binary)"
 
-    def __init__(self) -> None:
-        self._provenance: dict[str, str] = {}
-
     def sniff(self, sample: Sample) -> float:
         return 1.0 if sample.head.startswith(ENCASE_MAGIC) else 0.0
-
-    def provenance(self) -> dict[str, str]:
-        return dict(self._provenance)
 
     def read(self, stream: BinaryIO) -> Iterator[ParsedEntry | InvalidRecord]:
         header = stream.read(ENCASE_RECORDS)

@@ -23,6 +23,7 @@ import codecs
 import enum
 import io
 import json
+import re
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any, BinaryIO, ClassVar, cast
@@ -93,6 +94,15 @@ def category_of(value: object, scheme: CategoryScheme) -> tuple[str, Category]:
     return f"VICS {number} ({name})", category
 
 
+_LABEL_NUMBER = re.compile(r"^VICS (\d+)\b")
+
+
+def vics_number(label: str | None) -> int | None:
+    """The original VICS category number kept in a label ``category_of`` wrote, if any."""
+    found = _LABEL_NUMBER.match(label or "")
+    return int(found[1]) if found else None
+
+
 class Vics(HashSetFormat):
     name: ClassVar[str] = "vics"
     description: ClassVar[str] = "Project VIC VICS JSON (1.x odata.metadata, 2.0 @odata.context)"
@@ -100,8 +110,8 @@ class Vics(HashSetFormat):
     takes_category_scheme: ClassVar[bool] = True
 
     def __init__(self) -> None:
+        super().__init__()
         self.scheme = DEFAULT_SCHEME
-        self._provenance: dict[str, str] = {}
 
     def configure(self, *, category_scheme: str | None = None) -> None:
         if category_scheme is not None:
@@ -117,9 +127,6 @@ class Vics(HashSetFormat):
         if '"value"' in head and ('"MD5"' in head or '"Media"' in head):
             return 0.8
         return 0.0
-
-    def provenance(self) -> dict[str, str]:
-        return dict(self._provenance)
 
     def read(self, stream: BinaryIO) -> Iterator[ParsedEntry | InvalidRecord]:
         self._provenance = {"category_scheme": self.scheme.value}
