@@ -129,4 +129,26 @@ def test_store_survives_reopening(tmp_path: Path) -> None:
     with HashSetStore(tmp_path / "s") as store:
         assert [s.name for s in store.list_sets()] == ["k"]
         applied = store._db.execute("SELECT name FROM migration").fetchall()
-        assert applied == [("0001_initial",)]
+        assert applied == [("0001_initial",), ("0002_packed_layout",)]
+
+
+def test_a_store_from_before_packed_sets_keeps_its_sets_as_rows(tmp_path: Path) -> None:
+    from hashmatch.dbutil import connect, migrate
+    from hashmatch.hashsets.migrations import MIGRATIONS, create_set_tables, index_set_table
+    from hashmatch.hashsets.model import SetLayout
+
+    (tmp_path / "s").mkdir()
+    db = connect(str(tmp_path / "s" / STORE_FILENAME))
+    migrate(db, MIGRATIONS[:1])
+    db.execute(
+        "INSERT INTO hashset VALUES (1, 'old', 'md5sum', 'known-bad', 'old.md5', 'x', 1, 1, "
+        "'md5', '2026-01-01T00:00:00Z', '{}')"
+    )
+    create_set_tables(db, 1)
+    db.execute("INSERT INTO hs_1 VALUES ('md5', ?, NULL, 1, NULL, NULL, 'a.jpg')", (b"\x01" * 16,))
+    index_set_table(db, 1)
+    db.close()
+    with HashSetStore(tmp_path / "s") as store:
+        info = store.get("old")
+        assert info.layout is SetLayout.ROWS
+        assert store.lookup(info, "md5", [b"\x01" * 16])[b"\x01" * 16][0].reference == "a.jpg"

@@ -10,6 +10,8 @@ number of the record it came from, and per-record ``category``/``label``/``refer
 indexed on ``(algorithm, value)`` once the bulk load is done; ``hs_<id>_record`` keeps
 original records (JSON) for formats whose fields must reach the report. A set per table
 makes removing a set a ``DROP`` and keeps a huge import from slowing the others.
+A set whose ``layout`` is ``packed`` has no tables: its values are sorted arrays in the
+store's ``packed/<id>`` directory (see ``hashmatch.hashsets.packed``).
 """
 
 from __future__ import annotations
@@ -39,7 +41,14 @@ def _initial(db: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (Migration("0001_initial", _initial),)
+def _packed_layout(db: sqlite3.Connection) -> None:
+    db.execute("ALTER TABLE hashset ADD COLUMN layout TEXT NOT NULL DEFAULT 'rows'")
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration("0001_initial", _initial),
+    Migration("0002_packed_layout", _packed_layout),
+)
 
 
 def set_table(hashset_id: int) -> str:

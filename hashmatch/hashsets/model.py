@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 
 from hashmatch.hashing.algorithms import HashValue
@@ -33,6 +34,13 @@ class InvalidRecord:
     reason: str
 
 
+class SetLayout(enum.Enum):
+    """How a set's values are kept in the store."""
+
+    ROWS = "rows"  # SQLite rows: any format, per-entry categories, records, perceptual values
+    PACKED = "packed"  # sorted arrays on disk: plain lists of cryptographic hashes, at scale
+
+
 @dataclass(frozen=True)
 class HashSetInfo:
     """An imported hash set as the store describes it."""
@@ -48,6 +56,7 @@ class HashSetInfo:
     imported_at: str
     algorithms: tuple[str, ...]
     provenance: tuple[tuple[str, str], ...] = ()
+    layout: SetLayout = SetLayout.ROWS
 
 
 @dataclass(frozen=True)

@@ -1,20 +1,24 @@
-"""The hash-set store: imported sets in one SQLite database, changed only atomically.
+"""The hash-set store: imported sets catalogued in one SQLite database, changed only
+atomically.
 
 An import is one transaction: a malformed record (unless skipping was asked for), an
 unreadable file or an interruption leaves the store exactly as it was. Files are
-streamed, never loaded whole. Lookups go through each set's ``(algorithm, value)``
-index; perceptual values are streamed out for the near-match index.
+streamed, never loaded whole. Plain lists of cryptographic hashes (md5sum output, bare
+lists) are read in bulk into a packed set (sorted arrays in ``packed/<id>``, see
+``hashsets.packed``); every other format becomes SQLite rows (``hashsets.rows``), looked
+up through an ``(algorithm, value)`` index, perceptual values streamed out for the
+near-match index. A set's files are complete on disk before the catalogue names it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
 import os
+import shutil
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -28,32 +32,35 @@ from hashmatch.errors import (
     StoreError,
     UsageError,
 )
+from hashmatch.hashing import get_algorithm
+from hashmatch.hashsets import packed, rows
 from hashmatch.hashsets.categories import DEFAULT_CATEGORY, Category
 from hashmatch.hashsets.formats import HashSetFormat, detect_format, get_format, make_sample
 from hashmatch.hashsets.formats.base import SAMPLE_BYTES
+from hashmatch.hashsets.formats.bulklines import LineFormat, read_blocks
 from hashmatch.hashsets.migrations import (
     MIGRATIONS,
     create_set_tables,
     drop_set_tables,
     index_set_table,
-    set_table,
 )
 from hashmatch.hashsets.model import (
     EntryDetails,
     HashSetInfo,
     ImportResult,
     InvalidRecord,
-    ParsedEntry,
+    SetLayout,
 )
+from hashmatch.hashsets.packed.load import load as load_packed
+from hashmatch.hashsets.rows import StoredEntry
 from hashmatch.timeutil import utc_now
 
 STORE_FILENAME = "hashsets.sqlite"
-BATCH_ROWS = 20_000
-#: SQLite's smallest default limit on bound parameters is 999.
-LOOKUP_CHUNK = 900
+PACKED_DIRNAME = "packed"
 
 ByteProgress = Callable[[int], None]
-_Row = tuple[str, bytes, "int | None", int, "str | None", "str | None", "str | None"]
+
+__all__ = ["STORE_FILENAME", "HashSetStore", "StoredEntry", "file_sha256"]
 
 
 def file_sha256(path: Path) -> tuple[str, int]:
@@ -71,6 +78,7 @@ class HashSetStore:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
+        self._packed: dict[int, packed.PackedSet] = {}
         try:
             directory.mkdir(parents=True, exist_ok=True)
             self._db = connect(str(directory / STORE_FILENAME))
@@ -113,12 +121,9 @@ class HashSetStore:
 
     def breakdown(self, info: HashSetInfo) -> list[tuple[str, str | None, int]]:
         """(category, original label, number of entries) of one set."""
-        rows = self._db.execute(
-            f"SELECT coalesce(category, ?), label, count(DISTINCT entry) FROM {set_table(info.id)} "
-            "GROUP BY 1, 2 ORDER BY 1, 2",
-            (info.category.value,),
-        ).fetchall()
-        return [(str(c), label, int(n)) for c, label, n in rows]
+        if info.layout is SetLayout.PACKED:
+            return [(info.category.value, None, info.entries)]
+        return rows.breakdown(self._db, info)
 
     # -- importing -------------------------------------------------------------------
 
@@ -180,51 +185,89 @@ class HashSetStore:
     ) -> ImportResult:
         if self._db.execute("SELECT 1 FROM hashset WHERE name = ?", (name,)).fetchone():
             raise HashSetExistsError(f"a hash set named {name!r} is already in the store")
+        layout = (
+            SetLayout.PACKED
+            if isinstance(reader, LineFormat) and reader.bulk_widths()
+            else SetLayout.ROWS
+        )
         cursor = self._db.execute(
             "INSERT INTO hashset (name, format, category, source_name, sha256, entries, hashes, "
-            "algorithms, imported_at) VALUES (?, ?, ?, ?, ?, 0, 0, '', ?)",
-            (name, reader.name, category.value, path.name, sha256, utc_now()),
+            "algorithms, imported_at, layout) VALUES (?, ?, ?, ?, ?, 0, 0, '', ?, ?)",
+            (name, reader.name, category.value, path.name, sha256, utc_now(), layout.value),
         )
         set_id = int(cursor.lastrowid or 0)
-        create_set_tables(self._db, set_id)
-        table = set_table(set_id)
-        counts = _Counts()
         try:
             with path.open("rb") as stream:
-                rows = _rows(reader.read(stream), counts, skip_invalid, str(path), own_categories)
-                insert = f"INSERT INTO {table} VALUES (?, ?, ?, ?, ?, ?, ?)"
-                records = f"INSERT INTO {table}_record (entry, data) VALUES (?, ?)"
-                while batch := list(islice(rows, BATCH_ROWS)):
-                    self._db.executemany(insert, (row for row, _ in batch))
-                    kept = [(row[3], rec) for row, rec in batch if rec is not None]
-                    if kept:
-                        self._db.executemany(records, dict(kept).items())
+
+                def advance() -> None:
                     if progress is not None:
                         progress(_position(stream))
+
+                if layout is SetLayout.PACKED:
+                    assert isinstance(reader, LineFormat)
+                    entries, hashes, algorithms, skipped = self._load_packed(
+                        set_id, read_blocks(reader, stream), skip_invalid, str(path), advance
+                    )
+                else:
+                    create_set_tables(self._db, set_id)
+                    counts = rows.Counts()
+                    rows.load(self._db, set_id, reader.read(stream), counts,
+                              skip_invalid=skip_invalid, path=str(path),
+                              own_categories=own_categories, after_batch=advance)  # fmt: skip
+                    entries, hashes = counts.entries, counts.hashes
+                    algorithms, skipped = counts.algorithms, counts.skipped
+                    if entries:
+                        index_set_table(self._db, set_id)
         except OSError as exc:
             raise HashSetError(f"{path}: read failed: {exc.strerror or exc}") from exc
         except HashSetFormatError as exc:
             if exc.path is None:
                 raise HashSetFormatError(exc.reason, path=str(path), line=exc.line) from exc
             raise
-        if counts.entries == 0:
+        if entries == 0:
+            shutil.rmtree(self._packed_dir(set_id), ignore_errors=True)
             raise HashSetFormatError("the file holds no valid hash values", path=str(path))
-        index_set_table(self._db, set_id)
         provenance = reader.provenance()
-        if counts.skipped:
-            provenance["skipped_records"] = str(counts.skipped)
+        if skipped:
+            provenance["skipped_records"] = str(skipped)
         self._db.execute(
             "UPDATE hashset SET entries = ?, hashes = ?, algorithms = ?, provenance = ? "
             "WHERE id = ?",
-            (
-                counts.entries,
-                counts.hashes,
-                ",".join(sorted(counts.algorithms)),
-                json.dumps(provenance, sort_keys=True),
-                set_id,
-            ),
-        )
-        return ImportResult(self.get(name), skipped=counts.skipped)
+            (entries, hashes, ",".join(sorted(algorithms)),
+             json.dumps(provenance, sort_keys=True), set_id),
+        )  # fmt: skip
+        return ImportResult(self.get(name), skipped=skipped)
+
+    def _packed_dir(self, set_id: int) -> Path:
+        return self.directory / PACKED_DIRNAME / str(int(set_id))
+
+    def _load_packed(
+        self,
+        set_id: int,
+        blocks: Iterable[packed.PackedBlock | InvalidRecord],
+        skip_invalid: bool,
+        path: str,
+        advance: Callable[[], None],
+    ) -> tuple[int, int, set[str], int]:
+        """(entries, hashes, algorithms, skipped) of a packed import into ``packed/<id>``."""
+        self._remove_strays()
+        target = self._packed_dir(set_id)
+        target.parent.mkdir(exist_ok=True)
+        counts = load_packed(target, blocks, skip_invalid=skip_invalid, path=path,
+                             after_block=advance)  # fmt: skip
+        return counts.entries, sum(counts.values.values()), set(counts.values), counts.skipped
+
+    def _remove_strays(self) -> None:
+        """Remove packed directories no catalogued set owns (an import killed before its
+        commit, a removal killed after). Called with the write lock held, so no other
+        import is under way."""
+        parent = self.directory / PACKED_DIRNAME
+        if not parent.is_dir():
+            return
+        known = {str(r[0]) for r in self._db.execute("SELECT id FROM hashset")}
+        for child in parent.iterdir():
+            if child.name not in known:
+                shutil.rmtree(child, ignore_errors=True)
 
     # -- removing --------------------------------------------------------------------
 
@@ -233,142 +276,70 @@ class HashSetStore:
         with transaction(self._db):
             drop_set_tables(self._db, info.id)
             self._db.execute("DELETE FROM hashset WHERE id = ?", (info.id,))
+        self._packed.pop(info.id, None)
+        shutil.rmtree(self._packed_dir(info.id), ignore_errors=True)
         return info
 
     # -- lookups ---------------------------------------------------------------------
 
+    def _packed_set(self, info: HashSetInfo) -> packed.PackedSet:
+        found = self._packed.get(info.id)
+        if found is None:
+            found = self._packed[info.id] = packed.PackedSet(self._packed_dir(info.id))
+        return found
+
     def lookup(
         self, info: HashSetInfo, algorithm: str, values: Iterable[bytes]
     ) -> dict[bytes, list[EntryDetails]]:
-        """Exact lookup of raw hash values in one set, through its index."""
-        found: dict[bytes, list[EntryDetails]] = {}
+        """Exact lookup of raw hash values in one set, in entry order."""
         if algorithm not in info.algorithms:
-            return found
-        unique = list(dict.fromkeys(values))
-        table = set_table(info.id)
-        for start in range(0, len(unique), LOOKUP_CHUNK):
-            chunk = unique[start : start + LOOKUP_CHUNK]
-            marks = ",".join("?" * len(chunk))
-            rows = self._db.execute(
-                f"SELECT value, quality, category, label, reference FROM {table} "
-                f"WHERE algorithm = ? AND value IN ({marks}) ORDER BY value, entry",
-                (algorithm, *chunk),
-            )
-            for value, quality, category, label, reference in rows:
-                found.setdefault(value, []).append(
-                    _details(info, bytes(value), quality, category, label, reference)
-                )
-        return found
+            return {}
+        if info.layout is SetLayout.ROWS:
+            return rows.lookup(self._db, info, algorithm, values)
+        width = get_algorithm(algorithm).bits // 8
+        hits = self._packed_set(info).lookup(algorithm, width, values)
+        return {
+            raw: [
+                EntryDetails(info.name, info.category, None, h.reference, raw.hex(), None)
+                for h in found
+            ]
+            for raw, found in hits.items()
+        }
 
     def value_arrays(
         self, info: HashSetInfo, algorithm: str, min_quality: int = 0
     ) -> tuple[np.ndarray, bytes]:
         """(row ids, packed raw values) of one algorithm's values of at least ``min_quality``
-        (values without a quality are kept), read in bulk for the near index."""
-        if algorithm not in info.algorithms:
+        (values without a quality are kept), read in bulk for the near index. Packed sets
+        hold no perceptual values."""
+        if info.layout is SetLayout.PACKED or algorithm not in info.algorithms:
             return np.empty(0, dtype=np.int64), b""
-        rows = self._db.execute(
-            f"SELECT rowid, value FROM {set_table(info.id)} WHERE algorithm = ? "
-            "AND (quality IS NULL OR quality >= ?)",
-            (algorithm, min_quality),
-        ).fetchall()
-        ids = np.fromiter((r for r, _ in rows), dtype=np.int64, count=len(rows))
-        return ids, b"".join(v for _, v in rows)
+        return rows.value_arrays(self._db, info, algorithm, min_quality)
 
     def details(self, info: HashSetInfo, rowids: Iterable[int]) -> dict[int, EntryDetails]:
         """Entry details for row ids that ``value_arrays`` gave (near hits)."""
-        wanted = list(dict.fromkeys(rowids))
-        out: dict[int, EntryDetails] = {}
-        table = set_table(info.id)
-        for start in range(0, len(wanted), LOOKUP_CHUNK):
-            chunk = wanted[start : start + LOOKUP_CHUNK]
-            marks = ",".join("?" * len(chunk))
-            for rowid, value, quality, category, label, reference in self._db.execute(
-                f"SELECT rowid, value, quality, category, label, reference FROM {table} "
-                f"WHERE rowid IN ({marks})",
-                chunk,
-            ):
-                out[int(rowid)] = _details(info, bytes(value), quality, category, label, reference)
-        return out
+        return rows.details(self._db, info, rowids)
 
     def iter_entries(self, info: HashSetInfo) -> Iterator[StoredEntry]:
         """Every entry of a set, in import order, with all its values (streaming)."""
-        rows = self._db.execute(
-            f"SELECT entry, algorithm, value, quality, category, label, reference "
-            f"FROM {set_table(info.id)} ORDER BY entry, rowid"
-        )
-        current: StoredEntry | None = None
-        for entry, algorithm, value, quality, category, label, reference in rows:
-            if current is None or current.entry != entry:
-                if current is not None:
-                    yield current
-                mapped = Category(str(category)) if category else info.category
-                current = StoredEntry(int(entry), {}, {}, mapped, label, reference)
-            current.values[str(algorithm)] = bytes(value).hex()
-            if quality is not None:
-                current.quality[str(algorithm)] = int(quality)
-        if current is not None:
-            yield current
+        if info.layout is SetLayout.ROWS:
+            yield from rows.iter_entries(self._db, info)
+            return
+        store = self._packed_set(info)
+        streams = [
+            ((entry, name, value) for entry, value in
+             store.iter_values(name, get_algorithm(name).bits // 8, info.entries))
+            for name in info.algorithms
+        ]  # fmt: skip
+        for entry, name, value in heapq.merge(*streams):
+            yield StoredEntry(
+                entry, {name: value.hex()}, {}, info.category, None, store.reference(entry)
+            )
 
     def record(self, info: HashSetInfo, entry: int) -> str | None:
-        row = self._db.execute(
-            f"SELECT data FROM {set_table(info.id)}_record WHERE entry = ?", (entry,)
-        ).fetchone()
-        return str(row[0]) if row else None
-
-
-@dataclass
-class StoredEntry:
-    """One entry of an imported set, as ``iter_entries`` gives it back."""
-
-    entry: int
-    values: dict[str, str]  # algorithm → lowercase hex
-    quality: dict[str, int]
-    category: Category
-    label: str | None
-    reference: str | None
-
-
-class _Counts:
-    def __init__(self) -> None:
-        self.entries = 0
-        self.hashes = 0
-        self.skipped = 0
-        self.algorithms: set[str] = set()
-
-
-def _rows(
-    records: Iterable[ParsedEntry | InvalidRecord],
-    counts: _Counts,
-    skip_invalid: bool,
-    path: str,
-    own_categories: bool = True,
-) -> Iterator[tuple[_Row, str | None]]:
-    """Rows to insert; ``own_categories`` False: the user's --category replaces the file's."""
-    for record in records:
-        if isinstance(record, InvalidRecord):
-            if not skip_invalid:
-                raise HashSetFormatError(record.reason, path=path, line=record.line)
-            counts.skipped += 1
-            continue
-        if not record.hashes:
-            continue
-        counts.entries += 1
-        entry = counts.entries
-        category = record.category.value if record.category and own_categories else None
-        for value in record.hashes:
-            counts.hashes += 1
-            counts.algorithms.add(value.algorithm)
-            row: _Row = (
-                value.algorithm,
-                value.to_bytes(),
-                value.quality,
-                entry,
-                category,
-                record.label,
-                record.reference,
-            )
-            yield row, record.record
+        if info.layout is SetLayout.PACKED:
+            return None
+        return rows.record(self._db, info, entry)
 
 
 def _position(stream: object) -> int:
@@ -380,7 +351,7 @@ def _position(stream: object) -> int:
 
 _COLUMNS = (
     "id, name, format, category, source_name, sha256, entries, hashes, imported_at, "
-    "algorithms, provenance"
+    "algorithms, provenance, layout"
 )
 
 
@@ -398,22 +369,5 @@ def _info(row: Sequence[object]) -> HashSetInfo:
         imported_at=str(row[8]),
         algorithms=tuple(a for a in str(row[9]).split(",") if a),
         provenance=tuple(sorted((str(k), str(v)) for k, v in provenance.items())),
-    )
-
-
-def _details(
-    info: HashSetInfo,
-    value: bytes,
-    quality: object,
-    category: object,
-    label: object,
-    reference: object,
-) -> EntryDetails:
-    return EntryDetails(
-        hashset=info.name,
-        category=Category(str(category)) if category else info.category,
-        label=str(label) if label is not None else None,
-        reference=str(reference) if reference is not None else None,
-        value=value.hex(),
-        quality=int(str(quality)) if quality is not None else None,
+        layout=SetLayout(str(row[11])),
     )

@@ -11,11 +11,11 @@ algorithm (``MD5``, ``SHA-1``, as X-Ways text imports carry) is accepted.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from typing import BinaryIO, ClassVar
+from typing import ClassVar
 
-from hashmatch.hashing import get_algorithm
-from hashmatch.hashsets.formats.base import HashSetFormat, Sample, fraction, text_lines
+from hashmatch.hashing import AlgorithmKind, get_algorithm
+from hashmatch.hashsets.formats.base import Sample, fraction
+from hashmatch.hashsets.formats.bulklines import LineFormat, LineStyle
 from hashmatch.hashsets.formats.sums import is_data
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
 
@@ -33,10 +33,11 @@ def has_ambiguous_values(sample: Sample) -> bool:
     return any(_HEX_LINE.match(line) and len(line) == 64 for line in sample.data_lines)
 
 
-class HashList(HashSetFormat):
+class HashList(LineFormat):
     """A bare list whose algorithm is read from each value's length (MD5 or SHA-1)."""
 
     name: ClassVar[str] = "hashlist"
+    line_style: ClassVar[LineStyle] = LineStyle.HASH_ONLY
     description: ClassVar[str] = "bare list, one MD5 or SHA-1 per line (algorithm by length)"
 
     def sniff(self, sample: Sample) -> float:
@@ -46,22 +47,24 @@ class HashList(HashSetFormat):
             lambda line: _HEX_LINE.match(line) is not None and len(line) in _AUTO_LENGTHS,
         )
 
-    def read(self, stream: BinaryIO) -> Iterator[ParsedEntry | InvalidRecord]:
-        for number, line in text_lines(stream):
-            value = line.strip()
-            if not is_data(value) or (number == 1 and _is_header(value)):
-                continue
-            algorithm = _AUTO_LENGTHS.get(len(value)) if _HEX_LINE.match(value) else None
-            if algorithm is None:
-                yield InvalidRecord(number, f"not an MD5 or SHA-1 value: {value!r:.80}")
-                continue
-            yield ParsedEntry((get_algorithm(algorithm).value(value),))
+    def bulk_widths(self) -> dict[int, str]:
+        return dict(_AUTO_LENGTHS)
+
+    def parse_line(self, number: int, line: str) -> ParsedEntry | InvalidRecord | None:
+        value = line.strip()
+        if not is_data(value) or (number == 1 and _is_header(value)):
+            return None
+        algorithm = _AUTO_LENGTHS.get(len(value)) if _HEX_LINE.match(value) else None
+        if algorithm is None:
+            return InvalidRecord(number, f"not an MD5 or SHA-1 value: {value!r:.80}")
+        return ParsedEntry((get_algorithm(algorithm).value(value),))
 
 
-class AlgorithmList(HashSetFormat):
+class AlgorithmList(LineFormat):
     """A bare list of one named algorithm (``--format sha256``, ``--format phash``...)."""
 
     description: ClassVar[str] = "bare list of one algorithm, named by --format"
+    line_style: ClassVar[LineStyle] = LineStyle.HASH_ONLY
 
     def __init__(self, algorithm: str) -> None:
         super().__init__()
@@ -71,13 +74,17 @@ class AlgorithmList(HashSetFormat):
     def sniff(self, sample: Sample) -> float:
         return 0.0  # never guessed: the user names the algorithm
 
-    def read(self, stream: BinaryIO) -> Iterator[ParsedEntry | InvalidRecord]:
+    def bulk_widths(self) -> dict[int, str]:
         algorithm = self._algorithm
-        for number, line in text_lines(stream):
-            value = line.strip()
-            if not is_data(value) or (number == 1 and _is_header(value)):
-                continue
-            if not algorithm.is_valid(value):
-                yield InvalidRecord(number, f"not a valid {algorithm.name} value: {value!r:.80}")
-                continue
-            yield ParsedEntry((algorithm.value(value),))
+        if algorithm.kind is not AlgorithmKind.CRYPTOGRAPHIC:
+            return {}  # perceptual values stay in rows, for the near index
+        return {algorithm.bits // 4: algorithm.name}
+
+    def parse_line(self, number: int, line: str) -> ParsedEntry | InvalidRecord | None:
+        algorithm = self._algorithm
+        value = line.strip()
+        if not is_data(value) or (number == 1 and _is_header(value)):
+            return None
+        if not algorithm.is_valid(value):
+            return InvalidRecord(number, f"not a valid {algorithm.name} value: {value!r:.80}")
+        return ParsedEntry((algorithm.value(value),))

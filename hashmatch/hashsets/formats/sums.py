@@ -16,6 +16,7 @@ from typing import BinaryIO, ClassVar
 
 from hashmatch.hashing import get_algorithm
 from hashmatch.hashsets.formats.base import HashSetFormat, Sample, fraction, text_lines
+from hashmatch.hashsets.formats.bulklines import LineFormat, LineStyle
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
 
 BY_LENGTH = {32: "md5", 40: "sha1", 64: "sha256"}
@@ -47,9 +48,10 @@ def is_data(line: str) -> bool:
     return bool(stripped) and not stripped.startswith("#")
 
 
-class Md5sum(HashSetFormat):
+class Md5sum(LineFormat):
     name: ClassVar[str] = "md5sum"
     description: ClassVar[str] = "md5sum/sha1sum/sha256sum lines: <hex>  <name> or <hex> *<name>"
+    line_style: ClassVar[LineStyle] = LineStyle.HASH_NAME
 
     def sniff(self, sample: Sample) -> float:
         def fits(line: str) -> bool:
@@ -58,24 +60,22 @@ class Md5sum(HashSetFormat):
 
         return fraction(sample, fits)
 
-    def read(self, stream: BinaryIO) -> Iterator[ParsedEntry | InvalidRecord]:
-        for number, line in text_lines(stream):
-            if not is_data(line):
-                continue
-            m = _GNU.match(line.lstrip())
-            if m is None:
-                yield InvalidRecord(number, "expected '<hex>  <file name>'")
-                continue
-            escaped, hex_value, file_name = m.groups()
-            algorithm = BY_LENGTH.get(len(hex_value))
-            if algorithm is None:
-                yield InvalidRecord(
-                    number, f"a {len(hex_value)}-digit hash is not MD5/SHA-1/SHA-256"
-                )
-                continue
-            name = _unescape(file_name) if escaped else file_name
-            value = get_algorithm(algorithm).value(hex_value)
-            yield ParsedEntry((value,), reference=name)
+    def bulk_widths(self) -> dict[int, str]:
+        return dict(BY_LENGTH)
+
+    def parse_line(self, number: int, line: str) -> ParsedEntry | InvalidRecord | None:
+        if not is_data(line):
+            return None
+        m = _GNU.match(line.lstrip())
+        if m is None:
+            return InvalidRecord(number, "expected '<hex>  <file name>'")
+        escaped, hex_value, file_name = m.groups()
+        algorithm = BY_LENGTH.get(len(hex_value))
+        if algorithm is None:
+            return InvalidRecord(number, f"a {len(hex_value)}-digit hash is not MD5/SHA-1/SHA-256")
+        name = _unescape(file_name) if escaped else file_name
+        value = get_algorithm(algorithm).value(hex_value)
+        return ParsedEntry((value,), reference=name)
 
 
 class BsdTag(HashSetFormat):

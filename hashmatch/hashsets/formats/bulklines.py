@@ -1,0 +1,223 @@
+"""Line formats read in bulk: whole chunks of a hash list parsed by numpy, not line by line.
+
+A line format (bare lists, ``md5sum`` output) defines how one line is parsed
+(``parse_line``); that is the reference behaviour. ``read_blocks`` gives the same
+entries much faster: it cuts the file into chunks of whole lines, and checks and decodes
+every line of a chunk at once (fixed-width hex digits, then the separator and file name
+for ``md5sum``). Any line the fast check does not accept (a comment, an escaped name,
+a bad digit, another hash length) goes through ``parse_line``, in its place, so
+entries, their order, line numbers and error messages are those of the line reader.
+"""
+
+from __future__ import annotations
+
+import abc
+import codecs
+import enum
+import io
+from collections.abc import Generator, Iterator
+from typing import BinaryIO, ClassVar
+
+import numpy as np
+
+from hashmatch.hashing import get_algorithm
+from hashmatch.hashsets.formats.base import HashSetFormat, text_lines
+from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
+from hashmatch.hashsets.packed.layout import PackedBlock
+
+CHUNK_BYTES = 8 << 20
+#: Beyond this share of slow lines in a chunk, the whole chunk is read line by line.
+SLOW_SHARE = 0.125
+
+_NIBBLE = np.full(256, 16, np.uint8)
+for _i, _c in enumerate(b"0123456789abcdef"):
+    _NIBBLE[_c] = _i
+for _i, _c in enumerate(b"ABCDEF", 10):
+    _NIBBLE[_c] = _i
+
+
+#: Blocks of one chunk; the generator returns the next chunk's first line number.
+_Blocks = Generator[PackedBlock | InvalidRecord, None, int]
+
+
+class LineStyle(enum.Enum):
+    HASH_ONLY = "hash"  # the line is the hex value
+    HASH_NAME = "hash-name"  # <hex><space or tab>[ or *]<name>
+
+
+class LineFormat(HashSetFormat):
+    """A format with one record per text line."""
+
+    line_style: ClassVar[LineStyle]
+
+    @abc.abstractmethod
+    def parse_line(self, number: int, line: str) -> ParsedEntry | InvalidRecord | None:
+        """The record on one line (without its end), or None for a line without one."""
+
+    def bulk_widths(self) -> dict[int, str]:
+        """Hex digits → cryptographic algorithm, for values the bulk reader may decode."""
+        return {}
+
+    def read(self, stream: BinaryIO) -> Iterator[ParsedEntry | InvalidRecord]:
+        for number, line in text_lines(stream):
+            record = self.parse_line(number, line)
+            if record is not None:
+                yield record
+
+
+def read_blocks(fmt: LineFormat, stream: BinaryIO) -> Iterator[PackedBlock | InvalidRecord]:
+    """Every entry of a line-format file, in order, as blocks (and invalid records)."""
+    head = stream.read(4)
+    stream.seek(0)
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        yield from _as_blocks(fmt.read(stream))  # the line reader decodes UTF-16
+        return
+    if head.startswith(codecs.BOM_UTF8):
+        stream.seek(len(codecs.BOM_UTF8))
+    number = 1
+    rest = b""
+    while True:
+        data = stream.read(CHUNK_BYTES)
+        buf = rest + data
+        if not data:
+            if buf:
+                yield from _chunk(fmt, buf + b"\n", number)
+            return
+        cut = buf.rfind(b"\n") + 1
+        if cut == 0:
+            rest = buf  # a line longer than a chunk: keep reading
+            continue
+        rest = buf[cut:]
+        number = yield from _chunk(fmt, buf[:cut], number)
+
+
+def _chunk(fmt: LineFormat, buf: bytes, first: int) -> _Blocks:
+    """Blocks of one chunk of whole lines; returns the next chunk's first line number."""
+    arr = np.frombuffer(buf, np.uint8)
+    ends = np.flatnonzero(arr == 10)
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    n = len(ends)
+    has_cr = arr[np.maximum(ends - 1, 0)] == 13
+    has_cr &= ends > starts
+    if int(np.count_nonzero(arr == 13)) != int(np.count_nonzero(has_cr)):
+        # A carriage return inside a line ends a line for the line reader: let it count.
+        return (yield from _slow_text(fmt, buf, first))
+    ends = ends - has_cr
+    fast = _Fast.parse(fmt, arr, starts, ends)
+    slow = np.flatnonzero(~fast.ok) if fast is not None else np.arange(n)
+    if len(slow) > SLOW_SHARE * n:
+        return (yield from _slow_text(fmt, buf, first))
+    assert fast is not None or n == 0
+    done = 0  # lines handled so far
+    for line in [*slow.tolist(), n]:
+        if line > done and fast is not None:
+            yield fast.block(done, line)
+        if line < n:
+            text = buf[starts[line] : ends[line]].decode("utf-8", "backslashreplace")
+            yield from _as_blocks(_one(fmt, first + line, text))
+        done = line + 1
+    return first + n
+
+
+def _one(fmt: LineFormat, number: int, line: str) -> Iterator[ParsedEntry | InvalidRecord]:
+    record = fmt.parse_line(number, line)
+    if record is not None:
+        yield record
+
+
+def _slow_text(fmt: LineFormat, buf: bytes, first: int) -> _Blocks:
+    text = io.StringIO(buf.decode("utf-8", "backslashreplace"), newline=None)
+    number = first
+    for number, line in enumerate(text, first):
+        yield from _as_blocks(_one(fmt, number, line.rstrip("\n")))
+    return number + 1
+
+
+class _Fast:
+    """The lines of a chunk the vectorised check accepts, decoded."""
+
+    def __init__(
+        self, algorithm: str, ok: np.ndarray, values: np.ndarray, names: tuple[bytes, np.ndarray]
+    ) -> None:
+        self.algorithm = algorithm
+        self.ok = ok
+        self._rank = np.cumsum(ok) - ok  # index among accepted lines
+        self._values = values
+        self._name_data, self._name_offsets = names
+
+    @classmethod
+    def parse(
+        cls, fmt: LineFormat, arr: np.ndarray, starts: np.ndarray, ends: np.ndarray
+    ) -> _Fast | None:
+        widths = fmt.bulk_widths()
+        lengths = ends - starts
+        if not widths or len(starts) == 0:
+            return None
+        style = fmt.line_style
+        if style is LineStyle.HASH_ONLY:
+            counts = {w: int(np.count_nonzero(lengths == w)) for w in widths}
+            digits = max(counts, key=lambda w: counts[w])
+            ok = lengths == digits
+        else:
+            digits = _first_hex_run(arr, starts[0], ends[0])
+            if digits not in widths:
+                return None
+            ok = lengths >= digits + 2
+        rows = np.flatnonzero(ok)
+        first = starts[rows]
+        # One column of digits at a time: an (n, digits) index would cost 8 bytes a digit.
+        nibbles = np.empty((len(rows), digits), np.uint8)
+        for k in range(digits):
+            nibbles[:, k] = _NIBBLE[arr[first + k]]
+        good = (nibbles < 16).all(axis=1)
+        name_start = ends.copy()
+        if style is LineStyle.HASH_NAME:
+            sep = arr[first + digits]
+            good &= (sep == 32) | (sep == 9)
+            second = arr[first + digits + 1]
+            begin = first + digits + 1 + ((second == 32) | (second == 42))
+            good &= begin < ends[rows]  # the name is not empty
+            name_start[rows] = begin
+        ok[rows[~good]] = False
+        accepted = nibbles[good]
+        values = (accepted[:, 0::2] << 4) | accepted[:, 1::2]
+        return cls(widths[digits], ok, values, _names(arr, name_start[ok], ends[ok]))
+
+    def block(self, low: int, high: int) -> PackedBlock:
+        """The accepted lines among lines ``low`` to ``high - 1``."""
+        a, b = int(self._rank[low]), int(self._rank[high - 1] + self.ok[high - 1])
+        offsets = self._name_offsets[a : b + 1]
+        data = self._name_data[int(offsets[0]) : int(offsets[-1])]
+        return PackedBlock(self.algorithm, self._values[a:b], data, offsets - offsets[0])
+
+
+def _first_hex_run(arr: np.ndarray, start: int, end: int) -> int:
+    nibbles = _NIBBLE[arr[start:end]]
+    bad = np.flatnonzero(nibbles >= 16)
+    return int(bad[0]) if len(bad) else int(end - start)
+
+
+def _names(arr: np.ndarray, begin: np.ndarray, end: np.ndarray) -> tuple[bytes, np.ndarray]:
+    """The bytes of every ``[begin, end)`` range back to back, and their offsets."""
+    lengths = end - begin
+    offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+    total = int(offsets[-1])
+    if total == 0:
+        return b"", offsets
+    index = np.arange(total, dtype=np.int64) + np.repeat(begin - offsets[:-1], lengths)
+    return arr[index].tobytes(), offsets
+
+
+def _as_blocks(
+    records: Iterator[ParsedEntry | InvalidRecord],
+) -> Iterator[PackedBlock | InvalidRecord]:
+    """Records from the line reader as one-entry blocks (they are the rare lines)."""
+    for record in records:
+        if isinstance(record, InvalidRecord):
+            yield record
+            continue
+        for value in record.hashes:  # line formats give one value per record
+            name = (record.reference or "").encode("utf-8", "backslashreplace")
+            algorithm = get_algorithm(value.algorithm)
+            raw = np.frombuffer(value.to_bytes(), np.uint8).reshape(1, algorithm.bits // 8)
+            yield PackedBlock(value.algorithm, raw, name, np.array([0, len(name)], np.int64))

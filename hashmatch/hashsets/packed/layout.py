@@ -1,0 +1,54 @@
+"""The files of a packed set, and the block of parsed values that feeds them.
+
+A packed set lives in its own directory of the store:
+
+- ``<algorithm>.values``: every value of that algorithm, raw bytes, fixed width,
+  sorted bytewise (so ``numpy.searchsorted`` finds a value in a memory map);
+- ``<algorithm>.entries``: the entry number (1-based, file order) of each value, in
+  the same order;
+- ``refs.data`` and ``refs.offsets``: each entry's reference (the file name a list gives
+  it), UTF-8 bytes back to back, and ``entries + 1`` offsets into them; absent when
+  no entry has one (a bare list).
+
+Only plain arrays, little-endian, no pickle: any numpy can read them back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+ENTRY_DTYPE = np.dtype("<u8")
+OFFSET_DTYPE = np.dtype("<u8")
+
+
+@dataclass(frozen=True)
+class PackedBlock:
+    """Consecutive entries of one algorithm, one value each, parsed in bulk.
+
+    ``values`` is ``(n, width)`` uint8; entry ``i``'s reference is
+    ``ref_data[ref_offsets[i]:ref_offsets[i + 1]]`` (empty: none).
+    """
+
+    algorithm: str
+    values: np.ndarray
+    ref_data: bytes
+    ref_offsets: np.ndarray
+
+
+def values_path(directory: Path, algorithm: str) -> Path:
+    return directory / f"{algorithm}.values"
+
+
+def entries_path(directory: Path, algorithm: str) -> Path:
+    return directory / f"{algorithm}.entries"
+
+
+def ref_data_path(directory: Path) -> Path:
+    return directory / "refs.data"
+
+
+def ref_offsets_path(directory: Path) -> Path:
+    return directory / "refs.offsets"

@@ -1,0 +1,98 @@
+"""Reading a packed set through memory maps: exact lookups and export in entry order.
+
+Nothing is loaded up front: a lookup sorts its queries and binary-searches the sorted
+value file, so it touches a few pages per query however large the set is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from hashmatch.hashsets.packed.layout import (
+    ENTRY_DTYPE,
+    OFFSET_DTYPE,
+    entries_path,
+    ref_data_path,
+    ref_offsets_path,
+    values_path,
+)
+
+#: Entries gathered per pass when a set is read back in entry order.
+EXPORT_RANGE = 2_000_000
+
+
+@dataclass(frozen=True)
+class PackedHit:
+    entry: int
+    reference: str | None
+
+
+def _map(path: Path, dtype: npt.DTypeLike) -> np.ndarray:
+    if not path.exists() or path.stat().st_size == 0:
+        return np.empty(0, dtype)
+    return np.memmap(path, dtype=dtype, mode="r")
+
+
+class PackedSet:
+    """A packed set's directory, opened read-only."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._ref_data = _map(ref_data_path(directory), np.uint8)
+        self._ref_offsets = _map(ref_offsets_path(directory), OFFSET_DTYPE)
+
+    def _columns(self, algorithm: str, width: int) -> tuple[np.ndarray, np.ndarray]:
+        return (
+            _map(values_path(self.directory, algorithm), f"S{width}"),
+            _map(entries_path(self.directory, algorithm), ENTRY_DTYPE),
+        )
+
+    def reference(self, entry: int) -> str | None:
+        if len(self._ref_offsets) == 0:  # a bare list
+            return None
+        start, end = (int(x) for x in self._ref_offsets[entry - 1 : entry + 1])
+        if end <= start:
+            return None
+        return bytes(self._ref_data[start:end]).decode("utf-8", "backslashreplace")
+
+    def lookup(
+        self, algorithm: str, width: int, values: Iterable[bytes]
+    ) -> dict[bytes, list[PackedHit]]:
+        """Every entry holding each of ``values`` (raw bytes of ``width``), in entry order."""
+        found: dict[bytes, list[PackedHit]] = {}
+        wanted = sorted({v for v in values if len(v) == width})
+        if not wanted:
+            return found
+        stored, entries = self._columns(algorithm, width)
+        if len(stored) == 0:
+            return found
+        queries = np.frombuffer(b"".join(wanted), f"S{width}")
+        left = np.searchsorted(stored, queries, "left")
+        right = np.searchsorted(stored, queries, "right")
+        for i in np.flatnonzero(right > left).tolist():
+            numbers = entries[left[i] : right[i]].tolist()
+            found[wanted[i]] = [PackedHit(int(e), self.reference(int(e))) for e in numbers]
+        return found
+
+    def iter_values(
+        self, algorithm: str, width: int, total_entries: int
+    ) -> Iterator[tuple[int, bytes]]:
+        """(entry, value) of one algorithm in entry order, ``EXPORT_RANGE`` entries a pass."""
+        stored, entries = self._columns(algorithm, width)
+        raw = stored.view(np.uint8).reshape(-1, width) if len(stored) else stored
+        for low in range(1, total_entries + 1, EXPORT_RANGE):
+            high = low + EXPORT_RANGE
+            where = np.flatnonzero((entries >= low) & (entries < high))
+            if len(where) == 0:
+                continue
+            order = np.argsort(entries[where], kind="stable")
+            picked = where[order]
+            numbers = entries[picked].tolist()
+            block = np.ascontiguousarray(raw[picked]).tobytes()
+            for k, entry in enumerate(numbers):
+                yield int(entry), block[k * width : (k + 1) * width]

@@ -1,0 +1,241 @@
+"""Packed sets: the bulk line reader against the line reader, the bucketed sort, and the
+store's all-or-nothing import of big plain lists."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hashmatch.errors import HashSetFormatError
+from hashmatch.hashsets import HashSetStore
+from hashmatch.hashsets.formats import bulklines
+from hashmatch.hashsets.formats.bulklines import LineFormat, read_blocks
+from hashmatch.hashsets.formats.lists import AlgorithmList, HashList
+from hashmatch.hashsets.formats.sums import Md5sum
+from hashmatch.hashsets.model import InvalidRecord, ParsedEntry, SetLayout
+from hashmatch.hashsets.packed import PackedBlock, PackedSet, PackedWriter, writer
+
+Entry = tuple[str, str, str | None]  # algorithm, hex, reference
+
+
+def by_lines(fmt: LineFormat, data: bytes) -> list[Entry | tuple[int | None, str]]:
+    out: list[Entry | tuple[int | None, str]] = []
+    for record in fmt.read(io.BytesIO(data)):
+        if isinstance(record, InvalidRecord):
+            out.append((record.line, record.reason))
+            continue
+        assert isinstance(record, ParsedEntry)
+        (value,) = record.hashes
+        out.append((value.algorithm, value.to_bytes().hex(), record.reference or None))
+    return out
+
+
+def by_blocks(fmt: LineFormat, data: bytes) -> list[Entry | tuple[int | None, str]]:
+    out: list[Entry | tuple[int | None, str]] = []
+    for block in read_blocks(fmt, io.BytesIO(data)):
+        if isinstance(block, InvalidRecord):
+            out.append((block.line, block.reason))
+            continue
+        assert isinstance(block, PackedBlock)
+        for i, raw in enumerate(block.values):
+            name = block.ref_data[block.ref_offsets[i] : block.ref_offsets[i + 1]]
+            reference = name.decode("utf-8", "backslashreplace") or None
+            out.append((block.algorithm, bytes(raw).hex(), reference))
+    return out
+
+
+HEX = st.text("0123456789abcdefABCDEF", min_size=32, max_size=32)
+NAME = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="\n\r"),
+    min_size=1,
+    max_size=12,
+)
+GOOD_SUM = st.builds(
+    lambda h, n, sep: f"{h}{sep}{n}", HEX, NAME, st.sampled_from(["  ", " *", "\t"])
+)
+ODD = st.sampled_from(
+    [
+        "",
+        "# comment",
+        "   ",
+        "\\" + "a" * 32 + "  back\\\\slash",
+        "a" * 40 + "  sha1.bin",
+        "b" * 64 + " *sha256.bin",
+        "a" * 31 + "  short",
+        "g" * 32 + "  not hex",
+        "a" * 32 + " *",
+        "a" * 32 + "  ",
+        "MD5",
+        "a" * 32,
+        "A" * 40,
+        " " + "c" * 32 + "  lead",
+        "d" * 32 + "  trail  ",
+    ]
+)
+LINES = st.lists(st.one_of(GOOD_SUM, ODD, HEX), min_size=1, max_size=40)
+ENDINGS = st.sampled_from(["\n", "\r\n", "\r"])
+
+
+def render(lines: list[str], ending: str, bom: bool, last_end: bool, raw_byte: bool) -> bytes:
+    text = ending.join(lines) + (ending if last_end else "")
+    data = text.encode("utf-8")
+    if raw_byte:
+        data = data.replace(b"e", b"\xff", 1)  # a byte that is not UTF-8
+    return (b"\xef\xbb\xbf" if bom else b"") + data
+
+
+@pytest.mark.parametrize(
+    "fmt",
+    [Md5sum(), HashList(), AlgorithmList("md5"), AlgorithmList("sha256")],
+    ids=lambda f: f.name,
+)
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    lines=LINES,
+    ending=ENDINGS,
+    bom=st.booleans(),
+    last_end=st.booleans(),
+    raw_byte=st.booleans(),
+    chunk=st.sampled_from([64, 200, 1 << 20]),
+)
+def test_the_bulk_reader_gives_what_the_line_reader_gives(
+    monkeypatch: pytest.MonkeyPatch,
+    fmt: LineFormat,
+    lines: list[str],
+    ending: str,
+    bom: bool,
+    last_end: bool,
+    raw_byte: bool,
+    chunk: int,
+) -> None:
+    monkeypatch.setattr(bulklines, "CHUNK_BYTES", chunk)
+    data = render(lines, ending, bom, last_end, raw_byte)
+    assert by_blocks(fmt, data) == by_lines(fmt, data)
+
+
+def test_clean_lists_take_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+    original = Md5sum.parse_line
+
+    def counted(self: Md5sum, number: int, line: str) -> object:
+        calls.append(number)
+        return original(self, number, line)
+
+    monkeypatch.setattr(Md5sum, "parse_line", counted)
+    lines = [f"{hashlib.md5(str(i).encode()).hexdigest()}  f{i}.jpg" for i in range(1000)]
+    lines[500] = "# a comment in the middle"
+    data = ("\r\n".join(lines) + "\r\n").encode()
+    entries = by_blocks(Md5sum(), data)
+    assert len(entries) == 999 and entries[0][2] == "f0.jpg" and entries[-1][2] == "f999.jpg"
+    assert calls == [501]  # only the comment went through the line parser
+
+
+def _values(n: int, first: bytes = b"") -> np.ndarray:
+    raw = b"".join(first + hashlib.md5(str(i).encode()).digest()[len(first) :] for i in range(n))
+    return np.frombuffer(raw, np.uint8).reshape(n, 16)
+
+
+def _block(values: np.ndarray, start: int) -> PackedBlock:
+    names = [f"n{start + i}".encode() for i in range(len(values))]
+    offsets = np.concatenate(([0], np.cumsum([len(x) for x in names])))
+    return PackedBlock("md5", values, b"".join(names), offsets)
+
+
+@pytest.mark.parametrize("first", [b"", b"\x00\x00\x07", b"\xff" * 16], ids=repr)
+def test_buckets_come_out_sorted_even_when_one_holds_everything(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, first: bytes
+) -> None:
+    monkeypatch.setattr(writer, "SORT_LIMIT", 50)  # force splitting on later bytes
+    values = _values(700, first)
+    out = PackedWriter(tmp_path / "set")
+    for start in range(0, 700, 128):
+        out.add(_block(values[start : start + 128], start))
+    out.finish()
+    assert sorted(p.name for p in (tmp_path / "set").iterdir()) == [
+        "md5.entries", "md5.values", "refs.data", "refs.offsets"
+    ]  # fmt: skip
+    stored = (tmp_path / "set" / "md5.values").read_bytes()
+    rows = [stored[i : i + 16] for i in range(0, len(stored), 16)]
+    expected = sorted((bytes(v), i + 1) for i, v in enumerate(values))
+    assert rows == [v for v, _ in expected]
+    entries = np.fromfile(tmp_path / "set" / "md5.entries", "<u8").tolist()
+    assert entries == [e for _, e in expected]  # equal values keep entry order
+    packed = PackedSet(tmp_path / "set")
+    wanted = [bytes(values[3]), bytes(values[699]), b"\x01" * 16]
+    found = packed.lookup("md5", 16, wanted)
+    if first == b"\xff" * 16:  # every value is the same: every entry holds it
+        assert [h.entry for h in found[wanted[0]]] == list(range(1, 701))
+    else:
+        assert [(h.entry, h.reference) for h in found[wanted[0]]] == [(4, "n3")]
+        assert [(h.entry, h.reference) for h in found[wanted[1]]] == [(700, "n699")]
+    assert b"\x01" * 16 not in found
+
+
+def md5_file(path: Path, n: int, extra: str = "") -> Path:
+    lines = [f"{hashlib.md5(str(i).encode()).hexdigest()}  dir/f{i}.jpg" for i in range(n)]
+    path.write_text("\n".join(lines) + "\n" + extra)
+    return path
+
+
+def test_plain_lists_are_packed_and_found(tmp_path: Path) -> None:
+    source = md5_file(tmp_path / "big.md5", 5000, extra=hashlib.md5(b"7").hexdigest() + "  dup\n")
+    with HashSetStore(tmp_path / "store") as store:
+        info = store.import_file(source).info
+        assert info.layout is SetLayout.PACKED and info.entries == 5001 and info.hashes == 5001
+        key = hashlib.md5(b"7").digest()
+        hits = store.lookup(info, "md5", [key, b"\x00" * 16])
+        assert [d.reference for d in hits[key]] == ["dir/f7.jpg", "dup"]
+        assert hits[key][0].value == key.hex() and hits[key][0].category is info.category
+        entries = list(store.iter_entries(info))
+        assert [e.entry for e in entries] == list(range(1, 5002))
+        assert entries[9].values == {"md5": hashlib.md5(b"9").hexdigest()}
+        assert entries[9].reference == "dir/f9.jpg"
+        assert store.breakdown(info) == [(info.category.value, None, 5001)]
+        assert store.value_arrays(info, "md5")[1] == b""
+
+
+def test_a_malformed_line_leaves_no_trace(tmp_path: Path) -> None:
+    source = md5_file(tmp_path / "bad.md5", 3000, extra="not a hash line\n")
+    store_dir = tmp_path / "store"
+    with HashSetStore(store_dir) as store:
+        with pytest.raises(HashSetFormatError) as failed:
+            store.import_file(source)
+        assert failed.value.line == 3001
+        assert store.list_sets() == []
+        assert not any((store_dir / "packed").iterdir())
+        result = store.import_file(source, skip_invalid=True)
+        assert result.skipped == 1 and result.info.entries == 3000
+
+
+def test_removing_a_set_removes_its_files_and_strays_are_cleared(tmp_path: Path) -> None:
+    store_dir = tmp_path / "store"
+    with HashSetStore(store_dir) as store:
+        info = store.import_file(md5_file(tmp_path / "a.md5", 10)).info
+        assert (store_dir / "packed" / str(info.id)).is_dir()
+        store.remove(info.name)
+        assert not (store_dir / "packed" / str(info.id)).exists()
+        stray = store_dir / "packed" / "99"  # an import killed before its commit
+        stray.mkdir()
+        store.import_file(md5_file(tmp_path / "b.md5", 10))
+        assert not stray.exists()
+
+
+def test_a_bare_list_keeps_no_reference_files(tmp_path: Path) -> None:
+    values = [hashlib.sha1(str(i).encode()).hexdigest().upper() for i in range(300)]
+    (tmp_path / "bare.txt").write_text("SHA1\n" + "\n".join(values) + "\n")
+    with HashSetStore(tmp_path / "store") as store:
+        info = store.import_file(tmp_path / "bare.txt").info
+        assert info.layout is SetLayout.PACKED and info.algorithms == ("sha1",)
+        files = sorted(p.name for p in (tmp_path / "store" / "packed" / str(info.id)).iterdir())
+        assert files == ["sha1.entries", "sha1.values"]
+        key = bytes.fromhex(values[42])
+        hit = store.lookup(info, "sha1", [key])[key]
+        assert [(d.reference, d.value) for d in hit] == [(None, values[42].lower())]
