@@ -43,6 +43,10 @@ def test_near_index_equals_brute_force(bits: int, data: st.DataObject) -> None:
         index = NearIndex.build(bits, enumerate(values), multi_index=multi_index)
         assert index.uses_multi_index is (multi_index and bool(values))
         assert index.query(probe, radius) == expected
+        others = values[:3]  # other probes in the same batch must not leak into its answer
+        answers = index.query_many([probe, *others, probe], radius)
+        assert answers[0] == answers[-1] == expected
+        assert answers[1:-1] == [brute_force(values, p, radius) for p in others]
 
 
 @settings(max_examples=60, deadline=None)
@@ -59,6 +63,8 @@ def test_multi_index_is_exact_on_clustered_values(bits: int, data: st.DataObject
     radius = data.draw(st.integers(0, bits // 4))
     index = NearIndex.build(bits, enumerate(values), multi_index=True)
     assert index.query(probe, radius) == brute_force(values, probe, radius)
+    probes = [probe, *values[:5], *values[-2:]]
+    assert index.query_many(probes, radius) == [brute_force(values, p, radius) for p in probes]
 
 
 def test_near_index_rejects_wrong_width() -> None:
@@ -159,3 +165,16 @@ def test_near_index_is_vectorised_over_many_entries() -> None:
     index = NearIndex(256, values, np.arange(20_000))
     probe = values[123].astype(">u8").tobytes()
     assert index.query(probe, 0) == [(123, 0)]
+
+
+def test_batched_queries_split_into_batches_give_the_same_answers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from hashmatch.matching import near
+
+    monkeypatch.setattr(near, "QUERY_BATCH", 3)
+    rng = np.random.default_rng(5)
+    values = [bytes(row) for row in rng.integers(0, 256, size=(400, 8), dtype=np.uint8)]
+    index = NearIndex.build(64, enumerate(values), multi_index=True)
+    probes = [*values[:10], bytes(8)]
+    assert index.query_many(probes, 9) == [brute_force(values, p, 9) for p in probes]

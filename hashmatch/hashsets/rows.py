@@ -84,14 +84,12 @@ def lookup(
 
 
 def value_arrays(
-    db: sqlite3.Connection, info: HashSetInfo, algorithm: str, min_quality: int = 0
+    db: sqlite3.Connection, set_id: int, algorithm: str, min_quality: int = 0
 ) -> tuple[np.ndarray, bytes]:
     """(row ids, packed raw values) of one algorithm's values of at least ``min_quality``
     (values without a quality are kept), read in bulk for the near index."""
-    if algorithm not in info.algorithms:
-        return np.empty(0, dtype=np.int64), b""
     rows = db.execute(
-        f"SELECT rowid, value FROM {set_table(info.id)} WHERE algorithm = ? "
+        f"SELECT rowid, value FROM {set_table(set_id)} WHERE algorithm = ? "
         "AND (quality IS NULL OR quality >= ?)",
         (algorithm, min_quality),
     ).fetchall()

@@ -32,7 +32,7 @@ from hashmatch.errors import (
     StoreError,
     UsageError,
 )
-from hashmatch.hashing import get_algorithm
+from hashmatch.hashing import PerceptualAlgorithm, get_algorithm
 from hashmatch.hashsets import packed, rows
 from hashmatch.hashsets.categories import DEFAULT_CATEGORY, Category
 from hashmatch.hashsets.formats import HashSetFormat, detect_format, get_format, make_sample
@@ -53,10 +53,12 @@ from hashmatch.hashsets.model import (
 )
 from hashmatch.hashsets.packed.load import load as load_packed
 from hashmatch.hashsets.rows import StoredEntry
+from hashmatch.matching.near import MIH_MIN_ENTRIES, NearIndex
 from hashmatch.timeutil import utc_now
 
 STORE_FILENAME = "hashsets.sqlite"
 PACKED_DIRNAME = "packed"
+NEAR_DIRNAME = "near"
 
 ByteProgress = Callable[[int], None]
 
@@ -218,6 +220,7 @@ class HashSetStore:
                     algorithms, skipped = counts.algorithms, counts.skipped
                     if entries:
                         index_set_table(self._db, set_id)
+                        self._save_near_indexes(set_id, algorithms)
         except OSError as exc:
             raise HashSetError(f"{path}: read failed: {exc.strerror or exc}") from exc
         except HashSetFormatError as exc:
@@ -241,6 +244,25 @@ class HashSetStore:
     def _packed_dir(self, set_id: int) -> Path:
         return self.directory / PACKED_DIRNAME / str(int(set_id))
 
+    def _near_dir(self, set_id: int) -> Path:
+        return self.directory / NEAR_DIRNAME / str(int(set_id))
+
+    def _save_near_indexes(self, set_id: int, algorithms: Iterable[str]) -> None:
+        """Build and save the near index of each perceptual algorithm of a big set, so a
+        scan memory-maps it instead of building it (small sets are scanned directly)."""
+        self._remove_strays()
+        target = self._near_dir(set_id)
+        for name in sorted(algorithms):
+            algorithm = get_algorithm(name)
+            if not isinstance(algorithm, PerceptualAlgorithm):
+                continue
+            ids, values = rows.value_arrays(self._db, set_id, name, algorithm.min_quality)
+            if len(ids) < MIH_MIN_ENTRIES:
+                continue
+            words = np.frombuffer(values, dtype=">u8").astype(np.uint64)
+            target.mkdir(parents=True, exist_ok=True)
+            NearIndex(algorithm.bits, words, ids).save(target, name, _near_meta(name))
+
     def _load_packed(
         self,
         set_id: int,
@@ -258,16 +280,17 @@ class HashSetStore:
         return counts.entries, sum(counts.values.values()), set(counts.values), counts.skipped
 
     def _remove_strays(self) -> None:
-        """Remove packed directories no catalogued set owns (an import killed before its
+        """Remove packed and index directories no catalogued set owns (an import killed before its
         commit, a removal killed after). Called with the write lock held, so no other
         import is under way."""
-        parent = self.directory / PACKED_DIRNAME
-        if not parent.is_dir():
-            return
         known = {str(r[0]) for r in self._db.execute("SELECT id FROM hashset")}
-        for child in parent.iterdir():
-            if child.name not in known:
-                shutil.rmtree(child, ignore_errors=True)
+        for dirname in (PACKED_DIRNAME, NEAR_DIRNAME):
+            parent = self.directory / dirname
+            if not parent.is_dir():
+                continue
+            for child in parent.iterdir():
+                if child.name not in known:
+                    shutil.rmtree(child, ignore_errors=True)
 
     # -- removing --------------------------------------------------------------------
 
@@ -278,6 +301,7 @@ class HashSetStore:
             self._db.execute("DELETE FROM hashset WHERE id = ?", (info.id,))
         self._packed.pop(info.id, None)
         shutil.rmtree(self._packed_dir(info.id), ignore_errors=True)
+        shutil.rmtree(self._near_dir(info.id), ignore_errors=True)
         return info
 
     # -- lookups ---------------------------------------------------------------------
@@ -314,7 +338,12 @@ class HashSetStore:
         hold no perceptual values."""
         if info.layout is SetLayout.PACKED or algorithm not in info.algorithms:
             return np.empty(0, dtype=np.int64), b""
-        return rows.value_arrays(self._db, info, algorithm, min_quality)
+        return rows.value_arrays(self._db, info.id, algorithm, min_quality)
+
+    def near_index(self, info: HashSetInfo, algorithm: str) -> NearIndex | None:
+        """The near index saved with a set at import (memory-mapped), or None: a small
+        set, a set imported before indexes were saved, or an index of another format."""
+        return NearIndex.load(self._near_dir(info.id), algorithm, _near_meta(algorithm))
 
     def details(self, info: HashSetInfo, rowids: Iterable[int]) -> dict[int, EntryDetails]:
         """Entry details for row ids that ``value_arrays`` gave (near hits)."""
@@ -340,6 +369,13 @@ class HashSetStore:
         if info.layout is SetLayout.PACKED:
             return None
         return rows.record(self._db, info, entry)
+
+
+def _near_meta(algorithm: str) -> dict[str, object]:
+    """What a saved index must have been built with to be used as it is."""
+    found = get_algorithm(algorithm)
+    min_quality = found.min_quality if isinstance(found, PerceptualAlgorithm) else 0
+    return {"algorithm": algorithm, "min_quality": min_quality}
 
 
 def _position(stream: object) -> int:

@@ -14,6 +14,7 @@ import enum
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -24,12 +25,14 @@ from hashmatch.hashing import (
     get_algorithm,
     get_perceptual,
 )
-from hashmatch.hashing.variants import Transform
+from hashmatch.hashing.variants import Transform, Variant
 from hashmatch.hashsets.categories import Category
 from hashmatch.hashsets.model import EntryDetails, HashSetInfo
-from hashmatch.hashsets.store import HashSetStore
-from hashmatch.matching.near import NearIndex
+from hashmatch.matching.near import IndexGroup, NearIndex
 from hashmatch.matching.thresholds import Thresholds
+
+if TYPE_CHECKING:  # the store saves near indexes: importing it here would be circular
+    from hashmatch.hashsets.store import HashSetStore
 
 _ROWID_BITS = 40
 
@@ -90,21 +93,26 @@ class Matcher:
         self._store = store
         self._sets = list(sets)
         self.thresholds = thresholds
-        self._near: dict[str, NearIndex] = {}
+        self._near: dict[str, IndexGroup] = {}
         for name, _ in thresholds.values:
             if any(name in s.algorithms for s in self._sets):
                 self._near[name] = self._build_near(get_perceptual(name))
 
-    def _build_near(self, algorithm: PerceptualAlgorithm) -> NearIndex:
-        """One index over every chosen set; references too flat to match are left out."""
-        keys, packed = [], []
-        for position, info in enumerate(self._sets):
-            rowids, values = self._store.value_arrays(info, algorithm.name, algorithm.min_quality)
-            keys.append((np.int64(position) << _ROWID_BITS) | rowids)
-            packed.append(values)
-        words = np.frombuffer(b"".join(packed), dtype=">u8").astype(np.uint64)
-        all_keys = np.concatenate(keys) if keys else np.empty(0, dtype=np.int64)
-        return NearIndex(algorithm.bits, words, all_keys)
+    def _build_near(self, algorithm: PerceptualAlgorithm) -> IndexGroup:
+        """The chosen sets' indexes: loaded as saved with the set, or built here (small
+        sets, and sets imported before indexes were saved). References too flat to match
+        are left out of both."""
+        indexes = []
+        for info in self._sets:
+            index = self._store.near_index(info, algorithm.name)
+            if index is None:
+                rowids, values = self._store.value_arrays(
+                    info, algorithm.name, algorithm.min_quality
+                )
+                words = np.frombuffer(values, dtype=">u8").astype(np.uint64)
+                index = NearIndex(algorithm.bits, words, rowids)
+            indexes.append(index)
+        return IndexGroup(indexes, _ROWID_BITS)
 
     @property
     def near_algorithms(self) -> tuple[str, ...]:
@@ -157,20 +165,14 @@ class Matcher:
             queries: list[tuple[Transform | None, bytes]] = [(None, value.to_bytes())]
             mine = [v for v in hashed.variants if v.algorithm == name]
             queries += [(v.transform, v.to_bytes()) for v in mine if not v.transform.confirm_only]
-            for transform, raw in queries:
-                for key, distance in index.query(raw, radius):
+            answers = index.query_many([raw for _, raw in queries], radius)
+            for (transform, _), answer in zip(queries, answers, strict=True):
+                for key, distance in answer:
                     if key not in best or distance < best[key][0]:
                         best[key] = (distance, transform)
             confirming = [v for v in mine if v.transform.confirm_only]
             if confirming:
-                # Only entries the picture itself comes near may be confirmed by a crop
-                # variant: it never finds an unrelated entry on its own.
-                candidates = {k for k, _ in index.query(value.to_bytes(),
-                                                        algorithm.candidate_threshold)}  # fmt: skip
-                for variant in confirming:
-                    for key, distance in index.query(variant.to_bytes(), radius):
-                        if key in candidates and (key not in best or distance < best[key][0]):
-                            best[key] = (distance, variant.transform)
+                self._confirm(index, value.to_bytes(), confirming, radius, algorithm, best)
             by_set: dict[int, list[tuple[int, int, Transform | None]]] = defaultdict(list)
             for key, (distance, transform) in best.items():
                 rowid = key & ((1 << _ROWID_BITS) - 1)
@@ -182,6 +184,36 @@ class Matcher:
                     if transform is not None:
                         hit = dataclasses.replace(hit, transform=transform.value)
                     hits.append(hit)
+
+    @staticmethod
+    def _confirm(
+        index: IndexGroup,
+        picture: bytes,
+        confirming: Sequence[Variant],
+        radius: int,
+        algorithm: PerceptualAlgorithm,
+        best: dict[int, tuple[int, Transform | None]],
+    ) -> None:
+        """Let crop variants confirm entries, never find them: an entry a crop comes within
+        ``radius`` of counts only if the picture itself is within the algorithm's
+        candidate threshold of it. The crops are queried first (a small radius, answered
+        by the multi-index) and the picture's distance is checked on their few hits,
+        instead of a query of the picture at the candidate threshold, which at PDQ's 96
+        bits would scan the whole index."""
+        proposals: dict[int, tuple[int, Transform | None]] = {}
+        answers = index.query_many([v.to_bytes() for v in confirming], radius)
+        for variant, answer in zip(confirming, answers, strict=True):
+            for key, distance in answer:
+                if key in best and best[key][0] <= distance:
+                    continue
+                if key not in proposals or distance < proposals[key][0]:
+                    proposals[key] = (distance, variant.transform)
+        if not proposals:
+            return
+        keys = list(proposals)
+        for key, apart in zip(keys, index.distances(picture, keys), strict=True):
+            if apart is not None and apart <= algorithm.candidate_threshold:
+                best[key] = proposals[key]
 
 
 def _hit(

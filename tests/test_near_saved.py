@@ -1,0 +1,114 @@
+"""Near indexes saved with the store: written at import, memory-mapped by a scan, and
+answering exactly as an index built in memory."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hashmatch.hashsets import Category, HashSetStore
+from hashmatch.matching.near import MIH_MIN_ENTRIES, IndexGroup, NearIndex
+
+
+def pdq_values(count: int, seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 2**63, size=(count, 4), dtype=np.uint64)
+
+
+def near(values: np.ndarray, row: int, flips: int, seed: int) -> bytes:
+    raw = bytearray(values[row].astype(">u8").tobytes())
+    rng = np.random.default_rng(seed)
+    for bit in rng.choice(256, flips, replace=False).tolist():
+        raw[bit // 8] ^= 1 << (bit % 8)
+    return bytes(raw)
+
+
+@pytest.mark.parametrize("multi_index", [True, False])
+def test_a_saved_index_answers_as_the_one_it_was_saved_from(
+    tmp_path: Path, multi_index: bool
+) -> None:
+    values = pdq_values(5000, 1)
+    keys = np.arange(100, 5100, dtype=np.int64)
+    built = NearIndex(256, values, keys, multi_index=multi_index)
+    built.save(tmp_path, "pdq", {"min_quality": 50})
+    loaded = NearIndex.load(tmp_path, "pdq", {"min_quality": 50})
+    assert loaded is not None and loaded.uses_multi_index == multi_index
+    assert isinstance(np.load(tmp_path / "pdq.values.npy", mmap_mode="r"), np.memmap)
+    for i, row in enumerate([0, 17, 4999]):
+        query = near(values, row, 20, i)
+        assert loaded.query(query, 31) == built.query(query, 31)
+        assert (keys[row], 20) in built.query(query, 31)
+    assert NearIndex.load(tmp_path, "pdq", {"min_quality": 60}) is None  # other settings
+    meta = json.loads((tmp_path / "pdq.json").read_text())
+    (tmp_path / "pdq.json").write_text(json.dumps(meta | {"format": 999}))
+    assert NearIndex.load(tmp_path, "pdq", {"min_quality": 50}) is None  # other format
+    assert NearIndex.load(tmp_path, "phash", {}) is None  # none saved
+
+
+def test_a_group_answers_as_one_index_over_all_its_members() -> None:
+    a, b = pdq_values(300, 2), pdq_values(300, 3)
+    b[7] = a[5]  # the same value in both
+    shift = 40
+    group = IndexGroup(
+        [NearIndex(256, a, np.arange(300, dtype=np.int64)),
+         NearIndex(256, b, np.arange(300, dtype=np.int64))], shift
+    )  # fmt: skip
+    keys = np.concatenate([np.arange(300), (1 << shift) | np.arange(300)]).astype(np.int64)
+    whole = NearIndex(256, np.concatenate([a, b]), keys)
+    for i, row in enumerate([5, 6, 299]):
+        query = near(a, row, 10, i)
+        assert group.query(query, 31) == whole.query(query, 31)
+    assert len(group) == 600
+
+
+def test_import_saves_the_index_of_a_big_perceptual_set_and_remove_deletes_it(
+    tmp_path: Path,
+) -> None:
+    values = pdq_values(MIH_MIN_ENTRIES + 10, 4)
+    listing = tmp_path / "big.pdq"
+    listing.write_text(
+        "".join(f"{v.astype('>u8').tobytes().hex()},{60 if i % 2 else 40}\n"
+                for i, v in enumerate(values)) + "".join(
+        f"{v.astype('>u8').tobytes().hex()},90\n" for v in pdq_values(MIH_MIN_ENTRIES, 5))
+    )  # fmt: skip
+    small = tmp_path / "small.pdq"
+    small.write_text(f"{values[0].astype('>u8').tobytes().hex()},90\n")
+    with HashSetStore(tmp_path / "store") as store:
+        info = store.import_file(listing, format_name="pdq", category=Category.KNOWN_BAD).info
+        little = store.import_file(small, format_name="pdq").info
+        saved = store.near_index(info, "pdq")
+        assert saved is not None and saved.uses_multi_index
+        assert store.near_index(little, "pdq") is None  # small: scanned, not indexed
+        rowids, raw = store.value_arrays(info, "pdq", 50)  # quality 40 values left out
+        assert len(saved) == len(rowids) == (MIH_MIN_ENTRIES + 10) // 2 + MIH_MIN_ENTRIES
+        built = NearIndex(256, np.frombuffer(raw, ">u8").astype(np.uint64), rowids)
+        query = near(values, 1, 25, 9)
+        assert saved.query(query, 31) == built.query(query, 31) != []
+        store.remove(info.name)
+        assert not (tmp_path / "store" / "near" / str(info.id)).exists()
+
+
+@pytest.mark.parametrize(("picture_bits", "confirmed"), [(60, True), (96, True), (97, False)])
+def test_crops_confirm_through_a_saved_index_exactly_at_the_candidate_threshold(
+    tmp_path: Path, picture_bits: int, confirmed: bool
+) -> None:
+    from hashmatch.hashing import FileHashes, HashValue, get_perceptual
+    from hashmatch.hashing.variants import Transform, Variant
+    from hashmatch.matching import Matcher, Thresholds
+
+    assert get_perceptual("pdq").candidate_threshold == 96
+    reference = "0" * 64
+    others = "".join(f"{v.astype('>u8').tobytes().hex()},100\n" for v in pdq_values(5000, 7))
+    (tmp_path / "ref.pdq").write_text(f"{reference},100,ref.jpg\n" + others)
+    with HashSetStore(tmp_path / "store") as store:
+        info = store.import_file(tmp_path / "ref.pdq", format_name="pdq").info
+        assert store.near_index(info, "pdq") is not None  # the saved multi-index is used
+        matcher = Matcher(store, [info], Thresholds.with_overrides())
+        picture = hex(int("1" * picture_bits + "0" * (256 - picture_bits), 2))[2:].zfill(64)
+        crop = Variant("pdq", Transform.CROPPED, reference)
+        hashed = FileHashes(1, (HashValue("pdq", picture, 100),), variants=(crop,))
+        (verdict,) = matcher.match([hashed])
+    found = [h for h in verdict.hits if h.reference == "ref.jpg"]
+    assert [(h.transform, h.distance) for h in found] == ([("cropped", 0)] if confirmed else [])
