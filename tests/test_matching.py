@@ -177,4 +177,7 @@ def test_batched_queries_split_into_batches_give_the_same_answers(
     values = [bytes(row) for row in rng.integers(0, 256, size=(400, 8), dtype=np.uint8)]
     index = NearIndex.build(64, enumerate(values), multi_index=True)
     probes = [*values[:10], bytes(8)]
-    assert index.query_many(probes, 9) == [brute_force(values, p, 9) for p in probes]
+    expected = [brute_force(values, p, 9) for p in probes]
+    assert index.query_many(probes, 9, threads=1) == expected
+    # Four batches over three threads: answers come back in the order asked.
+    assert index.query_many(probes, 9, threads=3) == expected

@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import heapq
 import json
+import os
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from itertools import combinations
 from pathlib import Path
 
@@ -30,8 +32,9 @@ SUBSTRING_BITS = 16
 MIH_MIN_ENTRIES = 4096
 MAX_SUBSTRING_RADIUS = 2
 #: Probes answered together by ``query_many`` at most, and candidates a batch aims at
-#: (about 40 bytes each while it is checked): 256 probes for 1 M PDQ, ~50 for 10 M pHash.
-QUERY_BATCH = 256
+#: (about 40 bytes each while it is checked). Small batches stay in cache: 128 probes,
+#: 530,000 candidates, for 1 M PDQ.
+QUERY_BATCH = 128
 BATCH_CANDIDATES = 4_000_000
 #: Bumped whenever what ``NearIndex.save`` writes changes meaning.
 INDEX_FORMAT = 1
@@ -90,7 +93,8 @@ class _MultiIndex:
         return found
 
     def candidates_many(self, probes: np.ndarray, radius: int) -> tuple[np.ndarray, np.ndarray]:
-        """(probe number, row) of every candidate of each probe, as ``candidates`` would."""
+        """(candidates of each probe, rows): the rows ``candidates`` gives for each probe,
+        one probe's after the other's."""
         masks = _MASKS[radius // self.m]
         parts = _substrings(probes)  # (B, m)
         base = (np.arange(self.m, dtype=np.uint32) << SUBSTRING_BITS)[None, :] | parts
@@ -101,10 +105,10 @@ class _MultiIndex:
         flat_lo, flat_lengths = lo.ravel(), lengths.ravel()
         total = int(flat_lengths.sum())
         if total == 0:
-            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+            return per_probe, np.empty(0, dtype=np.int64)
         shift = np.repeat(flat_lo - (np.cumsum(flat_lengths) - flat_lengths), flat_lengths)
         rows = self.rows[shift + np.arange(total)]
-        return np.repeat(np.arange(len(probes)), per_probe), rows
+        return per_probe, rows
 
 
 def _substrings(values: np.ndarray) -> np.ndarray:
@@ -113,6 +117,28 @@ def _substrings(values: np.ndarray) -> np.ndarray:
     parts = (values[:, :, None] >> shifts) & np.uint64(0xFFFF)
     chunks: np.ndarray = parts.reshape(values.shape[0], -1).astype(np.uint32)
     return chunks
+
+
+def _as_records(values: np.ndarray) -> np.ndarray:
+    """(N, words) uint64 → N items of ``words * 8`` bytes, the same memory: numpy gathers
+    whole items several times faster than rows of a 2-D array."""
+    contiguous = np.ascontiguousarray(values)
+    records: np.ndarray = contiguous.view(np.dtype((np.void, contiguous.shape[1] * 8)))
+    return records.reshape(-1)
+
+
+def _bit_distances(records: np.ndarray, probes: np.ndarray) -> np.ndarray:
+    """Hamming distance of each record to the probe at the same place (or to the one
+    probe): a uint16 array (at most 65,535 bits)."""
+    words = records.dtype.itemsize // 8
+    counts = np.bitwise_count(
+        records.view(np.uint64).reshape(-1, words) ^ probes.view(np.uint64).reshape(-1, words)
+    )
+    # Column by column in 16 bits: several times faster than ``sum(axis=1)``.
+    total: np.ndarray = counts[:, 0].astype(np.uint16)
+    for j in range(1, words):
+        total += counts[:, j]
+    return total
 
 
 class NearIndex:
@@ -130,7 +156,8 @@ class NearIndex:
         if bits % 64:
             raise ValueError("near matching works on multiples of 64 bits")
         self.bits = bits
-        self._values = values.reshape(-1, bits // 64)
+        self._values = np.ascontiguousarray(values.reshape(-1, bits // 64))
+        self._records = _as_records(self._values)
         self._keys = keys
         self._sorted_keys: np.ndarray | None = None  # built on the first ``distances``
         self._key_order = np.empty(0, dtype=np.int64)
@@ -199,36 +226,57 @@ class NearIndex:
     def __len__(self) -> int:
         return len(self._keys)
 
-    def query_many(self, values: Sequence[bytes], radius: int) -> list[list[tuple[int, int]]]:
+    def query_many(
+        self, values: Sequence[bytes], radius: int, *, threads: int | None = None
+    ) -> list[list[tuple[int, int]]]:
         """``query`` of each value, answered together: one pass of numpy calls per batch of
-        values instead of one per value, the same answers."""
+        values instead of one per value, the same answers.
+
+        ``threads``: batches answered at once (default: one per core). numpy releases the
+        GIL in its gathers and bit counts, so two threads nearly double the rate.
+        """
         mih = self._mih
         if not values or mih is None or radius // mih.m > MAX_SUBSTRING_RADIUS:
             return [self.query(v, radius) for v in values]
         probes = np.frombuffer(b"".join(values), dtype=">u8").astype(np.uint64)
         probes = probes.reshape(len(values), -1)
-        out: list[list[tuple[int, int]]] = []
         keys_probed = len(_MASKS[radius // mih.m]) * mih.m
         expected = keys_probed * len(self._keys) / (1 << SUBSTRING_BITS)  # per probe
         step = int(max(1, min(QUERY_BATCH, BATCH_CANDIDATES // max(expected, 1.0))))
-        for start in range(0, len(values), step):
-            batch = probes[start : start + step]
-            which, rows = mih.candidates_many(batch, radius)
-            distances = np.bitwise_count(self._values[rows] ^ batch[which]).sum(
-                axis=1, dtype=np.int64
-            )
-            keep = distances <= radius
-            which, rows, distances = which[keep], rows[keep], distances[keep]
-            # A row may come back through several substrings: keep one per probe.
-            _, first = np.unique(which * len(self._keys) + rows, return_index=True)
-            which, rows, distances = which[first], rows[first], distances[first]
-            keys = self._keys[rows]
-            order = np.lexsort((keys, distances, which))
-            which, keys, distances = which[order], keys[order], distances[order]
-            bounds = np.searchsorted(which, np.arange(len(batch) + 1))
-            pairs = list(zip(keys.tolist(), distances.tolist(), strict=True))
-            out.extend(pairs[bounds[i] : bounds[i + 1]] for i in range(len(batch)))
-        return out
+        workers = max(1, min(threads or os.cpu_count() or 1, -(-len(values) // step)))
+        batches = [probes[start : start + step] for start in range(0, len(values), step)]
+        if workers == 1:
+            answered = [self._answer_batch(mih, batch, radius) for batch in batches]
+        else:
+            with ThreadPoolExecutor(workers) as pool:
+                answered = list(pool.map(lambda b: self._answer_batch(mih, b, radius), batches))
+        return [answers for batch in answered for answers in batch]
+
+    def _answer_batch(
+        self, mih: _MultiIndex, batch: np.ndarray, radius: int
+    ) -> list[list[tuple[int, int]]]:
+        per_probe, rows = mih.candidates_many(batch, radius)
+        shift = len(batch).bit_length()  # probe numbers fit below this bit
+        # Sorted by row, the gather walks the values in order (the processor's prefetch
+        # follows it: 6x faster than random order at 1 M PDQ), and a row met through
+        # several substrings lands next to itself.
+        pairs = (rows.astype(np.int64) << shift) | np.repeat(
+            np.arange(len(batch), dtype=np.int64), per_probe
+        )
+        pairs.sort()
+        rows, which = pairs >> shift, pairs & ((1 << shift) - 1)
+        distances = _bit_distances(self._records[rows], _as_records(batch)[which])
+        keep = np.flatnonzero(distances <= radius)
+        pairs, distances = pairs[keep], distances[keep].astype(np.int64)
+        first = np.ones(len(pairs), dtype=bool)
+        first[1:] = pairs[1:] != pairs[:-1]
+        pairs, distances = pairs[first], distances[first]
+        which, keys = pairs & ((1 << shift) - 1), self._keys[pairs >> shift]
+        order = np.lexsort((keys, distances, which))
+        which, keys, distances = which[order], keys[order], distances[order]
+        bounds = np.searchsorted(which, np.arange(len(batch) + 1)).tolist()
+        found = list(zip(keys.tolist(), distances.tolist(), strict=True))
+        return [found[bounds[i] : bounds[i + 1]] for i in range(len(batch))]
 
     def distances(self, value: bytes, keys: Sequence[int]) -> list[int | None]:
         """Distance from ``value`` to the entry of each key (None: no such key)."""
@@ -257,15 +305,10 @@ class NearIndex:
         probe = np.frombuffer(value, dtype=">u8").astype(np.uint64)
         mih = self._mih
         if mih is not None and radius // mih.m <= MAX_SUBSTRING_RADIUS:
-            rows = mih.candidates(probe, radius)
-            distances = np.bitwise_count(self._values[rows] ^ probe).sum(axis=1, dtype=np.int64)
-            keep = distances <= radius
-            rows, first = np.unique(rows[keep], return_index=True)
-            distances = distances[keep][first]
-        else:
-            all_distances = np.bitwise_count(self._values ^ probe).sum(axis=1, dtype=np.int64)
-            rows = np.flatnonzero(all_distances <= radius)
-            distances = all_distances[rows]
+            return self._answer_batch(mih, probe.reshape(1, -1), radius)[0]
+        all_distances = _bit_distances(self._records, _as_records(probe.reshape(1, -1)))
+        rows = np.flatnonzero(all_distances <= radius)
+        distances = all_distances[rows].astype(np.int64)
         order = np.lexsort((self._keys[rows], distances))
         return [(int(self._keys[rows[i]]), int(distances[i])) for i in order]
 
