@@ -98,6 +98,30 @@ def test_cmyk_jpeg_decodes_like_its_rgb_source() -> None:
     assert phash.distance(cmyk, rgb) <= 6
 
 
+def test_heic_decodes_like_its_source() -> None:
+    pytest.importorskip(
+        "pillow_heif", reason="HEIC needs the optional pillow-heif (hashmatch[heic])"
+    )
+    source = scene(11, 640, 480)
+    data = _encoded(source, "HEIF", quality=90)
+    assert sniff_image_format(data[:16]) == "HEIF"
+    prepared = prepare_image(data)
+    assert (prepared.format, prepared.width, prepared.height) == ("HEIF", 640, 480)
+    pdq = get_algorithm("pdq")
+    original = pdq.compute(prepare_image(_encoded(source, "PNG"))).hex
+    assert pdq.distance(pdq.compute(prepared).hex, original) <= 8
+
+
+def test_heic_without_pillow_heif_says_what_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from hashmatch.hashing import decode
+
+    # An HEIF header Pillow cannot identify without the plugin.
+    data = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(64)
+    monkeypatch.setattr(decode, "HEIF_SUPPORTED", False)
+    with pytest.raises(DecodeError, match=r"pillow-heif"):
+        prepare_image(data)
+
+
 def test_animated_gif_uses_the_first_frame_and_says_so() -> None:
     prepared = prepare_image((GOLDEN / "animated.gif").read_bytes())
     assert prepared.frames == 2

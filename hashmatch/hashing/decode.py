@@ -8,6 +8,9 @@ perceptual algorithm reads:
   ``DRAFT_TARGET`` pixels on a side; docs/hashing.md measures what that costs in distance;
 * the pixel count is checked *before* any pixel is decoded (``max_pixels``), so a
   decompression bomb is refused without allocating it;
+* HEIC/HEIF (iPhone photos) decode when the optional ``pillow-heif`` is installed
+  (``hashmatch[heic]``); without it such a file gets a decode error that says so. AVIF
+  is Pillow's own;
 * EXIF orientation is applied; multi-frame files (animated GIF, multi-page TIFF) give
   their first frame, with a note;
 * transparency is composited onto a fixed white background; palette, 1-bit, 16-bit,
@@ -50,6 +53,20 @@ IMAGE_EXTENSIONS = frozenset(
 )
 
 _BMP_HEADER_SIZES = frozenset({12, 16, 40, 52, 56, 64, 108, 124})
+
+
+def _register_heif() -> bool:
+    """Teach Pillow HEIC/HEIF through pillow-heif, if it is installed."""
+    try:
+        import pillow_heif
+    except ImportError:
+        return False
+    pillow_heif.register_heif_opener()
+    return True
+
+
+#: Whether HEIC/HEIF images can be decoded here (the optional pillow-heif is installed).
+HEIF_SUPPORTED = _register_heif()
 
 
 class DecodeError(Exception):
@@ -122,6 +139,11 @@ def prepare_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Prepa
     except DecodeError:
         raise
     except UnidentifiedImageError as exc:
+        if sniff_image_format(data[:16]) == "HEIF" and not HEIF_SUPPORTED:
+            raise DecodeError(
+                "HEIC/HEIF image: decoding it needs the optional pillow-heif package "
+                "(pip install 'hashmatch[heic]')"
+            ) from exc
         raise DecodeError("not a decodable image (Pillow cannot identify it)") from exc
     except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError) as exc:
         # Pillow reports damaged data with all of these; none of them is our bug.
