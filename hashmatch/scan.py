@@ -84,12 +84,21 @@ def scan(options: ScanOptions, store: HashSetStore, progress: Progress | None = 
     _refuse_case_inside_evidence(options.case_dir, specs)
     sets = store.resolve(options.hashsets)
     algorithms = tuple(a.name for a in resolve_algorithms(options.algorithms))
-    resuming = _prepare_case_dir(options)
-    case = (
-        CaseDatabase.open(options.case_dir) if resuming else CaseDatabase.create(options.case_dir)
-    )
+    # Every source is opened before the case folder is touched: a damaged image stops
+    # the scan with its reason and leaves no half-made case (nor, with --force, a
+    # destroyed one) behind.
+    sources = _open_sources(specs)
     try:
-        sources = [open_source(spec) for spec in specs]
+        resuming = _prepare_case_dir(options)
+        case = (
+            CaseDatabase.open(options.case_dir)
+            if resuming
+            else CaseDatabase.create(options.case_dir)
+        )
+    except BaseException:
+        _close_all(sources)
+        raise
+    try:
         try:
             meta = case.meta()
             if resuming and "status" in meta:
@@ -106,8 +115,7 @@ def scan(options: ScanOptions, store: HashSetStore, progress: Progress | None = 
                 hashing = HashingOptions(algorithms, options.max_pixels, variants=options.variants)
                 _run(case, sources, matcher, hashing, options, notify, pool)
         finally:
-            for source in sources:
-                source.close()
+            _close_all(sources)
         case.set_meta({"finished": utc_now(), "status": "complete"})
         notify(ProgressEvent("report", 0, 1))
         outputs, summary = write_outputs(case, options.case_dir)
@@ -119,6 +127,24 @@ def scan(options: ScanOptions, store: HashSetStore, progress: Progress | None = 
     return ScanResult(
         options.case_dir, outputs, summary.files, summary.matched_files, summary.errors
     )
+
+
+def _open_sources(specs: Sequence[SourceSpec]) -> list[Source]:
+    """Every source opened, or none: one that cannot be opened closes the others."""
+    opened: list[Source] = []
+    try:
+        for spec in specs:
+            opened.append(open_source(spec))
+            opened[-1].check()
+    except BaseException:
+        _close_all(opened)
+        raise
+    return opened
+
+
+def _close_all(sources: Sequence[Source]) -> None:
+    for source in sources:
+        source.close()
 
 
 def _backend(options: ScanOptions) -> AbstractContextManager[Backend | None]:

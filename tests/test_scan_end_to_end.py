@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hashmatch.errors import CaseError, CaseExistsError
+from hashmatch.errors import CaseError, CaseExistsError, HashmatchError
 from hashmatch.hashsets import Category, HashSetStore
 from hashmatch.matching import Thresholds
 from hashmatch.scan import ScanOptions, scan
@@ -151,3 +151,21 @@ def test_resume_refuses_other_settings(loaded: HashSetStore, evidence: Evidence,
         with pytest.raises(CaseError, match="settings of the first run"):
             scan(options, loaded)
     scan(ScanOptions(sources=(evidence.root,), case_dir=case, jobs=1, resume=True), loaded)
+
+
+def test_a_source_that_cannot_be_opened_leaves_no_case_behind(
+    loaded: HashSetStore, evidence: Evidence, tmp_path: Path
+) -> None:
+    damaged = tmp_path / "seized.E01"
+    damaged.write_bytes(b"EVF\x09\x0d\x0a\xff\x00" + bytes(200))
+    case_dir = tmp_path / "case"
+    options = ScanOptions(sources=(evidence.root, damaged), case_dir=case_dir)
+    with pytest.raises(HashmatchError, match="seized.E01"):
+        scan(options, loaded)
+    assert not case_dir.exists()
+    # A finished case is not replaced by a --force run whose source is damaged.
+    run(loaded, evidence, case_dir)
+    before = (case_dir / "report.json").read_bytes()
+    with pytest.raises(HashmatchError, match="seized.E01"):
+        scan(ScanOptions(sources=(damaged,), case_dir=case_dir, force=True), loaded)
+    assert (case_dir / "report.json").read_bytes() == before

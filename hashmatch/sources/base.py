@@ -130,6 +130,10 @@ class Source(abc.ABC):
     def open(self, item: Item) -> BinaryIO:
         """The item's bytes, read-only. Raises ``OSError`` if they cannot be read."""
 
+    def check(self) -> None:  # noqa: B027  (sources with nothing to open need not override)
+        """Open what the source needs now, so that a damaged container is refused before
+        the scan starts (raises a ``SourceError``/``ImageError`` saying why)."""
+
     def verify(self) -> tuple[tuple[str, str], ...]:
         """Re-hash the evidence container and compare with stored hashes (disk images).
 

@@ -84,6 +84,9 @@ class ImageSource(Source):
             self._image = open_container(Path(self.spec.path), self.spec.kind)
         return self._image
 
+    def check(self) -> None:
+        self.image  # noqa: B018  (opening the container is the check)
+
     def filesystems(self) -> list[_FileSystem]:
         if self._filesystems is None:
             self._filesystems = self._find_filesystems()
