@@ -160,12 +160,12 @@ def test_a_source_that_cannot_be_opened_leaves_no_case_behind(
     damaged.write_bytes(b"EVF\x09\x0d\x0a\xff\x00" + bytes(200))
     case_dir = tmp_path / "case"
     options = ScanOptions(sources=(evidence.root, damaged), case_dir=case_dir)
-    with pytest.raises(HashmatchError, match="seized.E01"):
+    with pytest.raises(HashmatchError, match=r"seized\.E01"):
         scan(options, loaded)
     assert not case_dir.exists()
     # A finished case is not replaced by a --force run whose source is damaged.
     run(loaded, evidence, case_dir)
     before = (case_dir / "report.json").read_bytes()
-    with pytest.raises(HashmatchError, match="seized.E01"):
+    with pytest.raises(HashmatchError, match=r"seized\.E01"):
         scan(ScanOptions(sources=(damaged,), case_dir=case_dir, force=True), loaded)
     assert (case_dir / "report.json").read_bytes() == before
