@@ -6,9 +6,9 @@ object names the data model (``odata.metadata`` in 1.x, ``@odata.context`` in 2.
 shape is decided by structure, not by the ``#Media``/``#Cases`` suffix, which some
 exporters get wrong.
 
-Files reach gigabytes: the file is parsed as a stream of JSON events (ijson) and every
-medium is built and handed on alone, so memory does not grow with the file, nor with
-the number of media in one case. Real exporters write booleans and numbers as strings,
+Files reach gigabytes: they are read as a stream (``vics_stream``), one medium at a
+time, so memory does not grow with the file, nor with the number of media in one case.
+Real exporters write booleans and numbers as strings,
 mix upper- and lower-case hex, put a UTF-8 or UTF-16 byte-order mark first, and write
 odd dates: all accepted; dates and unknown keys are kept as written.
 
@@ -19,24 +19,23 @@ mapped onto hashmatch's categories (docs/categories.md).
 
 from __future__ import annotations
 
-import codecs
 import enum
-import io
 import json
 import re
+import string
 from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any, BinaryIO, ClassVar, cast
+from typing import Any, BinaryIO, ClassVar
 
 import ijson
 
 from hashmatch.errors import HashSetFormatError, UsageError
-from hashmatch.hashing import get_algorithm
+from hashmatch.hashing import HashValue, get_algorithm
 from hashmatch.hashsets.categories import Category
 from hashmatch.hashsets.formats.base import HashSetFormat, Sample
+from hashmatch.hashsets.formats.vics_stream import ROOT_KEYS, objects, tell, utf8
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
 
-ROOT_KEYS = ("odata.metadata", "@odata.context")
 MODEL_MARKS = ("ProjectVic", "VICSDATAMODEL", "projectvic")
 
 
@@ -130,10 +129,11 @@ class Vics(HashSetFormat):
 
     def read(self, stream: BinaryIO) -> Iterator[ParsedEntry | InvalidRecord]:
         self._provenance = {"category_scheme": self.scheme.value}
-        source = _utf8(stream)
+        source = utf8(stream)
         count = 0
+        self._labels: dict[tuple[type, object], tuple[str, Category]] = {}
         try:
-            for kind, obj in _objects(source, self._provenance):
+            for kind, obj in objects(source, self._provenance):
                 if kind == "case":
                     self._note_case(obj)
                     continue
@@ -142,7 +142,7 @@ class Vics(HashSetFormat):
         except ijson.JSONError as exc:
             where = f"after medium {count}" if count else "before the first medium"
             raise HashSetFormatError(
-                f"not valid JSON {where} (byte {_tell(source)}): {exc}"
+                f"not valid JSON {where} (byte {tell(source)}): {exc}"
             ) from exc
         except UnicodeDecodeError as exc:
             raise HashSetFormatError(f"not valid UTF-8/UTF-16 text: {exc}") from exc
@@ -157,17 +157,21 @@ class Vics(HashSetFormat):
                 self._provenance[f"case_{key}"] = str(case[key])[:200]
 
     def _entry(self, number: int, media: dict[str, Any]) -> ParsedEntry | InvalidRecord:
-        where = f"medium {number}"
-        md5 = media.get("MD5")
-        if not isinstance(md5, str) or not get_algorithm("md5").is_valid(md5):
-            return InvalidRecord(None, f"{where}: MD5 missing or not 32 hex digits: {md5!r:.60}")
-        values = [get_algorithm("md5").value(md5)]
+        md5 = _hex(media.get("MD5"), 32)
+        if md5 is None:
+            return InvalidRecord(
+                None, f"medium {number}: MD5 missing or not 32 hex digits: {media.get('MD5')!r:.60}"
+            )
+        values = [HashValue("md5", md5)]
         sha1 = media.get("SHA1")
         if isinstance(sha1, str) and sha1.strip():
-            if not get_algorithm("sha1").is_valid(sha1):
-                return InvalidRecord(None, f"{where}: SHA1 is not 40 hex digits: {sha1!r:.60}")
-            values.append(get_algorithm("sha1").value(sha1))
-        for alternative in media.get("AlternativeHashes") or []:
+            checked = _hex(sha1, 40)
+            if checked is None:
+                return InvalidRecord(
+                    None, f"medium {number}: SHA1 is not 40 hex digits: {sha1!r:.60}"
+                )
+            values.append(HashValue("sha1", checked))
+        for alternative in media.get("AlternativeHashes") or ():
             if not isinstance(alternative, dict):
                 continue
             raw_name = str(alternative.get("HashName", ""))
@@ -177,18 +181,46 @@ class Vics(HashSetFormat):
             if algorithm is None or not isinstance(value, str):
                 continue  # PhotoDNA and others: carried in the record, never computed
             if not get_algorithm(algorithm).is_valid(value):
-                return InvalidRecord(None, f"{where}: {raw_name} value is not valid: {value!r:.80}")
+                return InvalidRecord(
+                    None, f"medium {number}: {raw_name} value is not valid: {value!r:.80}"
+                )
             hashed = get_algorithm(algorithm).value(value)
             if all(v != hashed for v in values):
                 values.append(hashed)
-        label, category = category_of(media.get("Category"), self.scheme)
+        raw_category = media.get("Category")
+        # Labels repeat: cached by type and value (True must not be taken for 1).
+        cache_key = (type(raw_category), raw_category)
+        try:
+            label, category = self._labels[cache_key]
+        except (KeyError, TypeError):  # TypeError: an unhashable value (a list, an object)
+            label, category = category_of(raw_category, self.scheme)
+            if len(self._labels) < 1000 and type(raw_category) in (str, int, type(None)):
+                self._labels[cache_key] = label, category
         return ParsedEntry(
             tuple(values),
             reference=_reference(media),
             label=label,
             category=category,
-            record=json.dumps(_clean(media), ensure_ascii=False, default=_number),
+            record=_record(media),
         )
+
+
+_HEX_DIGITS = frozenset(string.hexdigits)
+
+
+def _hex(text: object, length: int) -> str | None:
+    """``text`` as lowercase hex of ``length`` digits, or None."""
+    if not isinstance(text, str):
+        return None
+    value = text.strip().lower()
+    return value if len(value) == length and _HEX_DIGITS.issuperset(value) else None
+
+
+def _record(media: dict[str, Any]) -> str:
+    """The medium as JSON, without OData annotations (looked for in the text first: most
+    files have none, and cleaning costs more than encoding)."""
+    text: str = _ENCODER.encode(media)
+    return _ENCODER.encode(_clean(media)) if "odata." in text else text
 
 
 def _reference(media: dict[str, Any]) -> str | None:
@@ -221,103 +253,4 @@ def _number(value: object) -> object:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def _objects(source: BinaryIO, provenance: dict[str, str]) -> Iterator[tuple[str, Any]]:
-    """("media", obj) for every medium and ("case", fields) for every case, streaming.
-
-    A medium is built alone even inside a case, so a case with a million media costs the
-    memory of one. Whether an item of ``value`` is a case or a medium is decided by
-    whether it has a ``Media`` array.
-    """
-    builder: ijson.ObjectBuilder | None = None
-    case_builder: ijson.ObjectBuilder | None = None
-    in_case = False
-    for prefix, event, value in ijson.parse(source):
-        if prefix in ROOT_KEYS and event == "string":
-            provenance["context"] = value[:300]
-            provenance["vics_version"] = _version(value)
-            continue
-        if builder is not None:
-            builder.event(event, value)
-            if prefix in ("value.item", "value.item.Media.item") and event == "end_map":
-                yield "media", builder.value
-                builder = None
-            continue
-        if prefix == "value.item.Media.item" and event == "start_map":
-            in_case = True
-            builder = ijson.ObjectBuilder()
-            builder.event(event, value)
-        elif prefix == "value.item" and event == "start_map":
-            case_builder, in_case = ijson.ObjectBuilder(), False
-            case_builder.event(event, value)
-        elif prefix == "value.item" and event == "end_map" and case_builder is not None:
-            case_builder.event(event, value)
-            fields = case_builder.value
-            case_builder = None
-            if in_case or "Media" in fields:
-                yield "case", fields
-            else:
-                yield "media", fields
-        elif case_builder is not None and not _in_media_array(prefix):
-            case_builder.event(event, value)
-        elif prefix == "value.item.Media" and event == "start_array" and case_builder is not None:
-            in_case = True
-
-
-def _in_media_array(prefix: str) -> bool:
-    """Inside a case's ``Media`` array (not ``MediaFiles``, ``MediaID``... of a medium)."""
-    return prefix == "value.item.Media" or prefix.startswith("value.item.Media.")
-
-
-def _version(context: str) -> str:
-    for version in ("2.0", "1.3", "1.2", "1.1", "1.0"):
-        if f"/{version}.xml" in context:
-            return version
-    return "unknown"
-
-
-def _utf8(stream: BinaryIO) -> BinaryIO:
-    """The stream as UTF-8 bytes without a byte-order mark (UTF-16 files are transcoded)."""
-    head = stream.read(4)
-    stream.seek(0)
-    if head.startswith(codecs.BOM_UTF8):
-        stream.seek(3)
-        return stream
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return cast(BinaryIO, _Transcoded(io.TextIOWrapper(stream, encoding="utf-16")))
-    return stream
-
-
-class _Transcoded(io.RawIOBase):
-    """UTF-8 bytes read from a text stream (for UTF-16 files)."""
-
-    def __init__(self, text: io.TextIOWrapper) -> None:
-        self._text = text
-        self._pending = b""
-        self.position = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        while len(self._pending) < len(buffer):
-            chunk = self._text.read(65536)
-            if not chunk:
-                break
-            self._pending += chunk.encode("utf-8")
-        size = min(len(buffer), len(self._pending))
-        buffer[:size] = self._pending[:size]
-        self._pending = self._pending[size:]
-        self.position += size
-        return size
-
-
-def _tell(source: BinaryIO) -> int | str:
-    try:
-        return source.tell()
-    except (OSError, ValueError):
-        return "?"
-
-
-def _first(exc: BaseException) -> str:
-    """The first line of a parser's message (yajl adds a drawing of the position)."""
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=_number)

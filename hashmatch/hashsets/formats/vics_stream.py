@@ -1,0 +1,187 @@
+"""Reading a VICS file as a stream of media and cases, with memory bounded by one medium.
+
+Two readers give the same objects:
+
+* **Flat hash sets** (``value`` holds media: how CAID and Project VIC sets are shipped)
+  are read by ijson's C item builder, which turns each medium into a dict without a
+  Python step per JSON event: about 5x faster than the event loop.
+* **Case files** (``value`` holds cases whose ``Media`` arrays hold the media) go through
+  the event loop, which builds each medium alone while a case's ``Media`` array is
+  still open, so a case with a million media costs the memory of one.
+
+Which reader is used is decided by peeking at the first item of ``value`` (by structure:
+an item with a ``Media`` key is a case). A file whose data-model key comes after
+``value``, or that cannot be rewound (UTF-16, transcoded), takes the event loop.
+"""
+
+from __future__ import annotations
+
+import codecs
+import enum
+import io
+from collections.abc import Iterator
+from typing import Any, BinaryIO, cast
+
+import ijson
+
+ROOT_KEYS = ("odata.metadata", "@odata.context")
+#: JSON events the peek reads at most before leaving the decision to the event loop.
+PEEK_EVENTS = 10_000
+
+
+class _Shape(enum.Enum):
+    MEDIA = "media"  # value = media
+    UNDECIDED = "undecided"  # cases, or not known from the start of the file
+
+
+def objects(source: BinaryIO, provenance: dict[str, str]) -> Iterator[tuple[str, Any]]:
+    """("media", obj) for every medium and ("case", fields) for every case, streaming.
+
+    ``provenance`` receives the data model's ``context`` and ``vics_version``.
+    """
+    start = _position(source)
+    if start is not None and _peek(source, provenance) is _Shape.MEDIA:
+        source.seek(start)
+        yield from _flat(source)
+        return
+    if start is not None:
+        source.seek(start)
+    yield from _events(source, provenance)
+
+
+def _position(source: BinaryIO) -> int | None:
+    try:
+        return source.tell() if source.seekable() else None
+    except (OSError, ValueError):
+        return None
+
+
+def _peek(source: BinaryIO, provenance: dict[str, str]) -> _Shape:
+    """MEDIA when the data-model key comes first and ``value``'s first item is a medium."""
+    for number, (prefix, event, value) in enumerate(ijson.parse(source)):
+        if number > PEEK_EVENTS:
+            break
+        if prefix in ROOT_KEYS and event == "string":
+            _note_context(provenance, value)
+        elif prefix == "value" and event == "start_array" and "context" not in provenance:
+            break  # the data model is named after the media, if at all
+        elif prefix == "value" and event == "end_array":
+            return _Shape.MEDIA  # no media at all
+        elif prefix == "value.item" and event == "map_key" and value == "Media":
+            break
+        elif prefix == "value.item" and event == "end_map":
+            return _Shape.MEDIA
+    return _Shape.UNDECIDED
+
+
+def _flat(source: BinaryIO) -> Iterator[tuple[str, Any]]:
+    """Decides as ``_events`` does: an item whose ``Media`` is an array is a case."""
+    for item in ijson.items(source, "value.item"):
+        if not isinstance(item, dict):
+            continue
+        media = item.pop("Media", None)  # the event loop never keeps it either
+        if isinstance(media, list):  # a case among media: its media, then the case
+            for medium in media:
+                if isinstance(medium, dict):
+                    yield "media", medium
+            yield "case", item
+        else:
+            yield "media", item
+
+
+def _events(source: BinaryIO, provenance: dict[str, str]) -> Iterator[tuple[str, Any]]:
+    """The event loop: a medium is built alone even inside a case. Whether an item of
+    ``value`` is a case or a medium is decided by whether it has a ``Media`` key."""
+    builder: ijson.ObjectBuilder | None = None
+    case_builder: ijson.ObjectBuilder | None = None
+    in_case = False
+    for prefix, event, value in ijson.parse(source):
+        if prefix in ROOT_KEYS and event == "string":
+            _note_context(provenance, value)
+            continue
+        if builder is not None:
+            builder.event(event, value)
+            if prefix in ("value.item", "value.item.Media.item") and event == "end_map":
+                yield "media", builder.value
+                builder = None
+            continue
+        if prefix == "value.item.Media.item" and event == "start_map":
+            in_case = True
+            builder = ijson.ObjectBuilder()
+            builder.event(event, value)
+        elif prefix == "value.item" and event == "start_map":
+            case_builder, in_case = ijson.ObjectBuilder(), False
+            case_builder.event(event, value)
+        elif prefix == "value.item" and event == "end_map" and case_builder is not None:
+            case_builder.event(event, value)
+            fields = case_builder.value
+            case_builder = None
+            if in_case or "Media" in fields:
+                yield "case", fields
+            else:
+                yield "media", fields
+        elif case_builder is not None and not _in_media_array(prefix):
+            case_builder.event(event, value)
+        elif prefix == "value.item.Media" and event == "start_array" and case_builder is not None:
+            in_case = True
+
+
+def _note_context(provenance: dict[str, str], context: str) -> None:
+    provenance["context"] = context[:300]
+    provenance["vics_version"] = _version(context)
+
+
+def _in_media_array(prefix: str) -> bool:
+    """Inside a case's ``Media`` array (not ``MediaFiles``, ``MediaID``... of a medium)."""
+    return prefix == "value.item.Media" or prefix.startswith("value.item.Media.")
+
+
+def _version(context: str) -> str:
+    for version in ("2.0", "1.3", "1.2", "1.1", "1.0"):
+        if f"/{version}.xml" in context:
+            return version
+    return "unknown"
+
+
+def utf8(stream: BinaryIO) -> BinaryIO:
+    """The stream as UTF-8 bytes without a byte-order mark (UTF-16 files are transcoded)."""
+    head = stream.read(4)
+    stream.seek(0)
+    if head.startswith(codecs.BOM_UTF8):
+        stream.seek(3)
+        return stream
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return cast(BinaryIO, _Transcoded(io.TextIOWrapper(stream, encoding="utf-16")))
+    return stream
+
+
+class _Transcoded(io.RawIOBase):
+    """UTF-8 bytes read from a text stream (for UTF-16 files); cannot be rewound."""
+
+    def __init__(self, text: io.TextIOWrapper) -> None:
+        self._text = text
+        self._pending = b""
+        self.position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while len(self._pending) < len(buffer):
+            chunk = self._text.read(65536)
+            if not chunk:
+                break
+            self._pending += chunk.encode("utf-8")
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        self.position += size
+        return size
+
+
+def tell(source: BinaryIO) -> int | str:
+    """Where the reader is, for an error message."""
+    try:
+        return source.tell()
+    except (OSError, ValueError):
+        return "?"
