@@ -6,6 +6,7 @@
 1. Import of an md5sum list of ``--lines`` lines; baseline: reading the same file into a
    Python set (the least any importer must do).
 2. Import of a VICS 2.0 hash set of ``--media`` media; baseline: ``json.load`` of the file.
+   Then the same media inside one case (a case file: the other reader).
 3. Exact lookup of ``--queries`` MD5s (1 % of them present) in a ``--set-size`` set (a bare
    MD5 list written by numpy, imported through the store: a packed set); baseline, up to
    10 M entries: the same lookups in a Python set of the values (beyond that the Python
@@ -62,18 +63,22 @@ def write_bare_md5(path: Path, count: int, seed: int, keep: int) -> tuple[list[b
     return kept, table
 
 
-def write_vics(path: Path, media: int, seed: int) -> None:
+def write_vics(path: Path, media: int, seed: int, case: bool = False) -> None:
+    """A flat VICS 2.0 hash set, or (``case``) the same media inside one case."""
     rng = random.Random(seed)
-    context = "http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/US/$metadata#Media"
+    shape = "Cases" if case else "Media"
+    context = f"http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/US/$metadata#{shape}"
     with path.open("w") as out:
         out.write(json.dumps({"@odata.context": context})[:-1] + ', "value": [\n')
+        if case:
+            out.write('{"CaseNumber": "BENCH-1", "Media": [\n')
         for n in range(media):
             medium = {"MediaID": n + 1, "Category": rng.choice([0, 1, 2, 3, 4]),
                       "MD5": f"{rng.getrandbits(128):032X}", "SHA1": f"{rng.getrandbits(160):040x}",
                       "MediaSize": str(rng.randrange(10**6)), "IsPrecategorized": "true",
                       "MediaFiles": [{"FileName": f"IMG_{n}.JPG"}]}  # fmt: skip
             out.write(("," if n else "") + json.dumps(medium) + "\n")
-        out.write("]}\n")
+        out.write("]}]}\n" if case else "]}\n")
 
 
 def child_import(store: Path, path: Path, fmt: str) -> tuple[float, float]:
@@ -125,6 +130,10 @@ def main() -> None:
     print(f"VICS import: {args.media / seconds:,.0f} media/s ({seconds:.2f} s, peak RSS "
           f"{rss:.0f} MB, file {vics.stat().st_size / 1e6:.0f} MB); json.load of the whole "
           f"file: {baseline:.2f} s")  # fmt: skip
+    write_vics(vics, args.media, 2, case=True)
+    seconds, rss = child_import(work / f"store-{time.time_ns()}", vics, "vics")
+    print(f"VICS import, the same media in one case: {args.media / seconds:,.0f} media/s "
+          f"({seconds:.2f} s, peak RSS {rss:.0f} MB)")  # fmt: skip
 
     big = work / f"big-{args.set_size}.txt"
     present, table = write_bare_md5(big, args.set_size, 3, args.queries // 100)
