@@ -1,12 +1,15 @@
 """Hash-set import and exact lookup at scale, against plain-Python baselines in the same run.
 
-    python benchmarks/bench_hashsets.py [--lines 1000000] [--media 300000] [--set-size 10000000]
+    python benchmarks/bench_hashsets.py [--lines 1000000] [--media 300000] [--nsrl-rows 1000000]
+                                        [--set-size 10000000]
                                         [--queries 1000000] [--workdir DIR]
 
 1. Import of an md5sum list of ``--lines`` lines; baseline: reading the same file into a
    Python set (the least any importer must do).
 2. Import of a VICS 2.0 hash set of ``--media`` media; baseline: ``json.load`` of the file.
    Then the same media inside one case (a case file: the other reader).
+   Then an NSRL RDSv3 database with a ``FILE`` table of ``--nsrl-rows`` rows (three
+   hashes and a file name each).
 3. Exact lookup of ``--queries`` MD5s (1 % of them present) in a ``--set-size`` set (a bare
    MD5 list written by numpy, imported through the store: a packed set); baseline, up to
    10 M entries: the same lookups in a Python set of the values (beyond that the Python
@@ -20,6 +23,7 @@ import argparse
 import json
 import random
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -81,6 +85,33 @@ def write_vics(path: Path, media: int, seed: int, case: bool = False) -> None:
         out.write("]}]}\n" if case else "]}\n")
 
 
+def write_rdsv3(path: Path, rows: int, seed: int) -> None:
+    """An NSRL RDSv3-shaped database: a FILE table of ``rows`` rows (upper-case hex, file
+    names, as NIST writes them), PKG and VERSION."""
+    path.unlink(missing_ok=True)
+    rng = np.random.default_rng(seed)
+    db = sqlite3.connect(path)
+    db.executescript(
+        "CREATE TABLE FILE (sha256 VARCHAR, sha1 VARCHAR, md5 VARCHAR, crc32 VARCHAR, "
+        "file_name VARCHAR, file_size INTEGER, package_id INTEGER);"
+        "CREATE TABLE PKG (package_id INTEGER, name VARCHAR);"
+        "CREATE TABLE VERSION (version VARCHAR, build_set VARCHAR, build_date TIMESTAMP, "
+        "release_date TIMESTAMP, description VARCHAR);"
+        "INSERT INTO VERSION VALUES ('2025.06.1', 'modern', '', '', 'benchmark');"
+    )
+    for start in range(0, rows, 100_000):
+        n = min(100_000, rows - start)
+        raw = rng.integers(0, 256, size=(n, 68), dtype=np.uint8)
+        hexed = [bytes(r).hex().upper() for r in raw]
+        db.executemany(
+            "INSERT INTO FILE VALUES (?, ?, ?, 'C0FFEE00', ?, 4096, ?)",
+            ((h[:64], h[64:104], h[104:136], f"file{start + i}.dll", i % 977)
+             for i, h in enumerate(hexed)),
+        )  # fmt: skip
+    db.commit()
+    db.close()
+
+
 def child_import(store: Path, path: Path, fmt: str) -> tuple[float, float]:
     """Import in a child process: (seconds, peak RSS of the child in MB)."""
     code = (
@@ -108,6 +139,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--media", type=int, default=300_000)
+    parser.add_argument("--nsrl-rows", type=int, default=1_000_000)
     parser.add_argument("--set-size", type=int, default=10_000_000)
     parser.add_argument("--queries", type=int, default=1_000_000)
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "hm-sets")
@@ -134,6 +166,14 @@ def main() -> None:
     seconds, rss = child_import(work / f"store-{time.time_ns()}", vics, "vics")
     print(f"VICS import, the same media in one case: {args.media / seconds:,.0f} media/s "
           f"({seconds:.2f} s, peak RSS {rss:.0f} MB)")  # fmt: skip
+
+    rds = work / "rds.db"
+    write_rdsv3(rds, args.nsrl_rows, 5)
+    seconds, rss = child_import(work / f"store-{time.time_ns()}", rds, "nsrl-rdsv3")
+    print(f"NSRL RDSv3 import, FILE of {args.nsrl_rows:,} rows: "
+          f"{3 * args.nsrl_rows / seconds:,.0f} hashes/s ({seconds:.2f} s, peak RSS "
+          f"{rss:.0f} MB, file {rds.stat().st_size / 1e6:.0f} MB)")  # fmt: skip
+    rds.unlink()
 
     big = work / f"big-{args.set_size}.txt"
     present, table = write_bare_md5(big, args.set_size, 3, args.queries // 100)

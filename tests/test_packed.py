@@ -43,10 +43,12 @@ def by_blocks(fmt: LineFormat, data: bytes) -> list[Entry | tuple[int | None, st
             out.append((block.line, block.reason))
             continue
         assert isinstance(block, PackedBlock)
-        for i, raw in enumerate(block.values):
+        (column,) = block.columns  # a line gives one value
+        assert column.rows.tolist() == list(range(block.entries))
+        for i, raw in enumerate(column.values):
             name = block.ref_data[block.ref_offsets[i] : block.ref_offsets[i + 1]]
             reference = name.decode("utf-8", "backslashreplace") or None
-            out.append((block.algorithm, bytes(raw).hex(), reference))
+            out.append((column.algorithm, bytes(raw).hex(), reference))
     return out
 
 
@@ -146,7 +148,7 @@ def _values(n: int, first: bytes = b"") -> np.ndarray:
 def _block(values: np.ndarray, start: int) -> PackedBlock:
     names = [f"n{start + i}".encode() for i in range(len(values))]
     offsets = np.concatenate(([0], np.cumsum([len(x) for x in names])))
-    return PackedBlock("md5", values, b"".join(names), offsets)
+    return PackedBlock.single("md5", values, b"".join(names), offsets)
 
 
 @pytest.mark.parametrize("first", [b"", b"\x00\x00\x07", b"\xff" * 16], ids=repr)

@@ -4,16 +4,16 @@ atomically.
 An import is one transaction: a malformed record (unless skipping was asked for), an
 unreadable file or an interruption leaves the store exactly as it was. Files are
 streamed, never loaded whole. Plain lists of cryptographic hashes (md5sum output, bare
-lists) are read in bulk into a packed set (sorted arrays in ``packed/<id>``, see
-``hashsets.packed``); every other format becomes SQLite rows (``hashsets.rows``), looked
-up through an ``(algorithm, value)`` index, perceptual values streamed out for the
-near-match index. A set's files are complete on disk before the catalogue names it.
+lists) and NSRL RDSv3 databases are read in bulk into a packed set (sorted arrays in
+``packed/<id>``, see ``hashsets.packed``); every other format becomes SQLite rows
+(``hashsets.rows``), looked up through an ``(algorithm, value)`` index, perceptual
+values streamed out for the near-match index. A set's files are complete on disk
+before the catalogue names it.
 """
 
 from __future__ import annotations
 
 import hashlib
-import heapq
 import json
 import os
 import shutil
@@ -25,6 +25,7 @@ import numpy as np
 
 from hashmatch.dbutil import connect, migrate, transaction
 from hashmatch.errors import (
+    HashmatchError,
     HashSetError,
     HashSetExistsError,
     HashSetFormatError,
@@ -37,7 +38,6 @@ from hashmatch.hashsets import packed, rows
 from hashmatch.hashsets.categories import DEFAULT_CATEGORY, Category
 from hashmatch.hashsets.formats import HashSetFormat, detect_format, get_format, make_sample
 from hashmatch.hashsets.formats.base import SAMPLE_BYTES
-from hashmatch.hashsets.formats.bulklines import LineFormat, read_blocks
 from hashmatch.hashsets.migrations import (
     MIGRATIONS,
     create_set_tables,
@@ -187,11 +187,7 @@ class HashSetStore:
     ) -> ImportResult:
         if self._db.execute("SELECT 1 FROM hashset WHERE name = ?", (name,)).fetchone():
             raise HashSetExistsError(f"a hash set named {name!r} is already in the store")
-        layout = (
-            SetLayout.PACKED
-            if isinstance(reader, LineFormat) and reader.bulk_widths()
-            else SetLayout.ROWS
-        )
+        layout = SetLayout.PACKED if reader.packs() else SetLayout.ROWS
         cursor = self._db.execute(
             "INSERT INTO hashset (name, format, category, source_name, sha256, entries, hashes, "
             "algorithms, imported_at, layout) VALUES (?, ?, ?, ?, ?, 0, 0, '', ?, ?)",
@@ -206,9 +202,8 @@ class HashSetStore:
                         progress(_position(stream))
 
                 if layout is SetLayout.PACKED:
-                    assert isinstance(reader, LineFormat)
                     entries, hashes, algorithms, skipped = self._load_packed(
-                        set_id, read_blocks(reader, stream), skip_invalid, str(path), advance
+                        set_id, reader.blocks(stream), skip_invalid, str(path), advance
                     )
                 else:
                     create_set_tables(self._db, set_id)
@@ -322,9 +317,10 @@ class HashSetStore:
             return rows.lookup(self._db, info, algorithm, values)
         width = get_algorithm(algorithm).bits // 8
         hits = self._packed_set(info).lookup(algorithm, width, values)
+        label = _entry_label(info)
         return {
             raw: [
-                EntryDetails(info.name, info.category, None, h.reference, raw.hex(), None)
+                EntryDetails(info.name, info.category, label, h.reference, raw.hex(), None)
                 for h in found
             ]
             for raw, found in hits.items()
@@ -354,21 +350,24 @@ class HashSetStore:
         if info.layout is SetLayout.ROWS:
             yield from rows.iter_entries(self._db, info)
             return
-        store = self._packed_set(info)
-        streams = [
-            ((entry, name, value) for entry, value in
-             store.iter_values(name, get_algorithm(name).bits // 8, info.entries))
-            for name in info.algorithms
-        ]  # fmt: skip
-        for entry, name, value in heapq.merge(*streams):
-            yield StoredEntry(
-                entry, {name: value.hex()}, {}, info.category, None, store.reference(entry)
-            )
+        label = _entry_label(info)
+        widths = {name: get_algorithm(name).bits // 8 for name in info.algorithms}
+        for entry, values, reference in self._packed_set(info).iter_entries(widths, info.entries):
+            hexed = {name: value.hex() for name, value in values.items()}
+            yield StoredEntry(entry, hexed, {}, info.category, label, reference)
 
     def record(self, info: HashSetInfo, entry: int) -> str | None:
         if info.layout is SetLayout.PACKED:
             return None
         return rows.record(self._db, info, entry)
+
+
+def _entry_label(info: HashSetInfo) -> str | None:
+    """The label of a packed set's entries: its format's (e.g. ``NSRL``), if any."""
+    try:
+        return get_format(info.format).entry_label
+    except HashmatchError:  # a format this version no longer knows
+        return None
 
 
 def _near_meta(algorithm: str) -> dict[str, object]:

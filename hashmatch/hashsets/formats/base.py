@@ -2,9 +2,12 @@
 
 A format sniffs a ``Sample`` of a file's head and says how well it fits; it reads a file
 as a stream of ``ParsedEntry`` (good records) and ``InvalidRecord`` (bad ones, with the
-line number and reason). It never loads the whole file. SQLite-based formats open the
-file by its path, read-only (``sqlite_readonly``). Whether an invalid record stops
-the import or is skipped is the importer's decision, not the format's.
+line number and reason). It never loads the whole file. A format whose entries carry
+nothing but hash values and a reference (hash lists, NSRL RDSv3) also reads in bulk
+(``packs``/``blocks``): numpy blocks for a packed set, the same entries in the same
+order. SQLite-based formats open the file by its path, read-only (``sqlite_readonly``).
+Whether an invalid record stops the import or is skipped is the importer's decision,
+not the format's.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from typing import BinaryIO, ClassVar
 from hashmatch.errors import HashSetFormatError
 from hashmatch.hashsets.categories import Category
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
+from hashmatch.hashsets.packed.layout import PackedBlock
 
 SAMPLE_BYTES = 64 * 1024
 SAMPLE_LINES = 200
@@ -78,6 +82,8 @@ class HashSetFormat(abc.ABC):
     description: ClassVar[str]
     #: Category a set of this format gets when the user names none (None: the default).
     default_category: ClassVar[Category | None] = None
+    #: The label every entry of a packed set of this format has (its records carry none).
+    entry_label: ClassVar[str | None] = None
 
     @abc.abstractmethod
     def sniff(self, sample: Sample) -> float:
@@ -86,6 +92,14 @@ class HashSetFormat(abc.ABC):
     @abc.abstractmethod
     def read(self, stream: BinaryIO) -> Iterator[ParsedEntry | InvalidRecord]:
         """Every record of the file, in order."""
+
+    def packs(self) -> bool:
+        """Whether ``blocks`` reads this file (into a packed set) instead of ``read``."""
+        return False
+
+    def blocks(self, stream: BinaryIO) -> Iterator[PackedBlock | InvalidRecord]:
+        """The entries ``read`` gives, in bulk: same values, references and order."""
+        raise NotImplementedError(f"{self.name} has no bulk reader")
 
     def __init__(self) -> None:
         #: What ``read`` learns about where the set comes from; formats fill it in.

@@ -29,11 +29,12 @@ CHUNK_BYTES = 8 << 20
 #: Beyond this share of slow lines in a chunk, the whole chunk is read line by line.
 SLOW_SHARE = 0.125
 
-_NIBBLE = np.full(256, 16, np.uint8)
+#: ASCII byte → its hex digit's value, 16 for any other byte.
+HEX_NIBBLE = np.full(256, 16, np.uint8)
 for _i, _c in enumerate(b"0123456789abcdef"):
-    _NIBBLE[_c] = _i
+    HEX_NIBBLE[_c] = _i
 for _i, _c in enumerate(b"ABCDEF", 10):
-    _NIBBLE[_c] = _i
+    HEX_NIBBLE[_c] = _i
 
 
 #: Blocks of one chunk; the generator returns the next chunk's first line number.
@@ -57,6 +58,12 @@ class LineFormat(HashSetFormat):
     def bulk_widths(self) -> dict[int, str]:
         """Hex digits → cryptographic algorithm, for values the bulk reader may decode."""
         return {}
+
+    def packs(self) -> bool:
+        return bool(self.bulk_widths())
+
+    def blocks(self, stream: BinaryIO) -> Iterator[PackedBlock | InvalidRecord]:
+        return read_blocks(self, stream)
 
     def read(self, stream: BinaryIO) -> Iterator[ParsedEntry | InvalidRecord]:
         for number, line in text_lines(stream):
@@ -168,7 +175,7 @@ class _Fast:
         # One column of digits at a time: an (n, digits) index would cost 8 bytes a digit.
         nibbles = np.empty((len(rows), digits), np.uint8)
         for k in range(digits):
-            nibbles[:, k] = _NIBBLE[arr[first + k]]
+            nibbles[:, k] = HEX_NIBBLE[arr[first + k]]
         good = (nibbles < 16).all(axis=1)
         name_start = ends.copy()
         if style is LineStyle.HASH_NAME:
@@ -188,11 +195,11 @@ class _Fast:
         a, b = int(self._rank[low]), int(self._rank[high - 1] + self.ok[high - 1])
         offsets = self._name_offsets[a : b + 1]
         data = self._name_data[int(offsets[0]) : int(offsets[-1])]
-        return PackedBlock(self.algorithm, self._values[a:b], data, offsets - offsets[0])
+        return PackedBlock.single(self.algorithm, self._values[a:b], data, offsets - offsets[0])
 
 
 def _first_hex_run(arr: np.ndarray, start: int, end: int) -> int:
-    nibbles = _NIBBLE[arr[start:end]]
+    nibbles = HEX_NIBBLE[arr[start:end]]
     bad = np.flatnonzero(nibbles >= 16)
     return int(bad[0]) if len(bad) else int(end - start)
 
@@ -220,4 +227,4 @@ def _as_blocks(
             name = (record.reference or "").encode("utf-8", "backslashreplace")
             algorithm = get_algorithm(value.algorithm)
             raw = np.frombuffer(value.to_bytes(), np.uint8).reshape(1, algorithm.bits // 8)
-            yield PackedBlock(value.algorithm, raw, name, np.array([0, len(name)], np.int64))
+            yield PackedBlock.single(value.algorithm, raw, name, np.array([0, len(name)], np.int64))

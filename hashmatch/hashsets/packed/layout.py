@@ -1,6 +1,7 @@
 """The files of a packed set, and the block of parsed values that feeds them.
 
-A packed set lives in its own directory of the store:
+A packed set lives in its own directory of the store (an entry has at most one value
+per algorithm, and needs none of the others):
 
 - ``<algorithm>.values``: every value of that algorithm, raw bytes, fixed width,
   sorted bytewise (so ``numpy.searchsorted`` finds a value in a memory map);
@@ -25,17 +26,35 @@ OFFSET_DTYPE = np.dtype("<u8")
 
 
 @dataclass(frozen=True)
-class PackedBlock:
-    """Consecutive entries of one algorithm, one value each, parsed in bulk.
-
-    ``values`` is ``(n, width)`` uint8; entry ``i``'s reference is
-    ``ref_data[ref_offsets[i]:ref_offsets[i + 1]]`` (empty: none).
-    """
+class PackedColumn:
+    """One algorithm's values in a block: ``values`` is ``(k, width)`` uint8 and ``rows``
+    the block's entries (0-based, ascending) they belong to."""
 
     algorithm: str
     values: np.ndarray
+    rows: np.ndarray
+
+
+@dataclass(frozen=True)
+class PackedBlock:
+    """Consecutive entries parsed in bulk, each with at most one value per algorithm.
+
+    Entry ``i``'s reference is ``ref_data[ref_offsets[i]:ref_offsets[i + 1]]`` (empty:
+    none); ``ref_offsets`` has ``entries + 1`` items.
+    """
+
+    entries: int
+    columns: tuple[PackedColumn, ...]
     ref_data: bytes
     ref_offsets: np.ndarray
+
+    @classmethod
+    def single(
+        cls, algorithm: str, values: np.ndarray, ref_data: bytes, ref_offsets: np.ndarray
+    ) -> PackedBlock:
+        """Entries of one value each, all of ``algorithm`` (a hash list)."""
+        rows = np.arange(len(values), dtype=np.int64)
+        return cls(len(values), (PackedColumn(algorithm, values, rows),), ref_data, ref_offsets)
 
 
 def values_path(directory: Path, algorithm: str) -> Path:

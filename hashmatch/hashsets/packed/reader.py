@@ -6,8 +6,11 @@ value file, so it touches a few pages per query however large the set is.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import heapq
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 
 import numpy as np
@@ -96,3 +99,16 @@ class PackedSet:
             block = np.ascontiguousarray(raw[picked]).tobytes()
             for k, entry in enumerate(numbers):
                 yield int(entry), block[k * width : (k + 1) * width]
+
+    def iter_entries(
+        self, widths: Mapping[str, int], total_entries: int
+    ) -> Iterator[tuple[int, dict[str, bytes], str | None]]:
+        """(entry, algorithm → value, reference) of every entry, in entry order;
+        ``widths`` gives each algorithm's value size in bytes."""
+        streams = [self._tagged(name, width, total_entries) for name, width in widths.items()]
+        for entry, group in groupby(heapq.merge(*streams), key=itemgetter(0)):
+            yield entry, {name: value for _, name, value in group}, self.reference(entry)
+
+    def _tagged(self, name: str, width: int, total: int) -> Iterator[tuple[int, str, bytes]]:
+        for entry, value in self.iter_values(name, width, total):
+            yield entry, name, value

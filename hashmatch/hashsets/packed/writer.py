@@ -59,20 +59,23 @@ class PackedWriter:
         return dict(self._counts)
 
     def add(self, block: PackedBlock) -> None:
-        """Append a block: its values become entries ``entries + 1 ...``."""
-        n = len(block.values)
-        if n == 0:
+        """Append a block: its entries become ``entries + 1 ...``."""
+        if block.entries == 0:
             return
-        width = block.values.shape[1]
-        known = self._widths.setdefault(block.algorithm, width)
-        if known != width:
-            raise ValueError(f"{block.algorithm} values of {width} and {known} bytes")
-        records = np.empty(n, record_dtype(width))
-        records["v"] = np.ascontiguousarray(block.values).view(f"S{width}").ravel()
-        records["e"] = np.arange(self.entries + 1, self.entries + 1 + n, dtype=ENTRY_DTYPE)
-        self._spill(block.algorithm, records, block.values[:, 0])
-        self._counts[block.algorithm] = self._counts.get(block.algorithm, 0) + n
-        self.entries += n
+        for column in block.columns:
+            n = len(column.values)
+            if n == 0:
+                continue
+            width = column.values.shape[1]
+            known = self._widths.setdefault(column.algorithm, width)
+            if known != width:
+                raise ValueError(f"{column.algorithm} values of {width} and {known} bytes")
+            records = np.empty(n, record_dtype(width))
+            records["v"] = np.ascontiguousarray(column.values).view(f"S{width}").ravel()
+            records["e"] = column.rows.astype(ENTRY_DTYPE) + (self.entries + 1)
+            self._spill(column.algorithm, records, column.values[:, 0])
+            self._counts[column.algorithm] = self._counts.get(column.algorithm, 0) + n
+        self.entries += block.entries
         self._ref_data.write(block.ref_data)
         offsets = block.ref_offsets[1:].astype(OFFSET_DTYPE) + self._ref_end
         self._ref_offsets.write(offsets.tobytes())
