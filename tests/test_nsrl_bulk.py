@@ -105,6 +105,7 @@ def test_rdsv3_becomes_a_packed_set_labelled_nsrl(store: HashSetStore, tmp_path:
     info = store.import_file(make_rds(tmp_path / "rds.db", rows), name="nsrl").info
     assert info.layout is SetLayout.PACKED and info.entries == 3 and info.hashes == 6
     assert dict(info.provenance)["rds_version"] == "2025.06.1"
+    assert store.breakdown(info) == [("known-good", "NSRL", 3)]
     hit = store.lookup(info, "sha1", [bytes.fromhex(SHA1)])[bytes.fromhex(SHA1)]
     assert [(h.reference, h.label, h.category.value) for h in hit] == [
         ("setup.dll", "NSRL", "known-good"), ("b.exe", "NSRL", "known-good")]  # fmt: skip

@@ -124,7 +124,7 @@ class HashSetStore:
     def breakdown(self, info: HashSetInfo) -> list[tuple[str, str | None, int]]:
         """(category, original label, number of entries) of one set."""
         if info.layout is SetLayout.PACKED:
-            return [(info.category.value, None, info.entries)]
+            return [(info.category.value, _entry_label(info), info.entries)]
         return rows.breakdown(self._db, info)
 
     # -- importing -------------------------------------------------------------------
