@@ -9,9 +9,10 @@ substrings. If two values differ in at most ``r`` bits, at least one of their ``
 substrings differs in at most ``r // m`` bits (the differing bits are shared out among
 the substrings). So the candidates for a query are the entries whose substring ``j``
 lies within ``r // m`` bits of the query's substring ``j``, for some ``j``: a handful of
-sorted-array lookups (one ``searchsorted`` for all of them) instead of a scan. Every
-candidate is then checked at its full distance, so the answer is exactly the brute
-force's (a hypothesis test compares the two). Substring radius 0, 1 or 2 is probed (1,
+lookups in a table of where each (substring, value) key's rows start, instead of a
+scan. Every candidate is then checked at its full distance (candidates sorted by row,
+so the values are read in memory order), so the answer is exactly the brute force's (a
+hypothesis test compares the two). Substring radius 0, 1 or 2 is probed (1,
 17 or 137 keys per substring); a larger radius falls back to the scan.
 """
 
@@ -75,26 +76,11 @@ class _MultiIndex:
         )
         self.starts = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
 
-    def candidates(self, probe: np.ndarray, radius: int) -> np.ndarray:
-        """Rows that may lie within ``radius`` of ``probe`` (a superset, never missing one)."""
-        masks = _MASKS[radius // self.m]
-        parts = _substrings(probe.reshape(1, -1))[0]  # (m,)
-        base = (np.arange(self.m, dtype=np.uint32) << SUBSTRING_BITS) | parts
-        wanted = (base[:, None] ^ masks[None, :]).ravel()
-        lo = self.starts[wanted]
-        lengths = self.starts[wanted + 1] - lo
-        total = int(lengths.sum())
-        if total == 0:
-            return np.empty(0, dtype=np.int64)
-        starts = np.repeat(lo - (np.cumsum(lengths) - lengths), lengths)
-        # A row may come back through several substrings; the caller removes repeats
-        # among the few that are within the radius, which is cheaper than here.
-        found: np.ndarray = self.rows[starts + np.arange(total)]
-        return found
-
     def candidates_many(self, probes: np.ndarray, radius: int) -> tuple[np.ndarray, np.ndarray]:
-        """(candidates of each probe, rows): the rows ``candidates`` gives for each probe,
-        one probe's after the other's."""
+        """(number of candidates of each probe, rows): every row that may lie within
+        ``radius`` of each probe (a superset, never missing one), one probe's after the
+        other's. A row may come back through several substrings; the caller drops repeats
+        among the few within the radius, which is cheaper than here."""
         masks = _MASKS[radius // self.m]
         parts = _substrings(probes)  # (B, m)
         base = (np.arange(self.m, dtype=np.uint32) << SUBSTRING_BITS)[None, :] | parts
