@@ -8,9 +8,9 @@ exporters get wrong.
 
 Files reach gigabytes: they are read as a stream (``vics_stream``), one medium at a
 time, so memory does not grow with the file, nor with the number of media in one case.
-Real exporters write booleans and numbers as strings,
-mix upper- and lower-case hex, put a UTF-8 or UTF-16 byte-order mark first, and write
-odd dates: all accepted; dates and unknown keys are kept as written.
+Real exporters write booleans and numbers as strings, mix upper- and lower-case hex, put
+a UTF-8 or UTF-16 byte-order mark first, and write odd dates: all accepted; dates and
+unknown keys are kept as written.
 
 Categories: the number in ``Category`` means different things in different schemes
 (``CategoryScheme``); the original number is kept as the entry's label (``VICS 1``) and
