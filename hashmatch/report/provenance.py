@@ -21,6 +21,7 @@ LIBRARIES = (
     "scipy",
     "pytsk3",
     "libewf-python",
+    "pillow-heif",  # optional (hashmatch[heic]): listed when installed, as it decodes HEIC
 )
 
 
