@@ -172,6 +172,26 @@ def test_mbr_disk_with_fat_and_ext4(loaded: HashSetStore, disks: dict[str, Path]
     assert [index for index, *_ in found] == [2, 3]  # TSK's slots: 0 the table, 1 free space
 
 
+def test_disk_with_a_wiped_partition_table(
+    loaded: HashSetStore, disks: dict[str, Path], tmp_path: Path
+) -> None:
+    wiped = tmp_path / "wiped.raw"
+    data = bytearray(disks["disk"].read_bytes())
+    data[:512] = bytes(512)  # the MBR, boot code and partition table, zeroed
+    wiped.write_bytes(bytes(data))
+    found = matches(loaded, wiped, tmp_path / "case")
+    md5 = {s: hashlib.md5(d).hexdigest() for s, d in KNOWN.items()}
+    # Both file systems are found by searching, numbered in disk order.
+    assert [(index, fs, path, m) for index, fs, path, _, m in found] == [
+        (1, "fat12", "photos/a.jpg", md5[11]),
+        (2, "ext4", "home/user/b.jpg", md5[13]),
+    ]
+    report = json.loads((tmp_path / "case" / "report.json").read_text())
+    details = dict(report["sources"][0]["details"])
+    assert "found by searching" in details["partition table"]
+    assert details["partition 1"].startswith(f"offset {MIB},")
+
+
 @pytest.mark.parametrize(("raw", "ewf"), [("sd", "sd-e01"), ("disk", "disk-e01-split")])
 def test_e01_and_raw_give_identical_matches(
     loaded: HashSetStore, disks: dict[str, Path], tmp_path: Path, raw: str, ewf: str

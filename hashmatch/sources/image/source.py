@@ -2,7 +2,9 @@
 
 The identity of every item is the chain dfvfs uses: the image (the source), the
 partition (TSK's partition address, byte offset, description), the file system type,
-and the path inside it. An image without a partition table is tried as one file system.
+and the path inside it. An image without a partition table is tried as one file system,
+and when there is none at its start, its file systems are searched for (``fssearch``:
+a wiped partition table loses no partition that follows another).
 A partition with no recognisable file system is noted in the source's details (it is
 not scanned, and it does not stop the scan); a container that cannot be opened raises
 ``ImageError`` naming the image and the problem.
@@ -28,6 +30,7 @@ from hashmatch.sources.base import (
     SourceSpec,
     WalkError,
 )
+from hashmatch.sources.image.fssearch import FoundFileSystem, search
 from hashmatch.sources.image.fswalk import FileSystemWalk, Locator, TskStream, fs_type_name
 from hashmatch.sources.image.imgio import OpenedImage, open_container
 
@@ -41,7 +44,8 @@ class _FileSystem:
 
 
 def probe_raw(path: Path) -> bool:
-    """True when TSK finds a partition table or a file system at the start of ``path``."""
+    """True when TSK finds a partition table or a file system at the start of ``path``,
+    or a file system by searching it (a disk whose partition table was wiped)."""
     try:
         img = pytsk3.Img_Info(str(path))
     except (OSError, RuntimeError):
@@ -53,9 +57,14 @@ def probe_raw(path: Path) -> bool:
                 return True
             except (OSError, RuntimeError):
                 continue
-        return False
+        return bool(_search(img, int(img.get_size()), first_only=True))
     finally:
         img.close()
+
+
+def _search(img: Any, size: int, *, first_only: bool = False) -> list[FoundFileSystem]:
+    return search(img.read, size, lambda offset: pytsk3.FS_Info(img, offset=offset),
+                  first_only=first_only)  # fmt: skip
 
 
 def _volume_system(img: Any) -> Any:
@@ -102,8 +111,7 @@ class ImageSource(Source):
             try:
                 fs = pytsk3.FS_Info(img, offset=0)
             except (OSError, RuntimeError) as exc:
-                self._notes.append(("file system", f"none recognised ({_tsk_reason(exc)})"))
-                return []
+                return self._searched(img, exc)
             whole = Partition(0, 0, "whole image (no partition table)", fs_type_name(fs))
             return [_FileSystem(whole, fs)]
         block = int(volumes.info.block_size)
@@ -126,6 +134,26 @@ class ImageSource(Source):
             self._notes.append((label, f"{where}: {fs_type}"))
             found.append(_FileSystem(Partition(int(part.addr), offset, desc, fs_type), fs))
         return found
+
+    def _searched(self, img: Any, exc: BaseException) -> list[_FileSystem]:
+        """File systems found by searching an image with no partition table and no file
+        system at its start."""
+        found = _search(img, self.image.size)
+        if not found:
+            self._notes.append(("file system", f"none recognised ({_tsk_reason(exc)}); "
+                                "none found by searching sector boundaries either"))  # fmt: skip
+            return []
+        self._notes.append(("partition table", "none; file systems found by searching "
+                            "sector boundaries (see fssearch in docs/disk-images.md)"))  # fmt: skip
+        out = []
+        for number, hit in enumerate(found, 1):
+            fs_type = fs_type_name(hit.fs)
+            self._notes.append((f"partition {number}", f"offset {hit.offset}, {hit.size} bytes, "
+                                f"{fs_type}, found by search"))  # fmt: skip
+            partition = Partition(number, hit.offset, "found by search (no partition table)",
+                                  fs_type)  # fmt: skip
+            out.append(_FileSystem(partition, hit.fs))
+        return out
 
     # -- the Source interface ---------------------------------------------------------
 
