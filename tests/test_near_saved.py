@@ -4,6 +4,7 @@ answering exactly as an index built in memory."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -88,6 +89,23 @@ def test_import_saves_the_index_of_a_big_perceptual_set_and_remove_deletes_it(
         assert saved.query(query, 31) == built.query(query, 31) != []
         store.remove(info.name)
         assert not (tmp_path / "store" / "near" / str(info.id)).exists()
+
+
+def test_a_set_without_a_saved_index_gets_one_at_its_first_scan(tmp_path: Path) -> None:
+    values = pdq_values(MIH_MIN_ENTRIES, 6)
+    listing = tmp_path / "big.pdq"
+    listing.write_text("".join(f"{v.astype('>u8').tobytes().hex()},90\n" for v in values))
+    with HashSetStore(tmp_path / "store") as store:
+        info = store.import_file(listing, format_name="pdq").info
+        target = tmp_path / "store" / "near" / str(info.id)
+        shutil.rmtree(target)  # as a store made before indexes were saved
+        first = store.near_index(info, "pdq")
+        assert first is not None and (target / "pdq.json").is_file()
+        assert isinstance(np.load(target / "pdq.values.npy", mmap_mode="r"), np.memmap)
+        assert not [p for p in target.parent.iterdir() if p.name.startswith(".")]  # no scratch
+        again = store.near_index(info, "pdq")
+        query = near(values, 3, 20, 1)
+        assert again is not None and again.query(query, 31) == first.query(query, 31) != []
 
 
 @pytest.mark.parametrize(("picture_bits", "confirmed"), [(60, True), (96, True), (97, False)])

@@ -33,8 +33,8 @@ from hashmatch.errors import (
     StoreError,
     UsageError,
 )
-from hashmatch.hashing import PerceptualAlgorithm, get_algorithm
-from hashmatch.hashsets import packed, rows
+from hashmatch.hashing import get_algorithm
+from hashmatch.hashsets import near_indexes, packed, rows
 from hashmatch.hashsets.categories import DEFAULT_CATEGORY, Category
 from hashmatch.hashsets.formats import HashSetFormat, detect_format, get_format, make_sample
 from hashmatch.hashsets.formats.base import SAMPLE_BYTES
@@ -53,7 +53,7 @@ from hashmatch.hashsets.model import (
 )
 from hashmatch.hashsets.packed.load import load as load_packed
 from hashmatch.hashsets.rows import StoredEntry
-from hashmatch.matching.near import MIH_MIN_ENTRIES, NearIndex
+from hashmatch.matching.near import NearIndex
 from hashmatch.timeutil import utc_now
 
 STORE_FILENAME = "hashsets.sqlite"
@@ -215,7 +215,9 @@ class HashSetStore:
                     algorithms, skipped = counts.algorithms, counts.skipped
                     if entries:
                         index_set_table(self._db, set_id)
-                        self._save_near_indexes(set_id, algorithms)
+                        self._remove_strays()
+                        near_indexes.save_all(self._db, self._near_dir(set_id), set_id,
+                                              algorithms)  # fmt: skip
         except OSError as exc:
             raise HashSetError(f"{path}: read failed: {exc.strerror or exc}") from exc
         except HashSetFormatError as exc:
@@ -241,22 +243,6 @@ class HashSetStore:
 
     def _near_dir(self, set_id: int) -> Path:
         return self.directory / NEAR_DIRNAME / str(int(set_id))
-
-    def _save_near_indexes(self, set_id: int, algorithms: Iterable[str]) -> None:
-        """Build and save the near index of each perceptual algorithm of a big set, so a
-        scan memory-maps it instead of building it (small sets are scanned directly)."""
-        self._remove_strays()
-        target = self._near_dir(set_id)
-        for name in sorted(algorithms):
-            algorithm = get_algorithm(name)
-            if not isinstance(algorithm, PerceptualAlgorithm):
-                continue
-            ids, values = rows.value_arrays(self._db, set_id, name, algorithm.min_quality)
-            if len(ids) < MIH_MIN_ENTRIES:
-                continue
-            words = np.frombuffer(values, dtype=">u8").astype(np.uint64)
-            target.mkdir(parents=True, exist_ok=True)
-            NearIndex(algorithm.bits, words, ids).save(target, name, _near_meta(name))
 
     def _load_packed(
         self,
@@ -337,9 +323,11 @@ class HashSetStore:
         return rows.value_arrays(self._db, info.id, algorithm, min_quality)
 
     def near_index(self, info: HashSetInfo, algorithm: str) -> NearIndex | None:
-        """The near index saved with a set at import (memory-mapped), or None: a small
-        set, a set imported before indexes were saved, or an index of another format."""
-        return NearIndex.load(self._near_dir(info.id), algorithm, _near_meta(algorithm))
+        """The near index of a set (saved at import, memory-mapped; or built and saved
+        now for a set that has none), or None for a small or a packed set."""
+        if info.layout is not SetLayout.ROWS or algorithm not in info.algorithms:
+            return None
+        return near_indexes.load_or_build(self._db, self._near_dir(info.id), info.id, algorithm)
 
     def details(self, info: HashSetInfo, rowids: Iterable[int]) -> dict[int, EntryDetails]:
         """Entry details for row ids that ``value_arrays`` gave (near hits)."""
@@ -368,13 +356,6 @@ def _entry_label(info: HashSetInfo) -> str | None:
         return get_format(info.format).entry_label
     except HashmatchError:  # a format this version no longer knows
         return None
-
-
-def _near_meta(algorithm: str) -> dict[str, object]:
-    """What a saved index must have been built with to be used as it is."""
-    found = get_algorithm(algorithm)
-    min_quality = found.min_quality if isinstance(found, PerceptualAlgorithm) else 0
-    return {"algorithm": algorithm, "min_quality": min_quality}
 
 
 def _position(stream: object) -> int:
