@@ -3,6 +3,8 @@ speed of numpy (benchmarks/bench_hashsets.py)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -12,10 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hashmatch.errors import HashSetFormatError
-from hashmatch.hashsets import HashSetStore
+from hashmatch.hashsets import Category, HashSetStore
 from hashmatch.hashsets.formats import nsrl
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry, SetLayout
 from hashmatch.hashsets.packed import PackedBlock
+from hashmatch.scan import ScanOptions, scan
 
 Entry = tuple[tuple[tuple[str, str], ...], str | None]
 
@@ -124,3 +127,25 @@ def test_an_invalid_row_stops_the_import_or_is_skipped(store: HashSetStore, tmp_
     assert not any((store.directory / "packed").glob("*/*"))
     result = store.import_file(path, name="nsrl", skip_invalid=True)
     assert result.skipped == 1 and result.info.entries == 2
+
+
+def test_a_file_in_many_nsrl_packages_gets_one_hit_per_algorithm(
+    store: HashSetStore, tmp_path: Path
+) -> None:
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    data = b"a file NIST lists in three packages, and someone listed as known-bad"
+    (evidence / "setup.dll").write_bytes(data)
+    digests = [hashlib.new(a, data).hexdigest().upper() for a in ("sha256", "sha1", "md5")]
+    rows = [(*digests, "setup.dll")] * 3 + [(*digests, "renamed.dll")]
+    store.import_file(make_rds(tmp_path / "rds.db", rows), name="nsrl")
+    bad = tmp_path / "bad.md5"
+    bad.write_text(f"{digests[2].lower()}  setup.dll\n")
+    store.import_file(bad, name="bad", category=Category.KNOWN_BAD)
+    scan(ScanOptions(sources=(evidence,), case_dir=tmp_path / "case", jobs=1), store)
+    report = json.loads((tmp_path / "case" / "report.json").read_text())
+    (match,) = report["matches"]
+    nsrl_hits = sorted((h["algorithm"], h["reference"]) for h in match["hits"]
+                       if h["hashset"] == "nsrl")  # fmt: skip
+    assert nsrl_hits == [(a, name) for a in ("md5", "sha1", "sha256")
+                         for name in ("renamed.dll", "setup.dll")]  # fmt: skip

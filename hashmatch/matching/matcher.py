@@ -128,8 +128,10 @@ class Matcher:
         self._exact(batch, hits)
         for i, hashed in enumerate(batch):
             self._near_hits(hashed, hits[i], notes[i])
+        # Identical hits say nothing more than one (NSRL's FILE table lists a file once
+        # for every package that ships it, often under the same name): kept once.
         return [
-            Verdict(tuple(sorted(h, key=Hit.sort_key)), tuple(n))
+            Verdict(tuple(sorted(dict.fromkeys(h), key=Hit.sort_key)), tuple(n))
             for h, n in zip(hits, notes, strict=True)
         ]
 
