@@ -149,3 +149,16 @@ def test_a_file_in_many_nsrl_packages_gets_one_hit_per_algorithm(
                        if h["hashset"] == "nsrl")  # fmt: skip
     assert nsrl_hits == [(a, name) for a in ("md5", "sha1", "sha256")
                          for name in ("renamed.dll", "setup.dll")]  # fmt: skip
+
+
+def test_progress_follows_the_rows_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(nsrl, "FETCH_ROWS", 2)
+    path = make_rds(tmp_path / "rds.db", [(SHA256, SHA1, MD5, f"f{i}") for i in range(6)])
+    reader = nsrl.NsrlV3()
+    seen = []
+    with path.open("rb") as stream:
+        for _ in reader.blocks(stream):
+            seen.append(reader.bytes_read())
+    size = path.stat().st_size
+    assert seen == [None, size // 3, (2 * size) // 3]  # read before each fetch is counted
+    assert reader.bytes_read() == size

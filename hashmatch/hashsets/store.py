@@ -199,7 +199,8 @@ class HashSetStore:
 
                 def advance() -> None:
                     if progress is not None:
-                        progress(_position(stream))
+                        done = reader.bytes_read()
+                        progress(_position(stream) if done is None else done)
 
                 if layout is SetLayout.PACKED:
                     entries, hashes, algorithms, skipped = self._load_packed(

@@ -93,6 +93,11 @@ class HashSetFormat(abc.ABC):
     def read(self, stream: BinaryIO) -> Iterator[ParsedEntry | InvalidRecord]:
         """Every record of the file, in order."""
 
+    def bytes_read(self) -> int | None:
+        """How far into the file reading has come, for a progress bar, when the stream's
+        position does not say (SQLite files are read through their own connection)."""
+        return None
+
     def packs(self) -> bool:
         """Whether ``blocks`` reads this file (into a packed set) instead of ``read``."""
         return False

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import sqlite3
 import zipfile
 from collections.abc import Iterator, Sequence
@@ -48,6 +49,10 @@ class NsrlV3(HashSetFormat):
     default_category: ClassVar[Category | None] = Category.KNOWN_GOOD
     entry_label: ClassVar[str | None] = NSRL_LABEL
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._read_bytes: int | None = None
+
     def sniff(self, sample: Sample) -> float:
         head = sample.head
         if not head.startswith(SQLITE_MAGIC):
@@ -67,6 +72,9 @@ class NsrlV3(HashSetFormat):
         for first, wanted, rows, named in self._fetches(stream):
             yield from _blocks(first, wanted, rows, named)
 
+    def bytes_read(self) -> int | None:
+        return self._read_bytes
+
     def _fetches(
         self, stream: BinaryIO
     ) -> Iterator[tuple[int, list[str], list[tuple[object, ...]], bool]]:
@@ -74,10 +82,14 @@ class NsrlV3(HashSetFormat):
         try:
             with sqlite_readonly(stream) as db:
                 cursor, wanted, named = self._select(db)
+                expected = _expected_rows(db)
+                size = os.fstat(stream.fileno()).st_size
                 first = 1
                 while rows := cursor.fetchmany(FETCH_ROWS):
                     yield first, wanted, rows, named
                     first += len(rows)
+                    if expected:
+                        self._read_bytes = int(size * min(1.0, (first - 1) / expected))
         except sqlite3.DatabaseError as exc:
             raise HashSetFormatError(f"not a readable NSRL RDSv3 database: {exc}") from exc
 
@@ -101,6 +113,16 @@ class NsrlV3(HashSetFormat):
         select = ", ".join(wanted + (["file_name"] if named else []))
         self._provenance["read_from"] = f"{source}({select})"
         return db.execute(f"SELECT {select} FROM {source}"), wanted, named
+
+
+def _expected_rows(db: sqlite3.Connection) -> int | None:
+    """About how many rows the read will give, for a progress bar: FILE's largest rowid
+    (one index lookup; a view or a table without rowids gives no estimate)."""
+    try:
+        (last,) = db.execute("SELECT max(rowid) FROM FILE").fetchone()
+    except sqlite3.DatabaseError:
+        return None
+    return int(last) if isinstance(last, int) and last > 0 else None
 
 
 def _blocks(
