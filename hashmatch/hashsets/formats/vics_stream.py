@@ -9,9 +9,11 @@ Two readers give the same objects:
   the event loop, which builds each medium alone while a case's ``Media`` array is
   still open, so a case with a million media costs the memory of one.
 
-Which reader is used is decided by peeking at the first item of ``value`` (by structure:
-an item with a ``Media`` key is a case). A file whose data-model key comes after
-``value``, or that cannot be rewound (UTF-16, transcoded), takes the event loop.
+Which reader is used is decided by peeking at the first item of ``value``: a medium sends
+the file to the item builder, anything else (a case: an item with a ``Media`` key) to
+the event loop. Both take an item whose ``Media`` is an array for a case, by structure.
+A file whose data-model key comes after ``value``, or that cannot be rewound (UTF-16,
+transcoded), takes the event loop.
 """
 
 from __future__ import annotations
@@ -90,8 +92,8 @@ def _flat(source: BinaryIO) -> Iterator[tuple[str, Any]]:
 
 
 def _events(source: BinaryIO, provenance: dict[str, str]) -> Iterator[tuple[str, Any]]:
-    """The event loop: a medium is built alone even inside a case. Whether an item of
-    ``value`` is a case or a medium is decided by whether it has a ``Media`` key."""
+    """The event loop: a medium is built alone even inside a case. An item of ``value``
+    whose ``Media`` is an array is a case; any other item is a medium."""
     builder: ijson.ObjectBuilder | None = None
     case_builder: ijson.ObjectBuilder | None = None
     in_case = False
