@@ -21,6 +21,7 @@ import pytsk3
 
 from hashmatch.errors import ImageError
 from hashmatch.sources.base import SourceKind
+from hashmatch.sources.image.fssearch import FS_SIGNATURES
 
 EWF_MAGIC = b"EVF\x09\x0d\x0a\xff\x00"
 EWF2_MAGIC = b"EVF2\x0d\x0a\x81\x00"
@@ -60,18 +61,9 @@ def sniff_container(path: Path) -> SourceKind | None:
 #: (offset, bytes) that mark the start of a disk or a file system: a file holding one is
 #: taken for a disk image even when TSK cannot open it (truncated, damaged), so the
 #: report says what is wrong instead of hashing the image as one opaque file.
-DISK_SIGNATURES = (
-    (3, b"NTFS    "),  # NTFS boot sector
-    (3, b"EXFAT   "),
-    (54, b"FAT1"),  # FAT12/16 boot sector file-system type
-    (82, b"FAT32   "),
-    (512, b"EFI PART"),  # GPT header
-    (1080, b"\x53\xef\x01\x00"),  # ext2/3/4 superblock magic, state "clean"
-    (1080, b"\x53\xef\x02\x00"),  # ... state "errors"
-    (1024, b"H+"),  # HFS+
-    (1024, b"HX"),  # HFSX
-    (32769, b"CD001"),  # ISO 9660
-)
+#: What a disk image holds at its very start: a file system's first sectors, or a GPT
+#: header (at 512, after the protective MBR).
+DISK_SIGNATURES = (*FS_SIGNATURES, (512, b"EFI PART"))
 
 
 def has_disk_signature(path: Path) -> bool:
