@@ -9,7 +9,7 @@
 2. Import of a VICS 2.0 hash set of ``--media`` media; baseline: ``json.load`` of the file.
    Then the same media inside one case (a case file: the other reader).
    Then an NSRL RDSv3 database with a ``FILE`` table of ``--nsrl-rows`` rows (three
-   hashes and a file name each).
+   hashes and a file name each), and an RDS 2.x ``NSRLFile.txt`` of as many lines.
 3. Exact lookup of ``--queries`` MD5s (1 % of them present) in a ``--set-size`` set (a bare
    MD5 list written by numpy, imported through the store: a packed set); baseline, up to
    10 M entries: the same lookups in a Python set of the values (beyond that the Python
@@ -112,6 +112,19 @@ def write_rdsv3(path: Path, rows: int, seed: int) -> None:
     db.close()
 
 
+def write_rds2(path: Path, lines: int, seed: int) -> None:
+    """An NSRL RDS 2.x ``NSRLFile.txt``: quoted CSV, upper-case hex, CRLF."""
+    rng = random.Random(seed)
+    header = (
+        '"SHA-1","MD5","CRC32","FileName","FileSize","ProductCode","OpSystemCode","SpecialCode"'
+    )
+    with path.open("w", encoding="latin-1", newline="") as out:
+        out.write(header + "\r\n")
+        for n in range(lines):
+            out.write(f'"{rng.getrandbits(160):040X}","{rng.getrandbits(128):032X}","C0FFEE00",'
+                      f'"file{n}.dll",4096,{n % 977},"358",""\r\n')  # fmt: skip
+
+
 def child_import(store: Path, path: Path, fmt: str) -> tuple[float, float]:
     """Import in a child process: (seconds, peak RSS of the child in MB)."""
     code = (
@@ -174,6 +187,13 @@ def main() -> None:
           f"{3 * args.nsrl_rows / seconds:,.0f} hashes/s ({seconds:.2f} s, peak RSS "
           f"{rss:.0f} MB, file {rds.stat().st_size / 1e6:.0f} MB)")  # fmt: skip
     rds.unlink()
+    rds2 = work / "NSRLFile.txt"
+    write_rds2(rds2, args.nsrl_rows, 6)
+    seconds, rss = child_import(work / f"store-{time.time_ns()}", rds2, "nsrl-rds2")
+    print(f"NSRL RDS 2.x import, {args.nsrl_rows:,} lines: "
+          f"{2 * args.nsrl_rows / seconds:,.0f} hashes/s ({seconds:.2f} s, peak RSS "
+          f"{rss:.0f} MB)")  # fmt: skip
+    rds2.unlink()
 
     big = work / f"big-{args.set_size}.txt"
     present, table = write_bare_md5(big, args.set_size, 3, args.queries // 100)
