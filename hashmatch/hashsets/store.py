@@ -124,7 +124,15 @@ class HashSetStore:
     def breakdown(self, info: HashSetInfo) -> list[tuple[str, str | None, int]]:
         """(category, original label, number of entries) of one set."""
         if info.layout is SetLayout.PACKED:
-            return [(info.category.value, _entry_label(info), info.entries)]
+            counted: dict[tuple[str, str | None], int] = {}
+            for own, count in self._packed_set(info).label_counts(info.entries):
+                category, label = _label_of(info, own)
+                key = (category.value, label)
+                counted[key] = counted.get(key, 0) + count
+            return sorted(
+                ((c, label, n) for (c, label), n in counted.items()),
+                key=lambda row: (row[0], row[1] or ""),
+            )
         return rows.breakdown(self._db, info)
 
     # -- importing -------------------------------------------------------------------
@@ -203,8 +211,11 @@ class HashSetStore:
                         progress(_position(stream) if done is None else done)
 
                 if layout is SetLayout.PACKED:
+                    blocks = reader.blocks(stream)
+                    if not own_categories:  # the user's --category replaces the file's
+                        blocks = packed.without_categories(blocks)
                     entries, hashes, algorithms, skipped = self._load_packed(
-                        set_id, reader.blocks(stream), skip_invalid, str(path), advance
+                        set_id, blocks, skip_invalid, str(path), advance
                     )
                 else:
                     create_set_tables(self._db, set_id)
@@ -304,10 +315,9 @@ class HashSetStore:
             return rows.lookup(self._db, info, algorithm, values)
         width = get_algorithm(algorithm).bits // 8
         hits = self._packed_set(info).lookup(algorithm, width, values)
-        label = _entry_label(info)
         return {
             raw: [
-                EntryDetails(info.name, info.category, label, h.reference, raw.hex(), None)
+                EntryDetails(info.name, *_label_of(info, h.label), h.reference, raw.hex(), None)
                 for h in found
             ]
             for raw, found in hits.items()
@@ -339,16 +349,24 @@ class HashSetStore:
         if info.layout is SetLayout.ROWS:
             yield from rows.iter_entries(self._db, info)
             return
-        label = _entry_label(info)
         widths = {name: get_algorithm(name).bits // 8 for name in info.algorithms}
-        for entry, values, reference in self._packed_set(info).iter_entries(widths, info.entries):
+        entries = self._packed_set(info).iter_entries(widths, info.entries)
+        for entry, values, reference, own in entries:
             hexed = {name: value.hex() for name, value in values.items()}
-            yield StoredEntry(entry, hexed, {}, info.category, label, reference)
+            category, label = _label_of(info, own)
+            yield StoredEntry(entry, hexed, {}, category, label, reference)
 
     def record(self, info: HashSetInfo, entry: int) -> str | None:
         if info.layout is SetLayout.PACKED:
             return None
         return rows.record(self._db, info, entry)
+
+
+def _label_of(info: HashSetInfo, own: packed.PackedLabel | None) -> tuple[Category, str | None]:
+    """(category, label) of a packed entry: its own, or its set's and its format's."""
+    if own is None:
+        return info.category, _entry_label(info)
+    return own.category or info.category, own.label
 
 
 def _entry_label(info: HashSetInfo) -> str | None:

@@ -5,8 +5,26 @@ per hash, and looked up with a binary search in a memory map. ``layout`` describ
 files, ``writer`` builds them in bounded memory, ``reader`` reads them.
 """
 
-from hashmatch.hashsets.packed.layout import PackedBlock
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
+
+from hashmatch.hashsets.model import InvalidRecord
+from hashmatch.hashsets.packed.layout import PackedBlock, PackedLabel
 from hashmatch.hashsets.packed.reader import PackedHit, PackedSet
 from hashmatch.hashsets.packed.writer import PackedWriter
 
-__all__ = ["PackedBlock", "PackedHit", "PackedSet", "PackedWriter"]
+__all__ = ["PackedBlock", "PackedHit", "PackedLabel", "PackedSet", "PackedWriter",
+           "without_categories"]  # fmt: skip
+
+
+def without_categories(
+    blocks: Iterable[PackedBlock | InvalidRecord],
+) -> Iterator[PackedBlock | InvalidRecord]:
+    """The blocks with their entries' own categories dropped (labels kept): what an
+    import with an explicit ``--category`` stores."""
+    for block in blocks:
+        if isinstance(block, PackedBlock) and block.label_table:
+            own = tuple(PackedLabel(label.label) for label in block.label_table)
+            yield replace(block, label_table=own)
+        else:
+            yield block

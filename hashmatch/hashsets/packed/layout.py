@@ -9,7 +9,10 @@ per algorithm, and needs none of the others):
   the same order;
 - ``refs.data`` and ``refs.offsets``: each entry's reference (the file name a list gives
   it), UTF-8 bytes back to back, and ``entries + 1`` offsets into them; absent when
-  no entry has one (a bare list).
+  no entry has one (a bare list);
+- ``labels.codes`` and ``labels.json``: each entry's label code (``<u2``; 0: none of its
+  own, the set's label and category apply) and what each code means
+  (``[[label, category or null], ...]``, code 1 first); absent when no entry has one.
 
 Only plain arrays, little-endian, no pickle: any numpy can read them back.
 """
@@ -21,8 +24,21 @@ from pathlib import Path
 
 import numpy as np
 
+from hashmatch.hashsets.categories import Category
+
 ENTRY_DTYPE = np.dtype("<u8")
 OFFSET_DTYPE = np.dtype("<u8")
+LABEL_CODE_DTYPE = np.dtype("<u2")
+#: Distinct labels a packed set can hold (code 0 means none of its own).
+MAX_LABELS = 65_535
+
+
+@dataclass(frozen=True)
+class PackedLabel:
+    """An entry's own label, and its own category (None: the set's)."""
+
+    label: str
+    category: Category | None = None
 
 
 @dataclass(frozen=True)
@@ -47,6 +63,9 @@ class PackedBlock:
     columns: tuple[PackedColumn, ...]
     ref_data: bytes
     ref_offsets: np.ndarray
+    #: Per entry, 0 (no label of its own) or ``k``: ``label_table[k - 1]``.
+    label_codes: np.ndarray | None = None
+    label_table: tuple[PackedLabel, ...] = ()
 
     @classmethod
     def single(
@@ -71,3 +90,11 @@ def ref_data_path(directory: Path) -> Path:
 
 def ref_offsets_path(directory: Path) -> Path:
     return directory / "refs.offsets"
+
+
+def label_codes_path(directory: Path) -> Path:
+    return directory / "labels.codes"
+
+
+def label_table_path(directory: Path) -> Path:
+    return directory / "labels.json"

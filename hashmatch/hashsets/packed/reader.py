@@ -7,6 +7,7 @@ value file, so it touches a few pages per query however large the set is.
 from __future__ import annotations
 
 import heapq
+import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import groupby
@@ -16,10 +17,15 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from hashmatch.hashsets.categories import Category
 from hashmatch.hashsets.packed.layout import (
     ENTRY_DTYPE,
+    LABEL_CODE_DTYPE,
     OFFSET_DTYPE,
+    PackedLabel,
     entries_path,
+    label_codes_path,
+    label_table_path,
     ref_data_path,
     ref_offsets_path,
     values_path,
@@ -33,6 +39,7 @@ EXPORT_RANGE = 2_000_000
 class PackedHit:
     entry: int
     reference: str | None
+    label: PackedLabel | None = None  # None: the set's own label and category
 
 
 def _map(path: Path, dtype: npt.DTypeLike) -> np.ndarray:
@@ -48,6 +55,8 @@ class PackedSet:
         self.directory = directory
         self._ref_data = _map(ref_data_path(directory), np.uint8)
         self._ref_offsets = _map(ref_offsets_path(directory), OFFSET_DTYPE)
+        self._label_codes = _map(label_codes_path(directory), LABEL_CODE_DTYPE)
+        self._label_table = _label_table(label_table_path(directory))
 
     def _columns(self, algorithm: str, width: int) -> tuple[np.ndarray, np.ndarray]:
         return (
@@ -62,6 +71,21 @@ class PackedSet:
         if end <= start:
             return None
         return bytes(self._ref_data[start:end]).decode("utf-8", "backslashreplace")
+
+    def label(self, entry: int) -> PackedLabel | None:
+        """The entry's own label (None: it has none, the set's applies)."""
+        if len(self._label_codes) == 0:
+            return None
+        code = int(self._label_codes[entry - 1])
+        return self._label_table[code - 1] if code else None
+
+    def label_counts(self, total_entries: int) -> list[tuple[PackedLabel | None, int]]:
+        """How many entries have each label (None: no label of their own)."""
+        if len(self._label_codes) == 0:
+            return [(None, total_entries)] if total_entries else []
+        counts = np.bincount(self._label_codes, minlength=len(self._label_table) + 1)
+        return [(self._label_table[code - 1] if code else None, int(n))
+                for code, n in enumerate(counts.tolist()) if n]  # fmt: skip
 
     def lookup(
         self, algorithm: str, width: int, values: Iterable[bytes]
@@ -79,7 +103,9 @@ class PackedSet:
         right = np.searchsorted(stored, queries, "right")
         for i in np.flatnonzero(right > left).tolist():
             numbers = entries[left[i] : right[i]].tolist()
-            found[wanted[i]] = [PackedHit(int(e), self.reference(int(e))) for e in numbers]
+            found[wanted[i]] = [
+                PackedHit(int(e), self.reference(int(e)), self.label(int(e))) for e in numbers
+            ]
         return found
 
     def iter_values(
@@ -102,13 +128,22 @@ class PackedSet:
 
     def iter_entries(
         self, widths: Mapping[str, int], total_entries: int
-    ) -> Iterator[tuple[int, dict[str, bytes], str | None]]:
-        """(entry, algorithm → value, reference) of every entry, in entry order;
-        ``widths`` gives each algorithm's value size in bytes."""
+    ) -> Iterator[tuple[int, dict[str, bytes], str | None, PackedLabel | None]]:
+        """(entry, algorithm → value, reference, own label) of every entry, in entry
+        order; ``widths`` gives each algorithm's value size in bytes."""
         streams = [self._tagged(name, width, total_entries) for name, width in widths.items()]
         for entry, group in groupby(heapq.merge(*streams), key=itemgetter(0)):
-            yield entry, {name: value for _, name, value in group}, self.reference(entry)
+            values = {name: value for _, name, value in group}
+            yield entry, values, self.reference(entry), self.label(entry)
 
     def _tagged(self, name: str, width: int, total: int) -> Iterator[tuple[int, str, bytes]]:
         for entry, value in self.iter_values(name, width, total):
             yield entry, name, value
+
+
+def _label_table(path: Path) -> list[PackedLabel]:
+    if not path.exists():
+        return []
+    table = json.loads(path.read_text())
+    return [PackedLabel(str(label), Category(category) if category else None)
+            for label, category in table]  # fmt: skip

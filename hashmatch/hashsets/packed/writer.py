@@ -5,11 +5,13 @@ bucket files chosen by its first byte; at the end every bucket is sorted on its 
 appended to the set's value file, so the whole file comes out sorted although no more
 than one bucket is ever in memory. Cryptographic hashes spread evenly over the buckets;
 a bucket that is still too large (crafted input) is split again on the next byte.
-References are appended in entry order as they come.
+References and label codes are appended in entry order as they come; each block's own
+label table is mapped onto the set's, which is written at the end.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,11 +19,17 @@ from typing import BinaryIO
 
 import numpy as np
 
+from hashmatch.errors import HashSetFormatError
 from hashmatch.hashsets.packed.layout import (
     ENTRY_DTYPE,
+    LABEL_CODE_DTYPE,
+    MAX_LABELS,
     OFFSET_DTYPE,
     PackedBlock,
+    PackedLabel,
     entries_path,
+    label_codes_path,
+    label_table_path,
     ref_data_path,
     ref_offsets_path,
     values_path,
@@ -51,6 +59,8 @@ class PackedWriter:
         self._ref_offsets = ref_offsets_path(directory).open("wb")
         self._ref_offsets.write(np.zeros(1, OFFSET_DTYPE).tobytes())
         self._ref_end = 0
+        self._label_codes = label_codes_path(directory).open("wb")
+        self._labels: dict[PackedLabel, int] = {}
         self.entries = 0
 
     @property
@@ -76,10 +86,26 @@ class PackedWriter:
             self._spill(column.algorithm, records, column.values[:, 0])
             self._counts[column.algorithm] = self._counts.get(column.algorithm, 0) + n
         self.entries += block.entries
+        self._label_codes.write(self._codes(block).tobytes())
         self._ref_data.write(block.ref_data)
         offsets = block.ref_offsets[1:].astype(OFFSET_DTYPE) + self._ref_end
         self._ref_offsets.write(offsets.tobytes())
         self._ref_end += len(block.ref_data)
+
+    def _codes(self, block: PackedBlock) -> np.ndarray:
+        """The block's label codes in the set's numbering."""
+        if block.label_codes is None or not block.label_table:
+            return np.zeros(block.entries, LABEL_CODE_DTYPE)
+        mapping = np.zeros(len(block.label_table) + 1, LABEL_CODE_DTYPE)
+        for k, label in enumerate(block.label_table, 1):
+            code = self._labels.get(label)
+            if code is None:
+                if len(self._labels) >= MAX_LABELS:
+                    raise HashSetFormatError(f"more than {MAX_LABELS:,} distinct labels")
+                code = self._labels[label] = len(self._labels) + 1
+            mapping[k] = code
+        codes: np.ndarray = mapping[block.label_codes]
+        return codes
 
     def _spill(self, algorithm: str, records: np.ndarray, first: np.ndarray) -> None:
         files = self._buckets.get(algorithm)
@@ -94,9 +120,16 @@ class PackedWriter:
         """Sort every algorithm's buckets into its final files and remove the work files."""
         self._ref_data.close()
         self._ref_offsets.close()
+        self._label_codes.close()
         if self._ref_end == 0:  # a bare list: no entry has a reference
             ref_data_path(self.directory).unlink()
             ref_offsets_path(self.directory).unlink()
+        if not self._labels:  # no entry has a label of its own
+            label_codes_path(self.directory).unlink()
+        else:
+            table = [[label.label, label.category.value if label.category else None]
+                     for label in sorted(self._labels, key=self._labels.__getitem__)]  # fmt: skip
+            label_table_path(self.directory).write_text(json.dumps(table, ensure_ascii=False))
         for algorithm, files in self._buckets.items():
             for stream in files:
                 stream.close()
@@ -115,6 +148,7 @@ class PackedWriter:
                 stream.close()
         self._ref_data.close()
         self._ref_offsets.close()
+        self._label_codes.close()
         shutil.rmtree(self.directory, ignore_errors=True)
 
 

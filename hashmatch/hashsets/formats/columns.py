@@ -1,0 +1,139 @@
+"""Table-shaped hash sets read a batch of rows at a time (NSRL RDSv3 and RDS 2.x).
+
+``hex_column`` checks and decodes one column of hex texts with numpy: values of exactly
+the algorithm's number of digits as one array, any other non-empty text through the
+algorithm's own validator (which strips spaces). ``batch_blocks`` turns a batch into
+packed blocks, in row order, split around the rows the format's row reader must
+describe (the invalid ones), so that both readers give the same entries, messages and
+order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import cast
+
+import numpy as np
+
+from hashmatch.hashing import get_algorithm
+from hashmatch.hashsets.formats.bulklines import HEX_NIBBLE
+from hashmatch.hashsets.model import InvalidRecord
+from hashmatch.hashsets.packed.layout import PackedBlock, PackedColumn, PackedLabel
+
+
+@dataclass(frozen=True)
+class HexColumn:
+    """One column of a batch: which rows have a value, the values as ``(n, bytes)``
+    uint8 (zeros where there is none), and which rows hold text that is not valid."""
+
+    algorithm: str
+    present: np.ndarray
+    values: np.ndarray
+    invalid: np.ndarray
+
+    @property
+    def valid(self) -> np.ndarray:
+        good: np.ndarray = self.present & ~self.invalid
+        return good
+
+
+@dataclass(frozen=True)
+class Labels:
+    """Each row's label code (0: none of its own) and what the codes mean."""
+
+    codes: np.ndarray
+    table: tuple[PackedLabel, ...]
+
+
+def hex_column(column: Sequence[object], algorithm: str) -> HexColumn:
+    checker = get_algorithm(algorithm)
+    digits = checker.bits // 4
+    n = len(column)
+    try:  # every value text: the usual case, joined at C speed
+        joined: str | None = "".join(cast(Sequence[str], column))
+        texts = cast(Sequence[str], column)
+    except TypeError:
+        joined = None
+        texts = [c if isinstance(c, str) else ("" if c is None else str(c)) for c in column]
+    lengths = np.fromiter(map(len, texts), np.int64, count=n)
+    present = lengths > 0
+    values = np.zeros((n, digits // 2), np.uint8)
+    fast = np.flatnonzero(lengths == digits)
+    if len(fast):
+        if joined is None or len(fast) < n:
+            joined = "".join([texts[i] for i in fast.tolist()])
+        ascii_digits = np.frombuffer(joined.encode("ascii", "replace"), np.uint8)
+        nibbles = HEX_NIBBLE[ascii_digits.reshape(len(fast), digits)]
+        good = (nibbles < 16).all(axis=1)
+        values[fast[good]] = (nibbles[good, 0::2] << 4) | nibbles[good, 1::2]
+        slow = np.concatenate([fast[~good], np.flatnonzero(present & (lengths != digits))])
+    else:
+        slow = np.flatnonzero(present)
+    invalid = np.zeros(n, bool)
+    for i in slow.tolist():
+        if checker.is_valid(texts[i]):
+            values[i] = np.frombuffer(checker.value(texts[i]).to_bytes(), np.uint8)
+        else:
+            invalid[i] = True
+    return HexColumn(algorithm, present, values, invalid)
+
+
+def batch_blocks(
+    columns: Sequence[HexColumn],
+    names: Sequence[object] | None,
+    keep: np.ndarray,
+    described: Sequence[int],
+    describe: Callable[[int], InvalidRecord],
+    labels: Labels | None = None,
+) -> Iterator[PackedBlock | InvalidRecord]:
+    """The ``keep`` rows of a batch as entries, and ``describe(i)`` for each row of
+    ``described`` (ascending, none of them kept), all in row order."""
+    n = len(keep)
+    done = 0
+    for row in [*described, n]:
+        if row > done:
+            yield _block(columns, names, keep, done, row, labels)
+        if row < n:
+            yield describe(row)
+        done = row + 1
+
+
+def references(column: Sequence[object] | None, kept: np.ndarray) -> tuple[bytes, np.ndarray]:
+    """The references (file names) of the ``kept`` rows back to back (UTF-8), and their
+    offsets."""
+    if column is None:
+        return b"", np.zeros(len(kept) + 1, np.int64)
+    picked = column if len(kept) == len(column) else [column[i] for i in kept.tolist()]
+    try:
+        text = "".join(cast(Sequence[str], picked))
+        if text.isascii():  # the usual case: one length per name, no encoding per name
+            lengths = np.fromiter(map(len, cast(Sequence[str], picked)), np.int64, len(picked))
+            return text.encode("ascii"), np.concatenate(([0], np.cumsum(lengths)))
+    except TypeError:  # a missing name, or one stored as a number
+        pass
+    encoded = [b"" if c is None else str(c).encode("utf-8", "backslashreplace") for c in picked]
+    lengths = np.fromiter(map(len, encoded), np.int64, len(encoded))
+    return b"".join(encoded), np.concatenate(([0], np.cumsum(lengths)))
+
+
+def _block(
+    columns: Sequence[HexColumn],
+    names: Sequence[object] | None,
+    keep: np.ndarray,
+    low: int,
+    high: int,
+    labels: Labels | None,
+) -> PackedBlock:
+    """The kept rows among rows ``low`` to ``high - 1``, as consecutive entries."""
+    kept = low + np.flatnonzero(keep[low:high])
+    rank = np.full(high - low, -1, np.int64)
+    rank[kept - low] = np.arange(len(kept))
+    packed = []
+    for column in columns:
+        rows = kept[column.present[kept]]
+        packed.append(PackedColumn(column.algorithm, column.values[rows], rank[rows - low]))
+    data, offsets = references(names, kept)
+    codes = labels.codes[kept] if labels is not None else None
+    table = labels.table if labels is not None else ()
+    return PackedBlock(len(kept), tuple(packed), data, offsets.astype(np.int64), codes, table)

@@ -1,0 +1,190 @@
+"""NIST NSRL RDS 2.x ``NSRLFile.txt`` (quoted CSV, ISO-8859-1 names), plain or zipped.
+
+Read with a real CSV parser (names hold commas and quotes). ``read`` goes row by row;
+``blocks`` reads batches of rows into a packed set: the SHA-1 and MD5 columns of a
+batch are checked and hex-decoded by numpy, each SpecialCode becomes a label code
+(``M``, software NIST marks as malicious, is an alert: flagged, not filtered), and the
+rows the batch check refuses are described by ``read``'s own row logic, so both give
+the same entries, messages and line numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from itertools import islice
+from typing import TYPE_CHECKING, BinaryIO, ClassVar, TypeVar, cast
+
+import numpy as np
+
+from hashmatch.errors import HashSetFormatError
+from hashmatch.hashing import get_algorithm
+from hashmatch.hashsets.categories import Category
+from hashmatch.hashsets.formats.base import HashSetFormat, Sample
+from hashmatch.hashsets.formats.columns import Labels, batch_blocks, hex_column
+from hashmatch.hashsets.formats.nsrl import NSRL_LABEL
+from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
+from hashmatch.hashsets.packed.layout import PackedBlock, PackedLabel
+
+RDS2_HEADER = (
+    '"SHA-1","MD5","CRC32","FileName","FileSize","ProductCode","OpSystemCode","SpecialCode"'
+)
+RDS15_HEADER = (
+    '"SHA-1","FileName","FileSize","ProductCode","OpSystemCode","MD4","MD5","CRC32","SpecialCode"'
+)
+BATCH_ROWS = 50_000
+
+if TYPE_CHECKING:
+    from _csv import Reader as CsvReader
+
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """Where the fields are in this file's rows."""
+
+    width: int
+    sha1: int
+    md5: int
+    name: int
+    special: int | None
+
+
+class NsrlText(HashSetFormat):
+    name: ClassVar[str] = "nsrl-rds2"
+    description: ClassVar[str] = "NIST NSRL RDS 2.x NSRLFile.txt (quoted CSV), also zipped"
+    default_category: ClassVar[Category | None] = Category.KNOWN_GOOD
+    entry_label: ClassVar[str | None] = NSRL_LABEL
+
+    def sniff(self, sample: Sample) -> float:
+        if sample.head.startswith(b"PK\x03\x04"):
+            return 1.0 if b"NSRLFile.txt" in sample.head[:300] else 0.0
+        first = sample.lines[0].lstrip("\ufeff").strip() if sample.lines else ""
+        return 1.0 if first in (RDS2_HEADER, RDS15_HEADER) else 0.0
+
+    def read(self, stream: BinaryIO) -> Iterator[ParsedEntry | InvalidRecord]:
+        return self._member(stream, _rows)
+
+    def packs(self) -> bool:
+        return True
+
+    def blocks(self, stream: BinaryIO) -> Iterator[PackedBlock | InvalidRecord]:
+        return self._member(stream, _batches)
+
+    def _member(
+        self, stream: BinaryIO, reader: Callable[[CsvReader, _Columns], Iterator[_T]]
+    ) -> Iterator[_T]:
+        """``reader`` over the file's rows, or over those of the NSRLFile.txt in a zip."""
+        if stream.read(4) == b"PK\x03\x04":
+            stream.seek(0)
+            try:
+                archive = zipfile.ZipFile(stream)
+                member = next((n for n in archive.namelist()
+                               if n.rsplit("/", 1)[-1] == "NSRLFile.txt"), None)  # fmt: skip
+                if member is None:
+                    raise HashSetFormatError("the zip file holds no NSRLFile.txt")
+                self._provenance = {"nsrl": "RDS 2.x", "zip_member": member}
+                with archive.open(member) as inner:
+                    yield from _csv(cast(BinaryIO, inner), reader)
+            except (zipfile.BadZipFile, EOFError) as exc:
+                raise HashSetFormatError(f"damaged zip file: {exc}") from exc
+            return
+        stream.seek(0)
+        self._provenance = {"nsrl": "RDS 2.x"}
+        yield from _csv(stream, reader)
+
+
+def _csv(raw: BinaryIO, reader: Callable[[CsvReader, _Columns], Iterator[_T]]) -> Iterator[_T]:
+    rows = csv.reader(io.TextIOWrapper(raw, encoding="latin-1", newline=""))
+    try:
+        header = [h.lstrip("\ufeff\xef\xbb\xbf") for h in next(rows)]
+    except StopIteration:
+        raise HashSetFormatError("empty file") from None
+    lower = [h.lower() for h in header]
+    try:
+        sha1, md5, name = lower.index("sha-1"), lower.index("md5"), lower.index("filename")
+    except ValueError:
+        raise HashSetFormatError(f"not an NSRL header: {','.join(header)[:120]}", line=1) from None
+    special = lower.index("specialcode") if "specialcode" in lower else None
+    yield from reader(rows, _Columns(len(header), sha1, md5, name, special))
+
+
+def _rows(rows: CsvReader, columns: _Columns) -> Iterator[ParsedEntry | InvalidRecord]:
+    for row in rows:
+        record = _record(rows.line_num, row, columns)
+        if record is not None:
+            yield record
+
+
+def _record(line: int, row: list[str], columns: _Columns) -> ParsedEntry | InvalidRecord | None:
+    """The entry of one row (None for a blank line): the reference behaviour."""
+    if not row:
+        return None
+    if len(row) != columns.width:
+        return InvalidRecord(line, f"expected {columns.width} fields, found {len(row)}")
+    values = []
+    for column, algorithm in ((columns.sha1, "sha1"), (columns.md5, "md5")):
+        if not get_algorithm(algorithm).is_valid(row[column]):
+            return InvalidRecord(line, f"not a valid {algorithm}: {row[column]!r:.60}")
+        values.append(get_algorithm(algorithm).value(row[column]))
+    own = _label(row[columns.special] if columns.special is not None else "")
+    return ParsedEntry(tuple(values), reference=row[columns.name],
+                       label=own.label if own else NSRL_LABEL,
+                       category=own.category if own else None)  # fmt: skip
+
+
+def _label(special: str) -> PackedLabel | None:
+    """An entry's own label from its SpecialCode (None: no code, plain ``NSRL``)."""
+    code = special.strip()
+    if not code:
+        return None
+    # 'M' marks software NIST lists as malicious (hacker tools): flag, not filter.
+    return PackedLabel(f"{NSRL_LABEL} special {code}", Category.ALERT if code == "M" else None)
+
+
+def _batches(rows: CsvReader, columns: _Columns) -> Iterator[PackedBlock | InvalidRecord]:
+    while True:
+        batch: list[list[str]] = []
+        lines: list[int] = []
+        for row in islice(rows, BATCH_ROWS):
+            batch.append(row)
+            lines.append(rows.line_num)
+        if not batch:
+            return
+        yield from _batch(batch, lines, columns)
+
+
+def _batch(
+    batch: list[list[str]], lines: list[int], columns: _Columns
+) -> Iterator[PackedBlock | InvalidRecord]:
+    n = len(batch)
+    shaped = np.fromiter((len(row) == columns.width for row in batch), bool, n)
+    blank = np.fromiter((not row for row in batch), bool, n)
+
+    def field(k: int) -> list[str]:
+        return [row[k] if len(row) == columns.width else "" for row in batch]
+
+    sha1, md5 = hex_column(field(columns.sha1), "sha1"), hex_column(field(columns.md5), "md5")
+    keep = shaped & sha1.valid & md5.valid
+    described = np.flatnonzero(~blank & ~keep).tolist()
+
+    def describe(row: int) -> InvalidRecord:
+        record = _record(lines[row], batch[row], columns)
+        assert isinstance(record, InvalidRecord)
+        return record
+
+    labels = None
+    if columns.special is not None:
+        specials = field(columns.special)
+        codes = np.zeros(n, np.uint16)
+        table: dict[PackedLabel, int] = {}
+        for row in (i for i, code in enumerate(specials) if code and not code.isspace()):
+            own = _label(specials[row])
+            if own is not None:
+                codes[row] = table.setdefault(own, len(table) + 1)
+        labels = Labels(codes, tuple(table)) if table else None
+    yield from batch_blocks((sha1, md5), field(columns.name), keep, described, describe, labels)

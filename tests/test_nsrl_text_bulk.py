@@ -1,0 +1,120 @@
+"""NSRL RDS 2.x (NSRLFile.txt) read in bulk into a packed set: the same entries, labels,
+categories, messages and line numbers as the row reader."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hashmatch.hashsets import Category, HashSetStore
+from hashmatch.hashsets.formats import nsrl_text
+from hashmatch.hashsets.model import InvalidRecord, ParsedEntry, SetLayout
+from hashmatch.hashsets.packed import PackedBlock
+
+HEADER = ["SHA-1", "MD5", "CRC32", "FileName", "FileSize", "ProductCode", "OpSystemCode",
+          "SpecialCode"]  # fmt: skip
+SHA1, MD5 = "AB" * 20, "CD" * 16
+
+Found = tuple[tuple[tuple[str, str], ...], str | None, str | None, str | None]
+
+
+def write(path: Path, rows: list[list[str]], blank_lines: tuple[int, ...] = ()) -> Path:
+    path.parent.mkdir(exist_ok=True)
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    writer.writerow(HEADER)
+    for n, row in enumerate(rows):
+        if n in blank_lines:
+            out.write("\r\n")
+        writer.writerow(row)
+    path.write_bytes(out.getvalue().encode("latin-1"))
+    return path
+
+
+def by_rows(path: Path) -> list[Found | tuple[int | None, str]]:
+    out: list[Found | tuple[int | None, str]] = []
+    with path.open("rb") as stream:
+        for record in nsrl_text.NsrlText().read(stream):
+            if isinstance(record, InvalidRecord):
+                out.append((record.line, record.reason))
+            elif isinstance(record, ParsedEntry):
+                values = tuple((v.algorithm, v.hex) for v in record.hashes)
+                category = record.category.value if record.category else None
+                out.append((values, record.reference or None, record.label, category))
+    return out
+
+
+def by_blocks(path: Path) -> list[Found | tuple[int | None, str]]:
+    out: list[Found | tuple[int | None, str]] = []
+    with path.open("rb") as stream:
+        for block in nsrl_text.NsrlText().blocks(stream):
+            if isinstance(block, InvalidRecord):
+                out.append((block.line, block.reason))
+                continue
+            assert isinstance(block, PackedBlock)
+            for i in range(block.entries):
+                values = tuple((c.algorithm, bytes(c.values[k]).hex()) for c in block.columns
+                               for k in (c.rows == i).nonzero()[0].tolist())  # fmt: skip
+                name = block.ref_data[block.ref_offsets[i] : block.ref_offsets[i + 1]]
+                code = int(block.label_codes[i]) if block.label_codes is not None else 0
+                own = block.label_table[code - 1] if code else None
+                label = own.label if own else "NSRL"
+                category = own.category.value if own and own.category else None
+                out.append((values, name.decode("utf-8") or None, label, category))
+    return out
+
+
+hexes = st.sampled_from([SHA1, SHA1.lower(), " " + SHA1, "zz" * 20, "", SHA1[:-1]])
+md5s = st.sampled_from([MD5, MD5.lower(), "nothex", "", MD5 + " "])
+names = st.text(st.characters(codec="latin-1", exclude_characters="\r\n\x00"), max_size=8)
+specials = st.sampled_from(["", "", "", "M", "S", " ", "M "])
+
+
+def row(sha1: str, md5: str, name: str, special: str, short: bool) -> list[str]:
+    return [sha1, md5, "C0FFEE00", name, "512", "1001", "358", special][: 7 if short else 8]
+
+
+rows = st.lists(st.builds(row, hexes, md5s, names, specials, st.booleans()), max_size=25)
+
+
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(rows=rows, batch=st.integers(1, 6), blanks=st.sets(st.integers(0, 25), max_size=3))
+def test_bulk_reader_gives_the_row_readers_entries(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    rows: list[list[str]],
+    batch: int,
+    blanks: set[int],
+) -> None:
+    monkeypatch.setattr(nsrl_text, "BATCH_ROWS", batch)
+    path = write(tmp_path / "NSRLFile.txt", rows, tuple(blanks))
+    assert by_blocks(path) == by_rows(path)
+
+
+def test_special_codes_are_labels_and_m_is_an_alert(store: HashSetStore, tmp_path: Path) -> None:
+    rows = [[SHA1, MD5, "0", "a.exe", "1", "1", "358", ""],
+            [SHA1, "EF" * 16, "0", "nc.exe", "1", "1", "358", "M"],
+            ["12" * 20, "34" * 16, "0", "b.dll", "1", "1", "358", "S"]]  # fmt: skip
+    path = write(tmp_path / "NSRLFile.txt", rows)
+    info = store.import_file(path, name="rds2").info
+    assert info.layout is SetLayout.PACKED
+    assert store.breakdown(info) == [("alert", "NSRL special M", 1), ("known-good", "NSRL", 1),
+                                     ("known-good", "NSRL special S", 1)]  # fmt: skip
+    hit = store.lookup(info, "md5", [bytes.fromhex("EF" * 16)])[bytes.fromhex("EF" * 16)]
+    assert [(h.label, h.category, h.reference) for h in hit] == [
+        ("NSRL special M", Category.ALERT, "nc.exe")]  # fmt: skip
+    exported = [(e.label, e.category) for e in store.iter_entries(info)]
+    assert exported == [("NSRL", Category.KNOWN_GOOD), ("NSRL special M", Category.ALERT),
+                        ("NSRL special S", Category.KNOWN_GOOD)]  # fmt: skip
+    # An explicit --category replaces the file's categories and keeps its labels.
+    again = write(tmp_path / "again" / "NSRLFile.txt", rows, blank_lines=(1,))  # another file
+    chosen = store.import_file(again, name="chosen", category=Category.KNOWN_BAD).info
+    assert store.breakdown(chosen) == [("known-bad", "NSRL", 1), ("known-bad", "NSRL special M", 1),
+                                       ("known-bad", "NSRL special S", 1)]  # fmt: skip
