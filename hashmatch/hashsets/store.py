@@ -13,6 +13,7 @@ before the catalogue names it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -365,14 +366,16 @@ class HashSetStore:
 def _label_of(info: HashSetInfo, own: packed.PackedLabel | None) -> tuple[Category, str | None]:
     """(category, label) of a packed entry: its own, or its set's and its format's."""
     if own is None:
-        return info.category, _entry_label(info)
+        return info.category, _format_label(info.format)
     return own.category or info.category, own.label
 
 
-def _entry_label(info: HashSetInfo) -> str | None:
-    """The label of a packed set's entries: its format's (e.g. ``NSRL``), if any."""
+@functools.cache
+def _format_label(format_name: str) -> str | None:
+    """The label of a packed set's entries: its format's (e.g. ``NSRL``), if any. Cached:
+    it is asked for every hit, and NSRL sets give many."""
     try:
-        return get_format(info.format).entry_label
+        return get_format(format_name).entry_label
     except HashmatchError:  # a format this version no longer knows
         return None
 

@@ -272,9 +272,9 @@ class NearIndex:
         wanted = np.asarray(keys, dtype=np.int64)
         at = np.minimum(np.searchsorted(self._sorted_keys, wanted), len(self._sorted_keys) - 1)
         present = self._sorted_keys[at] == wanted if len(self._sorted_keys) else at < 0
-        probe = np.frombuffer(value, dtype=">u8").astype(np.uint64)
+        probe = np.frombuffer(value, dtype=">u8").astype(np.uint64).reshape(1, -1)
         rows = self._key_order[at[present]] if len(self._sorted_keys) else at[present]
-        found = np.bitwise_count(self._values[rows] ^ probe).sum(axis=1, dtype=np.int64)
+        found = _bit_distances(self._records[rows], _as_records(probe))
         out: list[int | None] = [None] * len(wanted)
         for i, distance in zip(np.flatnonzero(present).tolist(), found.tolist(), strict=True):
             out[i] = int(distance)
