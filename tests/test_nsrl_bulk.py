@@ -16,9 +16,10 @@ from hypothesis import strategies as st
 from hashmatch.errors import HashSetFormatError
 from hashmatch.hashsets import Category, HashSetStore
 from hashmatch.hashsets.formats import nsrl
-from hashmatch.hashsets.model import InvalidRecord, ParsedEntry, SetLayout
-from hashmatch.hashsets.packed import PackedBlock
+from hashmatch.hashsets.model import SetLayout
 from hashmatch.scan import ScanOptions, scan
+
+from .unrolled import Invalid, from_blocks, from_records
 
 Entry = tuple[tuple[tuple[str, str], ...], str | None]
 
@@ -41,35 +42,17 @@ def make_rds(path: Path, rows: list[tuple[Any, ...]], named: bool = True) -> Pat
     return path
 
 
-def by_rows(path: Path) -> list[Entry | tuple[int | None, str]]:
-    out: list[Entry | tuple[int | None, str]] = []
+def by_rows(path: Path) -> list[Entry | Invalid]:
     with path.open("rb") as stream:
-        for record in nsrl.NsrlV3().read(stream):
-            if isinstance(record, InvalidRecord):
-                out.append((record.line, record.reason))
-            elif isinstance(record, ParsedEntry) and record.hashes:  # the store skips the rest
-                values = tuple((v.algorithm, v.hex) for v in record.hashes)
-                out.append((values, record.reference or None))
-    return out
+        return from_records(
+            nsrl.NsrlV3().read(stream),
+            lambda r: (tuple((v.algorithm, v.hex) for v in r.hashes), r.reference or None),
+        )
 
 
-def by_blocks(path: Path) -> list[Entry | tuple[int | None, str]]:
-    out: list[Entry | tuple[int | None, str]] = []
+def by_blocks(path: Path) -> list[Entry | Invalid]:
     with path.open("rb") as stream:
-        for block in nsrl.NsrlV3().blocks(stream):
-            if isinstance(block, InvalidRecord):
-                out.append((block.line, block.reason))
-                continue
-            assert isinstance(block, PackedBlock)
-            for i in range(block.entries):
-                values = tuple(
-                    (c.algorithm, bytes(c.values[k]).hex())
-                    for c in block.columns
-                    for k in (c.rows == i).nonzero()[0].tolist()
-                )
-                name = block.ref_data[block.ref_offsets[i] : block.ref_offsets[i + 1]]
-                out.append((values, name.decode("utf-8", "backslashreplace") or None))
-    return out
+        return from_blocks(nsrl.NsrlV3().blocks(stream), lambda e: (e.values, e.reference))
 
 
 def hex_text(digits: int) -> st.SearchStrategy[Any]:

@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 
 from hashmatch.hashsets import Category, HashSetStore
 from hashmatch.hashsets.formats import nsrl_text
-from hashmatch.hashsets.model import InvalidRecord, ParsedEntry, SetLayout
-from hashmatch.hashsets.packed import PackedBlock
+from hashmatch.hashsets.model import ParsedEntry, SetLayout
+
+from .unrolled import BlockEntry, Invalid, from_blocks, from_records
 
 HEADER = ["SHA-1", "MD5", "CRC32", "FileName", "FileSize", "ProductCode", "OpSystemCode",
           "SpecialCode"]  # fmt: skip
@@ -36,37 +37,24 @@ def write(path: Path, rows: list[list[str]], blank_lines: tuple[int, ...] = ()) 
     return path
 
 
-def by_rows(path: Path) -> list[Found | tuple[int | None, str]]:
-    out: list[Found | tuple[int | None, str]] = []
+def by_rows(path: Path) -> list[Found | Invalid]:
+    def shape(record: ParsedEntry) -> Found:
+        category = record.category.value if record.category else None
+        values = tuple((v.algorithm, v.hex) for v in record.hashes)
+        return values, record.reference or None, record.label, category
+
     with path.open("rb") as stream:
-        for record in nsrl_text.NsrlText().read(stream):
-            if isinstance(record, InvalidRecord):
-                out.append((record.line, record.reason))
-            elif isinstance(record, ParsedEntry):
-                values = tuple((v.algorithm, v.hex) for v in record.hashes)
-                category = record.category.value if record.category else None
-                out.append((values, record.reference or None, record.label, category))
-    return out
+        return from_records(nsrl_text.NsrlText().read(stream), shape)
 
 
-def by_blocks(path: Path) -> list[Found | tuple[int | None, str]]:
-    out: list[Found | tuple[int | None, str]] = []
+def by_blocks(path: Path) -> list[Found | Invalid]:
+    def shape(entry: BlockEntry) -> Found:
+        own = entry.label
+        category = own.category.value if own and own.category else None
+        return entry.values, entry.reference, own.label if own else "NSRL", category
+
     with path.open("rb") as stream:
-        for block in nsrl_text.NsrlText().blocks(stream):
-            if isinstance(block, InvalidRecord):
-                out.append((block.line, block.reason))
-                continue
-            assert isinstance(block, PackedBlock)
-            for i in range(block.entries):
-                values = tuple((c.algorithm, bytes(c.values[k]).hex()) for c in block.columns
-                               for k in (c.rows == i).nonzero()[0].tolist())  # fmt: skip
-                name = block.ref_data[block.ref_offsets[i] : block.ref_offsets[i + 1]]
-                code = int(block.label_codes[i]) if block.label_codes is not None else 0
-                own = block.label_table[code - 1] if code else None
-                label = own.label if own else "NSRL"
-                category = own.category.value if own and own.category else None
-                out.append((values, name.decode("utf-8") or None, label, category))
-    return out
+        return from_blocks(nsrl_text.NsrlText().blocks(stream), shape)
 
 
 hexes = st.sampled_from([SHA1, SHA1.lower(), " " + SHA1, "zz" * 20, "", SHA1[:-1]])

@@ -1,0 +1,56 @@
+"""What a bulk reader and a row reader give, unrolled into comparable lists: one item
+per entry (shaped by the test) and ``(line, reason)`` per invalid record, in order."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
+from hashmatch.hashsets.packed import PackedBlock, PackedLabel
+
+T = TypeVar("T")
+Invalid = tuple[int | None, str]
+
+
+@dataclass(frozen=True)
+class BlockEntry:
+    """One entry of a packed block: its values as ``(algorithm, hex)``, its reference
+    and its own label (None: the set's)."""
+
+    values: tuple[tuple[str, str], ...]
+    reference: str | None
+    label: PackedLabel | None
+
+
+def from_records(
+    records: Iterable[ParsedEntry | InvalidRecord], shape: Callable[[ParsedEntry], T]
+) -> list[T | Invalid]:
+    """The row reader's entries (those with a value: the store skips the rest)."""
+    out: list[T | Invalid] = []
+    for record in records:
+        if isinstance(record, InvalidRecord):
+            out.append((record.line, record.reason))
+        elif record.hashes:
+            out.append(shape(record))
+    return out
+
+
+def from_blocks(
+    blocks: Iterable[PackedBlock | InvalidRecord], shape: Callable[[BlockEntry], T]
+) -> list[T | Invalid]:
+    out: list[T | Invalid] = []
+    for block in blocks:
+        if isinstance(block, InvalidRecord):
+            out.append((block.line, block.reason))
+            continue
+        for i in range(block.entries):
+            values = tuple((c.algorithm, bytes(c.values[k]).hex()) for c in block.columns
+                           for k in (c.rows == i).nonzero()[0].tolist())  # fmt: skip
+            name = block.ref_data[block.ref_offsets[i] : block.ref_offsets[i + 1]]
+            code = int(block.label_codes[i]) if block.label_codes is not None else 0
+            own = block.label_table[code - 1] if code else None
+            reference = name.decode("utf-8", "backslashreplace") or None
+            out.append(shape(BlockEntry(values, reference, own)))
+    return out
