@@ -1,4 +1,5 @@
-"""Packed sets: big plain hash lists kept as sorted arrays on disk, not as SQLite rows.
+"""Packed sets: big hash lists (plain lists, NSRL) kept as sorted arrays on disk, not as
+SQLite rows.
 
 A list of millions of MD5s is imported at the speed of numpy instead of one SQLite row
 per hash, and looked up with a binary search in a memory map. ``layout`` describes the
