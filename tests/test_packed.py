@@ -201,7 +201,14 @@ def test_plain_lists_are_packed_and_found(tmp_path: Path) -> None:
         assert entries[9].values == {"md5": hashlib.md5(b"9").hexdigest()}
         assert entries[9].reference == "dir/f9.jpg"
         assert store.breakdown(info) == [(info.category.value, None, 5001)]
-        assert store.value_arrays(info, "md5")[1] == b""
+        keys, raw = store.value_arrays(info, "md5")
+        assert len(keys) == 5001 and len(raw) == 5001 * 16
+        # A key leads back to its value and entry (what a near hit reports).
+        where = raw.index(key) // 16
+        assert store.details(info, [int(keys[where])], "md5")[int(keys[where])].reference in {
+            "dir/f7.jpg",
+            "dup",
+        }
 
 
 def test_a_malformed_line_leaves_no_trace(tmp_path: Path) -> None:

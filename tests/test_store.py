@@ -118,7 +118,7 @@ def test_perceptual_values_and_details(store: HashSetStore, tmp_path: Path) -> N
     rowids, values = store.value_arrays(info, "pdq", min_quality=80)
     assert values.hex() == PDQ and len(rowids) == 1
     assert len(store.value_arrays(info, "pdq", min_quality=81)[0]) == 0  # quality 80 kept
-    details = store.details(info, [int(rowids[0])])
+    details = store.details(info, [int(rowids[0])], "pdq")
     assert details[int(rowids[0])].reference == "a.jpg"
     assert details[int(rowids[0])].quality == 80
 

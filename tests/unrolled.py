@@ -16,12 +16,13 @@ Invalid = tuple[int | None, str]
 
 @dataclass(frozen=True)
 class BlockEntry:
-    """One entry of a packed block: its values as ``(algorithm, hex)``, its reference
-    and its own label (None: the set's)."""
+    """One entry of a packed block: its values as ``(algorithm, hex)``, its reference,
+    its own label (None: the set's) and its record (None: it keeps none)."""
 
     values: tuple[tuple[str, str], ...]
     reference: str | None
     label: PackedLabel | None
+    record: str | None = None
 
 
 def from_records(
@@ -52,5 +53,9 @@ def from_blocks(
             code = int(block.label_codes[i]) if block.label_codes is not None else 0
             own = block.label_table[code - 1] if code else None
             reference = name.decode("utf-8", "backslashreplace") or None
-            out.append(shape(BlockEntry(values, reference, own)))
+            record = None
+            if block.record_offsets is not None:
+                start, end = block.record_offsets[i], block.record_offsets[i + 1]
+                record = block.record_data[start:end].decode("utf-8") or None
+            out.append(shape(BlockEntry(values, reference, own, record)))
     return out

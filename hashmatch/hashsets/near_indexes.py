@@ -14,16 +14,18 @@ from __future__ import annotations
 
 import os
 import shutil
-import sqlite3
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
 
 from hashmatch.hashing import PerceptualAlgorithm, get_algorithm
-from hashmatch.hashsets import rows
 from hashmatch.matching.near import MIH_MIN_ENTRIES, NearIndex
+
+#: (keys, packed raw values) of one algorithm's values of at least a quality: a set's
+#: values as its layout gives them (row ids, or positions in a packed value file).
+ValueArrays = Callable[[str, int], tuple[np.ndarray, bytes]]
 
 
 def meta(algorithm: str) -> dict[str, object]:
@@ -33,25 +35,23 @@ def meta(algorithm: str) -> dict[str, object]:
     return {"algorithm": algorithm, "min_quality": min_quality}
 
 
-def save_all(db: sqlite3.Connection, target: Path, set_id: int, algorithms: Iterable[str]) -> None:
+def save_all(target: Path, algorithms: Iterable[str], arrays: ValueArrays) -> None:
     """Build and save the index of each perceptual algorithm of a newly imported set
     that is large enough (small sets are scanned directly)."""
     for name in sorted(algorithms):
-        index = _build(db, set_id, name)
+        index = _build(arrays, name)
         if index is not None:
             target.mkdir(parents=True, exist_ok=True)
             index.save(target, name, meta(name))
 
 
-def load_or_build(
-    db: sqlite3.Connection, target: Path, set_id: int, algorithm: str
-) -> NearIndex | None:
+def load_or_build(target: Path, algorithm: str, arrays: ValueArrays) -> NearIndex | None:
     """The saved index (memory-mapped); else, for a set large enough, one built now and
     saved for the next scan; None for a small set (the scan builds its own)."""
     index = NearIndex.load(target, algorithm, meta(algorithm))
     if index is not None:
         return index
-    index = _build(db, set_id, algorithm)
+    index = _build(arrays, algorithm)
     if index is None:
         return None
     try:
@@ -61,11 +61,11 @@ def load_or_build(
     return NearIndex.load(target, algorithm, meta(algorithm)) or index
 
 
-def _build(db: sqlite3.Connection, set_id: int, name: str) -> NearIndex | None:
+def _build(arrays: ValueArrays, name: str) -> NearIndex | None:
     algorithm = get_algorithm(name)
     if not isinstance(algorithm, PerceptualAlgorithm):
         return None
-    ids, values = rows.value_arrays(db, set_id, name, algorithm.min_quality)
+    ids, values = arrays(name, algorithm.min_quality)
     if len(ids) < MIH_MIN_ENTRIES:
         return None
     words = np.frombuffer(values, dtype=">u8").astype(np.uint64)

@@ -4,11 +4,11 @@ atomically.
 An import is one transaction: a malformed record (unless skipping was asked for), an
 unreadable file or an interruption leaves the store exactly as it was. Files are
 streamed, never loaded whole. Plain lists of cryptographic hashes (md5sum output, bare
-lists) and NSRL RDSv3 databases are read in bulk into a packed set (sorted arrays in
-``packed/<id>``, see ``hashsets.packed``); every other format becomes SQLite rows
-(``hashsets.rows``), looked up through an ``(algorithm, value)`` index, perceptual
-values streamed out for the near-match index. A set's files are complete on disk
-before the catalogue names it.
+lists), NSRL (RDSv3 and 2.x) and VICS files are read in bulk into a packed set (sorted
+arrays in ``packed/<id>``, see ``hashsets.packed``); every other format becomes SQLite
+rows (``hashsets.rows``), looked up through an ``(algorithm, value)`` index. Perceptual
+values of either layout feed a near-match index saved with the set. A set's files are
+complete on disk before the catalogue names it.
 """
 
 from __future__ import annotations
@@ -218,6 +218,10 @@ class HashSetStore:
                     entries, hashes, algorithms, skipped = self._load_packed(
                         set_id, blocks, skip_invalid, str(path), advance
                     )
+                    if entries:
+                        arrays = packed.PackedSet(self._packed_dir(set_id))
+                        near_indexes.save_all(self._near_dir(set_id), algorithms,
+                                              _packed_arrays(arrays))  # fmt: skip
                 else:
                     create_set_tables(self._db, set_id)
                     counts = rows.Counts()
@@ -229,8 +233,9 @@ class HashSetStore:
                     if entries:
                         index_set_table(self._db, set_id)
                         self._remove_strays()
-                        near_indexes.save_all(self._db, self._near_dir(set_id), set_id,
-                                              algorithms)  # fmt: skip
+                        near_indexes.save_all(self._near_dir(set_id), algorithms,
+                                              functools.partial(rows.value_arrays, self._db,
+                                                                set_id))  # fmt: skip
         except OSError as exc:
             raise HashSetError(f"{path}: read failed: {exc.strerror or exc}") from exc
         except HashSetFormatError as exc:
@@ -315,35 +320,63 @@ class HashSetStore:
         if info.layout is SetLayout.ROWS:
             return rows.lookup(self._db, info, algorithm, values)
         width = get_algorithm(algorithm).bits // 8
-        hits = self._packed_set(info).lookup(algorithm, width, values)
+        found = self._packed_set(info)
+        hits = found.lookup(algorithm, width, values)
         return {
-            raw: [
-                EntryDetails(info.name, *_label_of(info, h.label), h.reference, raw.hex(), None)
-                for h in found
-            ]
-            for raw, found in hits.items()
-        }
+            raw: [self._packed_details(info, found, h.entry, h.reference, h.label, raw)
+                  for h in entries]
+            for raw, entries in hits.items()
+        }  # fmt: skip
+
+    def _packed_details(
+        self,
+        info: HashSetInfo,
+        found: packed.PackedSet,
+        entry: int,
+        reference: str | None,
+        own: packed.PackedLabel | None,
+        raw: bytes,
+    ) -> EntryDetails:
+        if reference is None:  # a set that keeps records (VICS) names its entries from them
+            record = found.record(entry)
+            if record is not None:
+                reference = _format_reference(info.format, record)
+        return EntryDetails(info.name, *_label_of(info, own), reference, raw.hex(), None)
 
     def value_arrays(
         self, info: HashSetInfo, algorithm: str, min_quality: int = 0
     ) -> tuple[np.ndarray, bytes]:
-        """(row ids, packed raw values) of one algorithm's values of at least ``min_quality``
-        (values without a quality are kept), read in bulk for the near index. Packed sets
-        hold no perceptual values."""
-        if info.layout is SetLayout.PACKED or algorithm not in info.algorithms:
+        """(keys, packed raw values) of one algorithm's values of at least ``min_quality``
+        (values without a quality are kept), read in bulk for the near index; a key is
+        what ``details`` takes back (a row id, or a position among a packed set's values)."""
+        if algorithm not in info.algorithms:
             return np.empty(0, dtype=np.int64), b""
+        if info.layout is SetLayout.PACKED:
+            return _packed_arrays(self._packed_set(info))(algorithm, min_quality)
         return rows.value_arrays(self._db, info.id, algorithm, min_quality)
 
     def near_index(self, info: HashSetInfo, algorithm: str) -> NearIndex | None:
         """The near index of a set (saved at import, memory-mapped; or built and saved
-        now for a set that has none), or None for a small or a packed set."""
-        if info.layout is not SetLayout.ROWS or algorithm not in info.algorithms:
+        now for a set that has none), or None for a small set."""
+        if algorithm not in info.algorithms:
             return None
-        return near_indexes.load_or_build(self._db, self._near_dir(info.id), info.id, algorithm)
+        return near_indexes.load_or_build(self._near_dir(info.id), algorithm,
+                                          functools.partial(self.value_arrays, info))  # fmt: skip
 
-    def details(self, info: HashSetInfo, rowids: Iterable[int]) -> dict[int, EntryDetails]:
-        """Entry details for row ids that ``value_arrays`` gave (near hits)."""
-        return rows.details(self._db, info, rowids)
+    def details(
+        self, info: HashSetInfo, keys: Iterable[int], algorithm: str
+    ) -> dict[int, EntryDetails]:
+        """Entry details for keys of ``algorithm`` that ``value_arrays`` gave (near hits)."""
+        if info.layout is SetLayout.ROWS:
+            return rows.details(self._db, info, keys)
+        found = self._packed_set(info)
+        width = get_algorithm(algorithm).bits // 8
+        details = {}
+        for key in keys:
+            entry, raw = found.at(algorithm, width, key)
+            details[key] = self._packed_details(info, found, entry, found.reference(entry),
+                                                found.label(entry), raw)  # fmt: skip
+        return details
 
     def iter_entries(self, info: HashSetInfo) -> Iterator[StoredEntry]:
         """Every entry of a set, in import order, with all its values (streaming)."""
@@ -351,23 +384,35 @@ class HashSetStore:
             yield from rows.iter_entries(self._db, info)
             return
         widths = {name: get_algorithm(name).bits // 8 for name in info.algorithms}
-        entries = self._packed_set(info).iter_entries(widths, info.entries)
-        for entry, values, reference, own in entries:
+        found = self._packed_set(info)
+        for entry, values, reference, own in found.iter_entries(widths, info.entries):
             hexed = {name: value.hex() for name, value in values.items()}
+            if reference is None and (record := found.record(entry)) is not None:
+                reference = _format_reference(info.format, record)
             category, label = _label_of(info, own)
             yield StoredEntry(entry, hexed, {}, category, label, reference)
 
     def record(self, info: HashSetInfo, entry: int) -> str | None:
+        """The entry's original record (JSON), for formats that keep one (VICS)."""
         if info.layout is SetLayout.PACKED:
-            return None
+            return self._packed_set(info).record(entry)
         return rows.record(self._db, info, entry)
+
+
+def _packed_arrays(found: packed.PackedSet) -> near_indexes.ValueArrays:
+    """A packed set's values for a near index (they carry no quality: all are kept)."""
+
+    def arrays(algorithm: str, min_quality: int) -> tuple[np.ndarray, bytes]:
+        return found.value_arrays(algorithm, get_algorithm(algorithm).bits // 8)
+
+    return arrays
 
 
 def _label_of(info: HashSetInfo, own: packed.PackedLabel | None) -> tuple[Category, str | None]:
     """(category, label) of a packed entry: its own, or its set's and its format's."""
     if own is None:
         return info.category, _format_label(info.format)
-    return own.category or info.category, own.label
+    return own.category or info.category, own.label or None
 
 
 @functools.cache
@@ -377,6 +422,15 @@ def _format_label(format_name: str) -> str | None:
     try:
         return get_format(format_name).entry_label
     except HashmatchError:  # a format this version no longer knows
+        return None
+
+
+def _format_reference(format_name: str, record: str) -> str | None:
+    """What names an entry, taken from its record by its format (VICS: media id, file
+    name, series)."""
+    try:
+        return get_format(format_name).reference_of_record(record)
+    except HashmatchError:
         return None
 
 

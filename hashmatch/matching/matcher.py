@@ -180,7 +180,7 @@ class Matcher:
                 rowid = key & ((1 << _ROWID_BITS) - 1)
                 by_set[key >> _ROWID_BITS].append((rowid, distance, transform))
             for position, found in by_set.items():
-                details = self._store.details(self._sets[position], (r for r, _, _ in found))
+                details = self._store.details(self._sets[position], (r for r, _, _ in found), name)
                 for rowid, distance, transform in found:
                     hit = _hit(HitType.NEAR, name, distance, radius, details[rowid])
                     if transform is not None:

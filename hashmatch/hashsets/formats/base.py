@@ -98,6 +98,11 @@ class HashSetFormat(abc.ABC):
         position does not say (SQLite files are read through their own connection)."""
         return None
 
+    def reference_of_record(self, record: str) -> str | None:
+        """What names an entry, read from its original record (formats that keep records
+        in a packed set derive it when asked instead of storing it too)."""
+        return None
+
     def packs(self) -> bool:
         """Whether ``blocks`` reads this file (into a packed set) instead of ``read``."""
         return False

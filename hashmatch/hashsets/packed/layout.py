@@ -12,7 +12,12 @@ per algorithm, and needs none of the others):
   no entry has one (a bare list);
 - ``labels.codes`` and ``labels.json``: each entry's label code (``<u2``; 0: none of its
   own, the set's label and category apply) and what each code means
-  (``[[label, category or null], ...]``, code 1 first); absent when no entry has one.
+  (``[[label, category or null], ...]``, code 1 first); absent when no entry has one;
+- ``records.data`` and ``records.offsets``: each entry's original record (JSON, UTF-8),
+  laid out like the references; absent when the format keeps none (all but VICS).
+
+An entry may have more than one value of an algorithm (a VICS medium whose alternative
+MD5 differs from its own); a lookup finds it by each of them.
 
 Only plain arrays, little-endian, no pickle: any numpy can read them back.
 """
@@ -66,6 +71,10 @@ class PackedBlock:
     #: Per entry, 0 (no label of its own) or ``k``: ``label_table[k - 1]``.
     label_codes: np.ndarray | None = None
     label_table: tuple[PackedLabel, ...] = ()
+    #: Entry ``i``'s original record is ``record_data[record_offsets[i]:...[i + 1]]``
+    #: (None: the block keeps no records).
+    record_data: bytes = b""
+    record_offsets: np.ndarray | None = None
 
     @classmethod
     def single(
@@ -98,3 +107,11 @@ def label_codes_path(directory: Path) -> Path:
 
 def label_table_path(directory: Path) -> Path:
     return directory / "labels.json"
+
+
+def record_data_path(directory: Path) -> Path:
+    return directory / "records.data"
+
+
+def record_offsets_path(directory: Path) -> Path:
+    return directory / "records.offsets"

@@ -1,7 +1,10 @@
-"""Reading a packed set through memory maps: exact lookups and export in entry order.
+"""Reading a packed set through memory maps: exact lookups, the values a near index is
+built from, and export in entry order.
 
 Nothing is loaded up front: a lookup sorts its queries and binary-searches the sorted
-value file, so it touches a few pages per query however large the set is.
+value file, so it touches a few pages per query however large the set is. A near index
+knows a value by its position in the sorted value file (``value_arrays``), which leads
+straight back to the value and its entry (``at``).
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from hashmatch.hashsets.packed.layout import (
     entries_path,
     label_codes_path,
     label_table_path,
+    record_data_path,
+    record_offsets_path,
     ref_data_path,
     ref_offsets_path,
     values_path,
@@ -53,8 +58,8 @@ class PackedSet:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self._ref_data = _map(ref_data_path(directory), np.uint8)
-        self._ref_offsets = _map(ref_offsets_path(directory), OFFSET_DTYPE)
+        self._refs = _MappedTexts(ref_data_path(directory), ref_offsets_path(directory))
+        self._records = _MappedTexts(record_data_path(directory), record_offsets_path(directory))
         self._label_codes = _map(label_codes_path(directory), LABEL_CODE_DTYPE)
         self._label_table = _label_table(label_table_path(directory))
 
@@ -65,12 +70,11 @@ class PackedSet:
         )
 
     def reference(self, entry: int) -> str | None:
-        if len(self._ref_offsets) == 0:  # a bare list
-            return None
-        start, end = (int(x) for x in self._ref_offsets[entry - 1 : entry + 1])
-        if end <= start:
-            return None
-        return bytes(self._ref_data[start:end]).decode("utf-8", "backslashreplace")
+        return self._refs.get(entry)
+
+    def record(self, entry: int) -> str | None:
+        """The entry's original record (JSON), if the format keeps records."""
+        return self._records.get(entry)
 
     def label(self, entry: int) -> PackedLabel | None:
         """The entry's own label (None: it has none, the set's applies)."""
@@ -108,6 +112,19 @@ class PackedSet:
             ]
         return found
 
+    def value_arrays(self, algorithm: str, width: int) -> tuple[np.ndarray, bytes]:
+        """(positions, raw values) of every value of one algorithm, in value order: what a
+        near index is built from. ``at(algorithm, width, position)`` reads one back."""
+        stored, _ = self._columns(algorithm, width)
+        return np.arange(len(stored), dtype=np.int64), stored.tobytes()
+
+    def at(self, algorithm: str, width: int, position: int) -> tuple[int, bytes]:
+        """(entry, raw value) at ``position`` of one algorithm's sorted values."""
+        stored, entries = self._columns(algorithm, width)
+        # Through uint8: a numpy bytes scalar would lose the value's trailing zero bytes.
+        raw = stored.view(np.uint8)[position * width : (position + 1) * width]
+        return int(entries[position]), raw.tobytes()
+
     def iter_values(
         self, algorithm: str, width: int, total_entries: int
     ) -> Iterator[tuple[int, bytes]]:
@@ -139,6 +156,22 @@ class PackedSet:
     def _tagged(self, name: str, width: int, total: int) -> Iterator[tuple[int, str, bytes]]:
         for entry, value in self.iter_values(name, width, total):
             yield entry, name, value
+
+
+class _MappedTexts:
+    """One text per entry (references, records), memory-mapped; none when absent."""
+
+    def __init__(self, data: Path, offsets: Path) -> None:
+        self._data = _map(data, np.uint8)
+        self._offsets = _map(offsets, OFFSET_DTYPE)
+
+    def get(self, entry: int) -> str | None:
+        if len(self._offsets) == 0:  # the set keeps none
+            return None
+        start, end = (int(x) for x in self._offsets[entry - 1 : entry + 1])
+        if end <= start:
+            return None
+        return bytes(self._data[start:end]).decode("utf-8", "backslashreplace")
 
 
 def _label_table(path: Path) -> list[PackedLabel]:

@@ -1,12 +1,14 @@
 """Writing a packed set: blocks of parsed values in, sorted files out, in bounded memory.
 
-Values arrive in file order. Each one is appended, with its entry number, to one of 256
-bucket files chosen by its first byte; at the end every bucket is sorted on its own and
-appended to the set's value file, so the whole file comes out sorted although no more
-than one bucket is ever in memory. Cryptographic hashes spread evenly over the buckets;
-a bucket that is still too large (crafted input) is split again on the next byte.
-References and label codes are appended in entry order as they come; each block's own
-label table is mapped onto the set's, which is written at the end.
+Values arrive in file order and are held in memory, with their entry numbers, while
+they fit in ``HOLD_BYTES``; a set that small is sorted in memory at the end. Past that,
+each value is appended to one of 256 bucket files chosen by its first byte; at the end
+every bucket is sorted on its own and appended to the set's value file, so the whole
+file comes out sorted although no more than one bucket is ever in memory.
+Cryptographic hashes spread evenly over the buckets; a bucket that is still too large
+(crafted input) is split again on the next byte.
+References, records and label codes are appended in entry order as they come; each
+block's own label table is mapped onto the set's, which is written at the end.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from hashmatch.hashsets.packed.layout import (
     entries_path,
     label_codes_path,
     label_table_path,
+    record_data_path,
+    record_offsets_path,
     ref_data_path,
     ref_offsets_path,
     values_path,
@@ -38,10 +42,37 @@ from hashmatch.hashsets.packed.layout import (
 #: Records a bucket may hold before it is split on the next byte instead of sorted
 #: (at 24-40 bytes a record, a few tens of MB).
 SORT_LIMIT = 2_000_000
+#: Bytes of (value, entry) records held in memory before they go to bucket files.
+HOLD_BYTES = 32 << 20
 
 
 def record_dtype(width: int) -> np.dtype:
     return np.dtype([("v", f"S{width}"), ("e", ENTRY_DTYPE)])
+
+
+class _Texts:
+    """One text per entry (references, records): bytes back to back, and offsets."""
+
+    def __init__(self, data: Path, offsets: Path) -> None:
+        self._data = data.open("wb")
+        self._offsets = offsets.open("wb")
+        self._offsets.write(np.zeros(1, OFFSET_DTYPE).tobytes())
+        self.end = 0
+
+    def add(self, entries: int, data: bytes, offsets: np.ndarray | None) -> None:
+        if offsets is None:  # the block has none: every entry's is empty
+            offsets = np.zeros(entries + 1, OFFSET_DTYPE)
+        self._data.write(data)
+        self._offsets.write((offsets[1:].astype(OFFSET_DTYPE) + self.end).tobytes())
+        self.end += len(data)
+
+    def close(self) -> None:
+        """Close the files, and remove them when no entry had a text."""
+        self._data.close()
+        self._offsets.close()
+        if self.end == 0:
+            Path(self._data.name).unlink(missing_ok=True)
+            Path(self._offsets.name).unlink(missing_ok=True)
 
 
 class PackedWriter:
@@ -53,12 +84,12 @@ class PackedWriter:
         self._work = directory / "work"
         self._work.mkdir()
         self._buckets: dict[str, list[BinaryIO]] = {}
+        self._held: dict[str, list[np.ndarray]] = {}
+        self._held_bytes = 0
         self._widths: dict[str, int] = {}
         self._counts: dict[str, int] = {}
-        self._ref_data = ref_data_path(directory).open("wb")
-        self._ref_offsets = ref_offsets_path(directory).open("wb")
-        self._ref_offsets.write(np.zeros(1, OFFSET_DTYPE).tobytes())
-        self._ref_end = 0
+        self._refs = _Texts(ref_data_path(directory), ref_offsets_path(directory))
+        self._records = _Texts(record_data_path(directory), record_offsets_path(directory))
         self._label_codes = label_codes_path(directory).open("wb")
         self._labels: dict[PackedLabel, int] = {}
         self.entries = 0
@@ -83,14 +114,12 @@ class PackedWriter:
             records = np.empty(n, record_dtype(width))
             records["v"] = np.ascontiguousarray(column.values).view(f"S{width}").ravel()
             records["e"] = column.rows.astype(ENTRY_DTYPE) + (self.entries + 1)
-            self._spill(column.algorithm, records, column.values[:, 0])
+            self._hold(column.algorithm, records)
             self._counts[column.algorithm] = self._counts.get(column.algorithm, 0) + n
         self.entries += block.entries
         self._label_codes.write(self._codes(block).tobytes())
-        self._ref_data.write(block.ref_data)
-        offsets = block.ref_offsets[1:].astype(OFFSET_DTYPE) + self._ref_end
-        self._ref_offsets.write(offsets.tobytes())
-        self._ref_end += len(block.ref_data)
+        self._refs.add(block.entries, block.ref_data, block.ref_offsets)
+        self._records.add(block.entries, block.record_data, block.record_offsets)
 
     def _codes(self, block: PackedBlock) -> np.ndarray:
         """The block's label codes in the set's numbering."""
@@ -107,7 +136,25 @@ class PackedWriter:
         codes: np.ndarray = mapping[block.label_codes]
         return codes
 
-    def _spill(self, algorithm: str, records: np.ndarray, first: np.ndarray) -> None:
+    def _hold(self, algorithm: str, records: np.ndarray) -> None:
+        if algorithm in self._buckets or self._held_bytes + records.nbytes > HOLD_BYTES:
+            self._spill_held()
+            self._spill(algorithm, records)
+            return
+        self._held.setdefault(algorithm, []).append(records)
+        self._held_bytes += records.nbytes
+
+    def _spill_held(self) -> None:
+        """From now on every value goes to bucket files: those held first."""
+        for algorithm, held in self._held.items():
+            for records in held:
+                self._spill(algorithm, records)
+        self._held.clear()
+        self._held_bytes = 0
+
+    def _spill(self, algorithm: str, records: np.ndarray) -> None:
+        # The value is the record's first field: its first byte picks the bucket.
+        first = np.ascontiguousarray(records.view(np.uint8).reshape(len(records), -1)[:, 0])
         files = self._buckets.get(algorithm)
         if files is None:
             bucket_dir = self._work / algorithm
@@ -118,18 +165,20 @@ class PackedWriter:
 
     def finish(self) -> None:
         """Sort every algorithm's buckets into its final files and remove the work files."""
-        self._ref_data.close()
-        self._ref_offsets.close()
+        self._refs.close()  # a bare list: no entry has a reference, no file is kept
+        self._records.close()
         self._label_codes.close()
-        if self._ref_end == 0:  # a bare list: no entry has a reference
-            ref_data_path(self.directory).unlink()
-            ref_offsets_path(self.directory).unlink()
         if not self._labels:  # no entry has a label of its own
             label_codes_path(self.directory).unlink()
         else:
             table = [[label.label, label.category.value if label.category else None]
                      for label in sorted(self._labels, key=self._labels.__getitem__)]  # fmt: skip
             label_table_path(self.directory).write_text(json.dumps(table, ensure_ascii=False))
+        for algorithm, held in self._held.items():  # a small set: sorted in memory
+            records = np.concatenate(held)
+            records = records[np.argsort(records["v"], kind="stable")]
+            values_path(self.directory, algorithm).write_bytes(records["v"].tobytes())
+            entries_path(self.directory, algorithm).write_bytes(records["e"].tobytes())
         for algorithm, files in self._buckets.items():
             for stream in files:
                 stream.close()
@@ -146,8 +195,8 @@ class PackedWriter:
         for files in self._buckets.values():
             for stream in files:
                 stream.close()
-        self._ref_data.close()
-        self._ref_offsets.close()
+        self._refs.close()
+        self._records.close()
         self._label_codes.close()
         shutil.rmtree(self.directory, ignore_errors=True)
 
