@@ -64,7 +64,7 @@ def _peek(source: BinaryIO, provenance: dict[str, str]) -> _Shape:
         if number > PEEK_EVENTS:
             break
         if prefix in ROOT_KEYS and event == "string":
-            _note_context(provenance, value)
+            note_context(provenance, value)
         elif prefix == "value" and event == "start_array" and "context" not in provenance:
             break  # the data model is named after the media, if at all
         elif prefix == "value" and event == "end_array":
@@ -99,7 +99,7 @@ def _events(source: BinaryIO, provenance: dict[str, str]) -> Iterator[tuple[str,
     in_case = False
     for prefix, event, value in ijson.parse(source):
         if prefix in ROOT_KEYS and event == "string":
-            _note_context(provenance, value)
+            note_context(provenance, value)
             continue
         if builder is not None:
             builder.event(event, value)
@@ -128,7 +128,7 @@ def _events(source: BinaryIO, provenance: dict[str, str]) -> Iterator[tuple[str,
             in_case = True
 
 
-def _note_context(provenance: dict[str, str], context: str) -> None:
+def note_context(provenance: dict[str, str], context: str) -> None:
     provenance["context"] = context[:300]
     provenance["vics_version"] = _version(context)
 

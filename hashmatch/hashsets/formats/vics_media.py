@@ -1,0 +1,174 @@
+"""What one VICS medium means: its hashes, its category label, its record, its name.
+
+``Media.entry`` is the reference reading of a medium, whichever reader found it (the
+streaming one or the bulk one, which hands it every medium it does not take itself).
+"""
+
+from __future__ import annotations
+
+import json
+import string
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from hashmatch.hashing import HashValue, get_algorithm
+from hashmatch.hashsets.categories import Category
+from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
+
+#: AlternativeHashes names (compared in lower case, without '-' and '_') → algorithm.
+ALTERNATIVE_NAMES = {"md5": "md5", "sha1": "sha1", "sha256": "sha256", "sha2256": "sha256",
+                     "pdq": "pdq"}  # fmt: skip
+#: Keys that only repeat what the structure says (OData annotations): not kept.
+_ANNOTATION_SUFFIXES = ("@odata.navigationLinkUrl", "@odata.associationLinkUrl")
+#: Distinct ``Category`` values whose labels are remembered.
+LABEL_CACHE = 1000
+
+Categorise = Callable[[object], tuple[str, Category]]
+
+
+class Media:
+    """Reads media with one category scheme (``categorise``: value → label, category)."""
+
+    def __init__(self, categorise: Categorise) -> None:
+        self._categorise = categorise
+        self._labels: dict[tuple[type, object], tuple[str, Category]] = {}
+
+    def label(self, raw: object) -> tuple[str, Category]:
+        """(label, category) of a ``Category`` value as written."""
+        # Labels repeat: cached by type and value (True must not be taken for 1).
+        key = (type(raw), raw)
+        try:
+            return self._labels[key]
+        except (KeyError, TypeError):  # TypeError: an unhashable value (a list, an object)
+            found = self._categorise(raw)
+            if len(self._labels) < LABEL_CACHE and type(raw) in (str, int, type(None)):
+                self._labels[key] = found
+            return found
+
+    def entry(
+        self, number: int, media: dict[str, Any], *, record: str | None = None
+    ) -> ParsedEntry | InvalidRecord:
+        """Medium ``number`` (1-based, in file order); ``record``: its JSON, if known."""
+        md5 = hex_text(media.get("MD5"), 32)
+        if md5 is None:
+            return InvalidRecord(
+                None,
+                f"medium {number}: MD5 missing or not 32 hex digits: {shown(media.get('MD5')):.60}",
+            )
+        values = [HashValue("md5", md5)]
+        sha1 = media.get("SHA1")
+        if isinstance(sha1, str) and sha1.strip():
+            checked = hex_text(sha1, 40)
+            if checked is None:
+                return InvalidRecord(
+                    None, f"medium {number}: SHA1 is not 40 hex digits: {sha1!r:.60}"
+                )
+            values.append(HashValue("sha1", checked))
+        for alternative in media.get("AlternativeHashes") or ():
+            if not isinstance(alternative, dict):
+                continue
+            raw_name = str(alternative.get("HashName", ""))
+            key = raw_name.lower().replace("-", "").replace("_", "")
+            algorithm = ALTERNATIVE_NAMES.get(key)
+            value = alternative.get("HashValue")
+            if algorithm is None or not isinstance(value, str):
+                continue  # PhotoDNA and others: carried in the record, never computed
+            if not get_algorithm(algorithm).is_valid(value):
+                return InvalidRecord(
+                    None, f"medium {number}: {raw_name} value is not valid: {value!r:.80}"
+                )
+            hashed = get_algorithm(algorithm).value(value)
+            if all(v != hashed for v in values):
+                values.append(hashed)
+        label, category = self.label(media.get("Category"))
+        return ParsedEntry(
+            tuple(values),
+            reference=reference(media),
+            label=label,
+            category=category,
+            record=record if record is not None else record_text(media),
+        )
+
+
+_HEX_DIGITS = frozenset(string.hexdigits)
+
+
+def hex_text(text: object, length: int) -> str | None:
+    """``text`` as lowercase hex of ``length`` digits, or None."""
+    if not isinstance(text, str):
+        return None
+    value = text.strip().lower()
+    return value if len(value) == length and _HEX_DIGITS.issuperset(value) else None
+
+
+def record_text(media: dict[str, Any]) -> str:
+    """The medium as JSON, without OData annotations (looked for in the text first: most
+    files have none, and cleaning costs more than encoding)."""
+    text: str = _ENCODER.encode(media)
+    return _ENCODER.encode(_clean(media)) if "odata." in text else text
+
+
+def reference(media: dict[str, Any]) -> str | None:
+    """What names a medium: its MediaID, first file name and series."""
+    files = media.get("MediaFiles") or []
+    if not isinstance(files, list):
+        files = []
+    names = [str(f.get("FileName") or f.get("Name")) for f in files if isinstance(f, dict)
+             and (f.get("FileName") or f.get("Name"))]  # fmt: skip
+    media_id = media.get("MediaID")
+    parts = [f"MediaID {media_id}"] if media_id not in (None, "") else []
+    if names:
+        parts.append(names[0])
+    series = media.get("Series")
+    if series:
+        parts.append(f"series {series}")
+    return "; ".join(parts) or None
+
+
+def reference_of_record(record: str) -> str | None:
+    """``reference`` of a medium kept as its record (None for a record that is not one)."""
+    try:
+        media = json.loads(record)
+    except ValueError:
+        return None
+    return reference(media) if isinstance(media, dict) else None
+
+
+def shown(value: object) -> str:
+    """A value as a message shows it: text quoted, anything else as JSON, numbers as
+    their value (the same whichever reader parsed them)."""
+    if isinstance(value, str):
+        return repr(value)
+    return _ENCODER.encode(_plain(value))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        value = int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _clean(value: Any) -> Any:
+    """The record without OData annotations (which only repeat the structure)."""
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()
+                if not k.endswith(_ANNOTATION_SUFFIXES) and k != "odata.id"}  # fmt: skip
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
+
+
+def _number(value: object) -> object:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=_number)

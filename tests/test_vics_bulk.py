@@ -1,0 +1,174 @@
+"""The bulk VICS reader (simdjson pieces, numpy columns, worker processes) gives what the
+streaming reader gives, medium for medium: values, labels, records and messages, for
+any flat document; and it hands over to the streaming reader where it must."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hashmatch.hashsets.formats import vics_bulk, vics_chunks
+from hashmatch.hashsets.formats.vics import Vics
+from hashmatch.hashsets.formats.vics_bulk import BulkReader, NotBulk
+from hashmatch.hashsets.packed.entries import entry_blocks
+from tests.unrolled import BlockEntry, from_blocks
+
+CONTEXT = "http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/US/$metadata#Media"
+PDQ = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
+
+hex32 = st.text("0123456789abcdefABCDEF", min_size=32, max_size=32)
+hex40 = st.text("0123456789abcdef", min_size=40, max_size=40)
+text = st.text(max_size=6)
+odd_scalars = st.none() | st.booleans() | st.integers(-5, 10**6) | text | st.floats(-9, 9)
+alternatives = st.lists(
+    st.fixed_dictionaries(
+        {
+            "HashName": st.sampled_from(["SHA256", "sha-256", "PDQ", "PhotoDNA", "MD5", "x"]),
+            "HashValue": st.sampled_from([PDQ, "00" * 32, "zz", hashlib.md5(b"a").hexdigest()]),
+        }
+    ),
+    max_size=2,
+)
+media = st.fixed_dictionaries(
+    {"MD5": hex32 | st.sampled_from([" " + "ab" * 16, "ab" * 15, "", "g" * 32]) | odd_scalars},
+    optional={
+        "MediaID": st.integers(0, 10**9) | text,
+        "Category": st.integers(0, 6) | st.sampled_from(["1", " 2", "", "x"]) | odd_scalars,
+        "SHA1": hex40 | st.sampled_from(["", "  ", "x" * 40]) | odd_scalars,
+        "AlternativeHashes": alternatives,
+        "MediaFiles": st.lists(st.fixed_dictionaries({"FileName": text}), max_size=2),
+        "odata.id": text,
+        "Series": text,
+        "Note": st.lists(odd_scalars, max_size=2) | st.dictionaries(text, odd_scalars, max_size=2),
+    },
+)
+items = st.lists(media | odd_scalars, max_size=12)
+styles = st.sampled_from(
+    [
+        {"separators": (",", ":")},
+        {"indent": 2},
+        {"ensure_ascii": False},
+        {"separators": (" ,", " : ")},
+    ]
+)
+
+
+def document(value: list[Any], style: dict[str, Any]) -> bytes:
+    return json.dumps({"@odata.context": CONTEXT, "value": value}, **style).encode()
+
+
+def shape(entry: BlockEntry) -> tuple[object, ...]:
+    label = (entry.label.label, entry.label.category) if entry.label else None
+    return tuple(sorted(entry.values)), label, json.loads(entry.record or "null")
+
+
+def streamed(data: bytes) -> list[object]:
+    """What the streaming reader gives, as packed blocks would hold it."""
+    return from_blocks(entry_blocks(Vics().read(io.BytesIO(data))), shape)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(value=items, style=styles, piece=st.sampled_from([64, 300, vics_chunks.CHUNK_BYTES]))
+def test_bulk_reading_gives_what_streaming_gives(
+    value: list[Any], style: dict[str, Any], piece: int
+) -> None:
+    data = document(value, style)
+    usual = vics_chunks.CHUNK_BYTES
+    vics_chunks.CHUNK_BYTES = piece  # pieces of a few media, or all in one
+    try:
+        bulk = BulkReader(Vics()._categorise()).blocks(io.BytesIO(data), {})  # never NotBulk
+        found = from_blocks(bulk, shape)
+    finally:
+        vics_chunks.CHUNK_BYTES = usual
+    assert found == streamed(data)
+
+
+def test_plain_media_are_read_in_bulk() -> None:
+    value = [{"MD5": f"{i:032X}", "Category": i % 5, "SHA1": f"{i:040x}"} for i in range(50)]
+    value[7]["AlternativeHashes"] = [{"HashName": "PDQ", "HashValue": PDQ}]
+    value[9]["odata.id"] = "Media(9)"
+    data = document(value, {"indent": 1})
+    provenance: dict[str, str] = {}
+    reader = BulkReader(Vics()._categorise())
+    found = from_blocks(reader.blocks(io.BytesIO(data), provenance), shape)
+    assert found == streamed(data) and len(found) == 50
+    assert reader.progress.media == 50 and provenance["vics_version"] == "2.0"
+    assert found[7][0] == (("md5", f"{7:032x}"), ("pdq", PDQ), ("sha1", f"{7:040x}"))
+    assert "odata.id" not in found[9][2]  # annotations are not kept, as in streaming
+
+
+def test_invalid_media_are_numbered_in_the_file_across_pieces(monkeypatch: Any) -> None:
+    monkeypatch.setattr(vics_chunks, "CHUNK_BYTES", 200)
+    value = [{"MD5": f"{i:032x}", "Category": 1} for i in range(40)]
+    value[31]["MD5"] = "not hex"
+    data = document(value, {})
+    reader = BulkReader(Vics()._categorise())
+    found = from_blocks(reader.blocks(io.BytesIO(data), {}), shape)
+    assert found == streamed(data)
+    assert (None, "medium 32: MD5 missing or not 32 hex digits: 'not hex'") in found
+
+
+@pytest.mark.parametrize("piece_bytes", [150, 400, 5000])
+def test_worker_processes_give_the_same_blocks(
+    tmp_path: Path, monkeypatch: Any, piece_bytes: int
+) -> None:
+    monkeypatch.setattr(vics_chunks, "CHUNK_BYTES", piece_bytes)
+    monkeypatch.setattr(vics_bulk, "WORKER_MIN_BYTES", 0)
+    value = [
+        {"MediaID": i, "MD5": f"{i:032x}", "Category": i % 3,
+         "MediaFiles": [{"FileName": "a"}, {"FileName": "b"}]}
+        for i in range(300)
+    ]  # fmt: skip
+    value[100]["MD5"] = 5  # invalid
+    path = tmp_path / "set.json"
+    path.write_bytes(document(value, {"separators": (",", ":")}))
+    reader = BulkReader(Vics()._categorise())
+    with path.open("rb") as stream:
+        assert vics_bulk._workers(stream) == 2 or vics_bulk._workers(stream) == 1
+        found = from_blocks(reader.blocks(stream, {}), shape)
+    assert found == streamed(path.read_bytes())
+    assert reader.progress.media == 300
+
+
+def test_a_case_after_the_first_piece_hands_the_rest_to_the_stream(monkeypatch: Any) -> None:
+    monkeypatch.setattr(vics_chunks, "CHUNK_BYTES", 300)
+    value: list[Any] = [{"MD5": f"{i:032x}", "Category": 1} for i in range(30)]
+    value.append({"CaseNumber": "C", "Media": [{"MD5": "ff" * 16, "Category": 2}]})
+    data = document(value, {})
+    reader = BulkReader(Vics()._categorise())
+    given_out = []
+    with pytest.raises(NotBulk):
+        for block in reader.blocks(io.BytesIO(data), {}):
+            given_out.append(block)
+    assert 0 < reader.progress.media < 31 and given_out
+    # The format goes on with the streaming reader from there: all media, once each.
+    vics = Vics()
+    assert from_blocks(vics.blocks(io.BytesIO(data)), shape) == streamed(data)
+    assert vics.provenance()["cases"] == "1"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'{"value": [{"MD5": "'
+        + b"a" * 32
+        + b'"}], "@odata.context": "'
+        + CONTEXT.encode()
+        + b'"}',
+        b"\xff\xfe" + json.dumps({"@odata.context": CONTEXT, "value": []}).encode("utf-16-le"),
+        document([{"MD5": "a" * 32, "Big": 10**30}], {}),
+        document([{"MD5": "a" * 32}], {})[:-1] + b', "odata.count": 1}',
+    ],
+    ids=["value-first", "utf-16", "big-number", "keys-after-value"],
+)
+def test_what_bulk_reading_does_not_take_is_streamed(data: bytes) -> None:
+    with pytest.raises(NotBulk):
+        list(BulkReader(Vics()._categorise()).blocks(io.BytesIO(data), {}))
+    assert from_blocks(Vics().blocks(io.BytesIO(data)), shape) == streamed(data)
