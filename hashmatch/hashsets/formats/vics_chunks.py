@@ -29,13 +29,14 @@ from typing import BinaryIO
 
 import simdjson
 
-from hashmatch.hashsets.formats.vics_stream import ROOT_KEYS, note_context
+from hashmatch.hashsets.formats.vics_stream import ROOT_KEYS, note_context, starts_with_media
 
 #: Bytes of media in a piece.
 CHUNK_BYTES = 2 << 20
 #: Bytes at a piece's end searched for places to cut.
 CUT_WINDOW = 1 << 20
-#: Places tried in a piece before the rest is left to the streaming reader.
+#: Places that do not parse tried in a piece before the rest is left to the streaming
+#: reader (a place found not to parse is not tried again when more is read).
 CUT_TRIES = 32
 #: A medium this large (no place to cut this far) is left to the streaming reader.
 MAX_MEDIUM_BYTES = 64 << 20
@@ -68,8 +69,14 @@ class Pieces:
         self._provenance = provenance
         self._parser = simdjson.Parser()
         self._keyed: re.Pattern[bytes] | None = None
+        self._tried_until = 0  # places before this in ``pending`` were found not to parse
+        self._failures = 0  # places that did not parse in the piece being cut
 
     def __iter__(self) -> Iterator[bytes]:
+        start = self._stream.tell()
+        if not starts_with_media(self._stream):
+            raise NotBulk("a case file, or the data model named after the media")
+        self._stream.seek(start)
         head = self._stream.read(HEAD_BYTES)
         if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             raise NotBulk("UTF-16")
@@ -100,6 +107,7 @@ class Pieces:
                 pending += more
                 continue
             piece, pending = pending[: cut + 1], pending[pending.index(b"{", cut + 1) :]
+            self._tried_until = self._failures = 0
             yield piece
 
     def _note_head(self, keys: bytes) -> None:
@@ -126,10 +134,15 @@ class Pieces:
             keyed = [m.start() for m in self._keyed.finditer(pending, low)]
             if keyed:
                 return keyed[-1]
-        places = [m.start() for m in _CUT.finditer(pending, low)]
-        for place in reversed(places[-CUT_TRIES:]):
+        places = [m.start() for m in _CUT.finditer(pending, max(low, self._tried_until))]
+        # A place whose separator was cut off by the end of ``pending`` is found next time.
+        self._tried_until = max(places[-1] + 1 if places else 0, len(pending) - 4096)
+        for place in reversed(places):
             if self._valid(pending[: place + 1]):
                 return place
+            self._failures += 1
+            if self._failures >= CUT_TRIES:
+                raise NotBulk("no place to cut parses")
         return None  # none here (all inside one medium?): read on
 
     def _valid(self, piece: bytes) -> bool:

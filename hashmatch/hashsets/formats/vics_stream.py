@@ -58,6 +58,15 @@ def _position(source: BinaryIO) -> int | None:
         return None
 
 
+def starts_with_media(source: BinaryIO) -> bool:
+    """Whether the data model is named first and ``value``'s first item is a medium (or
+    there is none): a flat hash set, as far as its head tells. Reads the head."""
+    try:
+        return _peek(source, {}) is _Shape.MEDIA
+    except ijson.JSONError:
+        return False
+
+
 def _peek(source: BinaryIO, provenance: dict[str, str]) -> _Shape:
     """MEDIA when the data-model key comes first and ``value``'s first item is a medium."""
     for number, (prefix, event, value) in enumerate(ijson.parse(source)):
