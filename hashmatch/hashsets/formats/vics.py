@@ -30,7 +30,7 @@ import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import Any, BinaryIO, ClassVar
+from typing import BinaryIO, ClassVar
 
 import ijson
 
@@ -44,7 +44,7 @@ from hashmatch.hashsets.formats.vics_media import (
     reference_of_record,
     shown,
 )
-from hashmatch.hashsets.formats.vics_stream import ROOT_KEYS, objects, tell, utf8
+from hashmatch.hashsets.formats.vics_stream import ROOT_KEYS, note_case, objects, tell, utf8
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
 from hashmatch.hashsets.packed.entries import entry_blocks
 from hashmatch.hashsets.packed.layout import PackedBlock
@@ -174,7 +174,7 @@ class Vics(HashSetFormat):
         try:
             for kind, obj in objects(source, self._provenance):
                 if kind == "case":
-                    self._note_case(obj)
+                    note_case(self._provenance, obj)
                     continue
                 count += 1
                 yield media.entry(count, obj)
@@ -187,10 +187,3 @@ class Vics(HashSetFormat):
             raise HashSetFormatError(f"not valid UTF-8/UTF-16 text: {exc}") from exc
         if "context" not in self._provenance:
             raise HashSetFormatError("no odata.metadata / @odata.context: not a VICS file")
-
-    def _note_case(self, case: dict[str, Any]) -> None:
-        cases = int(self._provenance.get("cases", "0")) + 1
-        self._provenance["cases"] = str(cases)
-        for key in ("CaseNumber", "SourceApplicationName", "SourceApplicationVersion"):
-            if case.get(key) is not None and f"case_{key}" not in self._provenance:
-                self._provenance[f"case_{key}"] = str(case[key])[:200]

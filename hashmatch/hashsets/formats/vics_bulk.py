@@ -152,8 +152,15 @@ def read_piece(categorise: Categorise, piece: bytes) -> _Piece:
         document = _parser.parse(b"[" + piece + b"]")
     except (ValueError, RuntimeError) as exc:
         raise NotBulk(str(exc)) from exc
-    chunk = _fields(document, piece)
-    del document  # no proxy may outlive the document: the parser is reused
+    failure = None
+    try:
+        chunk = _fields(document, piece)
+    except NotBulk as exc:
+        failure = str(exc)
+    finally:
+        del document  # no proxy may outlive the document: the parser is reused
+    if failure is not None:  # raised here, so that no traceback keeps _fields' proxies
+        raise NotBulk(failure)
     return len(chunk.records), list(_interpret(Media(categorise), chunk))
 
 

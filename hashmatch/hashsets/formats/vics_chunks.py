@@ -25,11 +25,18 @@ import codecs
 import json
 import re
 from collections.abc import Iterator
-from typing import BinaryIO
+from decimal import Decimal
+from typing import Any, BinaryIO
 
 import simdjson
 
-from hashmatch.hashsets.formats.vics_stream import ROOT_KEYS, note_context, starts_with_media
+from hashmatch.hashsets.formats.vics_stream import (
+    ROOT_KEYS,
+    Shape,
+    note_case,
+    note_context,
+    shape_of,
+)
 
 #: Bytes of media in a piece.
 CHUNK_BYTES = 2 << 20
@@ -52,6 +59,16 @@ _HEAD = re.compile(
     + rb")*)\"value\"" + _WS + rb":" + _WS + rb"\[",
     re.S,
 )  # fmt: skip
+_KEYS = rb"((?:" + _STRING + _WS + rb":" + _WS + _SCALAR + _WS + rb"," + _WS + rb")*)"
+#: A case up to its ``Media`` array's ``[``, when only scalar keys come before it.
+_CASE_HEAD = re.compile(rb"\{" + _WS + _KEYS + rb"\"Media\"" + _WS + rb":" + _WS + rb"\[", re.S)
+#: A case's end from its ``Media`` array's ``]`` (scalar keys only after it), and the
+#: ``,`` or ``]`` that follows the case.
+_CASE_END = re.compile(
+    rb"\]" + _WS + rb"((?:," + _WS + _STRING + _WS + rb":" + _WS + _SCALAR + _WS + rb")*)\}"
+    + _WS + rb"[,\]]",
+    re.S,
+)  # fmt: skip
 _FIRST_KEY = re.compile(_WS + rb"\{" + _WS + rb"(" + _STRING + rb")", re.S)
 _CUT = re.compile(rb"\}" + _WS + rb"," + _WS + rb"\{")
 _SPACE = b" \t\r\n"
@@ -62,53 +79,143 @@ class NotBulk(Exception):
 
 
 class Pieces:
-    """The pieces of one file, in order; ``provenance`` gets the data model."""
+    """The pieces of one file, in order; ``provenance`` gets the data model and cases."""
 
     def __init__(self, stream: BinaryIO, provenance: dict[str, str]) -> None:
         self._stream = stream
         self._provenance = provenance
         self._parser = simdjson.Parser()
-        self._keyed: re.Pattern[bytes] | None = None
+        self._keyed: re.Pattern[bytes] | None = None  # a place followed by a medium's start
+        self._case_end_re = _CASE_END  # (once a medium's key is learned: not before one)
+        self._ends_tried = 0  # case ends before this in ``pending`` were looked at
         self._tried_until = 0  # places before this in ``pending`` were found not to parse
         self._failures = 0  # places that did not parse in the piece being cut
+        self._pending = b""
+        self._ended = False
 
     def __iter__(self) -> Iterator[bytes]:
         start = self._stream.tell()
-        if not starts_with_media(self._stream):
-            raise NotBulk("a case file, or the data model named after the media")
-        self._stream.seek(start)
         head = self._stream.read(HEAD_BYTES)
         if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             raise NotBulk("UTF-16")
-        start = len(codecs.BOM_UTF8) if head.startswith(codecs.BOM_UTF8) else 0
-        found = _HEAD.match(head, start)
+        bom = len(codecs.BOM_UTF8) if head.startswith(codecs.BOM_UTF8) else 0
+        self._stream.seek(start + bom)
+        shape = shape_of(self._stream)
+        if shape is Shape.UNDECIDED:
+            raise NotBulk("the data model is named after the media, or the head is odd")
+        found = _HEAD.match(head, bom)
         if found is None:
             raise NotBulk("the root object does not start with scalar keys and value")
         self._note_head(found[1])
-        pending = head[found.end() :]
-        ended = False
+        self._stream.seek(start + len(head))
+        self._pending = head[found.end() :]
+        if shape is Shape.MEDIA:
+            yield from self._media()
+            last = _last_media(self._pending)
+            if last:
+                yield last
+        else:
+            yield from self._cases()
+
+    def _read(self) -> bool:
+        """Read more into ``pending``; False at the end of the file."""
+        more = self._stream.read(CHUNK_BYTES)
+        self._ended = not more
+        self._pending += more
+        return bool(more)
+
+    def _media(self) -> Iterator[bytes]:
+        """Pieces of the media ``pending`` starts with, as long as a place to cut is found
+        (all of them, when nothing else follows them but the end of the file)."""
         while True:
-            if not ended and len(pending) < CHUNK_BYTES:
-                more = self._stream.read(CHUNK_BYTES)
-                ended = not more
-                pending += more
+            if not self._ended and len(self._pending) < CHUNK_BYTES:
+                self._read()
                 continue
-            if ended:
-                last = _last_media(pending)
-                if last:
-                    yield last
+            if self._ended:
                 return
-            cut = self._cut(pending)
+            cut = self._cut(self._pending)
             if cut is None:
-                if len(pending) > MAX_MEDIUM_BYTES:
+                if len(self._pending) > MAX_MEDIUM_BYTES:
                     raise NotBulk("no place to cut")
-                more = self._stream.read(CHUNK_BYTES)
-                ended = not more
-                pending += more
+                self._read()
                 continue
-            piece, pending = pending[: cut + 1], pending[pending.index(b"{", cut + 1) :]
+            pending = self._pending
+            piece, self._pending = pending[: cut + 1], pending[pending.index(b"{", cut + 1) :]
             self._tried_until = self._failures = 0
             yield piece
+
+    def _cases(self) -> Iterator[bytes]:
+        """Each case's media, in pieces; its scalar keys noted as the streaming reader
+        notes them. A case holding anything but scalar keys and ``Media`` is not cut."""
+        while True:
+            while len(self._pending) < HEAD_BYTES and not self._ended:
+                self._read()
+            self._pending = self._pending.lstrip(_SPACE)
+            if self._pending.startswith(b"]"):  # the end of value: only the root's end follows
+                while not self._ended and len(self._pending) < HEAD_BYTES:
+                    self._read()
+                if self._pending[1:].strip(_SPACE) != b"}" or not self._ended:
+                    raise NotBulk("keys after value")
+                return
+            case = _CASE_HEAD.match(self._pending)
+            if case is None:
+                raise NotBulk("an item that is not a case of scalar keys and Media")
+            fields = _scalars(case[1])
+            self._pending = self._pending[case.end() :]
+            yield from self._case_media(fields)
+            self._pending = self._pending.lstrip(_SPACE)
+            if self._pending.startswith(b","):
+                self._pending = self._pending[1:]
+            elif not self._pending.startswith(b"]"):
+                raise NotBulk("no comma after a case")
+
+    def _case_media(self, fields: dict[str, Any]) -> Iterator[bytes]:
+        """The current case's media; ``pending`` is left at the ``,`` or ``]`` after it."""
+        while True:
+            self._learn_medium_key()
+            end = self._case_end()
+            if end is not None:
+                note_case(self._provenance, {**fields, **_scalars(end[1])})
+                media = self._pending[: end.start()].rstrip(_SPACE)
+                self._pending = self._pending[end.end() - 1 :]
+                self._tried_until = self._failures = self._ends_tried = 0
+                if media:
+                    yield media
+                return
+            cut = self._cut(self._pending)
+            if cut is not None:  # a piece of this case's media, its end not yet read
+                pending = self._pending
+                piece, self._pending = pending[: cut + 1], pending[pending.index(b"{", cut + 1) :]
+                self._tried_until = self._failures = self._ends_tried = 0
+                yield piece
+            elif len(self._pending) > MAX_MEDIUM_BYTES:
+                raise NotBulk("no place to cut")
+            elif not self._read():
+                raise NotBulk("the file ends inside a case")
+
+    def _case_end(self) -> re.Match[bytes] | None:
+        """The end of the current case's ``Media`` array and of the case, if read: the
+        first place that looks like one (``]``, scalar keys, ``}``, then ``,`` or ``]``),
+        is not followed by a medium, and has media before it that parse."""
+        pending = self._pending
+        # One at a time: candidates overlap (a nested array's end, then the medium's).
+        while end := self._case_end_re.search(pending, self._ends_tried):
+            self._ends_tried = end.start() + 1
+            if self._valid(pending[: end.start()].rstrip(_SPACE)):
+                return end
+            self._failures += 1
+            if self._failures >= CUT_TRIES:
+                raise NotBulk("no case end parses")
+        return None
+
+    def _learn_medium_key(self) -> None:
+        """Learn the key a medium starts with from the first one ``pending`` starts with."""
+        if self._keyed is None and (first := _FIRST_KEY.match(self._pending)):
+            key = re.escape(first[1])
+            self._keyed = re.compile(_CUT.pattern + _WS + key)
+            # Not followed by a medium: not a nested array's end inside a medium.
+            not_medium = rb"(?!" + _WS + rb"\{" + _WS + key + rb")"
+            self._case_end_re = re.compile(_CASE_END.pattern + not_medium, re.S)
 
     def _note_head(self, keys: bytes) -> None:
         try:
@@ -125,10 +232,7 @@ class Pieces:
 
     def _cut(self, pending: bytes) -> int | None:
         """Where, near the end of ``pending``, the last whole medium ends (its ``}``)."""
-        if self._keyed is None:
-            first = _FIRST_KEY.match(pending)
-            if first is not None:
-                self._keyed = re.compile(_CUT.pattern + _WS + re.escape(first[1]))
+        self._learn_medium_key()
         low = max(0, len(pending) - CUT_WINDOW)
         if self._keyed is not None:
             keyed = [m.start() for m in self._keyed.finditer(pending, low)]
@@ -151,6 +255,17 @@ class Pieces:
         except (ValueError, RuntimeError):
             return False
         return True
+
+
+def _scalars(keys: bytes) -> dict[str, Any]:
+    """``"key": scalar`` pairs (comma-separated, a comma before or after allowed) as the
+    streaming reader reads them (fractions as Decimal)."""
+    text = keys.strip(_SPACE).strip(b",")
+    try:
+        found = json.loads(b"{" + text + b"}", parse_float=Decimal)
+    except ValueError as exc:
+        raise NotBulk("keys") from exc
+    return found if isinstance(found, dict) else {}
 
 
 def _last_media(pending: bytes) -> bytes:

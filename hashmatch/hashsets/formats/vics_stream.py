@@ -31,9 +31,12 @@ ROOT_KEYS = ("odata.metadata", "@odata.context")
 PEEK_EVENTS = 10_000
 
 
-class _Shape(enum.Enum):
-    MEDIA = "media"  # value = media
-    UNDECIDED = "undecided"  # cases, or not known from the start of the file
+class Shape(enum.Enum):
+    """What a file's head says ``value`` holds."""
+
+    MEDIA = "media"  # media (or nothing): a flat hash set
+    CASES = "cases"  # its first item is a case (an object with a Media key)
+    UNDECIDED = "undecided"  # the data model is named after the media, or the head is odd
 
 
 def objects(source: BinaryIO, provenance: dict[str, str]) -> Iterator[tuple[str, Any]]:
@@ -42,7 +45,7 @@ def objects(source: BinaryIO, provenance: dict[str, str]) -> Iterator[tuple[str,
     ``provenance`` receives the data model's ``context`` and ``vics_version``.
     """
     start = _position(source)
-    if start is not None and _peek(source, provenance) is _Shape.MEDIA:
+    if start is not None and _peek(source, provenance) is Shape.MEDIA:
         source.seek(start)
         yield from _flat(source)
         return
@@ -58,16 +61,15 @@ def _position(source: BinaryIO) -> int | None:
         return None
 
 
-def starts_with_media(source: BinaryIO) -> bool:
-    """Whether the data model is named first and ``value``'s first item is a medium (or
-    there is none): a flat hash set, as far as its head tells. Reads the head."""
+def shape_of(source: BinaryIO) -> Shape:
+    """What ``value`` holds, as far as the file's head tells. Reads the head."""
     try:
-        return _peek(source, {}) is _Shape.MEDIA
+        return _peek(source, {})
     except ijson.JSONError:
-        return False
+        return Shape.UNDECIDED
 
 
-def _peek(source: BinaryIO, provenance: dict[str, str]) -> _Shape:
+def _peek(source: BinaryIO, provenance: dict[str, str]) -> Shape:
     """MEDIA when the data-model key comes first and ``value``'s first item is a medium."""
     for number, (prefix, event, value) in enumerate(ijson.parse(source)):
         if number > PEEK_EVENTS:
@@ -77,12 +79,12 @@ def _peek(source: BinaryIO, provenance: dict[str, str]) -> _Shape:
         elif prefix == "value" and event == "start_array" and "context" not in provenance:
             break  # the data model is named after the media, if at all
         elif prefix == "value" and event == "end_array":
-            return _Shape.MEDIA  # no media at all
+            return Shape.MEDIA  # no media at all
         elif prefix == "value.item" and event == "map_key" and value == "Media":
-            break
+            return Shape.CASES
         elif prefix == "value.item" and event == "end_map":
-            return _Shape.MEDIA
-    return _Shape.UNDECIDED
+            return Shape.MEDIA
+    return Shape.UNDECIDED
 
 
 def _flat(source: BinaryIO) -> Iterator[tuple[str, Any]]:
@@ -145,6 +147,15 @@ def note_context(provenance: dict[str, str], context: str) -> None:
 def _in_media_array(prefix: str) -> bool:
     """Inside a case's ``Media`` array (not ``MediaFiles``, ``MediaID``... of a medium)."""
     return prefix == "value.item.Media" or prefix.startswith("value.item.Media.")
+
+
+def note_case(provenance: dict[str, str], case: dict[str, Any]) -> None:
+    """Count a case, and keep the first case's number and exporting application."""
+    cases = int(provenance.get("cases", "0")) + 1
+    provenance["cases"] = str(cases)
+    for key in ("CaseNumber", "SourceApplicationName", "SourceApplicationVersion"):
+        if case.get(key) is not None and f"case_{key}" not in provenance:
+            provenance[f"case_{key}"] = str(case[key])[:200]
 
 
 def _version(context: str) -> str:
