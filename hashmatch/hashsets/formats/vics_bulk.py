@@ -19,22 +19,24 @@ streaming reader.
 
 from __future__ import annotations
 
+import functools
 import json
 import multiprocessing
 import os
-import re
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
-from typing import Any, BinaryIO, cast
+from typing import BinaryIO, cast
 
 import numpy as np
 import simdjson
 
+from hashmatch.hashing import get_algorithm
 from hashmatch.hashsets.formats.bulklines import HEX_NIBBLE
 from hashmatch.hashsets.formats.vics_chunks import CHUNK_BYTES, NotBulk, Pieces
-from hashmatch.hashsets.formats.vics_media import Categorise, Media
+from hashmatch.hashsets.formats.vics_fields import Fields, Records, fields
+from hashmatch.hashsets.formats.vics_media import ALTERNATIVE_NAMES, Categorise, Media
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
 from hashmatch.hashsets.packed.layout import (
     LABEL_CODE_DTYPE,
@@ -148,23 +150,17 @@ def read_piece(categorise: Categorise, piece: bytes) -> _Piece:
     global _parser
     if _parser is None:
         _parser = simdjson.Parser()
-    try:
-        document = _parser.parse(b"[" + piece + b"]")
-    except (ValueError, RuntimeError) as exc:
-        raise NotBulk(str(exc)) from exc
     failure = None
     try:
-        chunk = _fields(document, piece)
+        found = fields(_parser, piece)
     except NotBulk as exc:
         failure = str(exc)
-    finally:
-        del document  # no proxy may outlive the document: the parser is reused
-    if failure is not None:  # raised here, so that no traceback keeps _fields' proxies
-        raise NotBulk(failure)
-    return len(chunk.records), list(_interpret(Media(categorise), chunk))
+    if failure is not None:  # raised here: no traceback keeps simdjson's proxies alive,
+        raise NotBulk(failure)  # which would stop the parser from being used again
+    return len(found.records), list(_interpret(Media(categorise), found))
 
 
-def _interpret(media: Media, chunk: _Chunk) -> Iterator[PackedBlock | _Numbered]:
+def _interpret(media: Media, chunk: Fields) -> Iterator[PackedBlock | _Numbered]:
     n = len(chunk.records)
     md5 = _hex_column(chunk.md5, 32)
     sha1 = _hex_column(chunk.sha1, 40)
@@ -172,10 +168,13 @@ def _interpret(media: Media, chunk: _Chunk) -> Iterator[PackedBlock | _Numbered]
     labels = _Labels()
     codes, odd_category = _categories(media, chunk.category, labels)
     odd = ~md5.good | ~(sha1.good | sha1_none) | odd_category
-    odd[list(chunk.odd)] = True
-    if chunk.annotated:
-        odd[[i for i, r in enumerate(chunk.records) if b"odata." in r]] = True
-    extra: list[tuple[int, str, bytes]] = []  # (row, algorithm, value) of odd media
+    odd[list(chunk.odd | chunk.annotated)] = True
+    alternatives, odd_alternatives = _alternatives(chunk.alternatives)
+    odd[list(odd_alternatives)] = True
+    extra = _Extra()
+    for algorithm, (rows, values) in alternatives.items():
+        plain = ~odd[rows]  # an odd medium's values all come from the reference reading
+        extra.add(algorithm, rows[plain], values[plain])
     invalid: dict[int, _Numbered] = {}
     sha1_present = sha1.good.copy()
     records = chunk.records
@@ -190,9 +189,81 @@ def _interpret(media: Media, chunk: _Chunk) -> Iterator[PackedBlock | _Numbered]
         _place(i, entry, md5.values, sha1.values, sha1_present, extra)
         codes[i] = labels.code(PackedLabel(entry.label or "", entry.category))
         if entry.record is not None and entry.record != text:
-            records[i] = entry.record.encode("utf-8")
-    yield from _split(n, md5.values, sha1.values, sha1_present, extra, codes,
+            records.replace(i, entry.record.encode("utf-8"))
+    yield from _split(n, md5.values, sha1.values, sha1_present, extra.arrays(), codes,
                       labels.table(), records, invalid)  # fmt: skip
+
+
+def _alternatives(
+    found: dict[int, object],
+) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], set[int]]:
+    """The SHA-256 and PDQ values of media's AlternativeHashes, read as the reference
+    reading reads them ((rows, values) per algorithm), and the media it must read
+    itself (an alternative MD5 or SHA1, a value that is not plain hex, a duplicate)."""
+    texts: dict[str, tuple[list[int], list[object]]] = {}
+    odd: set[int] = set()
+    for row, value in found.items():
+        if value is None:
+            continue
+        if not isinstance(value, list):
+            odd.add(row)
+            continue
+        for alternative in value:
+            if not isinstance(alternative, dict):
+                continue
+            name = alternative.get("HashName", "")
+            algorithm = _algorithm_named(name) if type(name) is str else _algorithm_named(str(name))
+            text = alternative.get("HashValue")
+            if algorithm is None or not isinstance(text, str):
+                continue  # PhotoDNA and others: carried in the record
+            if algorithm in ("md5", "sha1"):
+                odd.add(row)
+                break
+            rows, values = texts.setdefault(algorithm, ([], []))
+            rows.append(row)
+            values.append(text)
+    arrays = {}
+    for algorithm, (rows, values) in texts.items():
+        decoded = _hex_column(values, get_algorithm(algorithm).bits // 4)
+        where = np.array(rows, np.int64)
+        odd.update(where[~decoded.good].tolist())
+        # A medium with two values of one algorithm (the same twice: the reference
+        # keeps one) is left to the reference reading.
+        counted = np.bincount(where)
+        odd.update(np.flatnonzero(counted > 1).tolist())
+        arrays[algorithm] = where, decoded.values
+    return arrays, odd
+
+
+@functools.lru_cache(maxsize=1024)  # names repeat; a hostile file's cannot fill memory
+def _algorithm_named(name: str) -> str | None:
+    """The algorithm an AlternativeHashes ``HashName`` names (as the reference reads it)."""
+    return ALTERNATIVE_NAMES.get(name.lower().replace("-", "").replace("_", ""))
+
+
+class _Extra:
+    """Values beyond a medium's MD5 and SHA1, per algorithm: (rows, values) arrays."""
+
+    def __init__(self) -> None:
+        self._parts: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
+
+    def add(self, algorithm: str, rows: np.ndarray, values: np.ndarray) -> None:
+        if len(rows):
+            self._parts.setdefault(algorithm, []).append((rows, values))
+
+    def add_one(self, algorithm: str, row: int, value: bytes) -> None:
+        raw = np.frombuffer(value, np.uint8).reshape(1, -1)
+        self.add(algorithm, np.array([row], np.int64), raw)
+
+    def arrays(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Per algorithm, rows ascending (in the order added within a row) and values."""
+        out = {}
+        for algorithm, parts in self._parts.items():
+            rows = np.concatenate([r for r, _ in parts])
+            values = np.concatenate([v for _, v in parts])
+            order = np.argsort(rows, kind="stable")
+            out[algorithm] = rows[order], values[order]
+        return out
 
 
 def _categories(media: Media, raw: list[object], labels: _Labels) -> tuple[np.ndarray, np.ndarray]:
@@ -217,74 +288,6 @@ def _categories(media: Media, raw: list[object], labels: _Labels) -> tuple[np.nd
 _PLAIN_CATEGORY = frozenset({int, str, type(None)})
 
 
-@dataclass
-class _Chunk:
-    """The fields a chunk's media are read by, one item per medium."""
-
-    md5: list[object]
-    sha1: list[object]
-    category: list[object]
-    records: list[bytes]  # each medium's minified JSON
-    odd: set[int]  # media the reference reading takes (alternative hashes, nested values)
-    annotated: bool = False  # some record may hold "odata." (an OData annotation)
-
-
-_PROXIES = frozenset({simdjson.Object, simdjson.Array})
-_MEDIA_KEY = re.compile(rb'"Media"[ \t\r\n]*:')
-_ALTERNATIVE_KEY = re.compile(rb'"AlternativeHashes"[ \t\r\n]*:')
-
-
-def _fields(document: Any, piece: bytes) -> _Chunk:
-    """Each medium's MD5, SHA1 and Category, and its record.
-
-    Keys are looked for in the whole piece first, and in each record only if the piece
-    may hold them (a ``\\u`` escape can spell a key the piece does not show as it is).
-    """
-    escaped = b"\\u" in piece
-    if not escaped and _MEDIA_KEY.search(piece):
-        raise NotBulk("perhaps a case among the media")
-    chunk = _Chunk([], [], [], [], set(), escaped or b"odata." in piece)
-    records = chunk.records
-    alternatives = escaped or _ALTERNATIVE_KEY.search(piece) is not None
-    md5, sha1, category = chunk.md5.append, chunk.sha1.append, chunk.category.append
-    # simdjson is slow to say a key is missing: once a medium lacked one (or held null),
-    # each record is asked first whether it names the key.
-    guard_md5 = guard_sha1 = guard_category = False
-    obj = simdjson.Object
-    for item in document:
-        if type(item) is not obj:
-            continue  # the streaming reader skips what is not an object too
-        record = cast(bytes, item.mini)  # bytes, whatever pysimdjson's stubs say
-        # In minified JSON, '"KEY":' is that key (a quote inside a string is escaped).
-        if guard_md5 and b'"MD5":' not in record:
-            md5(None)
-        else:
-            md5(value := item.get("MD5"))
-            guard_md5 = guard_md5 or value is None
-        if guard_sha1 and b'"SHA1":' not in record:
-            sha1(None)
-        else:
-            sha1(value := item.get("SHA1"))
-            guard_sha1 = guard_sha1 or value is None
-        if guard_category and b'"Category":' not in record:
-            category(None)
-        else:
-            category(value := item.get("Category"))
-            guard_category = guard_category or value is None
-        if alternatives and b'"AlternativeHashes":' in record:
-            chunk.odd.add(len(records))
-        if escaped and b'"Media":' in record:
-            raise NotBulk("perhaps a case among the media")
-        records.append(record)
-    for column in (chunk.md5, chunk.sha1, chunk.category):
-        if not _PROXIES.isdisjoint(map(type, column)):  # an object or array where a
-            for i, held in enumerate(column):  # value belongs: the reference reads it
-                if type(held) in _PROXIES:
-                    column[i] = None
-                    chunk.odd.add(i)
-    return chunk
-
-
 class _Labels:
     """A chunk's label table, and each label's code in it."""
 
@@ -304,7 +307,7 @@ def _place(
     md5: np.ndarray,
     sha1: np.ndarray,
     sha1_present: np.ndarray,
-    extra: list[tuple[int, str, bytes]],
+    extra: _Extra,
 ) -> None:
     """An odd medium's values, as the reference reading gives them."""
     placed = set()
@@ -315,7 +318,7 @@ def _place(
             sha1[row] = np.frombuffer(value.to_bytes(), np.uint8)
             sha1_present[row] = True
         else:
-            extra.append((row, value.algorithm, value.to_bytes()))
+            extra.add_one(value.algorithm, row, value.to_bytes())
         placed.add(value.algorithm)
 
 
@@ -370,10 +373,10 @@ def _split(
     md5: np.ndarray,
     sha1: np.ndarray,
     sha1_present: np.ndarray,
-    extra: list[tuple[int, str, bytes]],
+    extra: dict[str, tuple[np.ndarray, np.ndarray]],
     codes: np.ndarray,
     table: tuple[PackedLabel, ...],
-    records: list[bytes],
+    records: Records,
     invalid: dict[int, _Numbered],
 ) -> Iterator[PackedBlock | _Numbered]:
     """The chunk's entries as blocks, each invalid medium in its place between them."""
@@ -392,10 +395,10 @@ def _block(
     md5: np.ndarray,
     sha1: np.ndarray,
     sha1_present: np.ndarray,
-    extra: list[tuple[int, str, bytes]],
+    extra: dict[str, tuple[np.ndarray, np.ndarray]],
     codes: np.ndarray,
     table: tuple[PackedLabel, ...],
-    records: list[bytes],
+    records: Records,
 ) -> PackedBlock:
     """Rows ``low`` to ``high - 1`` (all valid) as consecutive entries."""
     count = high - low
@@ -403,18 +406,11 @@ def _block(
     with_sha1 = np.flatnonzero(sha1_present[low:high])
     if len(with_sha1):
         columns.append(PackedColumn("sha1", sha1[low + with_sha1], with_sha1))
-    grouped: dict[str, tuple[list[int], list[bytes]]] = {}
-    for row, algorithm, value in extra:
-        if low <= row < high:
-            rows, values = grouped.setdefault(algorithm, ([], []))
-            rows.append(row - low)
-            values.append(value)
-    for algorithm, (rows, values) in grouped.items():
-        raw = np.frombuffer(b"".join(values), np.uint8).reshape(len(values), -1)
-        columns.append(PackedColumn(algorithm, raw, np.array(rows, np.int64)))
-    picked = records[low:high]
-    lengths = np.fromiter(map(len, picked), np.int64, count)
-    offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+    for algorithm, (rows, values) in extra.items():
+        first, last = np.searchsorted(rows, [low, high])
+        if last > first:
+            columns.append(PackedColumn(algorithm, values[first:last], rows[first:last] - low))
+    data, offsets = records.block(low, high)
     return PackedBlock(
         count,
         tuple(columns),
@@ -422,6 +418,6 @@ def _block(
         np.zeros(count + 1, np.int64),
         codes[low:high],
         table,
-        b"".join(picked),
+        data,
         offsets,
     )

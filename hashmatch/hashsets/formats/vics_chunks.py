@@ -40,8 +40,8 @@ from hashmatch.hashsets.formats.vics_stream import (
 
 #: Bytes of media in a piece.
 CHUNK_BYTES = 2 << 20
-#: Bytes at a piece's end searched for places to cut.
-CUT_WINDOW = 1 << 20
+#: Bytes at a piece's end searched first for places to cut.
+CUT_WINDOW = 64 * 1024
 #: Places that do not parse tried in a piece before the rest is left to the streaming
 #: reader (a place found not to parse is not tried again when more is read).
 CUT_TRIES = 32
@@ -236,9 +236,11 @@ class Pieces:
         low = max(0, len(pending) - CUT_WINDOW)
         if self._keyed is not None:
             keyed = [m.start() for m in self._keyed.finditer(pending, low)]
+            if not keyed and low:  # a medium longer than the window: look further back
+                keyed = [m.start() for m in self._keyed.finditer(pending)]
             if keyed:
                 return keyed[-1]
-        places = [m.start() for m in _CUT.finditer(pending, max(low, self._tried_until))]
+        places = [m.start() for m in _CUT.finditer(pending, self._tried_until)]
         # A place whose separator was cut off by the end of ``pending`` is found next time.
         self._tried_until = max(places[-1] + 1 if places else 0, len(pending) - 4096)
         for place in reversed(places):

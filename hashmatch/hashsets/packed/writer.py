@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
 
@@ -174,11 +175,11 @@ class PackedWriter:
             table = [[label.label, label.category.value if label.category else None]
                      for label in sorted(self._labels, key=self._labels.__getitem__)]  # fmt: skip
             label_table_path(self.directory).write_text(json.dumps(table, ensure_ascii=False))
-        for algorithm, held in self._held.items():  # a small set: sorted in memory
-            records = np.concatenate(held)
-            records = records[np.argsort(records["v"], kind="stable")]
-            values_path(self.directory, algorithm).write_bytes(records["v"].tobytes())
-            entries_path(self.directory, algorithm).write_bytes(records["e"].tobytes())
+        # A small set is sorted in memory, one thread an algorithm (numpy sorts and
+        # gathers without the GIL).
+        with ThreadPoolExecutor(max(1, len(self._held))) as pool:
+            for _ in pool.map(self._write_held, self._held.items()):
+                pass
         for algorithm, files in self._buckets.items():
             for stream in files:
                 stream.close()
@@ -191,6 +192,13 @@ class PackedWriter:
                     _sort_bucket(Path(stream.name), dtype, 1, values, entries)
         shutil.rmtree(self._work)
 
+    def _write_held(self, item: tuple[str, list[np.ndarray]]) -> None:
+        algorithm, held = item
+        records = np.concatenate(held)
+        records = records[value_order(records)]
+        values_path(self.directory, algorithm).write_bytes(records["v"].tobytes())
+        entries_path(self.directory, algorithm).write_bytes(records["e"].tobytes())
+
     def abort(self) -> None:
         for files in self._buckets.values():
             for stream in files:
@@ -199,6 +207,32 @@ class PackedWriter:
         self._records.close()
         self._label_codes.close()
         shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def value_order(records: np.ndarray) -> np.ndarray:
+    """The order that sorts (value, entry) records bytewise by value, equal values in
+    entry order. Values are compared as big-endian 64-bit words (the same order, and
+    much faster than numpy's sort of byte strings)."""
+    width = records.dtype["v"].itemsize
+    words = -(-width // 8)
+    padded = np.zeros((len(records), words * 8), np.uint8)
+    padded[:, :width] = records.view(np.uint8).reshape(len(records), -1)[:, :width]
+    columns = padded.view(">u8")
+    # By the first word (a radix sort; stable: equal values stay in entry order)...
+    order: np.ndarray = np.argsort(columns[:, 0], kind="stable")
+    first = columns[order, 0]
+    ties = np.flatnonzero(first[1:] == first[:-1])
+    if len(ties) == 0 or words == 1:
+        return order
+    # ...then runs of equal first words by every word and the entry (lexsort's last
+    # key sorts first). Runs are contiguous and stay in place.
+    tied = np.zeros(len(records), bool)
+    tied[ties] = tied[ties + 1] = True
+    slots = np.flatnonzero(tied)
+    members = order[slots]
+    keys = [records["e"][members], *(columns[members, k] for k in reversed(range(words)))]
+    order[slots] = members[np.lexsort(keys)]
+    return order
 
 
 def _write_buckets(records: np.ndarray, key: np.ndarray, files: Sequence[BinaryIO]) -> None:
@@ -225,8 +259,7 @@ def _sort_bucket(
     path.unlink()
     if count == 0:
         return
-    # A stable sort keeps equal values in entry order.
-    records = records[np.argsort(records["v"], kind="stable")]
+    records = records[value_order(records)]
     values.write(records["v"].tobytes())
     entries.write(records["e"].tobytes())
 

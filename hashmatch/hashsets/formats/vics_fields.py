@@ -1,0 +1,181 @@
+"""What simdjson gives of one piece of VICS media: each medium's MD5, SHA1 and Category
+and its record, asked of all media at once (``map``: no Python step per medium).
+
+A medium's record is its own text from the file when the piece can be split into media
+by the separator between its first two (``}`` ``,`` ``{`` and the white space between):
+the pieces between separators are parsed, each wrapped in ``[...]``, as one document,
+which parses, with one object in each wrapper, only if every separator lies between
+two media. Otherwise (separators that differ, a piece of one medium, ``\\u`` escapes
+that could spell a key) the record is simdjson's minified JSON of the medium.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from operator import attrgetter, itemgetter, methodcaller
+from typing import Any, cast
+
+import numpy as np
+import simdjson
+
+from hashmatch.hashsets.formats.vics_chunks import NotBulk
+
+_CUT = re.compile(rb"\}[ \t\r\n]*,[ \t\r\n]*\{")
+_MEDIA_KEY = re.compile(rb'"Media"[ \t\r\n]*:')
+_PROXIES = frozenset({simdjson.Object, simdjson.Array})
+_MINI = attrgetter("mini")
+_FIRST = itemgetter(0)
+
+
+class Records:
+    """Each medium's record: bytes back to back and ``len + 1`` offsets; a record can
+    be replaced (an annotated one, cleaned)."""
+
+    def __init__(self, data: bytes, offsets: np.ndarray) -> None:
+        self.data = data
+        self.offsets = offsets
+        self._replaced: dict[int, bytes] = {}
+
+    @classmethod
+    def of(cls, items: list[bytes]) -> Records:
+        lengths = np.fromiter(map(len, items), np.int64, len(items))
+        return cls(b"".join(items), np.concatenate(([0], np.cumsum(lengths))))
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def __getitem__(self, row: int) -> bytes:
+        if row in self._replaced:
+            return self._replaced[row]
+        return self.data[int(self.offsets[row]) : int(self.offsets[row + 1])]
+
+    def replace(self, row: int, record: bytes) -> None:
+        self._replaced[row] = record
+
+    def holding(self, needle: bytes) -> set[int]:
+        """Rows whose record holds ``needle`` (looked for in all the records at once:
+        quick when none does, as for the rare keys it is asked about)."""
+        if needle not in self.data and not self._replaced:
+            return set()
+        found = [m.start() for m in re.finditer(re.escape(needle), self.data)]
+        if not found:
+            return set()
+        rows = np.searchsorted(self.offsets, np.array(found), "right") - 1
+        return set(rows.tolist())
+
+    def block(self, low: int, high: int) -> tuple[bytes, np.ndarray]:
+        """Rows ``low`` to ``high - 1`` as (bytes, offsets from 0)."""
+        if any(low <= row < high for row in self._replaced):
+            return _joined([self[row] for row in range(low, high)])
+        start, end = int(self.offsets[low]), int(self.offsets[high])
+        return self.data[start:end], self.offsets[low : high + 1] - start
+
+
+def _joined(items: list[bytes]) -> tuple[bytes, np.ndarray]:
+    records = Records.of(items)
+    return records.data, records.offsets
+
+
+@dataclass
+class Fields:
+    """The fields a piece's media are read by, one item per medium."""
+
+    md5: list[object]
+    sha1: list[object]
+    category: list[object]
+    records: Records
+    odd: set[int]  # media the reference reading takes (nested values where text belongs)
+    annotated: set[int]  # media whose record holds "odata." (an OData annotation)
+    #: Each medium's AlternativeHashes as Python values, for the media that have some.
+    alternatives: dict[int, object] = field(default_factory=dict)
+
+
+def fields(parser: simdjson.Parser, piece: bytes) -> Fields:
+    """The fields of every medium of a piece (which holds whole media, comma-separated)."""
+    piece = piece.lstrip(b" \t\r\n")
+    escaped = b"\\u" in piece  # an escape can spell a key the piece does not show
+    if not escaped and b'"Media"' in piece and _MEDIA_KEY.search(piece):
+        raise NotBulk("perhaps a case among the media")
+    split = None if escaped else _split(piece)
+    if split is not None:
+        parts, separator = split
+        found = _parse_wrapped(parser, parts)
+        if found is not None:
+            return _read(found, _spans(parts, separator), escaped)
+    try:
+        document: Any = parser.parse(b"[" + piece + b"]")
+    except (ValueError, RuntimeError) as exc:
+        raise NotBulk(str(exc)) from exc
+    items = [i for i in document if type(i) is simdjson.Object]  # streaming skips others
+    # Minified, '"KEY":' is that key (no space; a quote inside a string is escaped).
+    records = Records.of(cast(list[bytes], list(map(_MINI, items))))
+    if escaped and records.holding(b'"Media":'):
+        raise NotBulk("perhaps a case among the media")
+    return _read(items, records, escaped)
+
+
+def _split(piece: bytes) -> tuple[list[bytes], bytes] | None:
+    first = _CUT.search(piece)
+    if first is None:
+        return None
+    separator = first[0]
+    return piece.split(separator), separator
+
+
+def _parse_wrapped(parser: simdjson.Parser, parts: list[bytes]) -> list[Any] | None:
+    """The media, if every part is exactly one object."""
+    try:
+        document: Any = parser.parse(b"[[" + b"}],[{".join(parts) + b"]]")
+    except (ValueError, RuntimeError):
+        return None
+    wrappers: list[Any] = list(document)
+    if len(wrappers) != len(parts) or set(map(len, wrappers)) != {1}:
+        return None
+    media = list(map(_FIRST, wrappers))
+    if {type(m) for m in media} != {simdjson.Object}:
+        return None
+    return media
+
+
+def _spans(parts: list[bytes], separator: bytes) -> Records:
+    """Each medium's own text: a part with the braces its separators took."""
+    data = b"}{".join(parts)
+    lengths = np.fromiter(map(len, parts), np.int64, len(parts)) + 2
+    lengths[0] -= 1  # the first keeps its '{'
+    lengths[-1] -= 1  # the last keeps its '}'
+    return Records(data, np.concatenate(([0], np.cumsum(lengths))))
+
+
+def _read(items: list[Any], records: Records, escaped: bool) -> Fields:
+    md5, sha1, category = (_column(items, records, key) for key in ("MD5", "SHA1", "Category"))
+    found = Fields(md5, sha1, category, records, set(), records.holding(b"odata."))
+    if b'"AlternativeHashes"' in records.data:
+        for i, value in enumerate(_column(items, records, "AlternativeHashes")):
+            if type(value) is simdjson.Array:
+                found.alternatives[i] = value.as_list()
+            elif type(value) is simdjson.Object:
+                found.alternatives[i] = value.as_dict()
+            elif value is not None:
+                found.alternatives[i] = value
+    if escaped:  # an escape may spell "odata.": every record is looked at when read
+        found.annotated = set(range(len(records)))
+    for column in (found.md5, found.sha1, found.category):
+        if not _PROXIES.isdisjoint(map(type, column)):  # an object or array where a
+            for i, held in enumerate(column):  # value belongs: the reference reads it
+                if type(held) in _PROXIES:
+                    column[i] = None
+                    found.odd.add(i)
+    return found
+
+
+def _column(items: list[Any], records: Records, key: str) -> list[object]:
+    """One key's value in every medium (None: missing). simdjson is slow to say a key
+    is missing: unless the first, middle and last media all name the key, only the
+    media whose record names it are asked."""
+    needle = b'"' + key.encode() + b'"'
+    n = len(items)
+    if n and all(needle in records[i] for i in {0, n // 2, n - 1}):
+        return list(map(methodcaller("get", key), items))
+    named = records.holding(needle)
+    return [item.get(key) if i in named else None for i, item in enumerate(items)]
