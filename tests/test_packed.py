@@ -151,11 +151,13 @@ def _block(values: np.ndarray, start: int) -> PackedBlock:
     return PackedBlock.single("md5", values, b"".join(names), offsets)
 
 
+@pytest.mark.parametrize("hold", [0, writer.HOLD_BYTES], ids=["buckets", "in-memory"])
 @pytest.mark.parametrize("first", [b"", b"\x00\x00\x07", b"\xff" * 16], ids=repr)
 def test_buckets_come_out_sorted_even_when_one_holds_everything(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, first: bytes
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, first: bytes, hold: int
 ) -> None:
     monkeypatch.setattr(writer, "SORT_LIMIT", 50)  # force splitting on later bytes
+    monkeypatch.setattr(writer, "HOLD_BYTES", hold)  # 0: every value goes to buckets
     values = _values(700, first)
     out = PackedWriter(tmp_path / "set")
     for start in range(0, 700, 128):
@@ -179,6 +181,24 @@ def test_buckets_come_out_sorted_even_when_one_holds_everything(
         assert [(h.entry, h.reference) for h in found[wanted[0]]] == [(4, "n3")]
         assert [(h.entry, h.reference) for h in found[wanted[1]]] == [(700, "n699")]
     assert b"\x01" * 16 not in found
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    width=st.integers(1, 40),
+    rows=st.lists(st.binary(min_size=0, max_size=40), max_size=60),
+    prefix=st.binary(max_size=12),
+)
+def test_value_order_is_bytewise_then_entry(width: int, rows: list[bytes], prefix: bytes) -> None:
+    """Values sharing long prefixes (ties in the first 64-bit word) and repeated ones
+    sort bytewise, equal values in entry order."""
+    values = [(prefix + r)[:width].ljust(width, b"\x00") for r in rows + rows[:5]]
+    records = np.empty(len(values), writer.record_dtype(width))
+    records["v"] = np.frombuffer(b"".join(values), f"S{width}") if values else []
+    records["e"] = np.arange(1, len(values) + 1)
+    order = writer.value_order(records)
+    expected = sorted(range(len(values)), key=lambda i: (values[i], i))
+    assert order.tolist() == expected
 
 
 def md5_file(path: Path, n: int, extra: str = "") -> Path:

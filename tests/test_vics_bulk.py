@@ -204,3 +204,36 @@ def test_what_bulk_reading_does_not_take_is_streamed(data: bytes) -> None:
     with pytest.raises(NotBulk):
         list(BulkReader(Vics()._categorise()).blocks(io.BytesIO(data), {}))
     assert from_blocks(Vics().blocks(io.BytesIO(data)), shape) == streamed(data)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        # a separator inside a string, and a medium ending in a nested array of objects
+        [
+            {"MD5": "a" * 32, "Note": '},{"MD5":"' + "b" * 32 + '"}'},
+            {"MD5": "c" * 32, "MediaFiles": [{"FileName": "x"}, {"FileName": "y"}]},
+            {"MD5": "d" * 32},
+        ],
+        # arrays of arrays of objects: wrapped parts that still parse
+        [{"MD5": "a" * 32, "F": [[{"a": 1}, {"b": 2}]]}, {"MD5": "e" * 32, "F": [[{"c": 3}]]}],
+        # the first medium's nested objects give the first separator
+        [{"MD5": "a" * 32, "F": [{"a": 1}, {"b": 2}]}, {"MD5": "f" * 32}],
+    ],
+    ids=["separator-in-string", "arrays-of-arrays", "nested-first"],
+)
+def test_separators_inside_media_do_not_split_them(value: list[Any]) -> None:
+    data = document(value, {"separators": (",", ":")})
+    found = from_blocks(BulkReader(Vics()._categorise()).blocks(io.BytesIO(data), {}), shape)
+    assert found == streamed(data) and len(found) == len(value)
+    assert [json.loads(json.dumps(m)) for m in value] == [f[2] for f in found]
+
+
+def test_a_record_is_the_medium_as_written(tmp_path: Path) -> None:
+    media = [{"MediaID": i, "MD5": f"{i:032X}", "Category": "1"} for i in range(5)]
+    written = [json.dumps(m, indent=2) for m in media]
+    head = json.dumps({"@odata.context": CONTEXT})[:-1]
+    data = (head + ', "value": [\n' + ",\n".join(written) + "\n]}").encode()
+    blocks = list(BulkReader(Vics()._categorise()).blocks(io.BytesIO(data), {}))
+    found = from_blocks(blocks, lambda e: e.record)
+    assert found == written

@@ -36,7 +36,7 @@ import ijson
 
 from hashmatch.errors import HashSetFormatError, UsageError
 from hashmatch.hashsets.categories import Category
-from hashmatch.hashsets.formats.base import HashSetFormat, Sample
+from hashmatch.hashsets.formats.base import HashSetFormat, Sample, text_encoding
 from hashmatch.hashsets.formats.vics_bulk import BulkReader, NotBulk
 from hashmatch.hashsets.formats.vics_media import (
     Categorise,
@@ -126,7 +126,9 @@ class Vics(HashSetFormat):
             self.scheme = CategoryScheme.parse(category_scheme)
 
     def sniff(self, sample: Sample) -> float:
-        text = "\n".join(sample.lines).lstrip("\ufeff").lstrip()
+        # The raw head, not its lines: a file written on one line has no whole line in it.
+        text = sample.head[:8192].decode(text_encoding(sample.head), "replace")
+        text = text.lstrip("\ufeff").lstrip()
         if not text.startswith("{"):
             return 0.0
         head = text[:2000]

@@ -216,7 +216,8 @@ def value_order(records: np.ndarray) -> np.ndarray:
     width = records.dtype["v"].itemsize
     words = -(-width // 8)
     padded = np.zeros((len(records), words * 8), np.uint8)
-    padded[:, :width] = records.view(np.uint8).reshape(len(records), -1)[:, :width]
+    raw = records.view(np.uint8).reshape(len(records), records.dtype.itemsize)
+    padded[:, :width] = raw[:, :width]  # the value is the first field
     columns = padded.view(">u8")
     # By the first word (a radix sort; stable: equal values stay in entry order)...
     order: np.ndarray = np.argsort(columns[:, 0], kind="stable")
