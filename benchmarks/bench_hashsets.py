@@ -67,8 +67,11 @@ def write_bare_md5(path: Path, count: int, seed: int, keep: int) -> tuple[list[b
     return kept, table
 
 
-def write_vics(path: Path, media: int, seed: int, case: bool = False) -> None:
-    """A flat VICS 2.0 hash set, or (``case``) the same media inside one case."""
+def write_vics(
+    path: Path, media: int, seed: int, case: bool = False, alternatives: bool = False
+) -> None:
+    """A flat VICS 2.0 hash set, or (``case``) the same media inside one case; with
+    ``alternatives``, each medium also has a SHA-256 and a PDQ in AlternativeHashes."""
     rng = random.Random(seed)
     shape = "Cases" if case else "Media"
     context = f"http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/US/$metadata#{shape}"
@@ -81,6 +84,11 @@ def write_vics(path: Path, media: int, seed: int, case: bool = False) -> None:
                       "MD5": f"{rng.getrandbits(128):032X}", "SHA1": f"{rng.getrandbits(160):040x}",
                       "MediaSize": str(rng.randrange(10**6)), "IsPrecategorized": "true",
                       "MediaFiles": [{"FileName": f"IMG_{n}.JPG"}]}  # fmt: skip
+            if alternatives:
+                medium["AlternativeHashes"] = [
+                    {"HashName": "SHA256", "HashValue": f"{rng.getrandbits(256):064x}"},
+                    {"HashName": "PDQ", "HashValue": f"{rng.getrandbits(256):064x}"},
+                ]
             out.write(("," if n else "") + json.dumps(medium) + "\n")
         out.write("]}]}\n" if case else "]}\n")
 
@@ -126,20 +134,23 @@ def write_rds2(path: Path, lines: int, seed: int) -> None:
 
 
 def child_import(store: Path, path: Path, fmt: str) -> tuple[float, float]:
-    """Import in a child process: (seconds, peak RSS of the child in MB)."""
+    """Import in a child process: (seconds, peak RSS in MB of the child plus, when it
+    forks workers (VICS), the largest of them)."""
     code = (
-        "import sys, time; from pathlib import Path; from hashmatch.hashsets import HashSetStore\n"
+        "import resource, sys, time; from pathlib import Path\n"
+        "from hashmatch.hashsets import HashSetStore\n"
         "s = HashSetStore(Path(sys.argv[1])); t = time.perf_counter()\n"
         "s.import_file(Path(sys.argv[2]), format_name=sys.argv[3]); "
         "print(time.perf_counter() - t)\n"
         # VmHWM belongs to the child's own address space (ru_maxrss would count the
         # parent's pages the child had between fork and exec).
-        "print([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0])"
+        "print([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0])\n"
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
     )
     done = subprocess.run([sys.executable, "-c", code, str(store), str(path), fmt],
                           check=True, capture_output=True, text=True)  # fmt: skip
-    seconds, peak_kb = done.stdout.split()
-    return float(seconds), int(peak_kb) / 1024
+    seconds, peak_kb, worker_kb = done.stdout.split()
+    return float(seconds), (int(peak_kb) + int(worker_kb)) / 1024
 
 
 def timed(work: object) -> float:
@@ -179,6 +190,10 @@ def main() -> None:
     seconds, rss = child_import(work / f"store-{time.time_ns()}", vics, "vics")
     print(f"VICS import, the same media in one case: {args.media / seconds:,.0f} media/s "
           f"({seconds:.2f} s, peak RSS {rss:.0f} MB)")  # fmt: skip
+    write_vics(vics, args.media, 2, alternatives=True)
+    seconds, rss = child_import(work / f"store-{time.time_ns()}", vics, "vics")
+    print(f"VICS import, each medium with a SHA-256 and a PDQ: {args.media / seconds:,.0f} "
+          f"media/s ({seconds:.2f} s with the PDQ near index, peak RSS {rss:.0f} MB)")  # fmt: skip
 
     rds = work / "rds.db"
     write_rdsv3(rds, args.nsrl_rows, 5)

@@ -2,11 +2,11 @@
 
 Values arrive in file order and are held in memory, with their entry numbers, while
 they fit in ``HOLD_BYTES``; a set that small is sorted in memory at the end. Past that,
-each value is appended to one of 256 bucket files chosen by its first byte; at the end
+each value is appended to one of 64 bucket files chosen by its first bits; at the end
 every bucket is sorted on its own and appended to the set's value file, so the whole
 file comes out sorted although no more than one bucket is ever in memory.
 Cryptographic hashes spread evenly over the buckets; a bucket that is still too large
-(crafted input) is split again on the next byte.
+(crafted input) is split again, byte by byte.
 References, records and label codes are appended in entry order as they come; each
 block's own label table is mapped onto the set's, which is written at the end.
 """
@@ -44,7 +44,12 @@ from hashmatch.hashsets.packed.layout import (
 #: (at 24-40 bytes a record, a few tens of MB).
 SORT_LIMIT = 2_000_000
 #: Bytes of (value, entry) records held in memory before they go to bucket files.
-HOLD_BYTES = 32 << 20
+HOLD_BYTES = 16 << 20
+#: Bucket files per algorithm, chosen by the top bits of a value's first byte (64: four
+#: algorithms, as a VICS set with SHA-256 and PDQ has, stay far below the usual limit
+#: of 1,024 open files).
+BUCKETS = 64
+_BUCKET_SHIFT = 8 - BUCKETS.bit_length() + 1
 
 
 def record_dtype(width: int) -> np.dtype:
@@ -154,13 +159,14 @@ class PackedWriter:
         self._held_bytes = 0
 
     def _spill(self, algorithm: str, records: np.ndarray) -> None:
-        # The value is the record's first field: its first byte picks the bucket.
-        first = np.ascontiguousarray(records.view(np.uint8).reshape(len(records), -1)[:, 0])
+        # The value is the record's first field: its first byte's top bits pick the bucket.
+        raw = records.view(np.uint8).reshape(len(records), records.dtype.itemsize)
+        first = np.ascontiguousarray(raw[:, 0] >> _BUCKET_SHIFT)
         files = self._buckets.get(algorithm)
         if files is None:
             bucket_dir = self._work / algorithm
             bucket_dir.mkdir()
-            files = [(bucket_dir / f"{b:02x}").open("wb") for b in range(256)]
+            files = [(bucket_dir / f"{b:02x}").open("wb") for b in range(BUCKETS)]
             self._buckets[algorithm] = files
         _write_buckets(records, first, files)
 
@@ -188,8 +194,8 @@ class PackedWriter:
                 values_path(self.directory, algorithm).open("wb") as values,
                 entries_path(self.directory, algorithm).open("wb") as entries,
             ):
-                for stream in files:
-                    _sort_bucket(Path(stream.name), dtype, 1, values, entries)
+                for stream in files:  # a bucket too large is split on its first byte
+                    _sort_bucket(Path(stream.name), dtype, 0, values, entries)
         shutil.rmtree(self._work)
 
     def _write_held(self, item: tuple[str, list[np.ndarray]]) -> None:
@@ -238,7 +244,7 @@ def value_order(records: np.ndarray) -> np.ndarray:
 
 def _write_buckets(records: np.ndarray, key: np.ndarray, files: Sequence[BinaryIO]) -> None:
     order = np.argsort(key, kind="stable")
-    ends = np.cumsum(np.bincount(key, minlength=256))
+    ends = np.cumsum(np.bincount(key, minlength=len(files)))
     ordered = records[order]
     start = 0
     for bucket, end in enumerate(ends.tolist()):
