@@ -37,8 +37,8 @@ class InvalidRecord:
 class SetLayout(enum.Enum):
     """How a set's values are kept in the store."""
 
-    ROWS = "rows"  # SQLite rows: any format, per-entry categories, records, perceptual values
-    PACKED = "packed"  # sorted arrays on disk: plain lists of cryptographic hashes, at scale
+    ROWS = "rows"  # SQLite rows: any format, per-entry categories, records, qualities
+    PACKED = "packed"  # sorted arrays on disk, at scale: hash lists, NSRL, VICS
 
 
 @dataclass(frozen=True)

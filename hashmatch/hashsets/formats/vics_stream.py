@@ -1,4 +1,6 @@
-"""Reading a VICS file as a stream of media and cases, with memory bounded by one medium.
+"""Reading a VICS file as a stream of media and cases, with memory bounded by one medium:
+the reference reader, and what reads the files the bulk reader (``vics_bulk``) does not
+take.
 
 Two readers give the same objects:
 

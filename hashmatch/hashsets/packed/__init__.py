@@ -1,9 +1,10 @@
-"""Packed sets: big hash lists (plain lists, NSRL) kept as sorted arrays on disk, not as
-SQLite rows.
+"""Packed sets: big hash sets (plain lists, NSRL, VICS) kept as sorted arrays on disk,
+not as SQLite rows.
 
 A list of millions of MD5s is imported at the speed of numpy instead of one SQLite row
 per hash, and looked up with a binary search in a memory map. ``layout`` describes the
-files, ``writer`` builds them in bounded memory, ``reader`` reads them.
+files, ``writer`` builds them in bounded memory, ``reader`` reads them, ``entries``
+gathers entries read one at a time into blocks.
 """
 
 from collections.abc import Iterable, Iterator
