@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -163,7 +164,7 @@ def test_worker_processes_give_the_same_blocks(
     path.write_bytes(document(value, {"separators": (",", ":")}))
     reader = BulkReader(Vics()._categorise())
     with path.open("rb") as stream:
-        assert vics_bulk._workers(stream) == 2 or vics_bulk._workers(stream) == 1
+        monkeypatch.setattr(vics_bulk, "_workers", lambda stream: 2)  # even on one core
         found = from_blocks(reader.blocks(stream, {}), shape)
     assert found == streamed(path.read_bytes())
     assert reader.progress.media == 300
@@ -237,3 +238,19 @@ def test_a_record_is_the_medium_as_written(tmp_path: Path) -> None:
     blocks = list(BulkReader(Vics()._categorise()).blocks(io.BytesIO(data), {}))
     found = from_blocks(blocks, lambda e: e.record)
     assert found == written
+
+
+def _die(categorise: Any, piece: bytes) -> Any:
+    os._exit(1)  # a worker killed, as by the kernel when memory runs out
+
+
+def test_a_worker_that_dies_hands_the_rest_to_the_stream(tmp_path: Path, monkeypatch: Any) -> None:
+    monkeypatch.setattr(vics_chunks, "CHUNK_BYTES", 400)
+    monkeypatch.setattr(vics_bulk, "WORKER_MIN_BYTES", 0)
+    monkeypatch.setattr(vics_bulk, "_workers", lambda stream: 2)  # even on one core
+    monkeypatch.setattr(vics_bulk, "read_piece", _die)
+    path = tmp_path / "set.json"
+    path.write_bytes(document([{"MD5": f"{i:032x}", "Category": 2} for i in range(60)], {}))
+    with path.open("rb") as stream:
+        found = from_blocks(Vics().blocks(stream), shape)
+    assert found == streamed(path.read_bytes()) and len(found) == 60

@@ -23,9 +23,11 @@ import functools
 import json
 import multiprocessing
 import os
+import signal
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from typing import BinaryIO, cast
 
@@ -77,12 +79,12 @@ class BulkReader:
         giving out anything of the piece concerned) where the file is not for it."""
         pieces = Pieces(stream, provenance)
         workers = _workers(stream)
-        if workers < 2:
+        pool = _pool(workers) if workers >= 2 else None
+        if pool is None:
             results: Iterable[_Piece] = (read_piece(self._categorise, p) for p in pieces)
             yield from self._placed(results)
             return
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        with pool:
             try:
                 yield from self._placed(_in_order(pool, self._categorise, pieces, workers))
             finally:
@@ -108,6 +110,21 @@ def _workers(stream: BinaryIO) -> int:
                else (os.cpu_count() or 1))  # fmt: skip
 
 
+def _pool(workers: int) -> ProcessPoolExecutor | None:
+    """Forked workers (they only compute; a fork server's start-up would cost a third of
+    the time), or None where processes cannot be made (no semaphores in some sandboxes)."""
+    try:
+        context = multiprocessing.get_context("fork")
+        return ProcessPoolExecutor(workers, mp_context=context, initializer=_quiet)
+    except (OSError, ValueError, NotImplementedError):
+        return None
+
+
+def _quiet() -> None:
+    """A worker leaves Ctrl-C to the importing process, which stops the pool."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _in_order(
     pool: ProcessPoolExecutor, categorise: Categorise, pieces: Iterable[bytes], workers: int
 ) -> Iterator[_Piece]:
@@ -128,7 +145,13 @@ def _in_order(
             flight.append(pool.submit(read_piece, categorise, piece))
         if not flight:
             break
-        yield flight.popleft().result()
+        try:
+            done = flight.popleft().result()
+        except BrokenProcessPool:  # a worker killed (out of memory?): stream the rest
+            done = None
+        if done is None:
+            raise NotBulk("a worker process stopped")
+        yield done
     if stopped is not None:
         raise stopped
 
