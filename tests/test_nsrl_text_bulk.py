@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hashmatch.hashsets import Category, HashSetStore
-from hashmatch.hashsets.formats import nsrl_text
+from hashmatch.hashsets.formats import nsrl_lines, nsrl_text
 from hashmatch.hashsets.model import ParsedEntry, SetLayout
 
 from .unrolled import BlockEntry, Invalid, from_blocks, from_records
@@ -24,11 +24,18 @@ SHA1, MD5 = "AB" * 20, "CD" * 16
 Found = tuple[tuple[tuple[str, str], ...], str | None, str | None, str | None]
 
 
-def write(path: Path, rows: list[list[str]], blank_lines: tuple[int, ...] = ()) -> Path:
+def write(
+    path: Path, rows: list[list[str]], blank_lines: tuple[int, ...] = (), nist: bool = False
+) -> Path:
+    """An NSRLFile.txt; ``nist``: the numbers unquoted and LF, as NIST writes them."""
     path.parent.mkdir(exist_ok=True)
     out = io.StringIO(newline="")
-    writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
-    writer.writerow(HEADER)
+    quoting = csv.QUOTE_NONNUMERIC if nist else csv.QUOTE_ALL
+    writer = csv.writer(out, quoting=quoting, lineterminator="\n" if nist else "\r\n")
+    csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\r\n").writerow(HEADER)
+    if nist:
+        rows = [[int(f) if k in (4, 5) and f.isdigit() else f for k, f in enumerate(r)]
+                for r in rows]  # type: ignore[misc]  # fmt: skip
     for n, row in enumerate(rows):
         if n in blank_lines:
             out.write("\r\n")
@@ -59,7 +66,7 @@ def by_blocks(path: Path) -> list[Found | Invalid]:
 
 hexes = st.sampled_from([SHA1, SHA1.lower(), " " + SHA1, "zz" * 20, "", SHA1[:-1]])
 md5s = st.sampled_from([MD5, MD5.lower(), "nothex", "", MD5 + " "])
-names = st.text(st.characters(codec="latin-1", exclude_characters="\r\n\x00"), max_size=8)
+names = st.text(st.characters(codec="latin-1", exclude_characters="\r\x00"), max_size=8)
 specials = st.sampled_from(["", "", "", "M", "S", " ", "M "])
 
 
@@ -71,18 +78,29 @@ rows = st.lists(st.builds(row, hexes, md5s, names, specials, st.booleans()), max
 
 
 @settings(
-    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(rows=rows, batch=st.integers(1, 6), blanks=st.sets(st.integers(0, 25), max_size=3))
+@given(
+    rows=rows,
+    batch=st.integers(1, 6),
+    blanks=st.sets(st.integers(0, 25), max_size=3),
+    chunk=st.sampled_from([64, 300, nsrl_lines.CHUNK_BYTES]),
+    nist=st.booleans(),
+)
 def test_bulk_reader_gives_the_row_readers_entries(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     rows: list[list[str]],
     batch: int,
     blanks: set[int],
+    chunk: int,
+    nist: bool,
 ) -> None:
+    """Names with commas, quotes, Latin-1 letters and line ends; numbers quoted or not;
+    lines cut anywhere by the chunk size."""
     monkeypatch.setattr(nsrl_text, "BATCH_ROWS", batch)
-    path = write(tmp_path / "NSRLFile.txt", rows, tuple(blanks))
+    monkeypatch.setattr(nsrl_lines, "CHUNK_BYTES", chunk)
+    path = write(tmp_path / "NSRLFile.txt", rows, tuple(blanks), nist)
     assert by_blocks(path) == by_rows(path)
 
 

@@ -10,6 +10,7 @@ the same entries, messages and line numbers.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import zipfile
@@ -26,6 +27,7 @@ from hashmatch.hashsets.categories import Category
 from hashmatch.hashsets.formats.base import HashSetFormat, Sample
 from hashmatch.hashsets.formats.columns import Labels, batch_blocks, hex_column
 from hashmatch.hashsets.formats.nsrl import NSRL_LABEL
+from hashmatch.hashsets.formats.nsrl_lines import Chained, line_blocks
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
 from hashmatch.hashsets.packed.layout import PackedBlock, PackedLabel
 
@@ -73,10 +75,14 @@ class NsrlText(HashSetFormat):
         return True
 
     def blocks(self, stream: BinaryIO) -> Iterator[PackedBlock | InvalidRecord]:
-        return self._member(stream, _batches)
+        return self._member(stream, _batches, bulk=True)
 
     def _member(
-        self, stream: BinaryIO, reader: Callable[[CsvReader, _Columns], Iterator[_T]]
+        self,
+        stream: BinaryIO,
+        reader: Callable[[CsvReader, _Columns], Iterator[_T]],
+        *,
+        bulk: bool = False,
     ) -> Iterator[_T]:
         """``reader`` over the file's rows, or over those of the NSRLFile.txt in a zip."""
         if stream.read(4) == b"PK\x03\x04":
@@ -89,13 +95,29 @@ class NsrlText(HashSetFormat):
                     raise HashSetFormatError("the zip file holds no NSRLFile.txt")
                 self._provenance = {"nsrl": "RDS 2.x", "zip_member": member}
                 with archive.open(member) as inner:
-                    yield from _csv(cast(BinaryIO, inner), reader)
+                    yield from _read(cast(BinaryIO, inner), reader, bulk)
             except (zipfile.BadZipFile, EOFError) as exc:
                 raise HashSetFormatError(f"damaged zip file: {exc}") from exc
             return
         stream.seek(0)
         self._provenance = {"nsrl": "RDS 2.x"}
-        yield from _csv(stream, reader)
+        yield from _read(stream, reader, bulk)
+
+
+def _read(
+    raw: BinaryIO, reader: Callable[[CsvReader, _Columns], Iterator[_T]], bulk: bool
+) -> Iterator[_T]:
+    """The usual 8-column file line by line with numpy (``nsrl_lines``) when ``bulk``;
+    any other through the CSV module."""
+    header = raw.readline()
+    if bulk and header.removeprefix(codecs.BOM_UTF8).rstrip(b"\r\n") == RDS2_HEADER.encode():
+        columns = _Columns(8, 0, 1, 3, 7)
+        yield from cast(
+            Iterator[_T],
+            line_blocks(raw, lambda line, row: _record(line, row, columns), _label),
+        )
+        return
+    yield from _csv(cast(BinaryIO, Chained(header, raw)), reader)
 
 
 def _csv(raw: BinaryIO, reader: Callable[[CsvReader, _Columns], Iterator[_T]]) -> Iterator[_T]:

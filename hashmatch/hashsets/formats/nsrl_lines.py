@@ -1,0 +1,243 @@
+"""NSRL RDS 2.x lines read by numpy: the usual 8-column ``NSRLFile.txt`` without a CSV
+parser per line.
+
+NIST writes every line the same way: ``"SHA-1","MD5","CRC32","name",size,product,"os",
+"special"`` (the numbers quoted or not). The SHA-1, MD5 and CRC32 sit at fixed offsets,
+so a chunk of lines is checked and hex-decoded as a whole; the name runs from offset 90
+to the quote before the fourth comma from the line's end (the last four fields hold no
+comma), and a line is taken only if it holds no quote but those of its fields' edges
+(counted per line). Every other line (a doubled quote in a name, a missing field, a bad
+digit) is read by the CSV module in its place, and a line with an odd number of quotes
+(a name spanning lines) hands the rest of the file to it, so entries, messages and line
+numbers are the CSV reader's.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Generator, Iterator
+from typing import BinaryIO, cast
+
+import numpy as np
+
+from hashmatch.hashsets.formats.bulklines import HEX_NIBBLE
+from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
+from hashmatch.hashsets.packed.entries import gather
+from hashmatch.hashsets.packed.layout import PackedBlock, PackedColumn, PackedLabel
+
+CHUNK_BYTES = 8 << 20
+#: Where each quote of the fixed start of a line is: "sha1","md5","crc32","name...
+_PREFIX_QUOTES = (0, 41, 43, 76, 78, 87, 89)
+_PREFIX_COMMAS = (42, 77, 88)
+_NAME_START = 90
+_QUOTE, _COMMA, _NEWLINE, _RETURN = 34, 44, 10, 13
+
+#: The reference reading of one CSV row: an entry, an invalid record, or None (blank).
+RowReader = Callable[[int, list[str]], ParsedEntry | InvalidRecord | None]
+#: A label for a SpecialCode (None: none of its own).
+Labeller = Callable[[str], PackedLabel | None]
+
+
+def line_blocks(
+    raw: BinaryIO, read_row: RowReader, label: Labeller
+) -> Iterator[PackedBlock | InvalidRecord]:
+    """The entries of the lines after the header (already read), in order."""
+    pending = b""
+    line = 2  # the header is line 1
+    while True:
+        chunk = raw.read(CHUNK_BYTES)
+        data = pending + chunk
+        if not chunk:
+            if data:
+                yield from _lines(data + b"\n", line, raw, read_row, label)
+            return
+        end = data.rfind(b"\n") + 1
+        if end == 0:
+            pending = data
+            continue
+        pending = data[end:]
+        done = yield from _lines(data[:end], line, raw, read_row, label, pending)
+        if done is None:
+            return  # the rest went to the CSV reader
+        line = done
+
+
+def _lines(
+    data: bytes,
+    first_line: int,
+    raw: BinaryIO,
+    read_row: RowReader,
+    label: Labeller,
+    pending: bytes = b"",
+) -> Generator[PackedBlock | InvalidRecord, None, int | None]:
+    """A chunk of whole lines; returns the next line's number, or None when a line with
+    an odd number of quotes sent this line and the rest of the file to the CSV reader."""
+    arr = np.frombuffer(data, np.uint8)
+    ends = np.flatnonzero(arr == _NEWLINE)
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    ends = ends - ((ends > starts) & (arr[np.maximum(ends - 1, 0)] == _RETURN))
+    quotes = np.flatnonzero(arr == _QUOTE)
+    quote_count = np.searchsorted(quotes, ends) - np.searchsorted(quotes, starts)
+    odd = np.flatnonzero(quote_count % 2)
+    n = len(starts) if not len(odd) else int(odd[0])
+    good = _plain(arr, starts[:n], ends[:n], quotes, quote_count[:n])
+    fast, sha1, md5, names, specials = good
+    yield from _place(data, starts[:n], ends[:n], first_line, fast, sha1, md5, names,
+                      specials, read_row, label)  # fmt: skip
+    if len(odd):
+        rest = cast(BinaryIO, Chained(data[int(starts[n]) :] + pending, raw))
+        yield from _csv_rest(rest, first_line + n, read_row)
+        return None
+    return first_line + n
+
+
+def _plain(
+    arr: np.ndarray, starts: np.ndarray, ends: np.ndarray, quotes: np.ndarray, counted: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Which lines are plain, their SHA-1 and MD5 values, and where their name and
+    special code are ((start, end) pairs)."""
+    lengths = ends - starts
+    fit = lengths >= _NAME_START + 8  # a name's closing quote and four short fields
+    base = np.where(fit, starts, 0)
+
+    def at(where: np.ndarray) -> np.ndarray:
+        taken: np.ndarray = arr.take(where, mode="clip")  # clipped: short lines are unfit
+        return taken
+
+    for offset in _PREFIX_QUOTES:
+        fit &= at(base + offset) == _QUOTE
+    for offset in _PREFIX_COMMAS:
+        fit &= at(base + offset) == _COMMA
+    digits = HEX_NIBBLE[at(base[:, None] + np.arange(1, 41))]
+    fit &= (digits < 16).all(axis=1)
+    sha1 = (digits[:, 0::2] << 4) | digits[:, 1::2]
+    digits = HEX_NIBBLE[at(base[:, None] + np.arange(44, 76))]
+    fit &= (digits < 16).all(axis=1)
+    md5 = (digits[:, 0::2] << 4) | digits[:, 1::2]
+    # The last four commas of each line end the name and part the four last fields.
+    commas = np.flatnonzero(arr == _COMMA)
+    last = np.searchsorted(commas, ends) - 1
+    fit &= (last - 3 >= 0) & (len(commas) > 0)
+    if len(commas) == 0:
+        commas = np.zeros(1, np.int64)
+    tail = np.stack([commas.take(last - k, mode="clip") for k in (3, 2, 1, 0)], axis=1)
+    fit &= tail[:, 0] > base + _NAME_START
+    fit &= at(tail[:, 0] - 1) == _QUOTE  # the name's closing quote
+    bounds = np.concatenate([tail, ends[:, None]], axis=1)
+    field_starts, field_ends = bounds[:, :4] + 1, bounds[:, 1:]
+    quoted = (field_ends - field_starts >= 2) & (at(field_starts) == _QUOTE)
+    quoted &= at(field_ends - 1) == _QUOTE
+    # No other quote anywhere: 7 at the start, the name's closing one, and the quoted
+    # last fields' own.
+    fit &= counted == 8 + 2 * quoted.sum(axis=1)
+    names = np.stack([base + _NAME_START, tail[:, 0] - 1], axis=1)
+    special = np.stack([field_starts[:, 3] + quoted[:, 3], field_ends[:, 3] - quoted[:, 3]], axis=1)
+    return fit & (lengths > 0), sha1, md5, names, special
+
+
+def _place(
+    data: bytes,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    first_line: int,
+    fast: np.ndarray,
+    sha1: np.ndarray,
+    md5: np.ndarray,
+    names: np.ndarray,
+    specials: np.ndarray,
+    read_row: RowReader,
+    label: Labeller,
+) -> Iterator[PackedBlock | InvalidRecord]:
+    """The chunk's entries in line order: runs of plain lines as blocks, every other
+    non-blank line read by the CSV module in its place."""
+    blank = ends == starts
+    done = 0
+    n = len(starts)
+    for row in [*np.flatnonzero(~fast & ~blank).tolist(), n]:
+        if row > done:
+            block = _block(data, done, row, fast, sha1, md5, names, specials, label)
+            if block is not None:
+                yield block
+        if row < n:
+            text = data[int(starts[row]) : int(ends[row])].decode("latin-1")
+            record = read_row(first_line + row, next(csv.reader([text])))
+            if isinstance(record, ParsedEntry):
+                yield gather([record])
+            elif record is not None:
+                yield record
+        done = row + 1
+
+
+def _block(
+    data: bytes,
+    low: int,
+    high: int,
+    fast: np.ndarray,
+    sha1: np.ndarray,
+    md5: np.ndarray,
+    names: np.ndarray,
+    specials: np.ndarray,
+    label: Labeller,
+) -> PackedBlock | None:
+    """The plain lines among rows ``low`` to ``high - 1`` (the others are blank)."""
+    kept = low + np.flatnonzero(fast[low:high])
+    count = len(kept)
+    if count == 0:
+        return None
+    rows = np.arange(count, dtype=np.int64)
+    columns = (PackedColumn("sha1", sha1[kept], rows), PackedColumn("md5", md5[kept], rows))
+    first, last = names[kept, 0], names[kept, 1]
+    lengths = last - first
+    offsets = np.concatenate(([0], np.cumsum(lengths)))
+    # Every name's bytes at once: each name's start, repeated over its length, plus the
+    # position within it.
+    where = np.repeat(first - offsets[:-1], lengths) + np.arange(int(offsets[-1]))
+    ref_data = np.frombuffer(data, np.uint8)[where].tobytes()
+    if not ref_data.isascii():  # Latin-1 names: stored as UTF-8, as the CSV reader's are
+        picked = [data[a:b].decode("latin-1").encode("utf-8")
+                  for a, b in zip(first.tolist(), last.tolist(), strict=True)]  # fmt: skip
+        ref_data = b"".join(picked)
+        offsets = np.concatenate(([0], np.cumsum(np.fromiter(map(len, picked), np.int64))))
+    codes = np.zeros(count, np.uint16)
+    table: dict[PackedLabel, int] = {}
+    has_code = specials[kept, 1] > specials[kept, 0]
+    for k in np.flatnonzero(has_code).tolist():
+        a, b = specials[kept[k]].tolist()
+        own = label(data[a:b].decode("latin-1"))
+        if own is not None:
+            codes[k] = table.setdefault(own, len(table) + 1)
+    return PackedBlock(count, columns, ref_data, offsets, codes if table else None, tuple(table))
+
+
+def _csv_rest(rest: BinaryIO, first_line: int, read_row: RowReader) -> Iterator[
+    PackedBlock | InvalidRecord
+]:  # fmt: skip
+    rows = csv.reader(io.TextIOWrapper(rest, encoding="latin-1", newline=""))
+    for row in rows:
+        record = read_row(first_line + rows.line_num - 1, row)
+        if isinstance(record, ParsedEntry):
+            yield gather([record])
+        elif record is not None:
+            yield record
+
+
+class Chained(io.RawIOBase):
+    """Bytes already read, then the rest of a stream."""
+
+    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+        self._head = head
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        if self._head:
+            size = min(len(buffer), len(self._head))
+            buffer[:size] = self._head[:size]
+            self._head = self._head[size:]
+            return size
+        data = self._rest.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
