@@ -1,0 +1,295 @@
+"""What one piece of VICS media becomes: packed blocks, and its invalid media in place.
+
+The MD5 and SHA1 columns of a piece are checked and decoded by numpy, categories are
+labelled once per distinct value, AlternativeHashes' SHA-256 and PDQ values decoded in
+bulk. A medium that is not plain is read by ``Media.entry``, the reference reading, and
+put in its place; an invalid one splits the blocks around it.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import cast
+
+import numpy as np
+
+from hashmatch.hashing import get_algorithm
+from hashmatch.hashsets.formats.bulklines import HEX_NIBBLE
+from hashmatch.hashsets.formats.vics_fields import Fields, Records
+from hashmatch.hashsets.formats.vics_media import ALTERNATIVE_NAMES, Media
+from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
+from hashmatch.hashsets.packed.layout import (
+    LABEL_CODE_DTYPE,
+    PackedBlock,
+    PackedColumn,
+    PackedLabel,
+)
+
+#: An invalid medium, numbered within its piece (0-based) until the piece is placed.
+Numbered = tuple[int, InvalidRecord]
+
+
+def interpret(media: Media, chunk: Fields) -> Iterator[PackedBlock | Numbered]:
+    n = len(chunk.records)
+    md5 = _hex_column(chunk.md5, 32)
+    sha1 = _hex_column(chunk.sha1, 40)
+    sha1_none = np.fromiter((t is None for t in chunk.sha1), bool, n)
+    labels = _Labels()
+    codes, odd_category = _categories(media, chunk.category, labels)
+    odd = ~md5.good | ~(sha1.good | sha1_none) | odd_category
+    odd[list(chunk.odd | chunk.annotated)] = True
+    alternatives, odd_alternatives = _alternatives(chunk.alternatives)
+    odd[list(odd_alternatives)] = True
+    extra = _Extra()
+    for algorithm, (rows, values) in alternatives.items():
+        plain = ~odd[rows]  # an odd medium's values all come from the reference reading
+        extra.add(algorithm, rows[plain], values[plain])
+    invalid: dict[int, Numbered] = {}
+    sha1_present = sha1.good.copy()
+    records = chunk.records
+    for i in np.flatnonzero(odd).tolist():
+        # An odd medium: the reference reading (its record cleaned if annotated).
+        text = records[i].decode("utf-8")
+        medium = json.loads(text)  # what simdjson read, to the last field
+        entry = media.entry(i + 1, medium, record=None if "odata." in text else text)
+        if isinstance(entry, InvalidRecord):
+            invalid[i] = (i, entry)
+            continue
+        _place(i, entry, md5.values, sha1.values, sha1_present, extra)
+        codes[i] = labels.code(PackedLabel(entry.label or "", entry.category))
+        if entry.record is not None and entry.record != text:
+            records.replace(i, entry.record.encode("utf-8"))
+    yield from _split(n, md5.values, sha1.values, sha1_present, extra.arrays(), codes,
+                      labels.table(), records, invalid)  # fmt: skip
+
+
+def _alternatives(
+    found: dict[int, object],
+) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], set[int]]:
+    """The SHA-256 and PDQ values of media's AlternativeHashes, read as the reference
+    reading reads them ((rows, values) per algorithm), and the media it must read
+    itself (an alternative MD5 or SHA1, a value that is not plain hex, a duplicate)."""
+    texts: dict[str, tuple[list[int], list[object]]] = {}
+    odd: set[int] = set()
+    for row, value in found.items():
+        if value is None:
+            continue
+        if not isinstance(value, list):
+            odd.add(row)
+            continue
+        for alternative in value:
+            if not isinstance(alternative, dict):
+                continue
+            name = alternative.get("HashName", "")
+            algorithm = _algorithm_named(name) if type(name) is str else _algorithm_named(str(name))
+            text = alternative.get("HashValue")
+            if algorithm is None or not isinstance(text, str):
+                continue  # PhotoDNA and others: carried in the record
+            if algorithm in ("md5", "sha1"):
+                odd.add(row)
+                break
+            rows, values = texts.setdefault(algorithm, ([], []))
+            rows.append(row)
+            values.append(text)
+    arrays = {}
+    for algorithm, (rows, values) in texts.items():
+        decoded = _hex_column(values, get_algorithm(algorithm).bits // 4)
+        where = np.array(rows, np.int64)
+        odd.update(where[~decoded.good].tolist())
+        # A medium with two values of one algorithm (the same twice: the reference
+        # keeps one) is left to the reference reading.
+        counted = np.bincount(where)
+        odd.update(np.flatnonzero(counted > 1).tolist())
+        arrays[algorithm] = where, decoded.values
+    return arrays, odd
+
+
+@functools.lru_cache(maxsize=1024)  # names repeat; a hostile file's cannot fill memory
+def _algorithm_named(name: str) -> str | None:
+    """The algorithm an AlternativeHashes ``HashName`` names (as the reference reads it)."""
+    return ALTERNATIVE_NAMES.get(name.lower().replace("-", "").replace("_", ""))
+
+
+class _Extra:
+    """Values beyond a medium's MD5 and SHA1, per algorithm: (rows, values) arrays."""
+
+    def __init__(self) -> None:
+        self._parts: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
+
+    def add(self, algorithm: str, rows: np.ndarray, values: np.ndarray) -> None:
+        if len(rows):
+            self._parts.setdefault(algorithm, []).append((rows, values))
+
+    def add_one(self, algorithm: str, row: int, value: bytes) -> None:
+        raw = np.frombuffer(value, np.uint8).reshape(1, -1)
+        self.add(algorithm, np.array([row], np.int64), raw)
+
+    def arrays(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Per algorithm, rows ascending (in the order added within a row) and values."""
+        out = {}
+        for algorithm, parts in self._parts.items():
+            rows = np.concatenate([r for r, _ in parts])
+            values = np.concatenate([v for _, v in parts])
+            order = np.argsort(rows, kind="stable")
+            out[algorithm] = rows[order], values[order]
+        return out
+
+
+def _categories(media: Media, raw: list[object], labels: _Labels) -> tuple[np.ndarray, np.ndarray]:
+    """Each medium's label code, and which media the reference reading must take (an
+    odd ``Category``: a boolean, a number with a fraction, a list...)."""
+    n = len(raw)
+    codes = np.zeros(n, LABEL_CODE_DTYPE)
+    odd = np.zeros(n, bool)
+    if set(map(type, raw)) <= _PLAIN_CATEGORY:  # no two of these compare equal
+        known = {v: labels.code(PackedLabel(*media.label(v))) for v in set(raw)}
+        codes[:] = np.fromiter(map(known.__getitem__, raw), LABEL_CODE_DTYPE, n)
+        return codes, odd
+    for i, value in enumerate(raw):
+        if type(value) in _PLAIN_CATEGORY:
+            codes[i] = labels.code(PackedLabel(*media.label(value)))
+        else:
+            odd[i] = True
+    return codes, odd
+
+
+#: Category value types whose values can share a dict without being confused.
+_PLAIN_CATEGORY = frozenset({int, str, type(None)})
+
+
+class _Labels:
+    """A chunk's label table, and each label's code in it."""
+
+    def __init__(self) -> None:
+        self._codes: dict[PackedLabel, int] = {}
+
+    def code(self, label: PackedLabel) -> int:
+        return self._codes.setdefault(label, len(self._codes) + 1)
+
+    def table(self) -> tuple[PackedLabel, ...]:
+        return tuple(self._codes)
+
+
+def _place(
+    row: int,
+    entry: ParsedEntry,
+    md5: np.ndarray,
+    sha1: np.ndarray,
+    sha1_present: np.ndarray,
+    extra: _Extra,
+) -> None:
+    """An odd medium's values, as the reference reading gives them."""
+    placed = set()
+    for value in entry.hashes:
+        if value.algorithm == "md5" and "md5" not in placed:
+            md5[row] = np.frombuffer(value.to_bytes(), np.uint8)
+        elif value.algorithm == "sha1" and "sha1" not in placed:
+            sha1[row] = np.frombuffer(value.to_bytes(), np.uint8)
+            sha1_present[row] = True
+        else:
+            extra.add_one(value.algorithm, row, value.to_bytes())
+        placed.add(value.algorithm)
+
+
+@dataclass(frozen=True)
+class _Hex:
+    """A column of hex texts: ``good`` rows hold exactly the digits (ASCII, no spaces),
+    decoded into ``values``; every other row is left to the reference reading."""
+
+    good: np.ndarray
+    values: np.ndarray
+
+
+def _hex_column(texts: list[object], digits: int) -> _Hex:
+    n = len(texts)
+    values = np.zeros((n, digits // 2), np.uint8)
+    try:
+        joined = "".join(cast(list[str], texts))
+        strings = cast(list[str], texts)
+    except TypeError:  # some are missing (None) or not text
+        strings = [t if type(t) is str else "" for t in texts]
+        joined = None
+    lengths = np.fromiter(map(len, strings), np.int64, n)
+    fit = lengths == digits
+    good = np.zeros(n, bool)
+    if not fit.any():
+        return _Hex(good, values)
+    rows = np.flatnonzero(fit)
+    if joined is None or len(rows) < n:
+        joined = "".join([strings[i] for i in rows.tolist()])
+    if joined.isascii():
+        try:  # the usual case: every text is hex, decoded at C speed
+            decoded = bytes.fromhex(joined)
+        except ValueError:
+            decoded = b""
+        # fromhex passes over spaces between pairs: then fewer bytes come out.
+        if len(decoded) == len(rows) * (digits // 2):
+            values[rows] = np.frombuffer(decoded, np.uint8).reshape(len(rows), -1)
+            good[rows] = True
+            return _Hex(good, values)
+    raw = np.frombuffer(joined.encode("utf-8", "replace"), np.uint8)
+    if len(raw) != len(rows) * digits:  # not all ASCII: leave them all to the reference
+        return _Hex(good, values)
+    nibbles = HEX_NIBBLE[raw.reshape(len(rows), digits)]
+    ok = (nibbles < 16).all(axis=1)
+    values[rows[ok]] = (nibbles[ok, 0::2] << 4) | nibbles[ok, 1::2]
+    good[rows[ok]] = True
+    return _Hex(good, values)
+
+
+def _split(
+    n: int,
+    md5: np.ndarray,
+    sha1: np.ndarray,
+    sha1_present: np.ndarray,
+    extra: dict[str, tuple[np.ndarray, np.ndarray]],
+    codes: np.ndarray,
+    table: tuple[PackedLabel, ...],
+    records: Records,
+    invalid: dict[int, Numbered],
+) -> Iterator[PackedBlock | Numbered]:
+    """The chunk's entries as blocks, each invalid medium in its place between them."""
+    done = 0
+    for row in [*sorted(invalid), n]:
+        if row > done:
+            yield _block(done, row, md5, sha1, sha1_present, extra, codes, table, records)
+        if row < n:
+            yield invalid[row]
+        done = row + 1
+
+
+def _block(
+    low: int,
+    high: int,
+    md5: np.ndarray,
+    sha1: np.ndarray,
+    sha1_present: np.ndarray,
+    extra: dict[str, tuple[np.ndarray, np.ndarray]],
+    codes: np.ndarray,
+    table: tuple[PackedLabel, ...],
+    records: Records,
+) -> PackedBlock:
+    """Rows ``low`` to ``high - 1`` (all valid) as consecutive entries."""
+    count = high - low
+    columns = [PackedColumn("md5", md5[low:high], np.arange(count, dtype=np.int64))]
+    with_sha1 = np.flatnonzero(sha1_present[low:high])
+    if len(with_sha1):
+        columns.append(PackedColumn("sha1", sha1[low + with_sha1], with_sha1))
+    for algorithm, (rows, values) in extra.items():
+        first, last = np.searchsorted(rows, [low, high])
+        if last > first:
+            columns.append(PackedColumn(algorithm, values[first:last], rows[first:last] - low))
+    data, offsets = records.block(low, high)
+    return PackedBlock(
+        count,
+        tuple(columns),
+        b"",
+        np.zeros(count + 1, np.int64),
+        codes[low:high],
+        table,
+        data,
+        offsets,
+    )
