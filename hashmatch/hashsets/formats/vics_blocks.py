@@ -18,7 +18,7 @@ import numpy as np
 
 from hashmatch.hashing import get_algorithm
 from hashmatch.hashsets.formats.bulklines import HEX_NIBBLE
-from hashmatch.hashsets.formats.vics_fields import Fields, Records
+from hashmatch.hashsets.formats.vics_fields import Alternatives, Fields, Records
 from hashmatch.hashsets.formats.vics_media import ALTERNATIVE_NAMES, Media
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
 from hashmatch.hashsets.packed.layout import (
@@ -67,42 +67,32 @@ def interpret(media: Media, chunk: Fields) -> Iterator[PackedBlock | Numbered]:
 
 
 def _alternatives(
-    found: dict[int, object],
+    found: Alternatives,
 ) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], set[int]]:
     """The SHA-256 and PDQ values of media's AlternativeHashes, read as the reference
     reading reads them ((rows, values) per algorithm), and the media it must read
-    itself (an alternative MD5 or SHA1, a value that is not plain hex, a duplicate)."""
+    itself (an alternative MD5 or SHA1, a value that is not plain hex, two values of
+    one algorithm)."""
+    odd = set(found.odd)
+    named = {name: _algorithm_named(name if type(name) is str else str(name))
+             for name in set(found.names) if name is not None}  # fmt: skip
+    algorithms = [named.get(name) if name is not None else None for name in found.names]
     texts: dict[str, tuple[list[int], list[object]]] = {}
-    odd: set[int] = set()
-    for row, value in found.items():
-        if value is None:
-            continue
-        if not isinstance(value, list):
+    for row, algorithm, text in zip(found.rows, algorithms, found.texts, strict=True):
+        if algorithm is None or text is None:
+            continue  # PhotoDNA and others: carried in the record
+        if algorithm in ("md5", "sha1"):
             odd.add(row)
             continue
-        for alternative in value:
-            if not isinstance(alternative, dict):
-                continue
-            name = alternative.get("HashName", "")
-            algorithm = _algorithm_named(name) if type(name) is str else _algorithm_named(str(name))
-            text = alternative.get("HashValue")
-            if algorithm is None or not isinstance(text, str):
-                continue  # PhotoDNA and others: carried in the record
-            if algorithm in ("md5", "sha1"):
-                odd.add(row)
-                break
-            rows, values = texts.setdefault(algorithm, ([], []))
-            rows.append(row)
-            values.append(text)
+        rows, values = texts.setdefault(algorithm, ([], []))
+        rows.append(row)
+        values.append(text)
     arrays = {}
     for algorithm, (rows, values) in texts.items():
         decoded = _hex_column(values, get_algorithm(algorithm).bits // 4)
         where = np.array(rows, np.int64)
         odd.update(where[~decoded.good].tolist())
-        # A medium with two values of one algorithm (the same twice: the reference
-        # keeps one) is left to the reference reading.
-        counted = np.bincount(where)
-        odd.update(np.flatnonzero(counted > 1).tolist())
+        odd.update(np.flatnonzero(np.bincount(where) > 1).tolist())
         arrays[algorithm] = where, decoded.values
     return arrays, odd
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import chain
 from operator import attrgetter, itemgetter, methodcaller
 from typing import Any, cast
 
@@ -21,7 +22,9 @@ import simdjson
 
 from hashmatch.hashsets.formats.vics_chunks import NotBulk
 
-_CUT = re.compile(rb"\}[ \t\r\n]*,[ \t\r\n]*\{")
+_WS = rb"[ \t\r\n]*"
+_CUT = re.compile(rb"\}" + _WS + rb"," + _WS + rb"\{")
+_FIRST_KEY = re.compile(_WS + rb"\{" + _WS + rb'("(?:[^"\\]|\\.)*")', re.S)
 _MEDIA_KEY = re.compile(rb'"Media"[ \t\r\n]*:')
 _PROXIES = frozenset({simdjson.Object, simdjson.Array})
 _MINI = attrgetter("mini")
@@ -87,8 +90,19 @@ class Fields:
     records: Records
     odd: set[int]  # media the reference reading takes (nested values where text belongs)
     annotated: set[int]  # media whose record holds "odata." (an OData annotation)
-    #: Each medium's AlternativeHashes as Python values, for the media that have some.
-    alternatives: dict[int, object] = field(default_factory=dict)
+    #: The objects of the media's AlternativeHashes arrays.
+    alternatives: Alternatives = field(default_factory=lambda: Alternatives())
+
+
+@dataclass
+class Alternatives:
+    """The objects of media's AlternativeHashes arrays, one item each: the medium they
+    belong to, their HashName and HashValue (None: missing, or neither text nor number)."""
+
+    rows: list[int] = field(default_factory=list)
+    names: list[object] = field(default_factory=list)
+    texts: list[object] = field(default_factory=list)
+    odd: set[int] = field(default_factory=set)  # AlternativeHashes not an array, a name not text
 
 
 def fields(parser: simdjson.Parser, piece: bytes) -> Fields:
@@ -99,10 +113,10 @@ def fields(parser: simdjson.Parser, piece: bytes) -> Fields:
         raise NotBulk("perhaps a case among the media")
     split = None if escaped else _split(piece)
     if split is not None:
-        parts, separator = split
-        found = _parse_wrapped(parser, parts)
+        parts, opener = split
+        found = _parse_wrapped(parser, parts, opener)
         if found is not None:
-            return _read(found, _spans(parts, separator), escaped)
+            return _read(found, _spans(parts, opener), escaped)
     try:
         document: Any = parser.parse(b"[" + piece + b"]")
     except (ValueError, RuntimeError) as exc:
@@ -116,17 +130,22 @@ def fields(parser: simdjson.Parser, piece: bytes) -> Fields:
 
 
 def _split(piece: bytes) -> tuple[list[bytes], bytes] | None:
-    first = _CUT.search(piece)
+    """The piece split at the separator before its second medium, with the medium's
+    first key (so that an array of objects inside a medium rarely matches it), and what
+    each part after the first lost of its medium (``{`` and that key)."""
+    first = _FIRST_KEY.match(piece)
     if first is None:
         return None
-    separator = first[0]
-    return piece.split(separator), separator
+    separator = re.compile(_CUT.pattern + _WS + re.escape(first[1])).search(piece)
+    if separator is None:
+        return None
+    return piece.split(separator[0]), separator[0][separator[0].index(b"{") :]
 
 
-def _parse_wrapped(parser: simdjson.Parser, parts: list[bytes]) -> list[Any] | None:
+def _parse_wrapped(parser: simdjson.Parser, parts: list[bytes], opener: bytes) -> list[Any] | None:
     """The media, if every part is exactly one object."""
     try:
-        document: Any = parser.parse(b"[[" + b"}],[{".join(parts) + b"]]")
+        document: Any = parser.parse(b"[[" + (b"}],[" + opener).join(parts) + b"]]")
     except (ValueError, RuntimeError):
         return None
     wrappers: list[Any] = list(document)
@@ -138,11 +157,12 @@ def _parse_wrapped(parser: simdjson.Parser, parts: list[bytes]) -> list[Any] | N
     return media
 
 
-def _spans(parts: list[bytes], separator: bytes) -> Records:
-    """Each medium's own text: a part with the braces its separators took."""
-    data = b"}{".join(parts)
-    lengths = np.fromiter(map(len, parts), np.int64, len(parts)) + 2
-    lengths[0] -= 1  # the first keeps its '{'
+def _spans(parts: list[bytes], opener: bytes) -> Records:
+    """Each medium's own text: a part with what the separators took (its ``}``, and the
+    next one's ``{`` and first key)."""
+    data = (b"}" + opener).join(parts)
+    lengths = np.fromiter(map(len, parts), np.int64, len(parts)) + 1 + len(opener)
+    lengths[0] -= len(opener)  # the first keeps its opening
     lengths[-1] -= 1  # the last keeps its '}'
     return Records(data, np.concatenate(([0], np.cumsum(lengths))))
 
@@ -151,13 +171,7 @@ def _read(items: list[Any], records: Records, escaped: bool) -> Fields:
     md5, sha1, category = (_column(items, records, key) for key in ("MD5", "SHA1", "Category"))
     found = Fields(md5, sha1, category, records, set(), records.holding(b"odata."))
     if b'"AlternativeHashes"' in records.data:
-        for i, value in enumerate(_column(items, records, "AlternativeHashes")):
-            if type(value) is simdjson.Array:
-                found.alternatives[i] = value.as_list()
-            elif type(value) is simdjson.Object:
-                found.alternatives[i] = value.as_dict()
-            elif value is not None:
-                found.alternatives[i] = value
+        found.alternatives = _alternatives(_column(items, records, "AlternativeHashes"))
     if escaped:  # an escape may spell "odata.": every record is looked at when read
         found.annotated = set(range(len(records)))
     for column in (found.md5, found.sha1, found.category):
@@ -166,6 +180,32 @@ def _read(items: list[Any], records: Records, escaped: bool) -> Fields:
                 if type(held) in _PROXIES:
                     column[i] = None
                     found.odd.add(i)
+    return found
+
+
+def _alternatives(column: list[Any]) -> Alternatives:
+    """Every object of every medium's AlternativeHashes array, its fields asked of all
+    at once."""
+    found = Alternatives()
+    arrays = [i for i, value in enumerate(column) if type(value) is simdjson.Array]
+    found.odd = {i for i, value in enumerate(column)
+                 if value is not None and type(value) is not simdjson.Array}  # fmt: skip
+    lengths = list(map(len, (column[i] for i in arrays)))
+    elements = list(chain.from_iterable(column[i] for i in arrays))
+    rows = np.repeat(np.array(arrays, np.int64), lengths).tolist()
+    if not {type(e) for e in elements} <= {simdjson.Object}:  # the reference skips others
+        kept = [k for k, e in enumerate(elements) if type(e) is simdjson.Object]
+        elements = [elements[k] for k in kept]
+        rows = [rows[k] for k in kept]
+    names = list(map(methodcaller("get", "HashName"), elements))
+    texts = list(map(methodcaller("get", "HashValue"), elements))
+    if not _PROXIES.isdisjoint(map(type, names)):
+        for k, name in enumerate(names):
+            if type(name) in _PROXIES:
+                found.odd.add(rows[k])  # the reference would read str() of it
+                names[k] = None
+    found.rows, found.names = rows, names
+    found.texts = [t if type(t) is str else None for t in texts]  # others are skipped
     return found
 
 
