@@ -5,8 +5,9 @@ A medium's record is its own text from the file when the piece can be split into
 by the separator between its first two (``}`` ``,`` ``{``, the white space between and
 the first medium's first key): the parts between separators are parsed, each wrapped in
 ``[...]``, as one document, which parses, with one object in each wrapper and as many
-wrappers as parts, only if every separator lies between two media. Otherwise (separators that differ, a piece of one medium, ``\\u`` escapes
-that could spell a key) the record is simdjson's minified JSON of the medium.
+wrappers as parts, only if every separator lies between two media. Otherwise
+(separators that differ, a piece of one medium, ``\\u`` escapes that could spell a key)
+the record is simdjson's minified JSON of the medium.
 """
 
 from __future__ import annotations
