@@ -254,3 +254,12 @@ def test_a_worker_that_dies_hands_the_rest_to_the_stream(tmp_path: Path, monkeyp
     with path.open("rb") as stream:
         found = from_blocks(Vics().blocks(stream), shape)
     assert found == streamed(path.read_bytes()) and len(found) == 60
+
+
+def test_odd_media_files_do_not_stop_the_import() -> None:
+    """MediaFiles as a number or a string: kept in the record, no file name taken."""
+    value = [{"MD5": "a" * 32, "MediaFiles": 5, "MediaID": 1},
+             {"MD5": "b" * 32, "MediaFiles": "x.jpg", "MediaID": 2}]  # fmt: skip
+    data = document(value, {})
+    assert from_blocks(Vics().blocks(io.BytesIO(data)), shape) == streamed(data)
+    assert [e.reference for e in Vics().read(io.BytesIO(data))] == ["MediaID 1", "MediaID 2"]
