@@ -1,8 +1,9 @@
 """Table-shaped hash sets read a batch of rows at a time (NSRL RDSv3 and RDS 2.x).
 
-``hex_column`` checks and decodes one column of hex texts with numpy: values of exactly
-the algorithm's number of digits as one array, any other non-empty text through the
-algorithm's own validator (which strips spaces). ``batch_blocks`` turns a batch into
+``hex_column`` checks and decodes one column of hex texts with numpy (``exact_hex``,
+also used by the VICS bulk reader): values of exactly the algorithm's number of digits
+as one array, any other non-empty text through the algorithm's own validator (which
+strips spaces). ``batch_blocks`` turns a batch into
 packed blocks, in row order, split around the rows the format's row reader must
 describe (the invalid ones), so that both readers give the same entries, messages and
 order.
@@ -46,32 +47,43 @@ class Labels:
     table: tuple[PackedLabel, ...]
 
 
+def exact_hex(texts: Sequence[str], digits: int) -> tuple[np.ndarray, np.ndarray]:
+    """Which texts are exactly ``digits`` ASCII hex digits (no spaces), and every text's
+    value decoded as ``(n, digits // 2)`` uint8 (zeros where it is not such a text)."""
+    n = len(texts)
+    values = np.zeros((n, digits // 2), np.uint8)
+    good = np.zeros(n, bool)
+    rows = np.flatnonzero(np.fromiter(map(len, texts), np.int64, count=n) == digits)
+    if len(rows) == 0:
+        return good, values
+    picked = texts if len(rows) == n else [texts[i] for i in rows.tolist()]
+    # One byte a character ('?' for any other than ASCII), so rows stay aligned.
+    joined = "".join(picked).encode("ascii", "replace")
+    try:  # the usual case: every text is hex, decoded at C speed
+        decoded = bytes.fromhex(joined.decode("ascii"))
+    except ValueError:
+        decoded = b""
+    # fromhex passes over spaces between pairs: then fewer bytes come out.
+    if len(decoded) == len(rows) * (digits // 2):
+        values[rows] = np.frombuffer(decoded, np.uint8).reshape(len(rows), -1)
+        good[rows] = True
+        return good, values
+    nibbles = HEX_NIBBLE[np.frombuffer(joined, np.uint8).reshape(len(rows), digits)]
+    ok = (nibbles < 16).all(axis=1)
+    values[rows[ok]] = (nibbles[ok, 0::2] << 4) | nibbles[ok, 1::2]
+    good[rows[ok]] = True
+    return good, values
+
+
 def hex_column(column: Sequence[object], algorithm: str) -> HexColumn:
     checker = get_algorithm(algorithm)
-    digits = checker.bits // 4
-    n = len(column)
-    try:  # every value text: the usual case, joined at C speed
-        joined: str | None = "".join(cast(Sequence[str], column))
-        texts = cast(Sequence[str], column)
-    except TypeError:
-        joined = None
+    texts = cast(Sequence[str], column)
+    if not set(map(type, column)) <= {str}:  # a missing value, or one stored as a number
         texts = [c if isinstance(c, str) else ("" if c is None else str(c)) for c in column]
-    lengths = np.fromiter(map(len, texts), np.int64, count=n)
-    present = lengths > 0
-    values = np.zeros((n, digits // 2), np.uint8)
-    fast = np.flatnonzero(lengths == digits)
-    if len(fast):
-        if joined is None or len(fast) < n:
-            joined = "".join([texts[i] for i in fast.tolist()])
-        ascii_digits = np.frombuffer(joined.encode("ascii", "replace"), np.uint8)
-        nibbles = HEX_NIBBLE[ascii_digits.reshape(len(fast), digits)]
-        good = (nibbles < 16).all(axis=1)
-        values[fast[good]] = (nibbles[good, 0::2] << 4) | nibbles[good, 1::2]
-        slow = np.concatenate([fast[~good], np.flatnonzero(present & (lengths != digits))])
-    else:
-        slow = np.flatnonzero(present)
-    invalid = np.zeros(n, bool)
-    for i in slow.tolist():
+    present = np.fromiter(map(bool, texts), bool, count=len(texts))
+    good, values = exact_hex(texts, checker.bits // 4)
+    invalid = np.zeros(len(texts), bool)
+    for i in np.flatnonzero(present & ~good).tolist():  # spaces, other lengths, bad digits
         if checker.is_valid(texts[i]):
             values[i] = np.frombuffer(checker.value(texts[i]).to_bytes(), np.uint8)
         else:

@@ -17,7 +17,7 @@ from typing import cast
 import numpy as np
 
 from hashmatch.hashing import get_algorithm
-from hashmatch.hashsets.formats.bulklines import HEX_NIBBLE
+from hashmatch.hashsets.formats.columns import exact_hex
 from hashmatch.hashsets.formats.vics_fields import Alternatives, Fields, Records
 from hashmatch.hashsets.formats.vics_media import ALTERNATIVE_NAMES, Media
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
@@ -194,40 +194,10 @@ class _Hex:
 
 
 def _hex_column(texts: list[object], digits: int) -> _Hex:
-    n = len(texts)
-    values = np.zeros((n, digits // 2), np.uint8)
-    try:
-        joined = "".join(cast(list[str], texts))
-        strings = cast(list[str], texts)
-    except TypeError:  # some are missing (None) or not text
+    strings = cast(list[str], texts)
+    if not set(map(type, texts)) <= {str}:  # missing or not text: not plain
         strings = [t if type(t) is str else "" for t in texts]
-        joined = None
-    lengths = np.fromiter(map(len, strings), np.int64, n)
-    fit = lengths == digits
-    good = np.zeros(n, bool)
-    if not fit.any():
-        return _Hex(good, values)
-    rows = np.flatnonzero(fit)
-    if joined is None or len(rows) < n:
-        joined = "".join([strings[i] for i in rows.tolist()])
-    if joined.isascii():
-        try:  # the usual case: every text is hex, decoded at C speed
-            decoded = bytes.fromhex(joined)
-        except ValueError:
-            decoded = b""
-        # fromhex passes over spaces between pairs: then fewer bytes come out.
-        if len(decoded) == len(rows) * (digits // 2):
-            values[rows] = np.frombuffer(decoded, np.uint8).reshape(len(rows), -1)
-            good[rows] = True
-            return _Hex(good, values)
-    raw = np.frombuffer(joined.encode("utf-8", "replace"), np.uint8)
-    if len(raw) != len(rows) * digits:  # not all ASCII: leave them all to the reference
-        return _Hex(good, values)
-    nibbles = HEX_NIBBLE[raw.reshape(len(rows), digits)]
-    ok = (nibbles < 16).all(axis=1)
-    values[rows[ok]] = (nibbles[ok, 0::2] << 4) | nibbles[ok, 1::2]
-    good[rows[ok]] = True
-    return _Hex(good, values)
+    return _Hex(*exact_hex(strings, digits))
 
 
 def _split(
