@@ -62,8 +62,15 @@ def interpret(media: Media, chunk: Fields) -> Iterator[PackedBlock | Numbered]:
         codes[i] = labels.code(PackedLabel(entry.label or "", entry.category))
         if entry.record is not None and entry.record != text:
             records.replace(i, entry.record.encode("utf-8"))
-    yield from _split(n, md5.values, sha1.values, sha1_present, extra.arrays(), codes,
-                      labels.table(), records, invalid)  # fmt: skip
+    columns = _Columns(md5.values, sha1.values, sha1_present, extra.arrays(), codes,
+                       labels.table(), records)  # fmt: skip
+    done = 0
+    for row in [*sorted(invalid), n]:  # blocks, each invalid medium in its place
+        if row > done:
+            yield columns.block(done, row)
+        if row < n:
+            yield invalid[row]
+        done = row + 1
 
 
 def _alternatives(
@@ -200,56 +207,29 @@ def _hex_column(texts: list[object], digits: int) -> _Hex:
     return _Hex(*exact_hex(strings, digits))
 
 
-def _split(
-    n: int,
-    md5: np.ndarray,
-    sha1: np.ndarray,
-    sha1_present: np.ndarray,
-    extra: dict[str, tuple[np.ndarray, np.ndarray]],
-    codes: np.ndarray,
-    table: tuple[PackedLabel, ...],
-    records: Records,
-    invalid: dict[int, Numbered],
-) -> Iterator[PackedBlock | Numbered]:
-    """The chunk's entries as blocks, each invalid medium in its place between them."""
-    done = 0
-    for row in [*sorted(invalid), n]:
-        if row > done:
-            yield _block(done, row, md5, sha1, sha1_present, extra, codes, table, records)
-        if row < n:
-            yield invalid[row]
-        done = row + 1
+@dataclass(frozen=True)
+class _Columns:
+    """A piece's values, labels and records, row by row: what its blocks are cut from."""
 
+    md5: np.ndarray
+    sha1: np.ndarray
+    sha1_present: np.ndarray
+    extra: dict[str, tuple[np.ndarray, np.ndarray]]  # algorithm → (rows, values)
+    codes: np.ndarray
+    table: tuple[PackedLabel, ...]
+    records: Records
 
-def _block(
-    low: int,
-    high: int,
-    md5: np.ndarray,
-    sha1: np.ndarray,
-    sha1_present: np.ndarray,
-    extra: dict[str, tuple[np.ndarray, np.ndarray]],
-    codes: np.ndarray,
-    table: tuple[PackedLabel, ...],
-    records: Records,
-) -> PackedBlock:
-    """Rows ``low`` to ``high - 1`` (all valid) as consecutive entries."""
-    count = high - low
-    columns = [PackedColumn("md5", md5[low:high], np.arange(count, dtype=np.int64))]
-    with_sha1 = np.flatnonzero(sha1_present[low:high])
-    if len(with_sha1):
-        columns.append(PackedColumn("sha1", sha1[low + with_sha1], with_sha1))
-    for algorithm, (rows, values) in extra.items():
-        first, last = np.searchsorted(rows, [low, high])
-        if last > first:
-            columns.append(PackedColumn(algorithm, values[first:last], rows[first:last] - low))
-    data, offsets = records.block(low, high)
-    return PackedBlock(
-        count,
-        tuple(columns),
-        b"",
-        np.zeros(count + 1, np.int64),
-        codes[low:high],
-        table,
-        data,
-        offsets,
-    )
+    def block(self, low: int, high: int) -> PackedBlock:
+        """Rows ``low`` to ``high - 1`` (all valid) as consecutive entries."""
+        count = high - low
+        columns = [PackedColumn("md5", self.md5[low:high], np.arange(count, dtype=np.int64))]
+        with_sha1 = np.flatnonzero(self.sha1_present[low:high])
+        if len(with_sha1):
+            columns.append(PackedColumn("sha1", self.sha1[low + with_sha1], with_sha1))
+        for algorithm, (rows, values) in self.extra.items():
+            first, last = np.searchsorted(rows, [low, high])
+            if last > first:
+                columns.append(PackedColumn(algorithm, values[first:last], rows[first:last] - low))
+        data, offsets = self.records.block(low, high)
+        return PackedBlock(count, tuple(columns), b"", np.zeros(count + 1, np.int64),
+                           self.codes[low:high], self.table, data, offsets)  # fmt: skip
