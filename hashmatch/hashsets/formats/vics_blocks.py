@@ -8,7 +8,6 @@ put in its place; an invalid one splits the blocks around it.
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ import numpy as np
 from hashmatch.hashing import get_algorithm
 from hashmatch.hashsets.formats.columns import exact_hex
 from hashmatch.hashsets.formats.vics_fields import Alternatives, Fields, Records
-from hashmatch.hashsets.formats.vics_media import ALTERNATIVE_NAMES, Media
+from hashmatch.hashsets.formats.vics_media import Media, algorithm_named
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
 from hashmatch.hashsets.packed.layout import (
     LABEL_CODE_DTYPE,
@@ -81,7 +80,7 @@ def _alternatives(
     itself (an alternative MD5 or SHA1, a value that is not plain hex, two values of
     one algorithm)."""
     odd = set(found.odd)
-    named = {name: _algorithm_named(name if type(name) is str else str(name))
+    named = {name: algorithm_named(name if type(name) is str else str(name))
              for name in set(found.names) if name is not None}  # fmt: skip
     algorithms = [named.get(name) if name is not None else None for name in found.names]
     texts: dict[str, tuple[list[int], list[object]]] = {}
@@ -102,12 +101,6 @@ def _alternatives(
         odd.update(np.flatnonzero(np.bincount(where) > 1).tolist())
         arrays[algorithm] = where, decoded.values
     return arrays, odd
-
-
-@functools.lru_cache(maxsize=1024)  # names repeat; a hostile file's cannot fill memory
-def _algorithm_named(name: str) -> str | None:
-    """The algorithm an AlternativeHashes ``HashName`` names (as the reference reads it)."""
-    return ALTERNATIVE_NAMES.get(name.lower().replace("-", "").replace("_", ""))
 
 
 class _Extra:

@@ -71,6 +71,20 @@ _CASE_END = re.compile(
 )  # fmt: skip
 _FIRST_KEY = re.compile(_WS + rb"\{" + _WS + rb"(" + _STRING + rb")", re.S)
 _CUT = re.compile(rb"\}" + _WS + rb"," + _WS + rb"\{")
+
+
+def first_key(media: bytes) -> bytes | None:
+    """The key (quoted, as written) the medium that ``media`` starts with starts with."""
+    found = _FIRST_KEY.match(media)
+    return found[1] if found else None
+
+
+def separator_before(key: bytes) -> re.Pattern[bytes]:
+    """``}``, ``,`` and ``{`` (white space between) followed by ``key``: between two
+    media that start with it, and never inside a string (its quote would be escaped)."""
+    return re.compile(_CUT.pattern + _WS + re.escape(key))
+
+
 _SPACE = b" \t\r\n"
 
 
@@ -139,10 +153,14 @@ class Pieces:
                     raise NotBulk("no place to cut")
                 self._read()
                 continue
-            pending = self._pending
-            piece, self._pending = pending[: cut + 1], pending[pending.index(b"{", cut + 1) :]
-            self._tried_until = self._failures = 0
-            yield piece
+            yield self._take(cut)
+
+    def _take(self, cut: int) -> bytes:
+        """The media before ``cut`` (a medium's ``}``); ``pending`` goes on at the next."""
+        pending = self._pending
+        piece, self._pending = pending[: cut + 1], pending[pending.index(b"{", cut + 1) :]
+        self._tried_until = self._failures = self._ends_tried = 0
+        return piece
 
     def _cases(self) -> Iterator[bytes]:
         """Each case's media, in pieces; its scalar keys noted as the streaming reader
@@ -184,10 +202,7 @@ class Pieces:
                 return
             cut = self._cut(self._pending)
             if cut is not None:  # a piece of this case's media, its end not yet read
-                pending = self._pending
-                piece, self._pending = pending[: cut + 1], pending[pending.index(b"{", cut + 1) :]
-                self._tried_until = self._failures = self._ends_tried = 0
-                yield piece
+                yield self._take(cut)
             elif len(self._pending) > MAX_MEDIUM_BYTES:
                 raise NotBulk("no place to cut")
             elif not self._read():
@@ -210,11 +225,10 @@ class Pieces:
 
     def _learn_medium_key(self) -> None:
         """Learn the key a medium starts with from the first one ``pending`` starts with."""
-        if self._keyed is None and (first := _FIRST_KEY.match(self._pending)):
-            key = re.escape(first[1])
-            self._keyed = re.compile(_CUT.pattern + _WS + key)
+        if self._keyed is None and (key := first_key(self._pending)):
+            self._keyed = separator_before(key)
             # Not followed by a medium: not a nested array's end inside a medium.
-            not_medium = rb"(?!" + _WS + rb"\{" + _WS + key + rb")"
+            not_medium = rb"(?!" + _WS + rb"\{" + _WS + re.escape(key) + rb")"
             self._case_end_re = re.compile(_CASE_END.pattern + not_medium, re.S)
 
     def _note_head(self, keys: bytes) -> None:

@@ -21,11 +21,8 @@ from typing import Any, cast
 import numpy as np
 import simdjson
 
-from hashmatch.hashsets.formats.vics_chunks import NotBulk
+from hashmatch.hashsets.formats.vics_chunks import NotBulk, first_key, separator_before
 
-_WS = rb"[ \t\r\n]*"
-_CUT = re.compile(rb"\}" + _WS + rb"," + _WS + rb"\{")
-_FIRST_KEY = re.compile(_WS + rb"\{" + _WS + rb'("(?:[^"\\]|\\.)*")', re.S)
 _MEDIA_KEY = re.compile(rb'"Media"[ \t\r\n]*:')
 _PROXIES = frozenset({simdjson.Object, simdjson.Array})
 _MINI = attrgetter("mini")
@@ -134,10 +131,10 @@ def _split(piece: bytes) -> tuple[list[bytes], bytes] | None:
     """The piece split at the separator before its second medium, with the medium's
     first key (so that an array of objects inside a medium rarely matches it), and what
     each part after the first lost of its medium (``{`` and that key)."""
-    first = _FIRST_KEY.match(piece)
-    if first is None:
+    key = first_key(piece)
+    if key is None:
         return None
-    separator = re.compile(_CUT.pattern + _WS + re.escape(first[1])).search(piece)
+    separator = separator_before(key).search(piece)
     if separator is None:
         return None
     return piece.split(separator[0]), separator[0][separator[0].index(b"{") :]

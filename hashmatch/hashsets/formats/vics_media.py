@@ -6,6 +6,7 @@ streaming one or the bulk one, which hands it every medium it does not take itse
 
 from __future__ import annotations
 
+import functools
 import json
 import string
 from collections.abc import Callable
@@ -69,8 +70,7 @@ class Media:
             if not isinstance(alternative, dict):
                 continue
             raw_name = str(alternative.get("HashName", ""))
-            key = raw_name.lower().replace("-", "").replace("_", "")
-            algorithm = ALTERNATIVE_NAMES.get(key)
+            algorithm = algorithm_named(raw_name)
             value = alternative.get("HashValue")
             if algorithm is None or not isinstance(value, str):
                 continue  # PhotoDNA and others: carried in the record, never computed
@@ -89,6 +89,13 @@ class Media:
             category=category,
             record=record if record is not None else record_text(media),
         )
+
+
+@functools.lru_cache(maxsize=1024)  # names repeat; a hostile file's cannot fill memory
+def algorithm_named(name: str) -> str | None:
+    """The algorithm an AlternativeHashes ``HashName`` names, if any (case, ``-`` and
+    ``_`` do not count)."""
+    return ALTERNATIVE_NAMES.get(name.lower().replace("-", "").replace("_", ""))
 
 
 _HEX_DIGITS = frozenset(string.hexdigits)
