@@ -19,6 +19,7 @@ from hashmatch.hashsets.formats import format_names
 
 DATA = Path(__file__).parent / "data" / "hashsets"
 MD5 = ["00112233445566778899aabbccddeeff", "ffeeddccbbaa99887766554433221100"]
+CONTEXT = "http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/US/$metadata#Media"
 
 
 def labels(store: HashSetStore, name: str) -> dict[str | None, tuple[str, int]]:
@@ -60,6 +61,24 @@ def test_vics_flat_1_3_in_utf8_and_utf16(store: HashSetStore, fixture: str) -> N
     assert labels(store, "flat")["VICS 1 (Child Abuse Material)"] == ("known-bad", 1)
     hit = store.lookup(info, "md5", [bytes.fromhex("aa" * 16)])[bytes.fromhex("aa" * 16)][0]
     assert hit.reference == "MediaID 10; old-name.jpg"
+
+
+def test_vics_alternative_hashes_that_are_not_an_array(store: HashSetStore, tmp_path: Path) -> None:
+    """A lone object counts as one; a number or a text holds none (and stopped the
+    import with a Python error before)."""
+    media = [
+        {"MD5": "11" * 16, "AlternativeHashes": {"HashName": "SHA256", "HashValue": "ab" * 32}},
+        {"MD5": "22" * 16, "AlternativeHashes": 7},
+        {"MD5": "33" * 16, "AlternativeHashes": "SHA256"},
+    ]
+    path = tmp_path / "odd.json"
+    path.write_text(json.dumps({"@odata.context": CONTEXT, "value": media}))
+    info = store.import_file(path).info
+    assert info.entries == 3
+    assert set(store.lookup(info, "sha256", [bytes.fromhex("ab" * 32)])) == {
+        bytes.fromhex("ab" * 32)
+    }
+    assert json.loads(store.record(info, 2) or "")["AlternativeHashes"] == 7
 
 
 def test_vics_dhs_scheme_reads_numbers_differently(store: HashSetStore) -> None:

@@ -66,7 +66,7 @@ class Media:
                     None, f"medium {number}: SHA1 is not 40 hex digits: {sha1!r:.60}"
                 )
             values.append(HashValue("sha1", checked))
-        for alternative in media.get("AlternativeHashes") or ():
+        for alternative in _objects(media.get("AlternativeHashes")):
             if not isinstance(alternative, dict):
                 continue
             raw_name = str(alternative.get("HashName", ""))
@@ -89,6 +89,14 @@ class Media:
             category=category,
             record=record if record is not None else record_text(media),
         )
+
+
+def _objects(alternatives: object) -> list[Any]:
+    """An AlternativeHashes array; a lone object is taken as one; anything else (a
+    number, a text) holds none (it stays in the record)."""
+    if isinstance(alternatives, dict):
+        return [alternatives]
+    return alternatives if isinstance(alternatives, list) else []
 
 
 @functools.lru_cache(maxsize=1024)  # names repeat; a hostile file's cannot fill memory
