@@ -2,9 +2,10 @@
 
 Values arrive in file order and are held in memory, with their entry numbers, while
 they fit in ``HOLD_BYTES``; a set that small is sorted in memory at the end. Past that,
-each value is appended to one of 64 bucket files chosen by its first bits; at the end
-every bucket is sorted on its own and appended to the set's value file, so the whole
-file comes out sorted although no more than one bucket is ever in memory.
+whenever ``HOLD_BYTES`` are held, each held value is appended to one of 64 bucket files
+chosen by its first bits; at the end every bucket is sorted on its own and appended to
+the set's value file, so the whole file comes out sorted although no more than one
+bucket is ever in memory.
 Cryptographic hashes spread evenly over the buckets; a bucket that is still too large
 (crafted input) is split again, byte by byte.
 References, records and label codes are appended in entry order as they come; each
@@ -143,18 +144,16 @@ class PackedWriter:
         return codes
 
     def _hold(self, algorithm: str, records: np.ndarray) -> None:
-        if algorithm in self._buckets or self._held_bytes + records.nbytes > HOLD_BYTES:
-            self._spill_held()
-            self._spill(algorithm, records)
-            return
         self._held.setdefault(algorithm, []).append(records)
         self._held_bytes += records.nbytes
+        if self._held_bytes > HOLD_BYTES:
+            self._spill_held()
 
     def _spill_held(self) -> None:
-        """From now on every value goes to bucket files: those held first."""
+        """Put what is held into the bucket files: a few large writes a bucket, however
+        small the blocks (from the first spill on, every value goes to buckets)."""
         for algorithm, held in self._held.items():
-            for records in held:
-                self._spill(algorithm, records)
+            self._spill(algorithm, np.concatenate(held))
         self._held.clear()
         self._held_bytes = 0
 
@@ -181,6 +180,8 @@ class PackedWriter:
             table = [[label.label, label.category.value if label.category else None]
                      for label in sorted(self._labels, key=self._labels.__getitem__)]  # fmt: skip
             label_table_path(self.directory).write_text(json.dumps(table, ensure_ascii=False))
+        if self._buckets:  # a large set: all its values are sorted bucket by bucket
+            self._spill_held()
         # A small set is sorted in memory, one thread an algorithm (numpy sorts and
         # gathers without the GIL).
         with ThreadPoolExecutor(max(1, len(self._held))) as pool:
