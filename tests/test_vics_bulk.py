@@ -28,15 +28,21 @@ hex32 = st.text("0123456789abcdefABCDEF", min_size=32, max_size=32)
 hex40 = st.text("0123456789abcdef", min_size=40, max_size=40)
 text = st.text(max_size=6)
 odd_scalars = st.none() | st.booleans() | st.integers(-5, 10**6) | text | st.floats(-9, 9)
-alternatives = st.lists(
-    st.fixed_dictionaries(
-        {
-            "HashName": st.sampled_from(["SHA256", "sha-256", "PDQ", "PhotoDNA", "MD5", "x"]),
-            "HashValue": st.sampled_from([PDQ, "00" * 32, "zz", hashlib.md5(b"a").hexdigest()]),
-        }
-    ),
-    max_size=2,
+names = st.sampled_from(["SHA256", "sha-256", "PDQ", "PhotoDNA", "MD5", "Sha_1", "x", "pdq\\"])
+hash_values = st.sampled_from(
+    [PDQ, PDQ.upper(), "00" * 32, "zz", hashlib.md5(b"a").hexdigest(), " " + PDQ[1:], "\u00e9" * 64]
 )
+# As exporters write them (read from the minified text), and any other way (read
+# through simdjson's proxies): other key orders, other keys, values that are not text.
+alternative = (
+    st.fixed_dictionaries({"HashName": names, "HashValue": hash_values})
+    | st.fixed_dictionaries({"HashValue": hash_values, "HashName": names})
+    | st.fixed_dictionaries(
+        {"HashName": names | odd_scalars, "HashValue": hash_values}, optional={"x": odd_scalars}
+    )
+    | odd_scalars
+)
+alternatives = st.lists(alternative, max_size=3) | odd_scalars
 media = st.fixed_dictionaries(
     {"MD5": hex32 | st.sampled_from([" " + "ab" * 16, "ab" * 15, "", "g" * 32]) | odd_scalars},
     optional={

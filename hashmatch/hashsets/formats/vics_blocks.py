@@ -15,10 +15,9 @@ from typing import cast
 
 import numpy as np
 
-from hashmatch.hashing import get_algorithm
 from hashmatch.hashsets.formats.columns import exact_hex
-from hashmatch.hashsets.formats.vics_fields import Alternatives, Fields, Records
-from hashmatch.hashsets.formats.vics_media import Media, algorithm_named
+from hashmatch.hashsets.formats.vics_fields import Fields, Records
+from hashmatch.hashsets.formats.vics_media import Media
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
 from hashmatch.hashsets.packed.layout import (
     LABEL_CODE_DTYPE,
@@ -40,10 +39,9 @@ def interpret(media: Media, chunk: Fields) -> Iterator[PackedBlock | Numbered]:
     codes, odd_category = _categories(media, chunk.category, labels)
     odd = ~md5.good | ~(sha1.good | sha1_none) | odd_category
     odd[list(chunk.odd | chunk.annotated)] = True
-    alternatives, odd_alternatives = _alternatives(chunk.alternatives)
-    odd[list(odd_alternatives)] = True
+    odd[list(chunk.alternatives.odd)] = True
     extra = _Extra()
-    for algorithm, (rows, values) in alternatives.items():
+    for algorithm, (rows, values) in chunk.alternatives.values.items():
         plain = ~odd[rows]  # an odd medium's values all come from the reference reading
         extra.add(algorithm, rows[plain], values[plain])
     invalid: dict[int, Numbered] = {}
@@ -70,37 +68,6 @@ def interpret(media: Media, chunk: Fields) -> Iterator[PackedBlock | Numbered]:
         if row < n:
             yield invalid[row]
         done = row + 1
-
-
-def _alternatives(
-    found: Alternatives,
-) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], set[int]]:
-    """The SHA-256 and PDQ values of media's AlternativeHashes, read as the reference
-    reading reads them ((rows, values) per algorithm), and the media it must read
-    itself (an alternative MD5 or SHA1, a value that is not plain hex, two values of
-    one algorithm)."""
-    odd = set(found.odd)
-    named = {name: algorithm_named(name if type(name) is str else str(name))
-             for name in set(found.names) if name is not None}  # fmt: skip
-    algorithms = [named.get(name) if name is not None else None for name in found.names]
-    texts: dict[str, tuple[list[int], list[object]]] = {}
-    for row, algorithm, text in zip(found.rows, algorithms, found.texts, strict=True):
-        if algorithm is None or text is None:
-            continue  # PhotoDNA and others: carried in the record
-        if algorithm in ("md5", "sha1"):
-            odd.add(row)
-            continue
-        rows, values = texts.setdefault(algorithm, ([], []))
-        rows.append(row)
-        values.append(text)
-    arrays = {}
-    for algorithm, (rows, values) in texts.items():
-        decoded = _hex_column(values, get_algorithm(algorithm).bits // 4)
-        where = np.array(rows, np.int64)
-        odd.update(where[~decoded.good].tolist())
-        odd.update(np.flatnonzero(np.bincount(where) > 1).tolist())
-        arrays[algorithm] = where, decoded.values
-    return arrays, odd
 
 
 class _Extra:

@@ -14,18 +14,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from itertools import chain
-from operator import attrgetter, itemgetter, methodcaller
+from operator import itemgetter, methodcaller
 from typing import Any, cast
 
 import numpy as np
 import simdjson
 
+from hashmatch.hashsets.formats.vics_alternatives import (
+    MINIFIED,
+    PROXIES,
+    Alternatives,
+    alternatives,
+)
 from hashmatch.hashsets.formats.vics_chunks import NotBulk, first_key, separator_before
 
 _MEDIA_KEY = re.compile(rb'"Media"[ \t\r\n]*:')
-_PROXIES = frozenset({simdjson.Object, simdjson.Array})
-_MINI = attrgetter("mini")
 _FIRST = itemgetter(0)
 
 
@@ -88,19 +91,8 @@ class Fields:
     records: Records
     odd: set[int]  # media the reference reading takes (nested values where text belongs)
     annotated: set[int]  # media whose record holds "odata." (an OData annotation)
-    #: The objects of the media's AlternativeHashes arrays.
+    #: What the media's AlternativeHashes arrays hold.
     alternatives: Alternatives = field(default_factory=lambda: Alternatives())
-
-
-@dataclass
-class Alternatives:
-    """The objects of media's AlternativeHashes arrays, one item each: the medium they
-    belong to, their HashName and HashValue (None: missing, or neither text nor number)."""
-
-    rows: list[int] = field(default_factory=list)
-    names: list[object] = field(default_factory=list)
-    texts: list[object] = field(default_factory=list)
-    odd: set[int] = field(default_factory=set)  # AlternativeHashes not an array, a name not text
 
 
 def fields(parser: simdjson.Parser, piece: bytes) -> Fields:
@@ -121,7 +113,7 @@ def fields(parser: simdjson.Parser, piece: bytes) -> Fields:
         raise NotBulk(str(exc)) from exc
     items = [i for i in document if type(i) is simdjson.Object]  # streaming skips others
     # Minified, '"KEY":' is that key (no space; a quote inside a string is escaped).
-    records = Records.of(cast(list[bytes], list(map(_MINI, items))))
+    records = Records.of(cast(list[bytes], list(map(MINIFIED, items))))
     if escaped and records.holding(b'"Media":'):
         raise NotBulk("perhaps a case among the media")
     return _read(items, records, escaped)
@@ -169,41 +161,15 @@ def _read(items: list[Any], records: Records, escaped: bool) -> Fields:
     md5, sha1, category = (_column(items, records, key) for key in ("MD5", "SHA1", "Category"))
     found = Fields(md5, sha1, category, records, set(), records.holding(b"odata."))
     if b'"AlternativeHashes"' in records.data:
-        found.alternatives = _alternatives(_column(items, records, "AlternativeHashes"))
+        found.alternatives = alternatives(_column(items, records, "AlternativeHashes"))
     if escaped:  # an escape may spell "odata.": every record is looked at when read
         found.annotated = set(range(len(records)))
     for column in (found.md5, found.sha1, found.category):
-        if not _PROXIES.isdisjoint(map(type, column)):  # an object or array where a
+        if not PROXIES.isdisjoint(map(type, column)):  # an object or array where a
             for i, held in enumerate(column):  # value belongs: the reference reads it
-                if type(held) in _PROXIES:
+                if type(held) in PROXIES:
                     column[i] = None
                     found.odd.add(i)
-    return found
-
-
-def _alternatives(column: list[Any]) -> Alternatives:
-    """Every object of every medium's AlternativeHashes array, its fields asked of all
-    at once."""
-    found = Alternatives()
-    arrays = [i for i, value in enumerate(column) if type(value) is simdjson.Array]
-    found.odd = {i for i, value in enumerate(column)
-                 if value is not None and type(value) is not simdjson.Array}  # fmt: skip
-    lengths = list(map(len, (column[i] for i in arrays)))
-    elements = list(chain.from_iterable(column[i] for i in arrays))
-    rows = np.repeat(np.array(arrays, np.int64), lengths).tolist()
-    if not {type(e) for e in elements} <= {simdjson.Object}:  # the reference skips others
-        kept = [k for k, e in enumerate(elements) if type(e) is simdjson.Object]
-        elements = [elements[k] for k in kept]
-        rows = [rows[k] for k in kept]
-    names = list(map(methodcaller("get", "HashName"), elements))
-    texts = list(map(methodcaller("get", "HashValue"), elements))
-    if not _PROXIES.isdisjoint(map(type, names)):
-        for k, name in enumerate(names):
-            if type(name) in _PROXIES:
-                found.odd.add(rows[k])  # the reference would read str() of it
-                names[k] = None
-    found.rows, found.names = rows, names
-    found.texts = [t if type(t) is str else None for t in texts]  # others are skipped
     return found
 
 

@@ -1,0 +1,195 @@
+"""The AlternativeHashes of a piece's media, read in bulk: per algorithm, the media
+holding a value of it and the values decoded, and the media the reference reading must
+take itself.
+
+Exporters write every object of the array alike: ``HashName`` then ``HashValue``, both
+text. simdjson gives each medium's array as minified JSON (one call a medium). When the
+arrays hold only such objects and no backslash, numpy reads them from the places of
+their quotes: eight an object, at distances the layout fixes, checked byte by byte, and
+the bytes outside the objects counted against what the arrays' lengths allow (brackets
+and commas only). Without a backslash quotes open and close strings in turn, so an
+object found this way is a whole object of an array; with the count, every element is
+one. Any other array (another key, a number, an escape) has its objects' fields asked
+through simdjson's proxies, as before this module existed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import chain
+from operator import attrgetter, methodcaller
+from typing import Any
+
+import numpy as np
+import simdjson
+from numpy.lib.stride_tricks import sliding_window_view
+
+from hashmatch.hashing import get_algorithm
+from hashmatch.hashsets.formats.bulklines import HEX_NIBBLE
+from hashmatch.hashsets.formats.columns import exact_hex
+from hashmatch.hashsets.formats.vics_media import algorithm_named
+
+#: A proxy's minified JSON; the types of simdjson's proxies (an object, an array).
+MINIFIED = attrgetter("mini")
+PROXIES = frozenset({simdjson.Object, simdjson.Array})
+#: An object as exporters write it, minified: ``{"HashName":"N","HashValue":"V"}``.
+_OPENING = np.frombuffer(b'{"HashName":"', np.uint8)
+_MIDDLE = np.frombuffer(b'","HashValue":"', np.uint8)
+#: Names longer than this (none that names an algorithm) send a piece to the proxies.
+_NAME_WIDTH = 32
+#: Zeros after the text: more than any name or value read from it is wide.
+_PADDING = 256
+
+
+@dataclass
+class Alternatives:
+    """Per algorithm, the rows (ascending) of the media with one plain value of it and
+    those values; and the media the reference reading takes (an array that is not one,
+    a value that is not plain hex, an alternative MD5 or SHA1, two values of one
+    algorithm, a name that is not text)."""
+
+    values: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    odd: set[int] = field(default_factory=set)
+
+
+def alternatives(column: list[Any]) -> Alternatives:
+    """What every medium's ``AlternativeHashes`` (None: missing) holds."""
+    types = list(map(type, column))
+    odd: set[int] = set()
+    if types.count(simdjson.Array) == len(column):
+        rows, arrays = list(range(len(column))), column
+    else:
+        rows = [i for i, kind in enumerate(types) if kind is simdjson.Array]
+        arrays = [column[i] for i in rows]
+        odd = {i for i, value in enumerate(column)
+               if value is not None and types[i] is not simdjson.Array}  # fmt: skip
+    lengths = np.fromiter(map(len, arrays), np.int64, len(arrays))
+    objects = np.repeat(np.array(rows, np.int64), lengths)  # each object's medium
+    found = _minified(arrays, lengths, objects)
+    if found is None:
+        found = _proxied(arrays, objects)
+    groups, more_odd = found
+    odd |= more_odd
+    return _one_each(groups, odd)
+
+
+_Groups = dict[str, list[tuple[np.ndarray, np.ndarray]]]
+
+
+def _minified(
+    arrays: list[Any], lengths: np.ndarray, objects: np.ndarray
+) -> tuple[_Groups, set[int]] | None:
+    """The values, read from the arrays' minified text, if every object is written as
+    exporters write them (None otherwise)."""
+    count = len(objects)
+    if not count:
+        return {}, set()
+    text = b"\n".join(map(MINIFIED, arrays))
+    if b"\\" in text or text.count(b'"') != 8 * count:
+        return None
+    chars = np.frombuffer(text + bytes(_PADDING), np.uint8)
+    quotes = np.flatnonzero(chars == ord('"')).reshape(count, 8)
+    opening, name_end, value_start, value_end = (quotes[:, k] for k in (0, 3, 6, 7))
+    distances = np.diff(quotes, axis=1)[:, [0, 1, 3, 4, 5]]  # the fixed ones
+    if not (distances == [9, 2, 2, 10, 2]).all():
+        return None
+    if not (_at(chars, opening - 1, _OPENING) & _at(chars, name_end, _MIDDLE)).all():
+        return None
+    if not (chars[value_end + 1] == ord("}")).all():
+        return None
+    inside = int((value_end + 2 - (opening - 1)).sum())
+    allowed = len(arrays) - 1 + int((2 + np.maximum(lengths - 1, 0)).sum())
+    if len(text) - inside != allowed:
+        return None
+    name_start = opening + 12
+    widths = name_end - name_start
+    width = int(widths.max())
+    if not 0 < width <= _NAME_WIDTH:
+        return None
+    names = _gathered(chars, name_start, width)
+    names[np.arange(width) >= widths[:, None]] = 0  # a name ends at its quote
+    distinct, which = np.unique(names.view(f"V{width}").ravel(), return_inverse=True)
+    groups: _Groups = {}
+    odd: set[int] = set()
+    for number, name in enumerate(distinct.tolist()):
+        algorithm = algorithm_named(bytes(name).rstrip(b"\0").decode("utf-8"))
+        if algorithm is None:
+            continue  # PhotoDNA and others: carried in the record
+        picked = np.flatnonzero(which.ravel() == number)
+        if algorithm in ("md5", "sha1"):
+            odd.update(objects[picked].tolist())
+            continue
+        digits = get_algorithm(algorithm).bits // 4
+        exact = value_end[picked] - value_start[picked] - 1 == digits
+        odd.update(objects[picked[~exact]].tolist())
+        picked = picked[exact]
+        nibbles = HEX_NIBBLE[_gathered(chars, value_start[picked] + 1, digits)]
+        good = (nibbles < 16).all(axis=1)
+        odd.update(objects[picked[~good]].tolist())
+        decoded = (nibbles[good, 0::2] << 4) | nibbles[good, 1::2]
+        groups.setdefault(algorithm, []).append((objects[picked[good]], decoded))
+    return groups, odd
+
+
+def _at(chars: np.ndarray, starts: np.ndarray, expected: np.ndarray) -> np.ndarray:
+    """Which places ``starts`` hold ``expected``."""
+    held: np.ndarray = (_gathered(chars, starts, len(expected)) == expected).all(axis=1)
+    return held
+
+
+def _gathered(chars: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
+    """``width`` bytes from each start, as rows (``chars`` ends in ``_PADDING`` zeros,
+    so that a row from a place inside the text stays inside ``chars``)."""
+    rows: np.ndarray = sliding_window_view(chars, width)[starts]
+    return rows
+
+
+def _proxied(arrays: list[Any], objects: np.ndarray) -> tuple[_Groups, set[int]]:
+    """The values, each object's fields asked through simdjson's proxies."""
+    elements = list(chain.from_iterable(arrays))
+    rows = objects.tolist()
+    odd: set[int] = set()
+    if not {type(e) for e in elements} <= {simdjson.Object}:  # the reference skips others
+        kept = [k for k, e in enumerate(elements) if type(e) is simdjson.Object]
+        elements = [elements[k] for k in kept]
+        rows = [rows[k] for k in kept]
+    names = list(map(methodcaller("get", "HashName"), elements))
+    texts = list(map(methodcaller("get", "HashValue"), elements))
+    plain = {name for name in names if type(name) not in PROXIES and name is not None}
+    named = {name: algorithm_named(str(name)) for name in plain}
+    picked: dict[str, tuple[list[int], list[str]]] = {}
+    for row, name, text in zip(rows, names, texts, strict=True):
+        if type(name) in PROXIES:
+            odd.add(row)  # the reference would read str() of it
+            continue
+        algorithm = named.get(name) if name is not None else None
+        if algorithm is None or type(text) is not str:
+            continue  # PhotoDNA and others: carried in the record
+        if algorithm in ("md5", "sha1"):
+            odd.add(row)
+            continue
+        held = picked.setdefault(algorithm, ([], []))
+        held[0].append(row)
+        held[1].append(text)
+    groups: _Groups = {}
+    for algorithm, (where, values) in picked.items():
+        good, decoded = exact_hex(values, get_algorithm(algorithm).bits // 4)
+        media = np.array(where, np.int64)
+        odd.update(media[~good].tolist())
+        groups[algorithm] = [(media[good], decoded[good])]
+    return groups, odd
+
+
+def _one_each(groups: _Groups, odd: set[int]) -> Alternatives:
+    """The groups as one (rows, values) per algorithm, rows ascending; a medium with two
+    values of one algorithm is left to the reference reading."""
+    found = Alternatives(odd=odd)
+    for algorithm, parts in groups.items():
+        rows = np.concatenate([r for r, _ in parts])
+        values = np.concatenate([v for _, v in parts])
+        order = np.argsort(rows, kind="stable")
+        rows, values = rows[order], values[order]
+        if len(rows):
+            odd.update(np.flatnonzero(np.bincount(rows) > 1).tolist())
+        found.values[algorithm] = rows, values
+    return found
