@@ -9,15 +9,18 @@ import io
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hashmatch.errors import HashSetFormatError
+from hashmatch.hashsets import HashSetStore
 from hashmatch.hashsets.formats import vics_bulk, vics_chunks
 from hashmatch.hashsets.formats.vics import Vics
 from hashmatch.hashsets.formats.vics_bulk import BulkReader, NotBulk
+from hashmatch.hashsets.formats.vics_stream import Rewindable
 from hashmatch.hashsets.packed.entries import entry_blocks
 from tests.unrolled import BlockEntry, from_blocks
 
@@ -96,6 +99,50 @@ def test_bulk_reading_gives_what_streaming_gives(
     finally:
         vics_chunks.CHUNK_BYTES = usual
     assert found == streamed(data)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(value=items, style=styles, codec=st.sampled_from(["utf-16", "utf-16-be", "utf-16-le"]))
+def test_utf16_files_are_read_in_bulk_as_streamed(
+    value: list[Any], style: dict[str, Any], codec: str
+) -> None:
+    """Older exporters write UTF-16: transcoded, it is read in bulk all the same."""
+    data = document(value, style).decode("utf-8")
+    bom = {"utf-16": "", "utf-16-be": "\ufeff", "utf-16-le": "\ufeff"}[codec]
+    raw = (bom + data).encode(codec)
+    source = Rewindable(io.BytesIO(raw))
+    bulk = BulkReader(Vics()._categorise()).blocks(cast(BinaryIO, source), {})  # never NotBulk
+    assert from_blocks(bulk, shape) == streamed(raw) == streamed(data.encode())
+
+
+def test_utf16_heads_too_long_to_read_again_are_streamed(monkeypatch: Any) -> None:
+    monkeypatch.setattr(Rewindable, "KEPT_BYTES", 100)
+    value = [{"MD5": f"{i:032x}", "Note": "n" * 50} for i in range(20)]
+    raw = document(value, {}).decode().encode("utf-16")
+    with pytest.raises(NotBulk):
+        list(
+            BulkReader(Vics()._categorise()).blocks(cast(BinaryIO, Rewindable(io.BytesIO(raw))), {})
+        )
+    found = from_blocks(Vics().blocks(io.BytesIO(raw)), shape)
+    assert found == streamed(raw) and len(found) == 20
+
+
+def test_text_that_is_not_utf16_after_all_is_named(tmp_path: Path) -> None:
+    raw = document([{"MD5": "a" * 32}], {}).decode().encode("utf-16-le")
+    path = tmp_path / "bad.json"
+    path.write_bytes(b"\xff\xfe" + raw[:-2] + b"\x00\xd8" + raw[-2:])  # a lone surrogate
+    with pytest.raises(HashSetFormatError, match="not valid UTF-8/UTF-16 text"):
+        HashSetStore(tmp_path / "store").import_file(path)
+
+
+def test_rewinding_is_refused_past_the_kept_head(monkeypatch: Any) -> None:
+    monkeypatch.setattr(Rewindable, "KEPT_BYTES", 100_000)
+    text = "0123456789" * 20_000  # made 64 K characters at a time: kept, then not
+    source = Rewindable(io.BytesIO(text.encode("utf-16")))
+    assert source.read(4) == b"0123" and source.seek(1) == 1 and source.read(3) == b"123"
+    assert source.tell() == 4 and source.read() == text[4:].encode()
+    with pytest.raises(io.UnsupportedOperation):
+        source.seek(0)
 
 
 case_keys = st.dictionaries(
@@ -205,7 +252,7 @@ def test_a_case_after_the_first_piece_hands_the_rest_to_the_stream(monkeypatch: 
         document([{"MD5": "a" * 32, "Big": 10**30}], {}),
         document([{"MD5": "a" * 32}], {})[:-1] + b', "odata.count": 1}',
     ],
-    ids=["value-first", "utf-16", "big-number", "keys-after-value"],
+    ids=["value-first", "utf-16-not-transcoded", "big-number", "keys-after-value"],
 )
 def test_what_bulk_reading_does_not_take_is_streamed(data: bytes) -> None:
     with pytest.raises(NotBulk):

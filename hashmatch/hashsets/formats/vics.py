@@ -30,7 +30,7 @@ import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import BinaryIO, ClassVar
+from typing import BinaryIO, ClassVar, cast
 
 import ijson
 
@@ -44,7 +44,15 @@ from hashmatch.hashsets.formats.vics_media import (
     reference_of_record,
     shown,
 )
-from hashmatch.hashsets.formats.vics_stream import ROOT_KEYS, note_case, objects, tell, utf8
+from hashmatch.hashsets.formats.vics_stream import (
+    ROOT_KEYS,
+    Rewindable,
+    is_utf16,
+    note_case,
+    objects,
+    tell,
+    utf8,
+)
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
 from hashmatch.hashsets.packed.entries import entry_blocks
 from hashmatch.hashsets.packed.layout import PackedBlock
@@ -146,8 +154,11 @@ class Vics(HashSetFormat):
         reads the file again from its start, passing over the media already given)."""
         bulk = BulkReader(self._categorise())
         self._provenance = {"category_scheme": self.scheme.value}
+        head = stream.read(2)
+        stream.seek(0)
+        source = cast(BinaryIO, Rewindable(stream)) if is_utf16(head) else stream
         try:
-            yield from bulk.blocks(stream, self._provenance)
+            yield from bulk.blocks(source, self._provenance)
             return
         except NotBulk:
             pass

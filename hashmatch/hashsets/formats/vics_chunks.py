@@ -22,6 +22,7 @@ finds no place to cut within ``MAX_MEDIUM_BYTES``.
 from __future__ import annotations
 
 import codecs
+import io
 import json
 import re
 from collections.abc import Iterator
@@ -108,6 +109,14 @@ class Pieces:
         self._ended = False
 
     def __iter__(self) -> Iterator[bytes]:
+        try:
+            yield from self._pieces()
+        except (UnicodeDecodeError, io.UnsupportedOperation) as exc:
+            # Text that is not UTF-16 after all, a head too long to be read again: the
+            # streaming reader reads it (and says what is wrong with it).
+            raise NotBulk(str(exc)) from exc
+
+    def _pieces(self) -> Iterator[bytes]:
         start = self._stream.tell()
         head = self._stream.read(HEAD_BYTES)
         if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):

@@ -174,33 +174,96 @@ def utf8(stream: BinaryIO) -> BinaryIO:
     if head.startswith(codecs.BOM_UTF8):
         stream.seek(3)
         return stream
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return cast(BinaryIO, _Transcoded(io.TextIOWrapper(stream, encoding="utf-16")))
+    if is_utf16(head):
+        return cast(BinaryIO, _Transcoded(stream))
     return stream
 
 
-class _Transcoded(io.RawIOBase):
-    """UTF-8 bytes read from a text stream (for UTF-16 files); cannot be rewound."""
+def is_utf16(head: bytes) -> bool:
+    return head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
 
-    def __init__(self, text: io.TextIOWrapper) -> None:
-        self._text = text
+
+class _Transcoded(io.RawIOBase):
+    """UTF-8 bytes read from a UTF-16 file (its byte-order mark decides the byte order);
+    cannot be rewound. The file itself is left open."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+        self._decoder = codecs.getincrementaldecoder("utf-16")()
+        self._ended = False
         self._pending = b""
         self.position = 0
 
     def readable(self) -> bool:
         return True
 
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
     def readinto(self, buffer: Any) -> int:
         while len(self._pending) < len(buffer):
-            chunk = self._text.read(65536)
+            chunk = self._more()
             if not chunk:
                 break
-            self._pending += chunk.encode("utf-8")
+            self._pending += chunk
         size = min(len(buffer), len(self._pending))
         buffer[:size] = self._pending[:size]
         self._pending = self._pending[size:]
         self.position += size
         return size
+
+    def _more(self) -> bytes:
+        """More of the text (empty at its end); lone surrogates and a cut-off last code
+        unit raise UnicodeDecodeError."""
+        text = ""
+        while not text and not self._ended:
+            raw = self._stream.read(1 << 17)
+            self._ended = not raw
+            text = self._decoder.decode(raw, final=self._ended)
+        return text.encode("utf-8")
+
+
+class Rewindable(_Transcoded):
+    """UTF-8 bytes read from a UTF-16 file, which can be rewound (``seek``) anywhere
+    within its first ``KEPT_BYTES``, as long as no more than those have been read: what
+    the bulk reader needs to look at a file's head."""
+
+    KEPT_BYTES = 8 << 20
+
+    def __init__(self, stream: BinaryIO) -> None:
+        super().__init__(stream)
+        self._kept = bytearray()  # everything made so far, while it fits
+        self._made = 0
+        self._replay = b""  # kept bytes to give out again after a seek
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        target = offset + (self.position if whence == io.SEEK_CUR else 0)
+        if whence == io.SEEK_END or not 0 <= target <= self._made:
+            raise io.UnsupportedOperation("UTF-16 text: only its head can be read again")
+        if target < self._made and self._made > len(self._kept):
+            raise io.UnsupportedOperation("UTF-16 text: only its head can be read again")
+        self._pending = b""
+        self._replay = bytes(self._kept[target:])
+        self.position = target
+        return target
+
+    def _more(self) -> bytes:
+        if self._replay:
+            chunk, self._replay = self._replay, b""
+            return chunk
+        chunk = super()._more()
+        self._made += len(chunk)
+        if self._made <= self.KEPT_BYTES:
+            self._kept += chunk
+        else:
+            self._kept = bytearray()
+        return chunk
 
 
 def tell(source: BinaryIO) -> int | str:
