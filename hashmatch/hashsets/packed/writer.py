@@ -202,7 +202,7 @@ class PackedWriter:
     def _write_held(self, item: tuple[str, list[np.ndarray]]) -> None:
         algorithm, held = item
         records = np.concatenate(held)
-        records = records[value_order(records)]
+        records = taken(records, value_order(records))
         values_path(self.directory, algorithm).write_bytes(records["v"].tobytes())
         entries_path(self.directory, algorithm).write_bytes(records["e"].tobytes())
 
@@ -243,10 +243,18 @@ def value_order(records: np.ndarray) -> np.ndarray:
     return order
 
 
+def taken(records: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """``records[order]``, gathered as opaque rows: numpy gathers a structured array
+    field by field, five to eight times slower."""
+    rows = np.take(np.ascontiguousarray(records).view(f"V{records.dtype.itemsize}"), order)
+    gathered: np.ndarray = rows.view(records.dtype)
+    return gathered
+
+
 def _write_buckets(records: np.ndarray, key: np.ndarray, files: Sequence[BinaryIO]) -> None:
     order = np.argsort(key, kind="stable")
     ends = np.cumsum(np.bincount(key, minlength=len(files)))
-    ordered = records[order]
+    ordered = taken(records, order)
     start = 0
     for bucket, end in enumerate(ends.tolist()):
         if end > start:
@@ -267,7 +275,7 @@ def _sort_bucket(
     path.unlink()
     if count == 0:
         return
-    records = records[value_order(records)]
+    records = taken(records, value_order(records))
     values.write(records["v"].tobytes())
     entries.write(records["e"].tobytes())
 
