@@ -19,6 +19,7 @@ from collections.abc import Generator, Iterator
 from typing import BinaryIO, ClassVar
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from hashmatch.hashing import get_algorithm
 from hashmatch.hashsets.formats.base import HashSetFormat, text_lines
@@ -172,11 +173,7 @@ class _Fast:
             ok = lengths >= digits + 2
         rows = np.flatnonzero(ok)
         first = starts[rows]
-        # One column of digits at a time: an (n, digits) index would cost 8 bytes a digit.
-        nibbles = np.empty((len(rows), digits), np.uint8)
-        for k in range(digits):
-            nibbles[:, k] = HEX_NIBBLE[arr[first + k]]
-        good = (nibbles < 16).all(axis=1)
+        good, values = hex_rows(arr, first, digits)
         name_start = ends.copy()
         if style is LineStyle.HASH_NAME:
             sep = arr[first + digits]
@@ -186,8 +183,6 @@ class _Fast:
             good &= begin < ends[rows]  # the name is not empty
             name_start[rows] = begin
         ok[rows[~good]] = False
-        accepted = nibbles[good]
-        values = (accepted[:, 0::2] << 4) | accepted[:, 1::2]
         return cls(widths[digits], ok, values, _names(arr, name_start[ok], ends[ok]))
 
     def block(self, low: int, high: int) -> PackedBlock:
@@ -196,6 +191,30 @@ class _Fast:
         offsets = self._name_offsets[a : b + 1]
         data = self._name_data[int(offsets[0]) : int(offsets[-1])]
         return PackedBlock.single(self.algorithm, self._values[a:b], data, offsets - offsets[0])
+
+
+def hex_rows(arr: np.ndarray, starts: np.ndarray, digits: int) -> tuple[np.ndarray, np.ndarray]:
+    """``decode_hex`` of the ``digits``-long runs of ``arr`` at ``starts`` (each inside
+    ``arr``)."""
+    if len(starts) == 0:
+        return np.zeros(0, bool), np.zeros((0, digits // 2), np.uint8)
+    return decode_hex(sliding_window_view(arr, digits)[starts])  # one gather
+
+
+def decode_hex(window: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which rows of ``window`` (uint8, one text a row, an even number of columns) are
+    all hex digits, and those rows decoded (only the good ones, in order)."""
+    width = window.shape[1] // 2
+    try:  # the usual case, every row hex: decoded at C speed
+        decoded = bytes.fromhex(window.tobytes().decode("ascii"))
+    except (UnicodeDecodeError, ValueError):
+        decoded = b""
+    if len(decoded) == len(window) * width:  # (fromhex passes over spaces: fewer bytes)
+        return np.ones(len(window), bool), np.frombuffer(decoded, np.uint8).reshape(-1, width)
+    nibbles = HEX_NIBBLE[window]
+    good = (nibbles < 16).all(axis=1)
+    accepted = nibbles[good]
+    return good, (accepted[:, 0::2] << 4) | accepted[:, 1::2]
 
 
 def _first_hex_run(arr: np.ndarray, start: int, end: int) -> int:

@@ -18,7 +18,7 @@ from typing import cast
 import numpy as np
 
 from hashmatch.hashing import get_algorithm
-from hashmatch.hashsets.formats.bulklines import HEX_NIBBLE
+from hashmatch.hashsets.formats.bulklines import decode_hex
 from hashmatch.hashsets.model import InvalidRecord
 from hashmatch.hashsets.packed.layout import PackedBlock, PackedColumn, PackedLabel
 
@@ -59,18 +59,8 @@ def exact_hex(texts: Sequence[str], digits: int) -> tuple[np.ndarray, np.ndarray
     picked = texts if len(rows) == n else [texts[i] for i in rows.tolist()]
     # One byte a character ('?' for any other than ASCII), so rows stay aligned.
     joined = "".join(picked).encode("ascii", "replace")
-    try:  # the usual case: every text is hex, decoded at C speed
-        decoded = bytes.fromhex(joined.decode("ascii"))
-    except ValueError:
-        decoded = b""
-    # fromhex passes over spaces between pairs: then fewer bytes come out.
-    if len(decoded) == len(rows) * (digits // 2):
-        values[rows] = np.frombuffer(decoded, np.uint8).reshape(len(rows), -1)
-        good[rows] = True
-        return good, values
-    nibbles = HEX_NIBBLE[np.frombuffer(joined, np.uint8).reshape(len(rows), digits)]
-    ok = (nibbles < 16).all(axis=1)
-    values[rows[ok]] = (nibbles[ok, 0::2] << 4) | nibbles[ok, 1::2]
+    ok, decoded = decode_hex(np.frombuffer(joined, np.uint8).reshape(len(rows), digits))
+    values[rows[ok]] = decoded
     good[rows[ok]] = True
     return good, values
 

@@ -21,7 +21,7 @@ from typing import BinaryIO, cast
 
 import numpy as np
 
-from hashmatch.hashsets.formats.bulklines import HEX_NIBBLE
+from hashmatch.hashsets.formats.bulklines import hex_rows
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
 from hashmatch.hashsets.packed.entries import gather
 from hashmatch.hashsets.packed.layout import PackedBlock, PackedColumn, PackedLabel
@@ -92,6 +92,18 @@ def _lines(
     return first_line + n
 
 
+def _hex(arr: np.ndarray, starts: np.ndarray, digits: int, fit: np.ndarray) -> np.ndarray:
+    """The hex runs at ``starts`` of the lines still fit, decoded (zeros elsewhere);
+    the lines whose run is not hex become unfit."""
+    values = np.zeros((len(starts), digits // 2), np.uint8)
+    fit &= starts + digits <= len(arr)
+    rows = np.flatnonzero(fit)
+    good, decoded = hex_rows(arr, starts[rows], digits)
+    values[rows[good]] = decoded
+    fit[rows[~good]] = False
+    return values
+
+
 def _plain(
     arr: np.ndarray, starts: np.ndarray, ends: np.ndarray, quotes: np.ndarray, counted: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -109,12 +121,7 @@ def _plain(
         fit &= at(base + offset) == _QUOTE
     for offset in _PREFIX_COMMAS:
         fit &= at(base + offset) == _COMMA
-    digits = HEX_NIBBLE[at(base[:, None] + np.arange(1, 41))]
-    fit &= (digits < 16).all(axis=1)
-    sha1 = (digits[:, 0::2] << 4) | digits[:, 1::2]
-    digits = HEX_NIBBLE[at(base[:, None] + np.arange(44, 76))]
-    fit &= (digits < 16).all(axis=1)
-    md5 = (digits[:, 0::2] << 4) | digits[:, 1::2]
+    sha1, md5 = (_hex(arr, base + offset, digits, fit) for offset, digits in ((1, 40), (44, 32)))
     # The last four commas of each line end the name and part the four last fields.
     commas = np.flatnonzero(arr == _COMMA)
     last = np.searchsorted(commas, ends) - 1

@@ -25,7 +25,7 @@ import simdjson
 from numpy.lib.stride_tricks import sliding_window_view
 
 from hashmatch.hashing import get_algorithm
-from hashmatch.hashsets.formats.bulklines import HEX_NIBBLE
+from hashmatch.hashsets.formats.bulklines import hex_rows
 from hashmatch.hashsets.formats.columns import exact_hex
 from hashmatch.hashsets.formats.vics_media import algorithm_named
 
@@ -123,10 +123,8 @@ def _minified(
         exact = value_end[picked] - value_start[picked] - 1 == digits
         odd.update(objects[picked[~exact]].tolist())
         picked = picked[exact]
-        nibbles = HEX_NIBBLE[_gathered(chars, value_start[picked] + 1, digits)]
-        good = (nibbles < 16).all(axis=1)
+        good, decoded = hex_rows(chars, value_start[picked] + 1, digits)
         odd.update(objects[picked[~good]].tolist())
-        decoded = (nibbles[good, 0::2] << 4) | nibbles[good, 1::2]
         groups.setdefault(algorithm, []).append((objects[picked[good]], decoded))
     return groups, odd
 
