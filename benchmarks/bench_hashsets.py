@@ -7,7 +7,7 @@
 1. Import of an md5sum list of ``--lines`` lines; baseline: reading the same file into a
    Python set (the least any importer must do).
 2. Import of a VICS 2.0 hash set of ``--media`` media; baseline: ``json.load`` of the file.
-   Then the same media inside one case (a case file: the other reader).
+   Then the same file in UTF-16, and the same media inside one case (a case file).
    Then an NSRL RDSv3 database with a ``FILE`` table of ``--nsrl-rows`` rows (three
    hashes and a file name each), and an RDS 2.x ``NSRLFile.txt`` of as many lines.
 3. Exact lookup of ``--queries`` MD5s (1 % of them present) in a ``--set-size`` set (a bare
@@ -84,11 +84,12 @@ def write_vics(
                       "MD5": f"{rng.getrandbits(128):032X}", "SHA1": f"{rng.getrandbits(160):040x}",
                       "MediaSize": str(rng.randrange(10**6)), "IsPrecategorized": "true",
                       "MediaFiles": [{"FileName": f"IMG_{n}.JPG"}]}  # fmt: skip
-            if alternatives:
+            if alternatives:  # each with the medium's MD5, as the schema has it
                 medium["AlternativeHashes"] = [
-                    {"HashName": "SHA256", "HashValue": f"{rng.getrandbits(256):064x}"},
-                    {"HashName": "PDQ", "HashValue": f"{rng.getrandbits(256):064x}"},
-                ]
+                    {"MD5": medium["MD5"], "HashName": name,
+                     "HashValue": f"{rng.getrandbits(256):064x}"}
+                    for name in ("SHA256", "PDQ")
+                ]  # fmt: skip
             out.write(("," if n else "") + json.dumps(medium) + "\n")
         out.write("]}]}\n" if case else "]}\n")
 
@@ -186,6 +187,11 @@ def main() -> None:
     print(f"VICS import: {args.media / seconds:,.0f} media/s ({seconds:.2f} s, peak RSS "
           f"{rss:.0f} MB, file {vics.stat().st_size / 1e6:.0f} MB); json.load of the whole "
           f"file: {baseline:.2f} s")  # fmt: skip
+    vics.write_bytes(vics.read_bytes().decode("utf-8").encode("utf-16"))
+    seconds, rss = child_import(work / f"store-{time.time_ns()}", vics, "vics")
+    print(f"VICS import, the same file in UTF-16 (as older exporters write it): "
+          f"{args.media / seconds:,.0f} media/s ({seconds:.2f} s, "
+          f"peak RSS {rss:.0f} MB)")  # fmt: skip
     write_vics(vics, args.media, 2, case=True)
     seconds, rss = child_import(work / f"store-{time.time_ns()}", vics, "vics")
     print(f"VICS import, the same media in one case: {args.media / seconds:,.0f} media/s "

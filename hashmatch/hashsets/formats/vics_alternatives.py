@@ -3,14 +3,15 @@ holding a value of it and the values decoded, and the media the reference readin
 take itself.
 
 Exporters write every object of the array alike: ``HashName`` then ``HashValue``, both
-text. simdjson gives each medium's array as minified JSON (one call a medium). When the
-arrays hold only such objects and no backslash, numpy reads them from the places of
-their quotes: eight an object, at distances the layout fixes, checked byte by byte, and
-the bytes outside the objects counted against what the arrays' lengths allow (brackets
-and commas only). Without a backslash quotes open and close strings in turn, so an
-object found this way is a whole object of an array; with the count, every element is
-one. Any other array (another key, a number, an escape) has its objects' fields asked
-through simdjson's proxies, as before this module existed.
+text, perhaps after the medium's ``MD5`` (as the schema has it, and hashmatch exports).
+simdjson gives each medium's array as minified JSON (one call a medium). When the
+arrays hold only such objects, all laid out alike, and no backslash, numpy reads them
+from the places of their quotes: eight an object (twelve with the MD5), at distances
+the layout fixes, checked byte by byte, and the bytes outside the objects counted
+against what the arrays' lengths allow (brackets and commas only). Without a backslash
+quotes open and close strings in turn, so an object found this way is a whole object
+of an array; with the count, every element is one. Any other array (another key, a
+number, an escape) has its objects' fields asked through simdjson's proxies.
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ PROXIES = frozenset({simdjson.Object, simdjson.Array})
 #: An object as exporters write it, minified: ``{"HashName":"N","HashValue":"V"}``.
 _OPENING = np.frombuffer(b'{"HashName":"', np.uint8)
 _MIDDLE = np.frombuffer(b'","HashValue":"', np.uint8)
+#: The same with the medium's MD5 first, as the schema has it and hashmatch exports it:
+#: ``{"MD5":"…","HashName":"N","HashValue":"V"}``.
+_MD5_OPENING = np.frombuffer(b'{"MD5":"', np.uint8)
+_AFTER_MD5 = np.frombuffer(b',"HashName":"', np.uint8)
 #: Names longer than this (none that names an algorithm) send a piece to the proxies.
 _NAME_WIDTH = 32
 #: Zeros after the text: more than any name or value read from it is wide.
@@ -76,36 +81,35 @@ def alternatives(column: list[Any]) -> Alternatives:
 _Groups = dict[str, list[tuple[np.ndarray, np.ndarray]]]
 
 
+@dataclass(frozen=True)
+class _Places:
+    """Where each object's name and value lie in the arrays' text (``chars``)."""
+
+    chars: np.ndarray
+    name_start: np.ndarray
+    name_end: np.ndarray  # (its closing quote)
+    value_start: np.ndarray  # (its opening quote)
+    value_end: np.ndarray  # (its closing quote)
+
+
 def _minified(
     arrays: list[Any], lengths: np.ndarray, objects: np.ndarray
 ) -> tuple[_Groups, set[int]] | None:
     """The values, read from the arrays' minified text, if every object is written as
     exporters write them (None otherwise)."""
-    count = len(objects)
-    if not count:
+    if not len(objects):
         return {}, set()
-    text = b"\n".join(map(MINIFIED, arrays))
-    if b"\\" in text or text.count(b'"') != 8 * count:
+    places = _places(b"\n".join(map(MINIFIED, arrays)), lengths, len(objects))
+    if places is None:
         return None
-    chars = np.frombuffer(text + bytes(_PADDING), np.uint8)
-    quotes = np.flatnonzero(chars == ord('"')).reshape(count, 8)
-    opening, name_end, value_start, value_end = (quotes[:, k] for k in (0, 3, 6, 7))
-    distances = np.diff(quotes, axis=1)[:, [0, 1, 3, 4, 5]]  # the fixed ones
-    if not (distances == [9, 2, 2, 10, 2]).all():
-        return None
-    if not (_at(chars, opening - 1, _OPENING) & _at(chars, name_end, _MIDDLE)).all():
-        return None
-    if not (chars[value_end + 1] == ord("}")).all():
-        return None
-    inside = int((value_end + 2 - (opening - 1)).sum())
-    allowed = len(arrays) - 1 + int((2 + np.maximum(lengths - 1, 0)).sum())
-    if len(text) - inside != allowed:
-        return None
-    name_start = opening + 12
+    chars, name_start, name_end = places.chars, places.name_start, places.name_end
+    value_start, value_end = places.value_start, places.value_end
     widths = name_end - name_start
     width = int(widths.max())
-    if not 0 < width <= _NAME_WIDTH:
+    if width > _NAME_WIDTH:
         return None
+    if width == 0:
+        return {}, set()  # every name empty: none names an algorithm
     names = _gathered(chars, name_start, width)
     names[np.arange(width) >= widths[:, None]] = 0  # a name ends at its quote
     distinct, which = np.unique(names.view(f"V{width}").ravel(), return_inverse=True)
@@ -127,6 +131,41 @@ def _minified(
         odd.update(objects[picked[~good]].tolist())
         groups.setdefault(algorithm, []).append((objects[picked[good]], decoded))
     return groups, odd
+
+
+def _places(text: bytes, lengths: np.ndarray, count: int) -> _Places | None:
+    """Every object's places, if all ``count`` objects are laid out alike (the pair
+    alone, or the MD5 first, as the first object is) and nothing but brackets and
+    commas lies between them."""
+    if b"\\" in text:
+        return None
+    first = text.find(b"{")
+    lead = 4 if text[first : first + len(_MD5_OPENING)] == _MD5_OPENING.tobytes() else 0
+    per = 8 + lead
+    if text.count(b'"') != per * count:
+        return None
+    chars = np.frombuffer(text + bytes(_PADDING), np.uint8)
+    quotes = np.flatnonzero(chars == ord('"')).reshape(count, per)
+    start = quotes[:, 0] - 1  # each object's '{'
+    if lead:  # {"MD5":"…", then the pair
+        if not (np.diff(quotes[:, :5], axis=1)[:, [0, 1, 3]] == [4, 2, 2]).all():
+            return None
+        if not _at(chars, start, _MD5_OPENING).all():
+            return None
+    pair = quotes[:, lead:]
+    opening, name_end, value_start, value_end = (pair[:, k] for k in (0, 3, 6, 7))
+    if not (np.diff(pair, axis=1)[:, [0, 1, 3, 4, 5]] == [9, 2, 2, 10, 2]).all():
+        return None
+    before = _AFTER_MD5 if lead else _OPENING
+    if not (_at(chars, opening - 1, before) & _at(chars, name_end, _MIDDLE)).all():
+        return None
+    if not (chars[value_end + 1] == ord("}")).all():
+        return None
+    inside = int((value_end + 2 - start).sum())
+    allowed = len(lengths) - 1 + int((2 + np.maximum(lengths - 1, 0)).sum())
+    if len(text) - inside != allowed:
+        return None
+    return _Places(chars, opening + 12, name_end, value_start, value_end)
 
 
 def _at(chars: np.ndarray, starts: np.ndarray, expected: np.ndarray) -> np.ndarray:
