@@ -21,6 +21,7 @@ from hashmatch.hashsets.formats import vics_bulk, vics_chunks
 from hashmatch.hashsets.formats.vics import Vics
 from hashmatch.hashsets.formats.vics_bulk import BulkReader, NotBulk
 from hashmatch.hashsets.formats.vics_stream import Rewindable
+from hashmatch.hashsets.packed import entries
 from hashmatch.hashsets.packed.entries import entry_blocks
 from tests.unrolled import BlockEntry, from_blocks
 
@@ -238,6 +239,23 @@ def test_a_case_after_the_first_piece_hands_the_rest_to_the_stream(monkeypatch: 
     vics = Vics()
     assert from_blocks(vics.blocks(io.BytesIO(data)), shape) == streamed(data)
     assert vics.provenance()["cases"] == "1"
+
+
+def test_progress_never_goes_back_when_the_stream_takes_over(
+    monkeypatch: Any, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(vics_chunks, "CHUNK_BYTES", 1 << 15)
+    monkeypatch.setattr(vics_bulk, "WORKER_MIN_BYTES", 0)  # workers: pieces cut ahead
+    monkeypatch.setattr(entries, "BLOCK_ENTRIES", 100)  # the stream's blocks: small ones
+    value: list[Any] = [{"MD5": f"{i:032x}", "Category": 1} for i in range(5_000)]
+    value.append({"CaseNumber": "C", "Media": [{"MD5": "ff" * 16, "Category": 2}]})
+    value += [{"MD5": f"{i:032x}", "Category": 1} for i in range(10_000, 25_000)]
+    path = tmp_path / "case-among-media.json"
+    path.write_bytes(document(value, {}))  # ~1 MB: the stream starts again from its head
+    seen: list[int] = []
+    result = HashSetStore(tmp_path / "store").import_file(path, progress=seen.append)
+    assert result.info.entries == 20_001
+    assert seen == sorted(seen) and seen[-1] == path.stat().st_size
 
 
 @pytest.mark.parametrize(

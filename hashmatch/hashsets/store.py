@@ -205,11 +205,17 @@ class HashSetStore:
         set_id = int(cursor.lastrowid or 0)
         try:
             with path.open("rb") as stream:
+                furthest = 0
 
                 def advance() -> None:
+                    # Never backwards: a reader that starts the file again (the VICS
+                    # bulk reader handing over to the streaming one) passes over what
+                    # was done with the bar standing still.
+                    nonlocal furthest
                     if progress is not None:
                         done = reader.bytes_read()
-                        progress(_position(stream) if done is None else done)
+                        furthest = max(furthest, _position(stream) if done is None else done)
+                        progress(furthest)
 
                 if layout is SetLayout.PACKED:
                     blocks = reader.blocks(stream)
