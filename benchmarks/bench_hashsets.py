@@ -134,9 +134,9 @@ def write_rds2(path: Path, lines: int, seed: int) -> None:
                       f'"file{n}.dll",4096,{n % 977},"358",""\r\n')  # fmt: skip
 
 
-def child_import(store: Path, path: Path, fmt: str) -> tuple[float, float]:
+def child_import(store: Path, path: Path, fmt: str, keep: bool = False) -> tuple[float, float]:
     """Import in a child process: (seconds, peak RSS in MB of the child plus, when it
-    forks workers (VICS), the largest of them)."""
+    forks workers (VICS), the largest of them). The store is removed unless ``keep``."""
     code = (
         "import resource, sys, time; from pathlib import Path\n"
         "from hashmatch.hashsets import HashSetStore\n"
@@ -151,6 +151,8 @@ def child_import(store: Path, path: Path, fmt: str) -> tuple[float, float]:
     done = subprocess.run([sys.executable, "-c", code, str(store), str(path), fmt],
                           check=True, capture_output=True, text=True)  # fmt: skip
     seconds, peak_kb, worker_kb = done.stdout.split()
+    if not keep:
+        shutil.rmtree(store)
     return float(seconds), (int(peak_kb) + int(worker_kb)) / 1024
 
 
@@ -219,7 +221,7 @@ def main() -> None:
     big = work / f"big-{args.set_size}.txt"
     present, table = write_bare_md5(big, args.set_size, 3, args.queries // 100)
     store_dir = work / f"store-big-{time.time_ns()}"
-    seconds, rss = child_import(store_dir, big, "md5")
+    seconds, rss = child_import(store_dir, big, "md5", keep=True)
     big.unlink()
     print(f"{args.set_size:,}-entry set imported in {seconds:.1f} s "
           f"({args.set_size / seconds:,.0f} hashes/s, peak RSS {rss:.0f} MB)")  # fmt: skip
