@@ -197,3 +197,42 @@ def test_any_bytes_give_a_result_or_a_hashmatch_error(
             store.import_file(path, format_name=fmt)
         except HashmatchError:
             assert store.list_sets() == []
+
+
+VICS_TEXT = json.dumps(
+    {
+        "@odata.context": CONTEXT,
+        "value": [
+            {"MediaID": i, "Category": i % 3, "MD5": f"{i:032x}", "SHA1": f"{i:040x}",
+             "AlternativeHashes": [{"MD5": f"{i:032x}", "HashName": "PDQ", "HashValue": "ab" * 32}],
+             "MediaFiles": [{"FileName": f"IMG_{i}.JPG"}]}
+            for i in range(40)
+        ],
+    }
+)  # fmt: skip
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    codec=st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "utf-16-be"]),
+    cuts=st.lists(st.tuples(st.integers(0, 10_000), st.binary(max_size=3)), max_size=4),
+)
+def test_damaged_vics_gives_a_result_or_a_hashmatch_error(
+    tmp_path_factory: pytest.TempPathFactory, codec: str, cuts: list[tuple[int, bytes]]
+) -> None:
+    """VICS in every encoding the bulk and streaming readers take, damaged at random."""
+    bom = "\ufeff" if codec == "utf-16-be" else ""  # (the others write their own)
+    data = bytearray((bom + VICS_TEXT).encode(codec))
+    for place, replacement in cuts:
+        at = place % (len(data) + 1)
+        data[at : at + len(replacement)] = replacement
+    folder = tmp_path_factory.mktemp("damaged")
+    path = folder / "input.json"
+    path.write_bytes(bytes(data))
+    with HashSetStore(folder / "store") as store:
+        try:
+            store.import_file(path, format_name="vics")
+        except HashmatchError:
+            assert store.list_sets() == []
