@@ -9,8 +9,10 @@ put in its place; an invalid one splits the blocks around it.
 from __future__ import annotations
 
 import json
+import operator
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import repeat
 from typing import cast
 
 import numpy as np
@@ -34,7 +36,7 @@ def interpret(media: Media, chunk: Fields) -> Iterator[PackedBlock | Numbered]:
     n = len(chunk.records)
     md5 = _hex_column(chunk.md5, 32)
     sha1 = _hex_column(chunk.sha1, 40)
-    sha1_none = np.fromiter((t is None for t in chunk.sha1), bool, n)
+    sha1_none = np.fromiter(map(operator.is_, chunk.sha1, repeat(None)), bool, n)
     labels = _Labels()
     codes, odd_category = _categories(media, chunk.category, labels)
     odd = ~md5.good | ~(sha1.good | sha1_none) | odd_category

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from operator import itemgetter, methodcaller
+from itertools import chain
+from operator import methodcaller
 from typing import Any, cast
 
 import numpy as np
@@ -29,7 +30,6 @@ from hashmatch.hashsets.formats.vics_alternatives import (
 from hashmatch.hashsets.formats.vics_chunks import NotBulk, first_key, separator_before
 
 _MEDIA_KEY = re.compile(rb'"Media"[ \t\r\n]*:')
-_FIRST = itemgetter(0)
 
 
 class Records:
@@ -138,11 +138,12 @@ def _parse_wrapped(parser: simdjson.Parser, parts: list[bytes], opener: bytes) -
         document: Any = parser.parse(b"[[" + (b"}],[" + opener).join(parts) + b"]]")
     except (ValueError, RuntimeError):
         return None
-    wrappers: list[Any] = list(document)
-    if len(wrappers) != len(parts) or set(map(len, wrappers)) != {1}:
+    # Every wrapper holds at least one value (a part starts a medium), so as many values
+    # as wrappers, and wrappers as parts, means exactly one in each.
+    media: list[Any] = list(chain.from_iterable(document))
+    if len(document) != len(parts) or len(media) != len(parts):
         return None
-    media = list(map(_FIRST, wrappers))
-    if {type(m) for m in media} != {simdjson.Object}:
+    if set(map(type, media)) != {simdjson.Object}:
         return None
     return media
 
