@@ -224,6 +224,26 @@ def test_worker_processes_give_the_same_blocks(
     assert reader.progress.media == 300
 
 
+@pytest.mark.parametrize("piece", [64, 300, 5000])
+def test_a_case_end_is_found_when_the_next_case_s_media_come_late(
+    monkeypatch: Any, piece: int
+) -> None:
+    """The end of a case is looked for once the next case's "Media" key, or the end of
+    the file, has been read: a long case head in between does not hide it."""
+    monkeypatch.setattr(vics_chunks, "CHUNK_BYTES", piece)
+    media = [{"MD5": f"{i:032x}", "MediaFiles": [{"FileName": "x"}]} for i in range(40)]
+    value = [
+        {"CaseNumber": "A", "Media": media[:20], "After": 1},
+        {"CaseNumber": "B", "Note": "n" * 3000, "Media": media[20:]},
+    ]
+    data = document(value, {}).replace(b"#Media", b"#Cases")
+    provenance: dict[str, str] = {}
+    found = from_blocks(
+        BulkReader(Vics()._categorise()).blocks(io.BytesIO(data), provenance), shape
+    )
+    assert found == streamed(data) and len(found) == 40 and provenance["cases"] == "2"
+
+
 def test_a_case_after_the_first_piece_hands_the_rest_to_the_stream(monkeypatch: Any) -> None:
     monkeypatch.setattr(vics_chunks, "CHUNK_BYTES", 300)
     value: list[Any] = [{"MD5": f"{i:032x}", "Category": 1} for i in range(30)]
