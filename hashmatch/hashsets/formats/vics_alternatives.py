@@ -40,8 +40,10 @@ _MIDDLE = np.frombuffer(b'","HashValue":"', np.uint8)
 #: ``{"MD5":"…","HashName":"N","HashValue":"V"}``.
 _MD5_OPENING = np.frombuffer(b'{"MD5":"', np.uint8)
 _AFTER_MD5 = np.frombuffer(b',"HashName":"', np.uint8)
-#: Names longer than this (none that names an algorithm) send a piece to the proxies.
+#: Names longer than this (none that names an algorithm), or more distinct names than
+#: this in one piece, send the piece to the proxies.
 _NAME_WIDTH = 32
+_NAMES = 64
 #: Zeros after the text: more than any name or value read from it is wide.
 _PADDING = 256
 
@@ -113,6 +115,8 @@ def _minified(
     names = _gathered(chars, name_start, width)
     names[np.arange(width) >= widths[:, None]] = 0  # a name ends at its quote
     distinct, which = np.unique(names.view(f"V{width}").ravel(), return_inverse=True)
+    if len(distinct) > _NAMES:
+        return None  # (each name is one pass over the objects below)
     groups: _Groups = {}
     odd: set[int] = set()
     for number, name in enumerate(distinct.tolist()):

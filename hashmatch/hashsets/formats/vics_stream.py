@@ -191,7 +191,7 @@ class _Transcoded(io.RawIOBase):
         self._stream = stream
         self._decoder = codecs.getincrementaldecoder("utf-16")()
         self._ended = False
-        self._pending = b""
+        self._pending = bytearray()  # made, not yet given out (appended to in place)
         self.position = 0
 
     def readable(self) -> bool:
@@ -208,7 +208,7 @@ class _Transcoded(io.RawIOBase):
             self._pending += chunk
         size = min(len(buffer), len(self._pending))
         buffer[:size] = self._pending[:size]
-        self._pending = self._pending[size:]
+        del self._pending[:size]
         self.position += size
         return size
 
@@ -248,7 +248,7 @@ class Rewindable(_Transcoded):
             raise io.UnsupportedOperation("UTF-16 text: only its head can be read again")
         if target < self._made and self._made > len(self._kept):
             raise io.UnsupportedOperation("UTF-16 text: only its head can be read again")
-        self._pending = b""
+        self._pending = bytearray()
         self._replay = bytes(self._kept[target:])
         self.position = target
         return target
