@@ -146,14 +146,29 @@ def test_rewinding_is_refused_past_the_kept_head(monkeypatch: Any) -> None:
         source.seek(0)
 
 
+# A case's keys around Media: scalars, and arrays and objects as the schema's
+# CaseMetadata and Identifiers are (holding the word Media, brackets in strings, a
+# nested "Media" key the streaming reader does not read as the case's).
+case_values = st.recursive(
+    odd_scalars | st.sampled_from(['"Media": [', "]}, {", "]"]),
+    lambda inner: (
+        st.lists(inner, max_size=2)
+        | st.dictionaries(st.sampled_from(["PropertyName", "Media", "]},{"]), inner, max_size=2)
+    ),
+    max_leaves=5,
+)
 case_keys = st.dictionaries(
-    st.sampled_from(["CaseNumber", "SourceApplicationName", "x"]), odd_scalars, max_size=2
+    st.sampled_from(["CaseNumber", "SourceApplicationName", "x", "CaseMetadata"]),
+    case_values,
+    max_size=3,
 )
 cases = st.builds(
     lambda head, media, tail: {**head, "Media": media, **tail},
     case_keys,
     st.lists(media, max_size=5),
-    st.dictionaries(st.sampled_from(["After", "SourceApplicationVersion"]), odd_scalars),
+    st.dictionaries(
+        st.sampled_from(["After", "SourceApplicationVersion", "Identifiers"]), case_values
+    ),
 )
 
 
@@ -169,7 +184,7 @@ def test_case_files_are_read_in_bulk_as_streamed(
     try:
         provenance: dict[str, str] = {}
         bulk = BulkReader(Vics()._categorise()).blocks(io.BytesIO(data), provenance)
-        found = from_blocks(bulk, shape)  # never NotBulk: cases of scalar keys and media
+        found = from_blocks(bulk, shape)  # never NotBulk: cases of keys and media
     finally:
         vics_chunks.CHUNK_BYTES = usual
     vics = Vics()
@@ -222,6 +237,26 @@ def test_worker_processes_give_the_same_blocks(
         found = from_blocks(reader.blocks(stream, {}), shape)
     assert found == streamed(path.read_bytes())
     assert reader.progress.media == 300
+
+
+@pytest.mark.parametrize("piece", [64, 300, 5000])
+def test_cases_with_metadata_arrays_are_read_in_bulk(monkeypatch: Any, piece: int) -> None:
+    """The schema's CaseMetadata and Identifiers around Media (they sent the whole file to
+    the streaming reader, at a ninth of the speed, before)."""
+    monkeypatch.setattr(vics_chunks, "CHUNK_BYTES", piece)
+    media = [{"MD5": f"{i:032x}", "MediaFiles": [{"FileName": "]}, {"}]} for i in range(30)]
+    value = [
+        {"CaseNumber": f"C-{c}", "CaseMetadata": [{"PropertyName": "Agency", "PropertyValue": "X"}],
+         "Media": media[c * 10 : c * 10 + 10], "Identifiers": [{"Value": "Media"}]}
+        for c in range(3)
+    ]  # fmt: skip
+    data = document(value, {"indent": 1}).replace(b"#Media", b"#Cases")
+    provenance: dict[str, str] = {}
+    found = from_blocks(
+        BulkReader(Vics()._categorise()).blocks(io.BytesIO(data), provenance), shape
+    )
+    assert found == streamed(data) and len(found) == 30
+    assert provenance["cases"] == "3" and provenance["case_CaseNumber"] == "C-0"
 
 
 @pytest.mark.parametrize("piece", [64, 300, 5000])

@@ -1,4 +1,5 @@
-"""Cutting a flat VICS file's ``value`` array into pieces of whole media.
+"""Cutting a VICS file's media into pieces of whole media: a flat set's ``value``
+array, or each case's ``Media`` array (where they start and end: ``vics_cases``).
 
 A piece ends at a ``}`` followed by ``,`` and ``{``. Such a place can also fall inside a
 string or a nested array; then the piece, wrapped in ``[...]``, is not valid JSON (a
@@ -13,8 +14,9 @@ key. Such a place is taken without parsing the piece here (the worker that reads
 parses it anyway; should it not parse, the rest of the file goes to the streaming
 reader). Without one, places are tried, last first, by parsing.
 
-Only what the bulk reader is sure of is cut: a UTF-8 file whose root object names the
-data model before ``value`` (scalar keys only) and holds nothing after it. Anything else
+Only what the bulk reader is sure of is cut: a UTF-8 file (or UTF-16 transcoded)
+whose root object names the data model before ``value`` (scalar keys only) and holds
+nothing after it. Anything else
 raises ``NotBulk`` before the piece concerned is given out, as does a piece that
 finds no place to cut within ``MAX_MEDIUM_BYTES``.
 """
@@ -26,11 +28,11 @@ import io
 import json
 import re
 from collections.abc import Iterator
-from decimal import Decimal
 from typing import Any, BinaryIO
 
 import simdjson
 
+from hashmatch.hashsets.formats import vics_cases
 from hashmatch.hashsets.formats.vics_stream import (
     ROOT_KEYS,
     Shape,
@@ -58,16 +60,6 @@ _SCALAR = rb"(?:" + _STRING + rb"|-?\d[\d.eE+-]*|true|false|null)"
 _HEAD = re.compile(
     _WS + rb"\{" + _WS + rb"((?:" + _STRING + _WS + rb":" + _WS + _SCALAR + _WS + rb"," + _WS
     + rb")*)\"value\"" + _WS + rb":" + _WS + rb"\[",
-    re.S,
-)  # fmt: skip
-_KEYS = rb"((?:" + _STRING + _WS + rb":" + _WS + _SCALAR + _WS + rb"," + _WS + rb")*)"
-#: A case up to its ``Media`` array's ``[``, when only scalar keys come before it.
-_CASE_HEAD = re.compile(rb"\{" + _WS + _KEYS + rb"\"Media\"" + _WS + rb":" + _WS + rb"\[", re.S)
-#: A case's end from its ``Media`` array's ``]`` (scalar keys only after it), and the
-#: ``,`` or ``]`` that follows the case.
-_CASE_END = re.compile(
-    rb"\]" + _WS + rb"((?:," + _WS + _STRING + _WS + rb":" + _WS + _SCALAR + _WS + rb")*)\}"
-    + _WS + rb"[,\]]",
     re.S,
 )  # fmt: skip
 _FIRST_KEY = re.compile(_WS + rb"\{" + _WS + rb"(" + _STRING + rb")", re.S)
@@ -101,7 +93,6 @@ class Pieces:
         self._provenance = provenance
         self._parser = simdjson.Parser()
         self._keyed: re.Pattern[bytes] | None = None  # a place followed by a medium's start
-        self._case_end_re = _CASE_END  # (once a medium's key is learned: not before one)
         self._ends_tried = 0  # case ends before this in ``pending`` were looked at
         self._tried_until = 0  # places before this in ``pending`` were found not to parse
         self._failures = 0  # places that did not parse in the piece being cut
@@ -172,8 +163,8 @@ class Pieces:
         return piece
 
     def _cases(self) -> Iterator[bytes]:
-        """Each case's media, in pieces; its scalar keys noted as the streaming reader
-        notes them. A case holding anything but scalar keys and ``Media`` is not cut."""
+        """Each case's media, in pieces; its keys noted as the streaming reader notes
+        them (``vics_cases`` finds where its media start and end)."""
         while True:
             while len(self._pending) < HEAD_BYTES and not self._ended:
                 self._read()
@@ -184,11 +175,11 @@ class Pieces:
                 if self._pending[1:].strip(_SPACE) != b"}" or not self._ended:
                     raise NotBulk("keys after value")
                 return
-            case = _CASE_HEAD.match(self._pending)
+            case = vics_cases.head(self._pending)
             if case is None:
-                raise NotBulk("an item that is not a case of scalar keys and Media")
-            fields = _scalars(case[1])
-            self._pending = self._pending[case.end() :]
+                raise NotBulk("an item that is not a case of keys around one Media array")
+            fields, media_start = case
+            self._pending = self._pending[media_start:]
             yield from self._case_media(fields)
             self._pending = self._pending.lstrip(_SPACE)
             if self._pending.startswith(b","):
@@ -203,9 +194,9 @@ class Pieces:
             self._learn_medium_key()
             end = self._case_end()
             if end is not None:
-                note_case(self._provenance, {**fields, **_scalars(end[1])})
-                media = self._pending[: end.start()].rstrip(_SPACE)
-                self._pending = self._pending[end.end() - 1 :]
+                note_case(self._provenance, {**fields, **end.keys})
+                media = self._pending[: end.start].rstrip(_SPACE)
+                self._pending = self._pending[end.end - 1 :]
                 self._tried_until = self._failures = self._ends_tried = 0
                 if media:
                     yield media
@@ -220,20 +211,16 @@ class Pieces:
                     raise NotBulk("the file ends inside a case")
                 looked_at_the_end = True  # the whole rest is read: look for the end in it
 
-    def _case_end(self) -> re.Match[bytes] | None:
+    def _case_end(self) -> vics_cases.CaseEnd | None:
         """The end of the current case's ``Media`` array and of the case, if read: the
-        first place that looks like one (``]``, scalar keys, ``}``, then ``,`` or ``]``),
-        is not followed by a medium, and has media before it that parse."""
+        first place that ends a case as far as the text after it tells
+        (``vics_cases.ends``) and has media before it that parse."""
         pending = self._pending
-        # A case ends before the next case's "Media" key, or the end of the file: until
-        # either is read, the search (a regular expression tried at every ']', 1.8 us a
-        # medium with AlternativeHashes) can wait.
-        if not self._ended and pending.find(b'"Media"', self._ends_tried) < 0:
-            return None
-        # One at a time: candidates overlap (a nested array's end, then the medium's).
-        while end := self._case_end_re.search(pending, self._ends_tried):
-            self._ends_tried = end.start() + 1
-            if self._valid(pending[: end.start()].rstrip(_SPACE)):
+        for end in vics_cases.ends(pending, self._ends_tried, self._ended, self._keyed):
+            if end.start < self._ends_tried:
+                continue  # (tried: the stretches looked at can overlap)
+            self._ends_tried = end.start + 1
+            if self._valid(pending[: end.start].rstrip(_SPACE)):
                 return end
             self._failures += 1
             if self._failures >= CUT_TRIES:
@@ -244,9 +231,6 @@ class Pieces:
         """Learn the key a medium starts with from the first one ``pending`` starts with."""
         if self._keyed is None and (key := first_key(self._pending)):
             self._keyed = separator_before(key)
-            # Not followed by a medium: not a nested array's end inside a medium.
-            not_medium = rb"(?!" + _WS + rb"\{" + _WS + re.escape(key) + rb")"
-            self._case_end_re = re.compile(_CASE_END.pattern + not_medium, re.S)
 
     def _note_head(self, keys: bytes) -> None:
         try:
@@ -288,17 +272,6 @@ class Pieces:
         except (ValueError, RuntimeError):
             return False
         return True
-
-
-def _scalars(keys: bytes) -> dict[str, Any]:
-    """``"key": scalar`` pairs (comma-separated, a comma before or after allowed) as the
-    streaming reader reads them (fractions as Decimal)."""
-    text = keys.strip(_SPACE).strip(b",")
-    try:
-        found = json.loads(b"{" + text + b"}", parse_float=Decimal)
-    except ValueError as exc:
-        raise NotBulk("keys") from exc
-    return found if isinstance(found, dict) else {}
 
 
 def _last_media(pending: bytes) -> bytes:

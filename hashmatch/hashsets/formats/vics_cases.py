@@ -1,0 +1,162 @@
+"""Where a case of a VICS case file starts its media and where it ends, for the bulk
+reader (``vics_chunks``): the case's own keys around its ``Media`` array, read as JSON.
+
+Exporters put a case's scalar keys (``CaseNumber``, ``SourceApplicationName``...) and,
+as the schema allows, arrays and objects (``CaseMetadata``, ``Identifiers``) around
+``Media``.
+
+- The head, from the case's ``{`` to its ``Media`` array's ``[``, is the text before the
+  first ``"Media" : [`` that, closed by ``}``, is a JSON object: a ``"Media"`` nested in
+  an earlier value leaves that text open; one inside a string would have its quotes
+  escaped.
+- The end is a ``]`` followed by ``,`` key ``:`` value pairs (each value read by Python's
+  JSON decoder), ``}``, then ``,`` and a case that is not a medium, or the ``]`` ending
+  ``value``. Only the last medium before the next case's ``Media`` key (or the end of
+  the file) holds such places; the caller proves each by parsing the media before it.
+
+A ``Media`` key among the keys after the array (a second array) is refused, and a
+next case whose keys before ``Media`` hold objects starting with the media's first key
+hides its case's end: in both the streaming reader takes the rest of the file.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+_WS = rb"[ \t\r\n]*"
+_SPACE = b" \t\r\n"
+_MEDIA_OPEN = re.compile(rb'"Media"' + _WS + rb":" + _WS + rb"\[")
+_SPACES = " \t\r\n"
+
+
+def _refuse(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")  # (Python's reader takes NaN, ijson not)
+
+
+_DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_refuse)
+
+
+@dataclass(frozen=True)
+class CaseEnd:
+    """The end of a case's media: its ``Media`` array's ``]`` (``start``), where the
+    case's ``,`` or ``]`` that follows it is (``end - 1``), and the keys after Media."""
+
+    start: int
+    end: int
+    keys: dict[str, Any]
+
+
+def head(pending: bytes) -> tuple[dict[str, Any], int] | None:
+    """The keys of the case ``pending`` starts with (its ``{``) before its ``Media``
+    array, and where its media start; None if the head is not in ``pending`` or not
+    one the bulk reader takes."""
+    if not pending.startswith(b"{"):
+        return None
+    for found in _MEDIA_OPEN.finditer(pending):
+        keys = pending[1 : found.start()].strip(_SPACE)
+        if keys and not keys.endswith(b","):
+            continue  # (a "Media" string as a value)
+        try:
+            fields = _object(keys[:-1] if keys else b"")
+        except ValueError:
+            continue  # inside an earlier value
+        return (fields, found.end()) if "Media" not in fields else None
+    return None
+
+
+def ends(
+    pending: bytes, since: int, ended: bool, medium: re.Pattern[bytes] | None
+) -> Iterator[CaseEnd]:
+    """Places in ``pending`` from ``since`` on that end the current case as far as the
+    text after them tells, first first (the caller proves one by parsing the media
+    before it). ``medium`` finds a separator followed by a medium's start (None: not
+    known yet)."""
+    for low, high in _regions(pending, since, ended, medium):
+        place = pending.find(b"]", low, high)
+        while place >= 0:
+            found = _end_at(pending, place, high, medium)
+            if found is not None:
+                yield found
+            place = pending.find(b"]", place + 1, high)
+
+
+def _regions(
+    pending: bytes, since: int, ended: bool, medium: re.Pattern[bytes] | None
+) -> Iterator[tuple[int, int]]:
+    """Stretches that may hold the case's end: from the last medium's start before each
+    ``"Media"`` key read (the next case's, unless a string holds the word), and before
+    the end of the file once it is read."""
+    highs = []
+    at = pending.find(b'"Media"', since)
+    while at >= 0:
+        highs.append(at)
+        at = pending.find(b'"Media"', at + 1)
+    if ended:
+        highs.append(len(pending))
+    for high in highs:
+        low = max(since, high - _LOOK_BACK)
+        if medium is not None:
+            starts = [m.start() for m in medium.finditer(pending, low, high)]
+            low = starts[-1] if starts else low
+        yield low, high
+
+
+#: How far before the next case's ``Media`` key its case's end is looked for when no
+#: medium starts there (a head and a last medium, each at most the head's 64 KB).
+_LOOK_BACK = 4 * 64 * 1024
+
+
+def _end_at(
+    pending: bytes, place: int, high: int, medium: re.Pattern[bytes] | None
+) -> CaseEnd | None:
+    """The case's end at ``place`` (a ``]``), if the keys, ``}`` and ``,`` or ``]``
+    that a case's end has follow it (within ``_LOOK_BACK`` of ``high``: its keys may
+    hold the word Media themselves)."""
+    text = pending[place + 1 : high + _LOOK_BACK].decode("utf-8", "surrogateescape")
+    at = _skip(text, 0)
+    keys: dict[str, Any] = {}
+    try:
+        while text.startswith(",", at):
+            key, at = _DECODER.raw_decode(text, _skip(text, at + 1))
+            at = _skip(text, at)
+            if not isinstance(key, str) or not text.startswith(":", at):
+                return None
+            keys[key], at = _DECODER.raw_decode(text, _skip(text, at + 1))
+            at = _skip(text, at)
+    except ValueError:
+        return None
+    if not text.startswith("}", at) or "Media" in keys:
+        return None
+    brace = place + 1 + _bytes(text, at)
+    at = _skip(text, at + 1)
+    if not text.startswith((",", "]"), at):
+        return None
+    if text[at] == "," and medium is not None and medium.match(pending, brace):
+        return None  # a medium follows: the end of an array inside the last medium
+    return CaseEnd(place, place + 1 + _bytes(text, at + 1), keys)
+
+
+def _bytes(text: str, chars: int) -> int:
+    """How many bytes of the file the first ``chars`` characters of ``text`` were."""
+    return len(text[:chars].encode("utf-8", "surrogateescape"))
+
+
+def _skip(text: str, at: int) -> int:
+    while at < len(text) and text[at] in _SPACES:
+        at += 1
+    return at
+
+
+def _object(keys: bytes) -> dict[str, Any]:
+    """``"key": value`` pairs (comma-separated) as the streaming reader reads them
+    (fractions as Decimal); ValueError if they are not."""
+    text = "{" + keys.decode("utf-8") + "}"
+    found, at = _DECODER.raw_decode(text)
+    if not isinstance(found, dict) or at != len(text):
+        raise ValueError("not one object")
+    return found
