@@ -7,7 +7,8 @@
 1. Import of an md5sum list of ``--lines`` lines; baseline: reading the same file into a
    Python set (the least any importer must do).
 2. Import of a VICS 2.0 hash set of ``--media`` media; baseline: ``json.load`` of the file.
-   Then the same file in UTF-16, and the same media inside one case (a case file).
+   Then the same file in UTF-16, the same media inside one case (a case file), and in
+   30 cases with CaseMetadata and Identifiers arrays.
    Then an NSRL RDSv3 database with a ``FILE`` table of ``--nsrl-rows`` rows (three
    hashes and a file name each), and an RDS 2.x ``NSRLFile.txt`` of as many lines.
 3. Exact lookup of ``--queries`` MD5s (1 % of them present) in a ``--set-size`` set (a bare
@@ -68,18 +69,30 @@ def write_bare_md5(path: Path, count: int, seed: int, keep: int) -> tuple[list[b
 
 
 def write_vics(
-    path: Path, media: int, seed: int, case: bool = False, alternatives: bool = False
+    path: Path,
+    media: int,
+    seed: int,
+    case: bool = False,
+    alternatives: bool = False,
+    cases: int = 1,
 ) -> None:
-    """A flat VICS 2.0 hash set, or (``case``) the same media inside one case; with
-    ``alternatives``, each medium also has a SHA-256 and a PDQ in AlternativeHashes."""
+    """A flat VICS 2.0 hash set, or (``case``) the same media inside ``cases`` cases
+    (more than one: each with CaseMetadata and Identifiers arrays, as the schema has
+    them); with ``alternatives``, each medium also has a SHA-256 and a PDQ in
+    AlternativeHashes."""
     rng = random.Random(seed)
     shape = "Cases" if case else "Media"
     context = f"http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/US/$metadata#{shape}"
+    per_case = -(-media // cases)
+    close = "]" + (', "Identifiers": [{"Value": "BENCH"}]' if cases > 1 else "") + "}"
     with path.open("w") as out:
         out.write(json.dumps({"@odata.context": context})[:-1] + ', "value": [\n')
-        if case:
-            out.write('{"CaseNumber": "BENCH-1", "Media": [\n')
         for n in range(media):
+            if case and n % per_case == 0:
+                head: dict[str, object] = {"CaseNumber": f"BENCH-{n // per_case + 1}"}
+                if cases > 1:
+                    head["CaseMetadata"] = [{"PropertyName": "Agency", "PropertyValue": "X"}]
+                out.write((close + "," if n else "") + json.dumps(head)[:-1] + ', "Media": [\n')
             medium = {"MediaID": n + 1, "Category": rng.choice([0, 1, 2, 3, 4]),
                       "MD5": f"{rng.getrandbits(128):032X}", "SHA1": f"{rng.getrandbits(160):040x}",
                       "MediaSize": str(rng.randrange(10**6)), "IsPrecategorized": "true",
@@ -90,8 +103,9 @@ def write_vics(
                      "HashValue": f"{rng.getrandbits(256):064x}"}
                     for name in ("SHA256", "PDQ")
                 ]  # fmt: skip
-            out.write(("," if n else "") + json.dumps(medium) + "\n")
-        out.write("]}]}\n" if case else "]}\n")
+            first = n % per_case == 0 if case else n == 0
+            out.write(("" if first else ",") + json.dumps(medium) + "\n")
+        out.write((close if case else "") + "]}\n")
 
 
 def write_rdsv3(path: Path, rows: int, seed: int) -> None:
@@ -198,6 +212,11 @@ def main() -> None:
     seconds, rss = child_import(work / f"store-{time.time_ns()}", vics, "vics")
     print(f"VICS import, the same media in one case: {args.media / seconds:,.0f} media/s "
           f"({seconds:.2f} s, peak RSS {rss:.0f} MB)")  # fmt: skip
+    write_vics(vics, args.media, 2, case=True, cases=30)
+    seconds, rss = child_import(work / f"store-{time.time_ns()}", vics, "vics")
+    print(f"VICS import, the same media in 30 cases with CaseMetadata and Identifiers: "
+          f"{args.media / seconds:,.0f} media/s ({seconds:.2f} s, "
+          f"peak RSS {rss:.0f} MB)")  # fmt: skip
     write_vics(vics, args.media, 2, alternatives=True)
     seconds, rss = child_import(work / f"store-{time.time_ns()}", vics, "vics")
     print(f"VICS import, each medium with a SHA-256 and a PDQ: {args.media / seconds:,.0f} "
