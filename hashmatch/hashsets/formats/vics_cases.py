@@ -115,9 +115,31 @@ def _end_at(
     pending: bytes, place: int, high: int, medium: re.Pattern[bytes] | None
 ) -> CaseEnd | None:
     """The case's end at ``place`` (a ``]``), if the keys, ``}`` and ``,`` or ``]``
-    that a case's end has follow it (within ``_LOOK_BACK`` of ``high``: its keys may
-    hold the word Media themselves)."""
-    text = pending[place + 1 : high + _LOOK_BACK].decode("utf-8", "surrogateescape")
+    that a case's end has follow it. They are read up to just past ``high`` (the next
+    case's ``Media`` key), and only when that is too short (the keys themselves hold the
+    word Media) up to ``_LOOK_BACK`` past it."""
+    for stop in (high + 64, high + _LOOK_BACK):
+        text = pending[place + 1 : stop].decode("utf-8", "surrogateescape")
+        tail = _tail(text)
+        if tail is not _SHORT or stop >= len(pending):
+            break
+    if not isinstance(tail, tuple):
+        return None
+    keys, brace, after = tail
+    brace_at = place + 1 + _bytes(text, brace)
+    if text[after - 1] == "," and medium is not None and medium.match(pending, brace_at):
+        return None  # a medium follows: the end of an array inside the last medium
+    return CaseEnd(place, place + 1 + _bytes(text, after), keys)
+
+
+#: ``_tail``'s answer when the text ends before it can tell.
+_SHORT = object()
+
+
+def _tail(text: str) -> tuple[dict[str, Any], int, int] | object | None:
+    """What follows a case's ``Media`` array: its keys, where its ``}`` is and where the
+    ``,`` or ``]`` after it ends; None if ``text`` does not start so, ``_SHORT`` if it
+    ends too soon to tell."""
     at = _skip(text, 0)
     keys: dict[str, Any] = {}
     try:
@@ -125,20 +147,24 @@ def _end_at(
             key, at = _DECODER.raw_decode(text, _skip(text, at + 1))
             at = _skip(text, at)
             if not isinstance(key, str) or not text.startswith(":", at):
-                return None
+                return _SHORT if at >= len(text) else None
             keys[key], at = _DECODER.raw_decode(text, _skip(text, at + 1))
             at = _skip(text, at)
-    except ValueError:
+    except json.JSONDecodeError as exc:
+        return _SHORT if exc.pos >= len(text) - 128 else None
+    except ValueError:  # NaN and the like
         return None
-    if not text.startswith("}", at) or "Media" in keys:
+    if at >= len(text):
+        return _SHORT
+    if text[at] != "}" or "Media" in keys:
         return None
-    brace = place + 1 + _bytes(text, at)
+    brace = at
     at = _skip(text, at + 1)
-    if not text.startswith((",", "]"), at):
+    if at >= len(text):
+        return _SHORT
+    if text[at] not in ",]":
         return None
-    if text[at] == "," and medium is not None and medium.match(pending, brace):
-        return None  # a medium follows: the end of an array inside the last medium
-    return CaseEnd(place, place + 1 + _bytes(text, at + 1), keys)
+    return keys, brace, at + 1
 
 
 def _bytes(text: str, chars: int) -> int:
