@@ -170,6 +170,13 @@ def child_import(store: Path, path: Path, fmt: str, keep: bool = False) -> tuple
     return float(seconds), (int(peak_kb) + int(worker_kb)) / 1024
 
 
+def vics_import(work: Path, vics: Path, media: int, what: str, timed_with: str = "") -> None:
+    """Import one VICS variant and print its line."""
+    seconds, rss = child_import(work / f"store-{time.time_ns()}", vics, "vics")
+    print(f"VICS import, {what}: {media / seconds:,.0f} media/s ({seconds:.2f} s{timed_with}, "
+          f"peak RSS {rss:.0f} MB)")  # fmt: skip
+
+
 def timed(work: object) -> float:
     start = time.perf_counter()
     work()  # type: ignore[operator]
@@ -204,23 +211,17 @@ def main() -> None:
           f"{rss:.0f} MB, file {vics.stat().st_size / 1e6:.0f} MB); json.load of the whole "
           f"file: {baseline:.2f} s")  # fmt: skip
     vics.write_bytes(vics.read_bytes().decode("utf-8").encode("utf-16"))
-    seconds, rss = child_import(work / f"store-{time.time_ns()}", vics, "vics")
-    print(f"VICS import, the same file in UTF-16 (as older exporters write it): "
-          f"{args.media / seconds:,.0f} media/s ({seconds:.2f} s, "
-          f"peak RSS {rss:.0f} MB)")  # fmt: skip
+    vics_import(work, vics, args.media, "the same file in UTF-16 (as older exporters write it)")
     write_vics(vics, args.media, 2, case=True)
-    seconds, rss = child_import(work / f"store-{time.time_ns()}", vics, "vics")
-    print(f"VICS import, the same media in one case: {args.media / seconds:,.0f} media/s "
-          f"({seconds:.2f} s, peak RSS {rss:.0f} MB)")  # fmt: skip
+    vics_import(work, vics, args.media, "the same media in one case")
     write_vics(vics, args.media, 2, case=True, cases=30)
-    seconds, rss = child_import(work / f"store-{time.time_ns()}", vics, "vics")
-    print(f"VICS import, the same media in 30 cases with CaseMetadata and Identifiers: "
-          f"{args.media / seconds:,.0f} media/s ({seconds:.2f} s, "
-          f"peak RSS {rss:.0f} MB)")  # fmt: skip
+    vics_import(
+        work, vics, args.media, "the same media in 30 cases with CaseMetadata and Identifiers"
+    )
     write_vics(vics, args.media, 2, alternatives=True)
-    seconds, rss = child_import(work / f"store-{time.time_ns()}", vics, "vics")
-    print(f"VICS import, each medium with a SHA-256 and a PDQ: {args.media / seconds:,.0f} "
-          f"media/s ({seconds:.2f} s with the PDQ near index, peak RSS {rss:.0f} MB)")  # fmt: skip
+    vics_import(
+        work, vics, args.media, "each medium with a SHA-256 and a PDQ", " with the PDQ near index"
+    )
 
     rds = work / "rds.db"
     write_rdsv3(rds, args.nsrl_rows, 5)
