@@ -17,8 +17,8 @@ number, an escape) has its objects' fields asked through simdjson's proxies.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from itertools import chain
-from operator import attrgetter, methodcaller
+from itertools import chain, repeat
+from operator import attrgetter, is_, methodcaller
 from typing import Any
 
 import numpy as np
@@ -185,39 +185,58 @@ def _gathered(chars: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
     return rows
 
 
+def of_objects(column: list[list[Any] | None]) -> Alternatives:
+    """What every medium's ``AlternativeHashes`` (None: missing) holds, each read as a
+    list of objects whose ``HashName`` and ``HashValue`` are texts or None (msgspec's
+    structs)."""
+    arrays = [() if array is None else array for array in column]
+    lengths = np.fromiter(map(len, arrays), np.int64, len(arrays))
+    objects = np.repeat(np.arange(len(arrays), dtype=np.int64), lengths)
+    elements = list(chain.from_iterable(arrays))
+    names = list(map(attrgetter("HashName"), elements))
+    texts = list(map(attrgetter("HashValue"), elements))
+    return _one_each(*grouped(objects, names, texts, frozenset()))
+
+
 def _proxied(arrays: list[Any], objects: np.ndarray) -> tuple[_Groups, set[int]]:
     """The values, each object's fields asked through simdjson's proxies."""
     elements = list(chain.from_iterable(arrays))
-    rows = objects.tolist()
-    odd: set[int] = set()
     if not {type(e) for e in elements} <= {simdjson.Object}:  # the reference skips others
         kept = [k for k, e in enumerate(elements) if type(e) is simdjson.Object]
         elements = [elements[k] for k in kept]
-        rows = [rows[k] for k in kept]
+        objects = objects[kept]
     names = list(map(methodcaller("get", "HashName"), elements))
     texts = list(map(methodcaller("get", "HashValue"), elements))
-    plain = {name for name in names if type(name) not in PROXIES and name is not None}
-    named = {name: algorithm_named(str(name)) for name in plain}
-    picked: dict[str, tuple[list[int], list[str]]] = {}
-    for row, name, text in zip(rows, names, texts, strict=True):
-        if type(name) in PROXIES:
-            odd.add(row)  # the reference would read str() of it
-            continue
-        algorithm = named.get(name) if name is not None else None
-        if algorithm is None or type(text) is not str:
-            continue  # PhotoDNA and others: carried in the record
-        if algorithm in ("md5", "sha1"):
-            odd.add(row)
-            continue
-        held = picked.setdefault(algorithm, ([], []))
-        held[0].append(row)
-        held[1].append(text)
+    return grouped(objects, names, texts, PROXIES)
+
+
+def grouped(
+    objects: np.ndarray, names: list[Any], texts: list[Any], nested: frozenset[type]
+) -> tuple[_Groups, set[int]]:
+    """The values of objects whose name (``HashName``) names an algorithm, each object's
+    medium in ``objects``; ``nested``: the types of an object or array read as a name
+    (the reference reading takes such a medium)."""
+    odd: set[int] = set()
+    if nested and not nested.isdisjoint(map(type, names)):
+        inside = np.fromiter((type(name) in nested for name in names), bool, len(names))
+        odd.update(objects[inside].tolist())  # the reference would read str() of it
+        names = [None if flag else name for flag, name in zip(inside.tolist(), names, strict=True)]
+    # Only a text names an algorithm (no str() of a number or a boolean does).
+    named = {name: algorithm_named(name) for name in set(names) if type(name) is str}
+    algorithms = sorted({a for a in named.values() if a is not None})
+    code = {name: algorithms.index(a) for name, a in named.items() if a is not None}
+    codes = np.fromiter(map(code.get, names, repeat(-1)), np.int64, len(names))
+    text = np.fromiter(map(is_, map(type, texts), repeat(str)), bool, len(texts))
     groups: _Groups = {}
-    for algorithm, (where, values) in picked.items():
+    for number, algorithm in enumerate(algorithms):
+        picked = np.flatnonzero((codes == number) & text)
+        if algorithm in ("md5", "sha1"):
+            odd.update(objects[picked].tolist())
+            continue
+        values = [texts[k] for k in picked.tolist()]
         good, decoded = exact_hex(values, get_algorithm(algorithm).bits // 4)
-        media = np.array(where, np.int64)
-        odd.update(media[~good].tolist())
-        groups[algorithm] = [(media[good], decoded[good])]
+        odd.update(objects[picked[~good]].tolist())
+        groups[algorithm] = [(objects[picked[good]], decoded[good])]
     return groups, odd
 
 

@@ -15,9 +15,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from itertools import chain
-from operator import methodcaller
+from operator import attrgetter, methodcaller
 from typing import Any, cast
 
+import msgspec
 import numpy as np
 import simdjson
 
@@ -26,6 +27,7 @@ from hashmatch.hashsets.formats.vics_alternatives import (
     PROXIES,
     Alternatives,
     alternatives,
+    of_objects,
 )
 from hashmatch.hashsets.formats.vics_chunks import NotBulk, first_key, separator_before
 
@@ -98,7 +100,11 @@ class Fields:
 def fields(parser: simdjson.Parser, piece: bytes) -> Fields:
     """The fields of every medium of a piece (which holds whole media, comma-separated)."""
     piece = piece.lstrip(b" \t\r\n")
-    escaped = b"\\u" in piece  # an escape can spell a key the piece does not show
+    # An escape can spell a key the piece does not show. (A lone backslash is found by
+    # memchr; a two-byte search runs at a tenth of its speed through JSON's quotes.)
+    escaped = b"\\" in piece and b"\\u" in piece
+    if not escaped and (decoded := _decoded(piece)) is not None:
+        return decoded
     if not escaped and b'"Media"' in piece and _MEDIA_KEY.search(piece):
         raise NotBulk("perhaps a case among the media")
     split = None if escaped else _split(piece)
@@ -117,6 +123,59 @@ def fields(parser: simdjson.Parser, piece: bytes) -> Fields:
     if escaped and records.holding(b'"Media":'):
         raise NotBulk("perhaps a case among the media")
     return _read(items, records, escaped)
+
+
+class _Alternative(msgspec.Struct, gc=False):
+    """One object of an AlternativeHashes array (None: missing or null)."""
+
+    HashName: str | None = None
+    HashValue: str | None = None
+
+
+class _Medium(msgspec.Struct, gc=False):
+    """What a medium is read by (None: missing or null). A value of another type fails
+    the piece's decoding, and the piece goes to simdjson: numbers where texts belong,
+    an AlternativeHashes that is not an array of objects, a float or boolean Category."""
+
+    MD5: str | None = None
+    SHA1: str | None = None
+    Category: int | str | None = None
+    AlternativeHashes: list[_Alternative] | None = None
+    Media: msgspec.Raw = msgspec.Raw(b"")  # (its text, if the key is there at all)
+
+
+_MEDIA = msgspec.json.Decoder(list[_Medium])
+_TEXTS = msgspec.json.Decoder(list[msgspec.Raw])
+
+
+def _decoded(piece: bytes) -> Fields | None:
+    """The fields of a piece whose every medium ``_Medium`` takes, each record the
+    medium's text as written; None for any other piece. msgspec checks the UTF-8 of
+    what it decodes, not of what it skips: a piece not in ASCII is checked first."""
+    if not piece.isascii():
+        try:
+            piece.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    document = b"[" + piece + b"]"
+    try:
+        media = _MEDIA.decode(document)
+        texts = _TEXTS.decode(document)
+    except (msgspec.MsgspecError, RecursionError):
+        return None
+    if any(map(len, map(_CASE_MEDIA, media))):
+        raise NotBulk("a case among the media")
+    records = Records.of(cast(list[bytes], texts))
+    md5, sha1, category = (list(map(attrgetter(key), media)) for key in ("MD5", "SHA1", "Category"))
+    found = Fields(md5, sha1, category, records, set(), records.holding(b"odata."))
+    column = list(map(_ALTERNATIVES, media))
+    if column.count(None) < len(column):
+        found.alternatives = of_objects(column)
+    return found
+
+
+_CASE_MEDIA = attrgetter("Media")
+_ALTERNATIVES = attrgetter("AlternativeHashes")
 
 
 def _split(piece: bytes) -> tuple[list[bytes], bytes] | None:
