@@ -52,8 +52,8 @@ def interpret(media: Media, chunk: Fields) -> Iterator[PackedBlock | Numbered]:
     for i in np.flatnonzero(odd).tolist():
         # An odd medium: the reference reading (its record cleaned if annotated).
         text = records[i].decode("utf-8")
-        medium = json.loads(text)  # what simdjson read, to the last field
-        entry = media.entry(i + 1, medium, record=None if "odata." in text else text)
+        medium = json.loads(text)  # what the piece's decoder read, to the last field
+        entry = media.entry(i + 1, medium, record=None if i in chunk.annotated else text)
         if isinstance(entry, InvalidRecord):
             invalid[i] = (i, entry)
             continue

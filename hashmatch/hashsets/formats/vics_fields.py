@@ -59,16 +59,19 @@ class Records:
     def replace(self, row: int, record: bytes) -> None:
         self._replaced[row] = record
 
+    def matching(self, pattern: re.Pattern[bytes]) -> set[int]:
+        """Rows whose record holds a match of ``pattern`` (not found in replaced ones)."""
+        found = [m.start() for m in pattern.finditer(self.data)]
+        if not found:
+            return set()
+        return set((np.searchsorted(self.offsets, np.array(found), "right") - 1).tolist())
+
     def holding(self, needle: bytes) -> set[int]:
         """Rows whose record holds ``needle`` (looked for in all the records at once:
         quick when none does, as for the rare keys it is asked about)."""
-        if needle not in self.data and not self._replaced:
+        if needle not in self.data:
             return set()
-        found = [m.start() for m in re.finditer(re.escape(needle), self.data)]
-        if not found:
-            return set()
-        rows = np.searchsorted(self.offsets, np.array(found), "right") - 1
-        return set(rows.tolist())
+        return self.matching(re.compile(re.escape(needle)))
 
     def block(self, low: int, high: int) -> tuple[bytes, np.ndarray]:
         """Rows ``low`` to ``high - 1`` as (bytes, offsets from 0)."""
@@ -92,7 +95,8 @@ class Fields:
     category: list[object]
     records: Records
     odd: set[int]  # media the reference reading takes (nested values where text belongs)
-    annotated: set[int]  # media whose record holds "odata." (an OData annotation)
+    #: Media whose record holds "odata." (an OData annotation), or may spell it.
+    annotated: set[int]
     #: What the media's AlternativeHashes arrays hold.
     alternatives: Alternatives = field(default_factory=lambda: Alternatives())
 
@@ -103,7 +107,7 @@ def fields(parser: simdjson.Parser, piece: bytes) -> Fields:
     # An escape can spell a key the piece does not show. (A lone backslash is found by
     # memchr; a two-byte search runs at a tenth of its speed through JSON's quotes.)
     escaped = b"\\" in piece and b"\\u" in piece
-    if not escaped and (decoded := _decoded(piece)) is not None:
+    if (decoded := _decoded(piece, escaped)) is not None:
         return decoded
     if not escaped and b'"Media"' in piece and _MEDIA_KEY.search(piece):
         raise NotBulk("perhaps a case among the media")
@@ -148,10 +152,12 @@ _MEDIA = msgspec.json.Decoder(list[_Medium])
 _TEXTS = msgspec.json.Decoder(list[msgspec.Raw])
 
 
-def _decoded(piece: bytes) -> Fields | None:
+def _decoded(piece: bytes, escaped: bool) -> Fields | None:
     """The fields of a piece whose every medium ``_Medium`` takes, each record the
     medium's text as written; None for any other piece. msgspec checks the UTF-8 of
-    what it decodes, not of what it skips: a piece not in ASCII is checked first."""
+    what it decodes, not of what it skips: a piece not in ASCII is checked first.
+    msgspec reads keys through their escapes; a record's annotations are looked for in
+    its text, and in the reference reading where an escape may spell one."""
     if not piece.isascii():
         try:
             piece.decode("utf-8")
@@ -167,13 +173,19 @@ def _decoded(piece: bytes) -> Fields | None:
         raise NotBulk("a case among the media")
     records = Records.of(cast(list[bytes], texts))
     md5, sha1, category = (list(map(attrgetter(key), media)) for key in ("MD5", "SHA1", "Category"))
-    found = Fields(md5, sha1, category, records, set(), records.holding(b"odata."))
+    annotated = records.holding(b"odata.")
+    if escaped:
+        annotated |= records.matching(_SPELLS_ODATA)
+    found = Fields(md5, sha1, category, records, set(), annotated)
     column = list(map(_ALTERNATIVES, media))
     if column.count(None) < len(column):
         found.alternatives = of_objects(column)
     return found
 
 
+#: An escape of a character of "odata.": only a record holding one can spell an
+#: annotation its text does not show.
+_SPELLS_ODATA = re.compile(rb"\\u00(?:6[14fF]|74|2[eE])")
 _CASE_MEDIA = attrgetter("Media")
 _ALTERNATIVES = attrgetter("AlternativeHashes")
 
