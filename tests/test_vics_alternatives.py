@@ -1,151 +1,145 @@
-"""AlternativeHashes read in bulk: from the arrays' minified text when every object is
-written as exporters write them, and through simdjson's proxies otherwise; both give
-the same, and the text is refused whenever it could be read wrong."""
+"""AlternativeHashes read in bulk, from msgspec's structs (arrays as exporters write
+them) or from any JSON: both give what a plain reading, medium by medium and object by
+object, gives; media the reference reading must take are named."""
 
 from __future__ import annotations
 
 import json
-from itertools import chain
+import string
 from typing import Any
 
-import numpy as np
-import simdjson
+import msgspec
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hashmatch.hashing import get_algorithm
 from hashmatch.hashsets.formats import vics_alternatives as va
+from hashmatch.hashsets.formats import vics_fields
+from hashmatch.hashsets.formats.vics_media import algorithm_named
 
 PDQ = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
 SHA256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 
-
-def arrays(*values: object) -> tuple[simdjson.Parser, list[Any]]:
-    """Each value as simdjson gives it (the parser must outlive the proxies)."""
-    parser = simdjson.Parser()
-    return parser, list(parser.parse(json.dumps(list(values)).encode()))
+Read = tuple[dict[str, tuple[list[int], list[str]]], set[int]]
 
 
-def read(column: list[Any]) -> dict[str, tuple[list[int], list[str]]]:
-    found = va.alternatives(column)
-    return {a: (rows.tolist(), [v.tobytes().hex() for v in values])
-            for a, (rows, values) in found.values.items()}  # fmt: skip
+def document(column: list[Any]) -> bytes:
+    """A piece of media, each holding one AlternativeHashes value (None: no key)."""
+    media = [{} if value is None else {"AlternativeHashes": value} for value in column]
+    return json.dumps(media).encode()
 
 
-def minified(column: list[Any]) -> object:
-    lengths = np.fromiter(map(len, column), np.int64, len(column))
-    return va._minified(column, lengths, np.repeat(np.arange(len(column)), lengths))
+def read(found: va.Alternatives) -> Read:
+    values = {a: (rows.tolist(), [v.tobytes().hex() for v in decoded])
+              for a, (rows, decoded) in found.values.items()}  # fmt: skip
+    return values, found.odd
 
 
-def test_arrays_as_exporters_write_them_are_read_from_their_text() -> None:
-    _parser, column = arrays(
+def from_structs(column: list[Any]) -> Read | None:
+    """What ``of_objects`` reads, if the structs take every medium."""
+    try:
+        media = vics_fields._MEDIA.decode(document(column))
+    except msgspec.ValidationError:
+        return None
+    return read(va.of_objects([m.AlternativeHashes for m in media]))
+
+
+def from_values(column: list[Any]) -> Read:
+    media = vics_fields._ANY_MEDIA.decode(document(column))
+    return read(va.of_values([m.AlternativeHashes for m in media]))
+
+
+def plainly(column: list[Any]) -> Read:
+    """The same, read one medium and one object at a time, as the reference does."""
+    values: dict[str, tuple[list[int], list[str]]] = {}
+    odd: set[int] = set()
+    for row, array in enumerate(column):
+        if array is None:
+            continue
+        if not isinstance(array, list):
+            odd.add(row)  # one object, a number, a text: the reference reads it
+            continue
+        for element in array:
+            if not isinstance(element, dict):
+                continue  # the reference skips it
+            name, text = element.get("HashName"), element.get("HashValue")
+            if isinstance(name, dict | list):
+                odd.add(row)
+                continue
+            algorithm = algorithm_named(name) if isinstance(name, str) else None
+            if algorithm is None or not isinstance(text, str):
+                continue
+            digits = get_algorithm(algorithm).bits // 4
+            hex_digits = len(text) == digits and set(text) <= set(string.hexdigits)
+            if algorithm in ("md5", "sha1") or not hex_digits:
+                odd.add(row)
+                continue
+            rows, texts = values.setdefault(algorithm, ([], []))
+            if row in rows:
+                odd.add(row)  # two values of one algorithm
+            rows.append(row)
+            texts.append(text.lower())
+    return values, odd
+
+
+def test_arrays_as_exporters_write_them() -> None:
+    md5 = "00112233445566778899aabbccddeeff"  # the medium's MD5 first, as the schema has it
+    column = [
         [{"HashName": "SHA256", "HashValue": SHA256}, {"HashName": "PDQ", "HashValue": PDQ}],
         [],
+        None,
         [{"HashName": "PhotoDNA", "HashValue": "not hex"}, {"HashName": "pdq", "HashValue": PDQ}],
-    )
-    assert minified(column) is not None
-    assert read(column) == {"sha256": ([0], [SHA256]), "pdq": ([0, 2], [PDQ, PDQ])}
-    assert va.alternatives(column).odd == set()
-
-
-def test_arrays_with_the_medium_s_md5_first_are_read_from_their_text() -> None:
-    md5 = "00112233445566778899aabbccddeeff"  # as the schema has it, and hashmatch exports
-    exported = [
-        [{"MD5": md5, "HashName": "SHA256", "HashValue": SHA256}],
-        [{"MD5": md5, "HashName": "PDQ", "HashValue": PDQ}],
+        [{"MD5": md5, "HashName": "SHA-256", "HashValue": SHA256.upper()}],
     ]
-    _parser, column = arrays(*exported)
-    assert minified(column) is not None
-    assert read(column) == {"sha256": ([0], [SHA256]), "pdq": ([1], [PDQ])}
-    # Both layouts in one piece: the proxies read it, to the same values.
-    _parser, mixed = arrays([{"HashName": "PDQ", "HashValue": PDQ}], *exported)
-    assert minified(mixed) is None
-    assert read(mixed) == {"sha256": ([1], [SHA256]), "pdq": ([0, 2], [PDQ, PDQ])}
+    expected = ({"pdq": ([0, 3], [PDQ, PDQ]), "sha256": ([0, 4], [SHA256, SHA256])}, set())
+    assert from_structs(column) == expected == from_values(column) == plainly(column)
 
 
 def test_media_the_reference_must_read_are_named() -> None:
-    _parser, column = arrays(
+    column = [
         [{"HashName": "MD5", "HashValue": "0" * 32}],  # an alternative MD5
         [{"HashName": "PDQ", "HashValue": PDQ[:-1]}],  # too short
         [{"HashName": "PDQ", "HashValue": "g" * 64}],  # not hex
         [{"HashName": "PDQ", "HashValue": PDQ}, {"HashName": "PDQ", "HashValue": PDQ}],
         [{"HashName": "PDQ", "HashValue": PDQ}],
-    )
-    assert minified(column) is not None
-    found = va.alternatives(column)
-    assert found.odd == {0, 1, 2, 3}
-    assert found.values["pdq"][0].tolist() == [3, 3, 4]  # the doubled one is odd
+    ]
+    found = from_structs(column)
+    assert found is not None and found == from_values(column) == plainly(column)
+    assert found[1] == {0, 1, 2, 3}
+    assert found[0]["pdq"][0] == [3, 3, 4]  # the doubled one is odd
 
 
-def test_text_that_could_be_read_wrong_is_left_to_the_proxies() -> None:
-    nested = [[{"HashName": "PDQ", "HashValue": PDQ}], {"HashName": "SHA256", "HashValue": SHA256}]
-    escaped = [{"HashName": 'PDQ"', "HashValue": PDQ}]
-    other_order = [{"HashValue": PDQ, "HashName": "PDQ"}]
-    extra_key = [{"HashName": "PDQ", "HashValue": PDQ, "x": "yyyyy"}]
-    for value, expected in [
-        (nested, {"sha256": ([0], [SHA256])}),  # the reference skips what is not an object
-        (escaped, {}),
-        (other_order, {"pdq": ([0], [PDQ])}),
-        (extra_key, {"pdq": ([0], [PDQ])}),
-    ]:
-        _parser, column = arrays(value)
-        assert minified(column) is None, value
-        assert read(column) == expected, value
-
-
-def test_a_medium_whose_alternative_hashes_is_not_an_array_is_odd() -> None:
-    _parser, column = arrays([{"HashName": "PDQ", "HashValue": PDQ}], "PDQ", {"x": 1})
-    found = va.alternatives([*column, None])
-    assert found.odd == {1, 2}
-    assert found.values["pdq"][0].tolist() == [0]
+@pytest.mark.parametrize(
+    "column",
+    [
+        [[{"HashName": "PDQ", "HashValue": PDQ}], {"HashName": "PDQ", "HashValue": PDQ}],
+        [[{"HashName": "PDQ", "HashValue": PDQ}], "PDQ", 7],
+        [[{"HashName": {"x": 1}, "HashValue": PDQ}, {"HashName": "PDQ", "HashValue": PDQ}]],
+        [[[{"HashName": "PDQ", "HashValue": PDQ}], 3, {"HashName": "PDQ", "HashValue": PDQ}]],
+        [[{"HashName": "PDQ", "HashValue": 5}], [{"HashName": 5, "HashValue": PDQ}]],
+    ],
+    ids=["one-object", "not-arrays", "nested-name", "not-objects", "numbers"],
+)
+def test_what_the_structs_do_not_take_is_read_as_any_json(column: list[Any]) -> None:
+    assert from_structs(column) is None
+    assert from_values(column) == plainly(column)
 
 
 scalars = st.none() | st.booleans() | st.integers(-3, 3) | st.text(max_size=3)
-names = st.sampled_from(["SHA256", "sha_256", "PDQ", "MD5", "PhotoDNA", "Ωmega", "x" * 40])
-values = st.sampled_from([PDQ, SHA256.upper(), "0" * 63, "zz", "q" * 64, '"', "é" * 64])
-PAIR = ["HashName", "HashValue"]
-objects = (
-    st.fixed_dictionaries({"HashName": names, "HashValue": values})
-    | st.fixed_dictionaries(
-        {"MD5": st.sampled_from(["ab" * 16, "x"]), "HashName": names, "HashValue": values}
-    )
-    | st.fixed_dictionaries({"HashValue": values, "HashName": names | scalars})
-    | st.fixed_dictionaries({"HashName": names, "HashValue": values}, optional={"x": scalars})
-    | st.fixed_dictionaries({"MD5": scalars, "HashName": names, "HashValue": values})
+names = st.sampled_from(["SHA256", "sha_256", "PDQ", "MD5", "sha1", "PhotoDNA", "Ωmega"])
+values = st.sampled_from([PDQ, SHA256.upper(), "0" * 63, "zz", "q" * 64, "é" * 64, "0" * 40])
+objects = st.fixed_dictionaries(
+    {}, optional={"HashName": names | scalars, "HashValue": values | scalars, "MD5": scalars}
 )
-elements = objects | scalars | st.lists(objects, max_size=1)
-
-
-def layout(element: object) -> str | None:
-    """How an element is laid out when exporters write it (None: any other way): the
-    pair alone or after the MD5, text without escapes in minified JSON, a short name."""
-    if not isinstance(element, dict) or list(element) not in (PAIR, ["MD5", *PAIR]):
-        return None
-    if not all(isinstance(v, str) for v in element.values()):
-        return None
-    if len(element["HashName"].encode()) > 32:
-        return None
-    if any(c in '"\\' or c < " " for c in "".join(element.values())):
-        return None
-    return "md5" if "MD5" in element else "pair"
+elements = objects | scalars | st.lists(objects, max_size=1) | st.just({"HashName": {"a": 1}})
+arrays = st.none() | st.lists(elements, max_size=3) | objects | scalars
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.lists(elements, max_size=3), max_size=6))
-def test_text_when_taken_gives_what_the_proxies_give(value: list[list[object]]) -> None:
-    _parser, column = arrays(*value)
-    lengths = np.fromiter(map(len, column), np.int64, len(column))
-    objects_rows = np.repeat(np.arange(len(column)), lengths)
-    from_text = va._minified(column, lengths, objects_rows)
-    layouts = set(map(layout, chain(*value)))
-    assert (from_text is not None) == (None not in layouts and len(layouts) <= 1)
-    if from_text is None:
-        return  # the proxies read it (compared with the streaming reader elsewhere)
-    groups, odd = from_text
-    proxied_groups, proxied_odd = va._proxied(column, objects_rows)
-    expected = va._one_each(proxied_groups, proxied_odd)
-    found = va._one_each(groups, odd)
-    assert found.odd == expected.odd
-    assert found.values.keys() == expected.values.keys()
-    for algorithm, (rows, decoded) in found.values.items():
-        assert rows.tolist() == expected.values[algorithm][0].tolist()
-        assert decoded.tolist() == expected.values[algorithm][1].tolist()
+@given(st.lists(arrays, max_size=6))
+def test_both_readings_give_the_plain_reading(column: list[Any]) -> None:
+    expected = plainly(column)
+    assert from_values(column) == expected
+    structs = from_structs(column)
+    assert structs is None or structs == expected

@@ -1,19 +1,20 @@
-"""Reading a VICS file in bulk: pieces of media parsed by simdjson, hashes checked by
+"""Reading a VICS file in bulk: pieces of media decoded by msgspec, hashes checked by
 numpy, straight into packed blocks.
 
 The streaming reader (``vics_stream``) builds every medium with ijson and reads it in
-Python: about 55,000 media a second. Here pieces of about 2 MB of media (cut by
-``vics_chunks``, from a flat hash set or a case file's cases) are each parsed at once by
-simdjson, which also checks that they are valid JSON and UTF-8 (``vics_fields``), and
-turned into packed blocks (``vics_blocks``). On a machine with more than one core, two
-worker processes read the pieces while this one cuts the file and writes the set.
+Python: about 45,000 media a second. Here pieces of about 2 MB of media (cut by
+``vics_chunks``, from a flat hash set or a case file's cases) are each decoded at once
+by msgspec, into the few fields the media are read by and each medium's text, after a
+check of their UTF-8 (``vics_fields``), and turned into packed blocks
+(``vics_blocks``). On a machine with more than one core, two worker processes read the
+pieces while this one cuts the file and writes the set.
 
-Media whose fields are not plain (alternative hashes, hex with spaces, an odd
-category, OData annotations, an invalid hash) are read by ``Media.entry``, the reference
+Media whose fields are not plain (hex with spaces, an odd category, OData annotations,
+an invalid hash, an alternative MD5) are read by ``Media.entry``, the reference
 reading, so both readers give the same entries, labels, records and messages. Anything
-the bulk reader does not take (a case among the media, JSON simdjson refuses) raises
-``NotBulk`` before the piece concerned is given out; the caller reads the rest with the
-streaming reader.
+the bulk reader does not take (a case among the media, JSON that does not parse)
+raises ``NotBulk`` before the piece concerned is given out; the caller reads the rest
+with the streaming reader.
 """
 
 from __future__ import annotations
@@ -27,8 +28,6 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from typing import BinaryIO
-
-import simdjson
 
 from hashmatch.hashsets.formats.vics_blocks import Numbered, interpret
 from hashmatch.hashsets.formats.vics_chunks import CHUNK_BYTES, NotBulk, Pieces
@@ -155,19 +154,7 @@ def _renumbered(item: Numbered, first: int) -> InvalidRecord:
     return record
 
 
-_parser: simdjson.Parser | None = None  # one per process: its first parse allocates
-
-
 def read_piece(categorise: Categorise, piece: bytes) -> _Piece:
     """(media read, blocks and invalid media in order) of one piece."""
-    global _parser
-    if _parser is None:
-        _parser = simdjson.Parser()
-    failure = None
-    try:
-        found = fields(_parser, piece)
-    except NotBulk as exc:
-        failure = str(exc)
-    if failure is not None:  # raised here: no traceback keeps simdjson's proxies alive,
-        raise NotBulk(failure)  # which would stop the parser from being used again
+    found = fields(piece)
     return len(found.records), list(interpret(Media(categorise), found))

@@ -3,7 +3,7 @@ array, or each case's ``Media`` array (where they start and end: ``vics_cases``)
 
 A piece ends at a ``}`` followed by ``,`` and ``{``. Such a place can also fall inside a
 string or a nested array; then the piece, wrapped in ``[...]``, is not valid JSON (a
-string left open, brackets that do not balance), simdjson says so, and the place
+string left open, brackets that do not balance), msgspec says so, and the place
 before it is tried. A piece that parses therefore ends exactly at a medium's end, and
 the next one starts at a medium's start.
 
@@ -30,7 +30,7 @@ import re
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
-import simdjson
+import msgspec
 
 from hashmatch.hashsets.formats import vics_cases
 from hashmatch.hashsets.formats.vics_stream import (
@@ -58,6 +58,9 @@ HEAD_BYTES = 64 * 1024
 #: of the streaming reader's speed).
 SMALL_CASES = 100
 SMALL_CASE_BYTES = 16 * 1024
+
+#: JSON text as an array of values, each kept as its text as written.
+TEXTS = msgspec.json.Decoder(list[msgspec.Raw])
 
 _WS = rb"[ \t\r\n]*"
 _STRING = rb'"(?:[^"\\]|\\.)*"'
@@ -97,7 +100,6 @@ class Pieces:
     def __init__(self, stream: BinaryIO, provenance: dict[str, str]) -> None:
         self._stream = stream
         self._provenance = provenance
-        self._parser = simdjson.Parser()
         self._keyed: re.Pattern[bytes] | None = None  # a place followed by a medium's start
         self._ends_tried = 0  # case ends before this in ``pending`` were looked at
         self._tried_until = 0  # places before this in ``pending`` were found not to parse
@@ -280,8 +282,8 @@ class Pieces:
 
     def _valid(self, piece: bytes) -> bool:
         try:
-            self._parser.parse(b"[" + piece + b"]")
-        except (ValueError, RuntimeError):
+            TEXTS.decode(b"[" + piece + b"]")
+        except (msgspec.MsgspecError, RecursionError):
             return False
         return True
 
