@@ -75,15 +75,18 @@ def write_vics(
     case: bool = False,
     alternatives: bool = False,
     cases: int = 1,
+    accented: bool = False,
 ) -> None:
     """A flat VICS 2.0 hash set, or (``case``) the same media inside ``cases`` cases
     (more than one: each with CaseMetadata and Identifiers arrays, as the schema has
     them); with ``alternatives``, each medium also has a SHA-256 and a PDQ in
-    AlternativeHashes."""
+    AlternativeHashes; with ``accented``, each file name has an accent (written as a
+    ``\\u`` escape, as json.dumps and .NET's System.Text.Json write it by default)."""
     rng = random.Random(seed)
     shape = "Cases" if case else "Media"
     context = f"http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/US/$metadata#{shape}"
     per_case = -(-media // cases)
+    accent = "é" if accented else ""
     close = "]" + (', "Identifiers": [{"Value": "BENCH"}]' if cases > 1 else "") + "}"
     with path.open("w") as out:
         out.write(json.dumps({"@odata.context": context})[:-1] + ', "value": [\n')
@@ -96,7 +99,7 @@ def write_vics(
             medium = {"MediaID": n + 1, "Category": rng.choice([0, 1, 2, 3, 4]),
                       "MD5": f"{rng.getrandbits(128):032X}", "SHA1": f"{rng.getrandbits(160):040x}",
                       "MediaSize": str(rng.randrange(10**6)), "IsPrecategorized": "true",
-                      "MediaFiles": [{"FileName": f"IMG_{n}.JPG"}]}  # fmt: skip
+                      "MediaFiles": [{"FileName": f"IMG_{n}{accent}.JPG"}]}  # fmt: skip
             if alternatives:  # each with the medium's MD5, as the schema has it
                 medium["AlternativeHashes"] = [
                     {"MD5": medium["MD5"], "HashName": name,
@@ -212,6 +215,8 @@ def main() -> None:
           f"file: {baseline:.2f} s")  # fmt: skip
     vics.write_bytes(vics.read_bytes().decode("utf-8").encode("utf-16"))
     vics_import(work, vics, args.media, "the same file in UTF-16 (as older exporters write it)")
+    write_vics(vics, args.media, 2, accented=True)
+    vics_import(work, vics, args.media, "file names with an accent written as \\u escapes")
     write_vics(vics, args.media, 2, case=True)
     vics_import(work, vics, args.media, "the same media in one case")
     write_vics(vics, args.media, 2, case=True, cases=30)
