@@ -239,20 +239,21 @@ def test_worker_processes_give_the_same_blocks(
     assert reader.progress.media == 300
 
 
-def test_many_small_cases_go_to_the_streaming_reader() -> None:
-    """A piece and a few copies a case made 5-medium cases a quarter of the streaming
-    reader's speed in bulk: past SMALL_CASES of them, the stream takes over."""
+def test_many_small_cases_are_read_in_bulk_their_media_batched(monkeypatch: Any) -> None:
+    """The media of small cases share pieces (a piece a case made 5-medium cases a
+    quarter of the streaming reader's speed)."""
+    monkeypatch.setattr(vics_chunks, "CHUNK_BYTES", 1000)
     value = [{"CaseNumber": f"C-{c}", "Media": [{"MD5": f"{c * 5 + i:032x}"} for i in range(5)]}
-             for c in range(vics_chunks.SMALL_CASES + 20)]  # fmt: skip
+             for c in range(120)]  # fmt: skip
     data = document(value, {}).replace(b"#Media", b"#Cases")
+    provenance: dict[str, str] = {}
+    pieces = list(vics_chunks.Pieces(io.BytesIO(data), provenance))
+    assert len(value) / 5 < len(pieces) < len(value) / 3  # about 215 bytes a case
+    assert sum(len(json.loads(b"[" + p + b"]")) for p in pieces) == 5 * len(value)
+    assert provenance["cases"] == str(len(value))
     reader = BulkReader(Vics()._categorise())
-    with pytest.raises(NotBulk, match="small cases"):
-        list(reader.blocks(io.BytesIO(data), {}))
-    assert reader.progress.media == 5 * vics_chunks.SMALL_CASES  # given out before
-    vics = Vics()
-    found = from_blocks(vics.blocks(io.BytesIO(data)), shape)
+    found = from_blocks(reader.blocks(io.BytesIO(data), {}), shape)
     assert found == streamed(data) and len(found) == 5 * len(value)
-    assert vics.provenance()["cases"] == str(len(value))
 
 
 @pytest.mark.parametrize("piece", [64, 300, 5000])

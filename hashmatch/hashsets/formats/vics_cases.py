@@ -51,14 +51,14 @@ class CaseEnd:
     keys: dict[str, Any]
 
 
-def head(pending: bytes) -> tuple[dict[str, Any], int] | None:
-    """The keys of the case ``pending`` starts with (its ``{``) before its ``Media``
-    array, and where its media start; None if the head is not in ``pending`` or not
-    one the bulk reader takes."""
-    if not pending.startswith(b"{"):
+def head(pending: bytes, at: int = 0) -> tuple[dict[str, Any], int] | None:
+    """The keys of the case ``pending`` starts with at ``at`` (its ``{``) before its
+    ``Media`` array, and where its media start; None if the head is not in ``pending``
+    or not one the bulk reader takes."""
+    if not pending.startswith(b"{", at):
         return None
-    for found in _MEDIA_OPEN.finditer(pending):
-        keys = pending[1 : found.start()].strip(_SPACE)
+    for found in _MEDIA_OPEN.finditer(pending, at):
+        keys = pending[at + 1 : found.start()].strip(_SPACE)
         if keys and not keys.endswith(b","):
             continue  # (a "Media" string as a value)
         try:
@@ -88,22 +88,25 @@ def ends(
 def _regions(
     pending: bytes, since: int, ended: bool, medium: re.Pattern[bytes] | None
 ) -> Iterator[tuple[int, int]]:
-    """Stretches that may hold the case's end: from the last medium's start before each
-    ``"Media"`` key read (the next case's, unless a string holds the word), and before
-    the end of the file once it is read."""
-    highs = []
+    """Stretches that may hold the case's end, first first: from the last medium's start
+    before each ``"Media"`` key read (the next case's, unless a string holds the word),
+    and before the end of the file once it is read."""
     at = pending.find(b'"Media"', since)
     while at >= 0:
-        highs.append(at)
+        yield _region(pending, since, at, medium)
         at = pending.find(b'"Media"', at + 1)
     if ended:
-        highs.append(len(pending))
-    for high in highs:
-        low = max(since, high - _LOOK_BACK)
-        if medium is not None:
-            starts = [m.start() for m in medium.finditer(pending, low, high)]
-            low = starts[-1] if starts else low
-        yield low, high
+        yield _region(pending, since, len(pending), medium)
+
+
+def _region(
+    pending: bytes, since: int, high: int, medium: re.Pattern[bytes] | None
+) -> tuple[int, int]:
+    low = max(since, high - _LOOK_BACK)
+    if medium is not None:
+        starts = [m.start() for m in medium.finditer(pending, low, high)]
+        low = starts[-1] if starts else low
+    return low, high
 
 
 #: How far before the next case's ``Media`` key its case's end is looked for when no
@@ -164,6 +167,10 @@ def _tail(text: str) -> tuple[dict[str, Any], int, int] | object | None:
         return _SHORT
     if text[at] not in ",]":
         return None
+    if text[at] == "]":  # the end of value: only the root's "}" may follow
+        after = _skip(text, at + 1)
+        if after < len(text) and (text[after] != "}" or _skip(text, after + 1) < len(text)):
+            return None  # (as the end of an array in the case's last medium does)
     return keys, brace, at + 1
 
 

@@ -52,12 +52,6 @@ CUT_TRIES = 32
 MAX_MEDIUM_BYTES = 64 << 20
 #: How much of the file's head may hold the root keys before ``value``.
 HEAD_BYTES = 64 * 1024
-#: After this many cases, cases of fewer bytes of media than this on average go to the
-#: streaming reader: each case costs the bulk reader a piece of its own and a few
-#: copies of what is read ahead (a file of 5-medium cases: 8,600 media/s, a quarter
-#: of the streaming reader's speed).
-SMALL_CASES = 100
-SMALL_CASE_BYTES = 16 * 1024
 
 #: JSON text as an array of values, each kept as its text as written.
 TEXTS = msgspec.json.Decoder(list[msgspec.Raw])
@@ -75,9 +69,10 @@ _FIRST_KEY = re.compile(_WS + rb"\{" + _WS + rb"(" + _STRING + rb")", re.S)
 _CUT = re.compile(rb"\}" + _WS + rb"," + _WS + rb"\{")
 
 
-def first_key(media: bytes) -> bytes | None:
-    """The key (quoted, as written) the medium that ``media`` starts with starts with."""
-    found = _FIRST_KEY.match(media)
+def first_key(media: bytes, at: int = 0) -> bytes | None:
+    """The key (quoted, as written) the medium that ``media`` starts with (from ``at``)
+    starts with."""
+    found = _FIRST_KEY.match(media, at)
     return found[1] if found else None
 
 
@@ -88,6 +83,7 @@ def separator_before(key: bytes) -> re.Pattern[bytes]:
 
 
 _SPACE = b" \t\r\n"
+_SPACE_RUN = re.compile(_WS)
 
 
 class NotBulk(Exception):
@@ -95,7 +91,10 @@ class NotBulk(Exception):
 
 
 class Pieces:
-    """The pieces of one file, in order; ``provenance`` gets the data model and cases."""
+    """The pieces of one file, in order; ``provenance`` gets the data model and cases.
+
+    What is read ahead is kept in ``pending`` from ``at`` on (a cursor: a case or a
+    piece taken moves it, and ``pending`` is copied only when more is read)."""
 
     def __init__(self, stream: BinaryIO, provenance: dict[str, str]) -> None:
         self._stream = stream
@@ -105,6 +104,7 @@ class Pieces:
         self._tried_until = 0  # places before this in ``pending`` were found not to parse
         self._failures = 0  # places that did not parse in the piece being cut
         self._pending = b""
+        self._at = 0
         self._ended = False
 
     def __iter__(self) -> Iterator[bytes]:
@@ -130,34 +130,54 @@ class Pieces:
             raise NotBulk("the root object does not start with scalar keys and value")
         self._note_head(found[1])
         self._stream.seek(start + len(head))
-        self._pending = head[found.end() :]
+        self._pending = head
+        self._take_to(found.end())
         if shape is Shape.MEDIA:
             yield from self._media()
-            last = _last_media(self._pending)
+            last = _last_media(self._pending[self._at :])
             if last:
                 yield last
         else:
-            yield from self._cases()
+            yield from _batched(self._cases())
 
     def _read(self) -> bool:
-        """Read more into ``pending``; False at the end of the file."""
+        """Read more into ``pending`` (dropping what is before ``at``); False at the end
+        of the file."""
         more = self._stream.read(CHUNK_BYTES)
         self._ended = not more
-        self._pending += more
+        if more:
+            shift = self._at
+            self._pending = self._pending[shift:] + more
+            self._at = 0
+            self._ends_tried = max(0, self._ends_tried - shift)
+            self._tried_until = max(0, self._tried_until - shift)
         return bool(more)
+
+    def _left(self) -> int:
+        """Bytes read ahead and not yet taken."""
+        return len(self._pending) - self._at
+
+    def _skip_space(self) -> None:
+        found = _SPACE_RUN.match(self._pending, self._at)
+        self._take_to(found.end() if found else self._at)
+
+    def _take_to(self, at: int) -> None:
+        """Go on from ``at``: nothing before it is looked at again."""
+        self._at = self._ends_tried = self._tried_until = at
+        self._failures = 0
 
     def _media(self) -> Iterator[bytes]:
         """Pieces of the media ``pending`` starts with, as long as a place to cut is found
         (all of them, when nothing else follows them but the end of the file)."""
         while True:
-            if not self._ended and len(self._pending) < CHUNK_BYTES:
+            if not self._ended and self._left() < CHUNK_BYTES:
                 self._read()
                 continue
             if self._ended:
                 return
-            cut = self._cut(self._pending)
+            cut = self._cut()
             if cut is None:
-                if len(self._pending) > MAX_MEDIUM_BYTES:
+                if self._left() > MAX_MEDIUM_BYTES:
                     raise NotBulk("no place to cut")
                 self._read()
                 continue
@@ -166,39 +186,33 @@ class Pieces:
     def _take(self, cut: int) -> bytes:
         """The media before ``cut`` (a medium's ``}``); ``pending`` goes on at the next."""
         pending = self._pending
-        piece, self._pending = pending[: cut + 1], pending[pending.index(b"{", cut + 1) :]
-        self._tried_until = self._failures = self._ends_tried = 0
+        piece = pending[self._at : cut + 1]
+        self._take_to(pending.index(b"{", cut + 1))
         return piece
 
     def _cases(self) -> Iterator[bytes]:
         """Each case's media, in pieces; its keys noted as the streaming reader notes
         them (``vics_cases`` finds where its media start and end)."""
-        cases = media_bytes = 0
         while True:
-            if cases >= SMALL_CASES and media_bytes < cases * SMALL_CASE_BYTES:
-                raise NotBulk("many small cases: the streaming reader is faster")
-            while len(self._pending) < HEAD_BYTES and not self._ended:
+            while self._left() < HEAD_BYTES and not self._ended:
                 self._read()
-            self._pending = self._pending.lstrip(_SPACE)
-            if self._pending.startswith(b"]"):  # the end of value: only the root's end follows
-                while not self._ended and len(self._pending) < HEAD_BYTES:
+            self._skip_space()
+            if self._pending.startswith(b"]", self._at):  # the end of value: the root's end
+                while not self._ended and self._left() < HEAD_BYTES:
                     self._read()
-                if self._pending[1:].strip(_SPACE) != b"}" or not self._ended:
+                if self._pending[self._at + 1 :].strip(_SPACE) != b"}" or not self._ended:
                     raise NotBulk("keys after value")
                 return
-            case = vics_cases.head(self._pending)
+            case = vics_cases.head(self._pending, self._at)
             if case is None:
                 raise NotBulk("an item that is not a case of keys around one Media array")
             fields, media_start = case
-            self._pending = self._pending[media_start:]
-            for piece in self._case_media(fields):
-                media_bytes += len(piece)
-                yield piece
-            cases += 1
-            self._pending = self._pending.lstrip(_SPACE)
-            if self._pending.startswith(b","):
-                self._pending = self._pending[1:]
-            elif not self._pending.startswith(b"]"):
+            self._take_to(media_start)
+            yield from self._case_media(fields)
+            self._skip_space()
+            if self._pending.startswith(b",", self._at):
+                self._take_to(self._at + 1)
+            elif not self._pending.startswith(b"]", self._at):
                 raise NotBulk("no comma after a case")
 
     def _case_media(self, fields: dict[str, Any]) -> Iterator[bytes]:
@@ -209,16 +223,15 @@ class Pieces:
             end = self._case_end()
             if end is not None:
                 note_case(self._provenance, {**fields, **end.keys})
-                media = self._pending[: end.start].rstrip(_SPACE)
-                self._pending = self._pending[end.end - 1 :]
-                self._tried_until = self._failures = self._ends_tried = 0
+                media = self._pending[self._at : end.start].rstrip(_SPACE)
+                self._take_to(end.end - 1)
                 if media:
                     yield media
                 return
-            cut = self._cut(self._pending)
+            cut = self._cut()
             if cut is not None:  # a piece of this case's media, its end not yet read
                 yield self._take(cut)
-            elif len(self._pending) > MAX_MEDIUM_BYTES:
+            elif self._left() > MAX_MEDIUM_BYTES:
                 raise NotBulk("no place to cut")
             elif not self._read():
                 if looked_at_the_end:
@@ -229,12 +242,12 @@ class Pieces:
         """The end of the current case's ``Media`` array and of the case, if read: the
         first place that ends a case as far as the text after it tells
         (``vics_cases.ends``) and has media before it that parse."""
-        pending = self._pending
+        pending, at = self._pending, self._at
         for end in vics_cases.ends(pending, self._ends_tried, self._ended, self._keyed):
             if end.start < self._ends_tried:
                 continue  # (tried: the stretches looked at can overlap)
             self._ends_tried = end.start + 1
-            if self._valid(pending[: end.start].rstrip(_SPACE)):
+            if self._valid(pending[at : end.start].rstrip(_SPACE)):
                 return end
             self._failures += 1
             if self._failures >= CUT_TRIES:
@@ -243,7 +256,7 @@ class Pieces:
 
     def _learn_medium_key(self) -> None:
         """Learn the key a medium starts with from the first one ``pending`` starts with."""
-        if self._keyed is None and (key := first_key(self._pending)):
+        if self._keyed is None and (key := first_key(self._pending, self._at)):
             self._keyed = separator_before(key)
 
     def _note_head(self, keys: bytes) -> None:
@@ -259,21 +272,23 @@ class Pieces:
         if "context" not in self._provenance:
             raise NotBulk("no data model named before value")
 
-    def _cut(self, pending: bytes) -> int | None:
-        """Where, near the end of ``pending``, the last whole medium ends (its ``}``)."""
+    def _cut(self) -> int | None:
+        """Where, near the end of ``pending``, the last whole medium from ``at`` on ends
+        (its ``}``)."""
         self._learn_medium_key()
-        low = max(0, len(pending) - CUT_WINDOW)
+        pending, at = self._pending, self._at
+        low = max(at, len(pending) - CUT_WINDOW)
         if self._keyed is not None:
             keyed = [m.start() for m in self._keyed.finditer(pending, low)]
-            if not keyed and low:  # a medium longer than the window: look further back
-                keyed = [m.start() for m in self._keyed.finditer(pending)]
+            if not keyed and low > at:  # a medium longer than the window: look further back
+                keyed = [m.start() for m in self._keyed.finditer(pending, at)]
             if keyed:
                 return keyed[-1]
-        places = [m.start() for m in _CUT.finditer(pending, self._tried_until)]
+        places = [m.start() for m in _CUT.finditer(pending, max(at, self._tried_until))]
         # A place whose separator was cut off by the end of ``pending`` is found next time.
         self._tried_until = max(places[-1] + 1 if places else 0, len(pending) - 4096)
         for place in reversed(places):
-            if self._valid(pending[: place + 1]):
+            if self._valid(pending[at : place + 1]):
                 return place
             self._failures += 1
             if self._failures >= CUT_TRIES:
@@ -286,6 +301,21 @@ class Pieces:
         except (msgspec.MsgspecError, RecursionError):
             return False
         return True
+
+
+def _batched(pieces: Iterator[bytes]) -> Iterator[bytes]:
+    """The pieces, the media of small ones (small cases) joined up to ``CHUNK_BYTES``:
+    each piece costs a worker's task."""
+    batch: list[bytes] = []
+    size = 0
+    for piece in pieces:
+        if batch and size + len(piece) > CHUNK_BYTES:
+            yield b",".join(batch)
+            batch, size = [], 0
+        batch.append(piece)
+        size += len(piece)
+    if batch:
+        yield b",".join(batch)
 
 
 def _last_media(pending: bytes) -> bytes:
