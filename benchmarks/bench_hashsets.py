@@ -223,6 +223,8 @@ def main() -> None:
     vics_import(
         work, vics, args.media, "the same media in 30 cases with CaseMetadata and Identifiers"
     )
+    write_vics(vics, args.media, 2, case=True, cases=args.media // 5)
+    vics_import(work, vics, args.media, "the same media in cases of 5, each with the arrays")
     write_vics(vics, args.media, 2, alternatives=True)
     vics_import(
         work, vics, args.media, "each medium with a SHA-256 and a PDQ", " with the PDQ near index"
