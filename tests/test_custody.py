@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from hashmatch.cli import cli
 from hashmatch.cli.errors import ExitCode
-from hashmatch.hashsets.store import file_sha256
+from hashmatch.hashsets.digest import file_sha256
 from hashmatch.report.custody import write_manifest
 
 

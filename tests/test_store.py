@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from hashmatch.errors import HashSetExistsError, HashSetFormatError, HashSetNotFoundError
-from hashmatch.hashsets import Category, HashSetStore
+from hashmatch.hashsets import Category, HashSetStore, importing
+from hashmatch.hashsets.digest import FileDigest
 from hashmatch.hashsets.store import STORE_FILENAME
 
 MD5 = "0123456789abcdef0123456789abcdef"
@@ -90,6 +91,39 @@ def test_reimport_of_the_same_file_is_a_no_op(store: HashSetStore, tmp_path: Pat
     again = store.import_file(path, name="other")
     assert again.already_imported and again.info.name == "k"
     assert len(store.list_sets()) == 1
+
+
+def test_reimport_is_a_no_op_whatever_the_import_would_have_said(
+    store: HashSetStore, tmp_path: Path
+) -> None:
+    path = write(tmp_path, "k.md5", md5_lines(2) + "garbage\n")
+    store.import_file(path, skip_invalid=True)
+    assert store.import_file(path).already_imported  # same name; an invalid line
+    assert store.import_file(path, name="other", format_name="hashdeep").already_imported
+    assert [s.name for s in store.list_sets()] == ["k"]
+
+
+class _Digested(FileDigest):
+    """The digest known before the import starts (a thread that was quick)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.sha256()
+
+
+def test_reimport_stops_as_soon_as_the_digest_is_known(
+    store: HashSetStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(tmp_path, "big.md5", md5_lines(1_000_000))  # 33 MB: blocks of 8 MB
+    seen: list[int] = []
+    store.import_file(path, progress=seen.append)
+    assert len(seen) > 2
+    monkeypatch.setattr(importing, "FileDigest", _Digested)
+    seen.clear()
+    again = store.import_file(path, name="other", progress=seen.append)
+    assert again.already_imported and seen == []  # stopped at the first block
+    assert [s.name for s in store.list_sets()] == ["big"]
+    assert len(list((store.directory / "packed").iterdir())) == 1  # nothing left behind
 
 
 def test_duplicate_name_is_refused(store: HashSetStore, tmp_path: Path) -> None:

@@ -8,18 +8,16 @@ lists), NSRL (RDSv3 and 2.x) and VICS files are read in bulk into a packed set (
 arrays in ``packed/<id>``, see ``hashsets.packed``); every other format becomes SQLite
 rows (``hashsets.rows``), looked up through an ``(algorithm, value)`` index. Perceptual
 values of either layout feed a near-match index saved with the set. A set's files are
-complete on disk before the catalogue names it.
+complete on disk before the catalogue names it. How a file is imported: ``importing``.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
-import os
 import shutil
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -27,53 +25,38 @@ import numpy as np
 from hashmatch.dbutil import connect, migrate, transaction
 from hashmatch.errors import (
     HashmatchError,
-    HashSetError,
-    HashSetExistsError,
-    HashSetFormatError,
     HashSetNotFoundError,
     StoreError,
-    UsageError,
 )
 from hashmatch.hashing import get_algorithm
 from hashmatch.hashsets import near_indexes, packed, rows
-from hashmatch.hashsets.categories import DEFAULT_CATEGORY, Category
-from hashmatch.hashsets.formats import HashSetFormat, detect_format, get_format, make_sample
-from hashmatch.hashsets.formats.base import SAMPLE_BYTES
+from hashmatch.hashsets.categories import Category
+from hashmatch.hashsets.formats import get_format
+from hashmatch.hashsets.importing import (
+    ByteProgress,
+    Catalogue,
+    ImportOptions,
+    import_file,
+    near_dir,
+    packed_arrays,
+    packed_dir,
+)
 from hashmatch.hashsets.migrations import (
     MIGRATIONS,
-    create_set_tables,
     drop_set_tables,
-    index_set_table,
 )
 from hashmatch.hashsets.model import (
     EntryDetails,
     HashSetInfo,
     ImportResult,
-    InvalidRecord,
     SetLayout,
 )
-from hashmatch.hashsets.packed.load import load as load_packed
 from hashmatch.hashsets.rows import StoredEntry
 from hashmatch.matching.near import NearIndex
-from hashmatch.timeutil import utc_now
 
 STORE_FILENAME = "hashsets.sqlite"
-PACKED_DIRNAME = "packed"
-NEAR_DIRNAME = "near"
 
-ByteProgress = Callable[[int], None]
-
-__all__ = ["STORE_FILENAME", "HashSetStore", "StoredEntry", "file_sha256"]
-
-
-def file_sha256(path: Path) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as stream:
-        while chunk := stream.read(1 << 20):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
+__all__ = ["STORE_FILENAME", "HashSetStore", "StoredEntry"]
 
 
 class HashSetStore:
@@ -149,153 +132,14 @@ class HashSetStore:
         progress: ByteProgress | None = None,
         category_scheme: str | None = None,
     ) -> ImportResult:
-        """Import one hash-set file as one set, all or nothing.
+        """Import one hash-set file as one set, all or nothing; a file already imported
+        (the same SHA-256) is a no-op.
 
         ``category_scheme`` says how a format's own category numbers are read (VICS).
         """
-        try:
-            sha256, _ = file_sha256(path)
-            with path.open("rb") as stream:
-                head = stream.read(SAMPLE_BYTES)
-        except OSError as exc:
-            raise HashSetError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-        existing = self.find_by_sha256(sha256)
-        if existing is not None:
-            return ImportResult(existing, already_imported=True)
-        set_name = name if name is not None else path.stem or path.name
-        if not set_name.strip():
-            raise HashSetError("a hash set needs a non-empty name")
-        try:
-            reader = self._reader(format_name, head)
-        except HashSetFormatError as exc:
-            raise HashSetFormatError(exc.reason, path=str(path), line=exc.line) from exc
-        if category_scheme is not None and not reader.takes_category_scheme:
-            raise UsageError(f"--category-scheme does not apply to {reader.name} files")
-        reader.configure(category_scheme=category_scheme)
-        chosen = category or reader.default_category or DEFAULT_CATEGORY
-        with transaction(self._db):
-            return self._load(path, set_name, reader, chosen, sha256, skip_invalid, progress,
-                              own_categories=category is None)  # fmt: skip
-
-    def _reader(self, format_name: str | None, head: bytes) -> HashSetFormat:
-        if format_name is None or format_name.lower() == "auto":
-            return detect_format(make_sample(head))
-        return get_format(format_name)
-
-    def _load(
-        self,
-        path: Path,
-        name: str,
-        reader: HashSetFormat,
-        category: Category,
-        sha256: str,
-        skip_invalid: bool,
-        progress: ByteProgress | None,
-        *,
-        own_categories: bool = True,
-    ) -> ImportResult:
-        if self._db.execute("SELECT 1 FROM hashset WHERE name = ?", (name,)).fetchone():
-            raise HashSetExistsError(f"a hash set named {name!r} is already in the store")
-        layout = SetLayout.PACKED if reader.packs() else SetLayout.ROWS
-        cursor = self._db.execute(
-            "INSERT INTO hashset (name, format, category, source_name, sha256, entries, hashes, "
-            "algorithms, imported_at, layout) VALUES (?, ?, ?, ?, ?, 0, 0, '', ?, ?)",
-            (name, reader.name, category.value, path.name, sha256, utc_now(), layout.value),
-        )
-        set_id = int(cursor.lastrowid or 0)
-        try:
-            with path.open("rb") as stream:
-                furthest = 0
-
-                def advance() -> None:
-                    # Never backwards: a reader that starts the file again (the VICS
-                    # bulk reader handing over to the streaming one) passes over what
-                    # was done with the bar standing still.
-                    nonlocal furthest
-                    if progress is not None:
-                        done = reader.bytes_read()
-                        furthest = max(furthest, _position(stream) if done is None else done)
-                        progress(furthest)
-
-                if layout is SetLayout.PACKED:
-                    blocks = reader.blocks(stream)
-                    if not own_categories:  # the user's --category replaces the file's
-                        blocks = packed.without_categories(blocks)
-                    entries, hashes, algorithms, skipped = self._load_packed(
-                        set_id, blocks, skip_invalid, str(path), advance
-                    )
-                    if entries:
-                        arrays = packed.PackedSet(self._packed_dir(set_id))
-                        near_indexes.save_all(self._near_dir(set_id), algorithms,
-                                              _packed_arrays(arrays))  # fmt: skip
-                else:
-                    create_set_tables(self._db, set_id)
-                    counts = rows.Counts()
-                    rows.load(self._db, set_id, reader.read(stream), counts,
-                              skip_invalid=skip_invalid, path=str(path),
-                              own_categories=own_categories, after_batch=advance)  # fmt: skip
-                    entries, hashes = counts.entries, counts.hashes
-                    algorithms, skipped = counts.algorithms, counts.skipped
-                    if entries:
-                        index_set_table(self._db, set_id)
-                        self._remove_strays()
-                        near_indexes.save_all(self._near_dir(set_id), algorithms,
-                                              functools.partial(rows.value_arrays, self._db,
-                                                                set_id))  # fmt: skip
-        except OSError as exc:
-            raise HashSetError(f"{path}: read failed: {exc.strerror or exc}") from exc
-        except HashSetFormatError as exc:
-            if exc.path is None:
-                raise HashSetFormatError(exc.reason, path=str(path), line=exc.line) from exc
-            raise
-        if entries == 0:
-            shutil.rmtree(self._packed_dir(set_id), ignore_errors=True)
-            raise HashSetFormatError("the file holds no valid hash values", path=str(path))
-        provenance = reader.provenance()
-        if skipped:
-            provenance["skipped_records"] = str(skipped)
-        self._db.execute(
-            "UPDATE hashset SET entries = ?, hashes = ?, algorithms = ?, provenance = ? "
-            "WHERE id = ?",
-            (entries, hashes, ",".join(sorted(algorithms)),
-             json.dumps(provenance, sort_keys=True), set_id),
-        )  # fmt: skip
-        return ImportResult(self.get(name), skipped=skipped)
-
-    def _packed_dir(self, set_id: int) -> Path:
-        return self.directory / PACKED_DIRNAME / str(int(set_id))
-
-    def _near_dir(self, set_id: int) -> Path:
-        return self.directory / NEAR_DIRNAME / str(int(set_id))
-
-    def _load_packed(
-        self,
-        set_id: int,
-        blocks: Iterable[packed.PackedBlock | InvalidRecord],
-        skip_invalid: bool,
-        path: str,
-        advance: Callable[[], None],
-    ) -> tuple[int, int, set[str], int]:
-        """(entries, hashes, algorithms, skipped) of a packed import into ``packed/<id>``."""
-        self._remove_strays()
-        target = self._packed_dir(set_id)
-        target.parent.mkdir(exist_ok=True)
-        counts = load_packed(target, blocks, skip_invalid=skip_invalid, path=path,
-                             after_block=advance)  # fmt: skip
-        return counts.entries, sum(counts.values.values()), set(counts.values), counts.skipped
-
-    def _remove_strays(self) -> None:
-        """Remove packed and index directories no catalogued set owns (an import killed before its
-        commit, a removal killed after). Called with the write lock held, so no other
-        import is under way."""
-        known = {str(r[0]) for r in self._db.execute("SELECT id FROM hashset")}
-        for dirname in (PACKED_DIRNAME, NEAR_DIRNAME):
-            parent = self.directory / dirname
-            if not parent.is_dir():
-                continue
-            for child in parent.iterdir():
-                if child.name not in known:
-                    shutil.rmtree(child, ignore_errors=True)
+        catalogue = Catalogue(self._db, self.directory, self.find_by_sha256, self.get)
+        options = ImportOptions(name, format_name, category, skip_invalid, category_scheme)
+        return import_file(catalogue, path, options, progress)
 
     # -- removing --------------------------------------------------------------------
 
@@ -305,8 +149,8 @@ class HashSetStore:
             drop_set_tables(self._db, info.id)
             self._db.execute("DELETE FROM hashset WHERE id = ?", (info.id,))
         self._packed.pop(info.id, None)
-        shutil.rmtree(self._packed_dir(info.id), ignore_errors=True)
-        shutil.rmtree(self._near_dir(info.id), ignore_errors=True)
+        shutil.rmtree(packed_dir(self.directory, info.id), ignore_errors=True)
+        shutil.rmtree(near_dir(self.directory, info.id), ignore_errors=True)
         return info
 
     # -- lookups ---------------------------------------------------------------------
@@ -314,7 +158,7 @@ class HashSetStore:
     def _packed_set(self, info: HashSetInfo) -> packed.PackedSet:
         found = self._packed.get(info.id)
         if found is None:
-            found = self._packed[info.id] = packed.PackedSet(self._packed_dir(info.id))
+            found = self._packed[info.id] = packed.PackedSet(packed_dir(self.directory, info.id))
         return found
 
     def lookup(
@@ -358,7 +202,7 @@ class HashSetStore:
         if algorithm not in info.algorithms:
             return np.empty(0, dtype=np.int64), b""
         if info.layout is SetLayout.PACKED:
-            return _packed_arrays(self._packed_set(info))(algorithm, min_quality)
+            return packed_arrays(self._packed_set(info))(algorithm, min_quality)
         return rows.value_arrays(self._db, info.id, algorithm, min_quality)
 
     def near_index(self, info: HashSetInfo, algorithm: str) -> NearIndex | None:
@@ -366,7 +210,7 @@ class HashSetStore:
         now for a set that has none), or None for a small set."""
         if algorithm not in info.algorithms:
             return None
-        return near_indexes.load_or_build(self._near_dir(info.id), algorithm,
+        return near_indexes.load_or_build(near_dir(self.directory, info.id), algorithm,
                                           functools.partial(self.value_arrays, info))  # fmt: skip
 
     def details(
@@ -405,15 +249,6 @@ class HashSetStore:
         return rows.record(self._db, info, entry)
 
 
-def _packed_arrays(found: packed.PackedSet) -> near_indexes.ValueArrays:
-    """A packed set's values for a near index (they carry no quality: all are kept)."""
-
-    def arrays(algorithm: str, min_quality: int) -> tuple[np.ndarray, bytes]:
-        return found.value_arrays(algorithm, get_algorithm(algorithm).bits // 8)
-
-    return arrays
-
-
 def _label_of(info: HashSetInfo, own: packed.PackedLabel | None) -> tuple[Category, str | None]:
     """(category, label) of a packed entry: its own, or its set's and its format's."""
     if own is None:
@@ -438,13 +273,6 @@ def _format_reference(format_name: str, record: str) -> str | None:
         return get_format(format_name).reference_of_record(record)
     except HashmatchError:
         return None
-
-
-def _position(stream: object) -> int:
-    try:
-        return int(os.lseek(stream.fileno(), 0, os.SEEK_CUR))  # type: ignore[attr-defined]
-    except (OSError, AttributeError, ValueError):
-        return 0
 
 
 _COLUMNS = (

@@ -23,7 +23,7 @@ from hashmatch.casedb.database import CaseDatabase
 from hashmatch.casedb.reader import read_report
 from hashmatch.casedb.schema import CASE_DB
 from hashmatch.errors import CaseError, HashmatchError, VerificationError
-from hashmatch.hashsets.store import file_sha256
+from hashmatch.hashsets.digest import file_sha256
 from hashmatch.report.json_report import render_json
 from hashmatch.report.outputs import OUTPUT_FILES, write_text
 from hashmatch.timeutil import utc_now
