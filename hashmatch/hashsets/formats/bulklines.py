@@ -24,7 +24,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from hashmatch.hashing import get_algorithm
 from hashmatch.hashsets.formats.base import HashSetFormat, text_lines
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
-from hashmatch.hashsets.packed.layout import PackedBlock
+from hashmatch.hashsets.packed.layout import PackedBlock, split_around
 
 CHUNK_BYTES = 8 << 20
 #: Beyond this share of slow lines in a chunk, the whole chunk is read line by line.
@@ -116,14 +116,12 @@ def _chunk(fmt: LineFormat, buf: bytes, first: int) -> _Blocks:
     if len(slow) > SLOW_SHARE * n:
         return (yield from _slow_text(fmt, buf, first))
     assert fast is not None or n == 0
-    done = 0  # lines handled so far
-    for line in [*slow.tolist(), n]:
-        if line > done and fast is not None:
-            yield fast.block(done, line)
-        if line < n:
+    for low, high, line in split_around(n, slow.tolist()):
+        if high > low and fast is not None:
+            yield fast.block(low, high)
+        if line is not None:
             text = buf[starts[line] : ends[line]].decode("utf-8", "backslashreplace")
             yield from _as_blocks(_one(fmt, first + line, text))
-        done = line + 1
     return first + n
 
 

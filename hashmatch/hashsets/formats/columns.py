@@ -20,7 +20,7 @@ import numpy as np
 from hashmatch.hashing import get_algorithm
 from hashmatch.hashsets.formats.bulklines import decode_hex
 from hashmatch.hashsets.model import InvalidRecord
-from hashmatch.hashsets.packed.layout import PackedBlock, PackedColumn, PackedLabel
+from hashmatch.hashsets.packed.layout import PackedBlock, PackedColumn, PackedLabel, split_around
 
 
 @dataclass(frozen=True)
@@ -91,14 +91,11 @@ def batch_blocks(
 ) -> Iterator[PackedBlock | InvalidRecord]:
     """The ``keep`` rows of a batch as entries, and ``describe(i)`` for each row of
     ``described`` (ascending, none of them kept), all in row order."""
-    n = len(keep)
-    done = 0
-    for row in [*described, n]:
-        if row > done:
-            yield _block(columns, names, keep, done, row, labels)
-        if row < n:
+    for low, high, row in split_around(len(keep), described):
+        if high > low:
+            yield _block(columns, names, keep, low, high, labels)
+        if row is not None:
             yield describe(row)
-        done = row + 1
 
 
 def references(column: Sequence[object] | None, kept: np.ndarray) -> tuple[bytes, np.ndarray]:

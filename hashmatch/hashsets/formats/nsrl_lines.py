@@ -24,7 +24,7 @@ import numpy as np
 from hashmatch.hashsets.formats.bulklines import hex_rows
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
 from hashmatch.hashsets.packed.entries import gather
-from hashmatch.hashsets.packed.layout import PackedBlock, PackedColumn, PackedLabel
+from hashmatch.hashsets.packed.layout import PackedBlock, PackedColumn, PackedLabel, split_around
 
 CHUNK_BYTES = 8 << 20
 #: Where each quote of the fixed start of a line is: "sha1","md5","crc32","name...
@@ -159,21 +159,18 @@ def _place(
     """The chunk's entries in line order: runs of plain lines as blocks, every other
     non-blank line read by the CSV module in its place."""
     blank = ends == starts
-    done = 0
-    n = len(starts)
-    for row in [*np.flatnonzero(~fast & ~blank).tolist(), n]:
-        if row > done:
-            block = _block(data, done, row, fast, sha1, md5, names, specials, label)
+    for low, high, row in split_around(len(starts), np.flatnonzero(~fast & ~blank).tolist()):
+        if high > low:
+            block = _block(data, low, high, fast, sha1, md5, names, specials, label)
             if block is not None:
                 yield block
-        if row < n:
+        if row is not None:
             text = data[int(starts[row]) : int(ends[row])].decode("latin-1")
             record = read_row(first_line + row, next(csv.reader([text])))
             if isinstance(record, ParsedEntry):
                 yield gather([record])
             elif record is not None:
                 yield record
-        done = row + 1
 
 
 def _block(

@@ -26,6 +26,7 @@ from hashmatch.hashsets.packed.layout import (
     PackedBlock,
     PackedColumn,
     PackedLabel,
+    split_around,
 )
 
 #: An invalid medium, numbered within its piece (0-based) until the piece is placed.
@@ -63,13 +64,11 @@ def interpret(media: Media, chunk: Fields) -> Iterator[PackedBlock | Numbered]:
             records.replace(i, entry.record.encode("utf-8"))
     columns = _Columns(md5.values, sha1.values, sha1_present, extra.arrays(), codes,
                        labels.table(), records)  # fmt: skip
-    done = 0
-    for row in [*sorted(invalid), n]:  # blocks, each invalid medium in its place
-        if row > done:
-            yield columns.block(done, row)
-        if row < n:
+    for low, high, row in split_around(n, sorted(invalid)):  # each invalid in its place
+        if high > low:
+            yield columns.block(low, high)
+        if row is not None:
             yield invalid[row]
-        done = row + 1
 
 
 class _Extra:

@@ -24,6 +24,7 @@ Only plain arrays, little-endian, no pickle: any numpy can read them back.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,6 +84,17 @@ class PackedBlock:
         """Entries of one value each, all of ``algorithm`` (a hash list)."""
         rows = np.arange(len(values), dtype=np.int64)
         return cls(len(values), (PackedColumn(algorithm, values, rows),), ref_data, ref_offsets)
+
+
+def split_around(n: int, singled: Iterable[int]) -> Iterator[tuple[int, int, int | None]]:
+    """Rows ``0`` to ``n - 1`` cut around the ``singled`` ones (ascending, each below
+    ``n``): for each, and once more at the end, ``(low, high, row)``: the run of rows
+    ``low`` to ``high - 1`` before it (perhaps empty), then the row (None at the end).
+    How a block reader puts each row it cannot take in bulk in its place."""
+    done = 0
+    for row in [*singled, n]:
+        yield done, row, (row if row < n else None)
+        done = row + 1
 
 
 def values_path(directory: Path, algorithm: str) -> Path:
