@@ -201,10 +201,11 @@ class PackedWriter:
 
     def _write_held(self, item: tuple[str, list[np.ndarray]]) -> None:
         algorithm, held = item
-        records = np.concatenate(held)
-        records = taken(records, value_order(records))
-        values_path(self.directory, algorithm).write_bytes(records["v"].tobytes())
-        entries_path(self.directory, algorithm).write_bytes(records["e"].tobytes())
+        with (
+            values_path(self.directory, algorithm).open("wb") as values,
+            entries_path(self.directory, algorithm).open("wb") as entries,
+        ):
+            _write_sorted(np.concatenate(held), values, entries)
 
     def abort(self) -> None:
         for files in self._buckets.values():
@@ -273,8 +274,12 @@ def _sort_bucket(
         return
     records = np.fromfile(path, dtype)
     path.unlink()
-    if count == 0:
-        return
+    if count:
+        _write_sorted(records, values, entries)
+
+
+def _write_sorted(records: np.ndarray, values: BinaryIO, entries: BinaryIO) -> None:
+    """Append (value, entry) records, sorted by value, to the value and entry files."""
     records = taken(records, value_order(records))
     values.write(records["v"].tobytes())
     entries.write(records["e"].tobytes())
