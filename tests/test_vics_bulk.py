@@ -20,6 +20,7 @@ from hashmatch.hashsets import HashSetStore
 from hashmatch.hashsets.formats import vics_bulk, vics_chunks
 from hashmatch.hashsets.formats.vics import Vics
 from hashmatch.hashsets.formats.vics_bulk import BulkReader, NotBulk
+from hashmatch.hashsets.formats.vics_chunks import Holds
 from hashmatch.hashsets.formats.vics_stream import Rewindable
 from hashmatch.hashsets.packed import entries
 from hashmatch.hashsets.packed.entries import entry_blocks
@@ -239,21 +240,42 @@ def test_worker_processes_give_the_same_blocks(
     assert reader.progress.media == 300
 
 
-def test_many_small_cases_are_read_in_bulk_their_media_batched(monkeypatch: Any) -> None:
-    """The media of small cases share pieces (a piece a case made 5-medium cases a
-    quarter of the streaming reader's speed)."""
+def test_many_small_cases_are_read_in_bulk_whole(monkeypatch: Any) -> None:
+    """Small cases are given to the workers whole, several a piece (a piece a case, and
+    each case's ends found in this process, made 5-medium cases the slowest VICS)."""
     monkeypatch.setattr(vics_chunks, "CHUNK_BYTES", 1000)
     value = [{"CaseNumber": f"C-{c}", "Media": [{"MD5": f"{c * 5 + i:032x}"} for i in range(5)]}
              for c in range(120)]  # fmt: skip
+    value[3]["SourceApplicationName"] = "Exporter"
     data = document(value, {}).replace(b"#Media", b"#Cases")
+    pieces = list(vics_chunks.Pieces(io.BytesIO(data), {}))
+    whole = [json.loads(b"[" + p.text + b"]") for p in pieces if p.holds is Holds.CASES]
+    assert len(value) / 5 < len(whole) < len(value) / 3  # about 215 bytes a case
+    assert sum(map(len, whole)) == len(value) - 1  # (the first is read medium by medium)
     provenance: dict[str, str] = {}
-    pieces = list(vics_chunks.Pieces(io.BytesIO(data), provenance))
-    assert len(value) / 5 < len(pieces) < len(value) / 3  # about 215 bytes a case
-    assert sum(len(json.loads(b"[" + p + b"]")) for p in pieces) == 5 * len(value)
-    assert provenance["cases"] == str(len(value))
     reader = BulkReader(Vics()._categorise())
-    found = from_blocks(reader.blocks(io.BytesIO(data), {}), shape)
+    found = from_blocks(reader.blocks(io.BytesIO(data), provenance), shape)
     assert found == streamed(data) and len(found) == 5 * len(value)
+    vics = Vics()
+    list(vics.read(io.BytesIO(data)))
+    assert provenance["cases"] == str(len(value))
+    assert provenance == {k: v for k, v in vics.provenance().items() if k != "category_scheme"}
+
+
+@pytest.mark.parametrize("key", ['"Media"', '"Medi\\u0061"', '"\\u004Dedia"'])
+def test_a_second_media_array_in_a_whole_case_hands_it_to_the_stream(key: str) -> None:
+    """msgspec keeps the last of a repeated key; the streaming reader reads both."""
+    value = [{"CaseNumber": f"C-{c}", "Media": [{"MD5": f"{c:032x}"}]} for c in range(3)]
+    last = f'"{2:032x}"}}]'
+    second = ", " + key + ': [{"MD5": "' + "e" * 32 + '"}]'
+    data = document(value, {}).replace(b"#Media", b"#Cases")
+    data = data.replace(last.encode(), (last + second).encode())
+    pieces = list(vics_chunks.Pieces(io.BytesIO(data), {}))
+    assert pieces[-1].holds is Holds.CASES and key.encode() in pieces[-1].text
+    with pytest.raises(NotBulk):
+        list(BulkReader(Vics()._categorise()).blocks(io.BytesIO(data), {}))
+    found = from_blocks(Vics().blocks(io.BytesIO(data)), shape)
+    assert found == streamed(data) and len(found) == 4
 
 
 @pytest.mark.parametrize("piece", [64, 300, 5000])
@@ -410,7 +432,7 @@ def test_a_record_is_the_medium_as_written(tmp_path: Path) -> None:
     assert found == written
 
 
-def _die(categorise: Any, piece: bytes) -> Any:
+def _die(categorise: Any, text: bytes, holds: Any = None) -> Any:
     os._exit(1)  # a worker killed, as by the kernel when memory runs out
 
 

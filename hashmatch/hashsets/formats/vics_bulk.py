@@ -30,9 +30,10 @@ from dataclasses import dataclass, replace
 from typing import BinaryIO
 
 from hashmatch.hashsets.formats.vics_blocks import Numbered, interpret
-from hashmatch.hashsets.formats.vics_chunks import CHUNK_BYTES, NotBulk, Pieces
-from hashmatch.hashsets.formats.vics_fields import fields
+from hashmatch.hashsets.formats.vics_chunks import CHUNK_BYTES, Holds, NotBulk, Piece, Pieces
+from hashmatch.hashsets.formats.vics_fields import CaseNotes, fields
 from hashmatch.hashsets.formats.vics_media import Categorise, Media
+from hashmatch.hashsets.formats.vics_stream import note_case, note_cases
 from hashmatch.hashsets.model import InvalidRecord
 from hashmatch.hashsets.packed.layout import (
     PackedBlock,
@@ -51,7 +52,14 @@ class _Progress:
     media: int = 0  # media given out so far (valid or not), in file order
 
 
-_Piece = tuple[int, list["PackedBlock | Numbered"]]
+@dataclass(frozen=True)
+class _Read:
+    """What a worker read of a piece: how many media, its blocks and invalid media in
+    order, and its cases if it holds whole cases."""
+
+    count: int
+    items: list[PackedBlock | Numbered]
+    cases: CaseNotes | None
 
 
 class BulkReader:
@@ -70,21 +78,30 @@ class BulkReader:
         workers = _workers(stream)
         pool = _pool(workers) if workers >= 2 else None
         if pool is None:
-            results: Iterable[_Piece] = (read_piece(self._categorise, p) for p in pieces)
-            yield from self._placed(results)
+            results: Iterable[tuple[Piece, _Read]] = (
+                (p, read_piece(self._categorise, p.text, p.holds)) for p in pieces
+            )
+            yield from self._placed(results, provenance)
             return
         with pool:
             try:
-                yield from self._placed(_in_order(pool, self._categorise, pieces, workers))
+                read = _in_order(pool, self._categorise, pieces, workers)
+                yield from self._placed(read, provenance)
             finally:
                 pool.shutdown(wait=True, cancel_futures=True)
 
-    def _placed(self, results: Iterable[_Piece]) -> Iterator[PackedBlock | InvalidRecord]:
-        for count, items in results:
+    def _placed(
+        self, results: Iterable[tuple[Piece, _Read]], provenance: dict[str, str]
+    ) -> Iterator[PackedBlock | InvalidRecord]:
+        for piece, read in results:
+            for case in piece.notes:
+                note_case(provenance, case)
+            if read.cases is not None:
+                note_cases(provenance, read.cases.count, read.cases.firsts)
             first = self.progress.media + 1
-            for item in items:
+            for item in read.items:
                 yield _renumbered(item, first) if isinstance(item, tuple) else item
-            self.progress.media += count
+            self.progress.media += read.count
 
 
 def _workers(stream: BinaryIO) -> int:
@@ -115,11 +132,11 @@ def _quiet() -> None:
 
 
 def _in_order(
-    pool: ProcessPoolExecutor, categorise: Categorise, pieces: Iterable[bytes], workers: int
-) -> Iterator[_Piece]:
+    pool: ProcessPoolExecutor, categorise: Categorise, pieces: Iterable[Piece], workers: int
+) -> Iterator[tuple[Piece, _Read]]:
     """Each piece read by the pool, in order, with a few in flight (memory stays bounded).
     If cutting stops (``NotBulk``), the pieces already cut are given out first."""
-    flight: deque[Future[_Piece]] = deque()
+    flight: deque[tuple[Piece, Future[_Read]]] = deque()
     stopped: NotBulk | None = None
     source = iter(pieces)
     while True:
@@ -131,16 +148,17 @@ def _in_order(
             except NotBulk as exc:
                 stopped = exc
                 break
-            flight.append(pool.submit(read_piece, categorise, piece))
+            flight.append((piece, pool.submit(read_piece, categorise, piece.text, piece.holds)))
         if not flight:
             break
+        piece, future = flight.popleft()
         try:
-            done = flight.popleft().result()
+            done = future.result()
         except BrokenProcessPool:  # a worker killed (out of memory?): stream the rest
             done = None
         if done is None:
             raise NotBulk("a worker process stopped")
-        yield done
+        yield piece, done
     if stopped is not None:
         raise stopped
 
@@ -154,7 +172,7 @@ def _renumbered(item: Numbered, first: int) -> InvalidRecord:
     return record
 
 
-def read_piece(categorise: Categorise, piece: bytes) -> _Piece:
-    """(media read, blocks and invalid media in order) of one piece."""
-    found = fields(piece)
-    return len(found.records), list(interpret(Media(categorise), found))
+def read_piece(categorise: Categorise, text: bytes, holds: Holds = Holds.MEDIA) -> _Read:
+    """What one piece holds."""
+    found = fields(text, holds)
+    return _Read(len(found.records), list(interpret(Media(categorise), found)), found.cases)

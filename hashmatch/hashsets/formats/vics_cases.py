@@ -193,3 +193,9 @@ def _object(keys: bytes) -> dict[str, Any]:
     if not isinstance(found, dict) or at != len(text):
         raise ValueError("not one object")
     return found
+
+
+def value(text: bytes) -> Any:
+    """One JSON value (UTF-8, checked) as the streaming reader reads it (fractions as
+    Decimal)."""
+    return _DECODER.decode(text.decode("utf-8"))

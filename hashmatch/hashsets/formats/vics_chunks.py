@@ -1,5 +1,6 @@
 """Cutting a VICS file's media into pieces of whole media: a flat set's ``value``
-array, or each case's ``Media`` array (where they start and end: ``vics_cases``).
+array; a case file's small cases whole, several a piece, and a large case's ``Media``
+array (where it starts and ends: ``vics_cases``).
 
 A piece ends at a ``}`` followed by ``,`` and ``{``. Such a place can also fall inside a
 string or a nested array; then the piece, wrapped in ``[...]``, is not valid JSON (a
@@ -14,6 +15,10 @@ key. Such a place is taken without parsing the piece here (the worker that reads
 parses it anyway; should it not parse, the rest of the file goes to the streaming
 reader). Without one, places are tried, last first, by parsing.
 
+Cases are cut the same way, before a case that starts with the key cases start with
+(when it is not the media's); a case that reaches beyond a piece's size has its media
+cut as above, the keys around them read here.
+
 Only what the bulk reader is sure of is cut: a UTF-8 file (or UTF-16 transcoded)
 whose root object names the data model before ``value`` (scalar keys only) and holds
 nothing after it. Anything else
@@ -24,10 +29,13 @@ finds no place to cut within ``MAX_MEDIUM_BYTES``.
 from __future__ import annotations
 
 import codecs
+import enum
 import io
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import chain
 from typing import Any, BinaryIO
 
 import msgspec
@@ -36,7 +44,6 @@ from hashmatch.hashsets.formats import vics_cases
 from hashmatch.hashsets.formats.vics_stream import (
     ROOT_KEYS,
     Shape,
-    note_case,
     note_context,
     shape_of,
 )
@@ -90,6 +97,24 @@ class NotBulk(Exception):
     """The file, from the piece being read on, is for the streaming reader."""
 
 
+class Holds(enum.Enum):
+    """What a piece holds, comma-separated."""
+
+    MEDIA = "media"
+    CASES = "cases"  # whole cases: what is read of them is their Media arrays' media
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A piece of a file's media, and the cases read to their end by the cutting since
+    the piece before (their keys: noted before the piece's own cases, if it holds
+    whole cases, so that cases are noted in the order of the file)."""
+
+    text: bytes
+    holds: Holds = Holds.MEDIA
+    notes: tuple[dict[str, Any], ...] = ()
+
+
 class Pieces:
     """The pieces of one file, in order; ``provenance`` gets the data model and cases.
 
@@ -99,7 +124,11 @@ class Pieces:
     def __init__(self, stream: BinaryIO, provenance: dict[str, str]) -> None:
         self._stream = stream
         self._provenance = provenance
+        self._medium_key: bytes | None = None  # the key media start with (as written)
         self._keyed: re.Pattern[bytes] | None = None  # a place followed by a medium's start
+        #: The key cases start with (if not the media's), and a place followed by it.
+        self._case_key: tuple[bytes, re.Pattern[bytes]] | None = None
+        self._notes: list[dict[str, Any]] = []  # cases ended since the last piece
         self._ends_tried = 0  # case ends before this in ``pending`` were looked at
         self._tried_until = 0  # places before this in ``pending`` were found not to parse
         self._failures = 0  # places that did not parse in the piece being cut
@@ -107,7 +136,7 @@ class Pieces:
         self._at = 0
         self._ended = False
 
-    def __iter__(self) -> Iterator[bytes]:
+    def __iter__(self) -> Iterator[Piece]:
         try:
             yield from self._pieces()
         except (UnicodeDecodeError, io.UnsupportedOperation) as exc:
@@ -115,7 +144,7 @@ class Pieces:
             # streaming reader reads it (and says what is wrong with it).
             raise NotBulk(str(exc)) from exc
 
-    def _pieces(self) -> Iterator[bytes]:
+    def _pieces(self) -> Iterator[Piece]:
         start = self._stream.tell()
         head = self._stream.read(HEAD_BYTES)
         if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -133,10 +162,10 @@ class Pieces:
         self._pending = head
         self._take_to(found.end())
         if shape is Shape.MEDIA:
-            yield from self._media()
+            yield from map(Piece, self._media())
             last = _last_media(self._pending[self._at :])
             if last:
-                yield last
+                yield Piece(last)
         else:
             yield from _batched(self._cases())
 
@@ -190,9 +219,10 @@ class Pieces:
         self._take_to(pending.index(b"{", cut + 1))
         return piece
 
-    def _cases(self) -> Iterator[bytes]:
-        """Each case's media, in pieces; its keys noted as the streaming reader notes
-        them (``vics_cases`` finds where its media start and end)."""
+    def _cases(self) -> Iterator[Piece]:
+        """The cases: small ones whole, in pieces of several (``_whole_cases``); a large
+        one's media in pieces, its keys noted as the streaming reader notes them
+        (``vics_cases`` finds where its media start and end)."""
         while True:
             while self._left() < HEAD_BYTES and not self._ended:
                 self._read()
@@ -202,13 +232,23 @@ class Pieces:
                     self._read()
                 if self._pending[self._at + 1 :].strip(_SPACE) != b"}" or not self._ended:
                     raise NotBulk("keys after value")
+                if self._notes:
+                    yield self._piece(b"")
                 return
+            whole = self._whole_cases()
+            if whole is not None:
+                text, last = whole
+                yield self._piece(text, Holds.CASES)
+                if last:
+                    return
+                continue
             case = vics_cases.head(self._pending, self._at)
             if case is None:
                 raise NotBulk("an item that is not a case of keys around one Media array")
             fields, media_start = case
             self._take_to(media_start)
-            yield from self._case_media(fields)
+            for media in self._case_media(fields):
+                yield self._piece(media)
             self._skip_space()
             if self._pending.startswith(b",", self._at):
                 self._take_to(self._at + 1)
@@ -222,7 +262,7 @@ class Pieces:
             self._learn_medium_key()
             end = self._case_end()
             if end is not None:
-                note_case(self._provenance, {**fields, **end.keys})
+                self._notes.append({**fields, **end.keys})
                 media = self._pending[self._at : end.start].rstrip(_SPACE)
                 self._take_to(end.end - 1)
                 if media:
@@ -254,9 +294,37 @@ class Pieces:
                 raise NotBulk("no case end parses")
         return None
 
+    def _piece(self, text: bytes, holds: Holds = Holds.MEDIA) -> Piece:
+        notes, self._notes = tuple(self._notes), []
+        return Piece(text, holds, notes)
+
+    def _whole_cases(self) -> tuple[bytes, bool] | None:
+        """Whole cases from ``at`` on, about ``CHUNK_BYTES`` of them, and whether they
+        are the last; None where no case starts that far on (a large case, read in
+        pieces of its media), or cases do not start with a key of their own.
+
+        They end before a case that starts with the key the one at ``at`` starts with,
+        not the media's: a place the worker proves by parsing them (a nested object
+        starting with that key would leave brackets open)."""
+        if self._case_key is None:
+            key = first_key(self._pending, self._at)
+            if self._medium_key is None or key is None or key == self._medium_key:
+                return None  # (learnt from a case after the first medium)
+            self._case_key = key, separator_before(key)
+        key, cut = self._case_key
+        reach = CHUNK_BYTES + len(key) + _SEPARATOR_BYTES
+        while self._left() < reach and not self._ended:
+            self._read()
+        pending, at = self._pending, self._at
+        if self._ended and self._left() <= reach:
+            return _last_media(pending[at:]), True
+        place = _last_cut(pending, key, cut, at + 1, at + CHUNK_BYTES)
+        return None if place is None else (self._take(place), False)
+
     def _learn_medium_key(self) -> None:
         """Learn the key a medium starts with from the first one ``pending`` starts with."""
         if self._keyed is None and (key := first_key(self._pending, self._at)):
+            self._medium_key = key
             self._keyed = separator_before(key)
 
     def _note_head(self, keys: bytes) -> None:
@@ -303,19 +371,45 @@ class Pieces:
         return True
 
 
-def _batched(pieces: Iterator[bytes]) -> Iterator[bytes]:
-    """The pieces, the media of small ones (small cases) joined up to ``CHUNK_BYTES``:
-    each piece costs a worker's task."""
-    batch: list[bytes] = []
+def _last_cut(
+    pending: bytes, key: bytes, cut: re.Pattern[bytes], low: int, high: int
+) -> int | None:
+    """Where the last ``cut`` (a separator before ``key``) from ``low`` to about ``high``
+    starts, looked for back from ``key``'s last occurrence before ``high``."""
+    end = high + len(key) + _SEPARATOR_BYTES
+    while (found := pending.rfind(key, low, end)) >= 0:
+        for place in cut.finditer(pending, max(low, found - _SEPARATOR_BYTES), found + len(key)):
+            if place.end() == found + len(key):
+                return place.start()
+        end = found + len(key) - 1
+    return None
+
+
+#: How long a separator before a case's first key may be (its white space) to be found.
+_SEPARATOR_BYTES = 256
+
+
+def _batched(pieces: Iterator[Piece]) -> Iterator[Piece]:
+    """The pieces, the media of small ones (of small cases read medium by medium)
+    joined up to ``CHUNK_BYTES``: each piece costs a worker's task."""
+    batch: list[Piece] = []
     size = 0
     for piece in pieces:
-        if batch and size + len(piece) > CHUNK_BYTES:
-            yield b",".join(batch)
+        if batch and (piece.holds is Holds.CASES or size + len(piece.text) > CHUNK_BYTES):
+            yield _joined(batch)
             batch, size = [], 0
+        if piece.holds is Holds.CASES:
+            yield piece
+            continue
         batch.append(piece)
-        size += len(piece)
+        size += len(piece.text)
     if batch:
-        yield b",".join(batch)
+        yield _joined(batch)
+
+
+def _joined(batch: list[Piece]) -> Piece:
+    text = b",".join(piece.text for piece in batch if piece.text)
+    return Piece(text, Holds.MEDIA, tuple(chain.from_iterable(p.notes for p in batch)))
 
 
 def _last_media(pending: bytes) -> bytes:

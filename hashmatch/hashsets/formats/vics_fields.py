@@ -2,30 +2,36 @@
 AlternativeHashes, and its record (its text as written), all decoded in C with no
 Python step per medium.
 
-A piece (whole media, comma-separated) is decoded twice, wrapped in ``[...]``: into a
-list of ``msgspec.Raw``, each medium's text as written, and into small structs that
-hold only the fields the media are read by (msgspec skips every other key). The structs
-take each field as exporters write it (texts, an integer or text Category, an array of
-``HashName``/``HashValue`` objects); a piece where some medium holds another type is
-decoded again with every field as any JSON, and such values are left to the reference
-reading. msgspec checks the UTF-8 of what it decodes, not of what it skips: a piece
-not in ASCII is checked first. A value among the media that is not an object is
-skipped, as the streaming reader skips it. Anything else (JSON that does not parse, a
-medium with a ``Media`` key: a case among the media) raises ``NotBulk``.
+A piece (whole media, or whole cases, comma-separated) is decoded twice, wrapped in
+``[...]``: into a list of ``msgspec.Raw``, each medium's text as written, and into
+small structs that hold only the fields the media are read by (msgspec skips every
+other key); a case's media are its ``Media`` array's, and of its keys only those the
+provenance keeps are read. The structs take each field as exporters write it (texts,
+an integer or text Category, an array of ``HashName``/``HashValue`` objects); a piece
+where some medium holds another type is decoded again with every field as any JSON,
+and such values are left to the reference reading. msgspec checks the UTF-8 of what it
+decodes, not of what it skips: a piece not in ASCII is checked first. A value among
+the media that is not an object is skipped, as the streaming reader skips it.
+Anything else (JSON that does not parse, a medium with a ``Media`` key: a case among
+the media, a case with two ``Media`` keys: msgspec keeps the last) raises ``NotBulk``.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
+from itertools import chain
 from operator import attrgetter
 from typing import Any, cast
 
 import msgspec
 import numpy as np
 
+from hashmatch.hashsets.formats import vics_cases
 from hashmatch.hashsets.formats.vics_alternatives import Alternatives, of_objects, of_values
-from hashmatch.hashsets.formats.vics_chunks import TEXTS, NotBulk
+from hashmatch.hashsets.formats.vics_chunks import TEXTS, Holds, NotBulk
+from hashmatch.hashsets.formats.vics_stream import CASE_KEYS
 
 
 class Records:
@@ -93,24 +99,90 @@ class Fields:
     annotated: set[int]
     #: What the media's AlternativeHashes arrays hold.
     alternatives: Alternatives = field(default_factory=lambda: Alternatives())
+    #: The piece's cases, when it holds whole cases.
+    cases: CaseNotes | None = None
 
 
-def fields(piece: bytes) -> Fields:
-    """The fields of every medium of a piece."""
+@dataclass(frozen=True)
+class CaseNotes:
+    """What the provenance keeps of a piece's cases: how many, and the first value (not
+    null) each of ``CASE_KEYS`` has among them."""
+
+    count: int
+    firsts: dict[str, Any]
+
+
+def _decoded(
+    document: bytes, typed: msgspec.json.Decoder[Any], untyped: msgspec.json.Decoder[Any]
+) -> tuple[Any, bool]:
+    """``document`` decoded by ``typed``, or if a value is not of its type by
+    ``untyped``; and whether ``typed`` took it."""
+    try:
+        return typed.decode(document), True
+    except msgspec.ValidationError:
+        return untyped.decode(document), False
+
+
+def _of_cases(piece: bytes, document: bytes) -> tuple[list[Any], list[Any], bool, CaseNotes]:
+    """The texts and fields of the media of a piece of whole cases (objects with one
+    ``Media`` array each), flattened, whether the typed decoder took them, and what the
+    provenance keeps of the cases."""
+    texts = list(chain.from_iterable(map(_CASE_MEDIA, _CASE_TEXTS.decode(document))))
+    cases, typed = _decoded(document, _CASES, _ANY_CASES)
+    # msgspec keeps the last of a repeated key: there must be one Media key a case.
+    media_key = _ESCAPED_MEDIA_KEY if b"\\" in piece and b"\\u" in piece else _MEDIA_KEY
+    if len(media_key.findall(piece)) != len(cases):
+        _one_media_key_each(document, media_key)
+    return texts, list(chain.from_iterable(map(_CASE_MEDIA, cases))), typed, _notes(cases)
+
+
+def _one_media_key_each(document: bytes, media_key: re.Pattern[bytes]) -> None:
+    """Check that each case (there are more Media keys than cases) has one Media key:
+    others may be nested in its other values (a case with two raises ``NotBulk``)."""
+    for text in TEXTS.decode(document):
+        if len(media_key.findall(text)) > 1:
+            try:
+                keys = json.loads(bytes(text), object_pairs_hook=_keys)
+            except (ValueError, RecursionError) as exc:  # (as msgspec did not)
+                raise NotBulk(f"a case: {exc}") from exc
+            if keys.count("Media") != 1:
+                raise NotBulk("a case with more than one Media key")
+
+
+def _keys(pairs: list[tuple[str, Any]]) -> list[str]:
+    return [key for key, _ in pairs]
+
+
+def _notes(cases: list[Any]) -> CaseNotes:
+    firsts: dict[str, Any] = {}
+    for key in CASE_KEYS:
+        for case in cases:
+            text = bytes(getattr(case, key))
+            try:
+                found = vics_cases.value(text) if text else None
+            except (ValueError, RecursionError) as exc:  # (as msgspec did not)
+                raise NotBulk(f"a case's {key}: {exc}") from exc
+            if found is not None:
+                firsts[key] = found
+                break
+    return CaseNotes(len(cases), firsts)
+
+
+def fields(piece: bytes, holds: Holds = Holds.MEDIA) -> Fields:
+    """The fields of every medium of a piece (of media, or of whole cases)."""
     if not piece.isascii():
         try:
             piece.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise NotBulk(f"text that is not UTF-8: {exc}") from exc
     document = b"[" + piece + b"]"
+    notes = None
     try:
-        texts = TEXTS.decode(document)
-        try:
-            media: list[Any] = _MEDIA.decode(document)
-            typed = True
-        except msgspec.ValidationError:
-            media = _ANY_MEDIA.decode(document)
-            typed = False
+        if holds is Holds.CASES:
+            texts, media, typed, notes = _of_cases(piece, document)
+        else:
+            texts = TEXTS.decode(document)
+            media, typed = _decoded(document, _MEDIA, _ANY_MEDIA)
     except (msgspec.MsgspecError, RecursionError) as exc:
         raise NotBulk(str(exc)) from exc
     if not typed and not set(map(type, media)) <= {_AnyMedium}:
@@ -125,7 +197,7 @@ def fields(piece: bytes) -> Fields:
     if b"\\" in piece and b"\\u" in piece:
         annotated |= records.matching(_SPELLS_ODATA)
     md5, sha1, category = (list(map(attrgetter(key), media)) for key in ("MD5", "SHA1", "Category"))
-    found = Fields(md5, sha1, category, records, set(), annotated)
+    found = Fields(md5, sha1, category, records, set(), annotated, cases=notes)
     column = list(map(_ALTERNATIVES, media))
     if column.count(None) < len(column):
         found.alternatives = of_objects(column) if typed else of_values(column)
@@ -168,7 +240,24 @@ class _AnyMedium(msgspec.Struct, gc=False):
 
 _MEDIA = msgspec.json.Decoder(list[_Medium])
 #: (A value among the media that is not an object is skipped.)
-_ANY_MEDIA = msgspec.json.Decoder(list[_AnyMedium | bool | int | float | str | list[Any] | None])
+_ANY_MEDIUM = _AnyMedium | bool | int | float | str | list[Any] | None
+_ANY_MEDIA = msgspec.json.Decoder(list[_ANY_MEDIUM])
+
+
+def _case(name: str, media: Any) -> type[msgspec.Struct]:
+    """A case: its Media array (required) and ``CASE_KEYS`` as written (empty: missing)."""
+    keys = [(key, msgspec.Raw, msgspec.Raw(b"")) for key in CASE_KEYS]
+    return msgspec.defstruct(name, [("Media", media), *keys], gc=False)
+
+
+_CASE_TEXTS = msgspec.json.Decoder(list[_case("_CaseTexts", list[msgspec.Raw])])  # type: ignore[misc]
+_CASES = msgspec.json.Decoder(list[_case("_Case", list[_Medium])])  # type: ignore[misc]
+_ANY_CASES = msgspec.json.Decoder(list[_case("_AnyCase", list[_ANY_MEDIUM])])  # type: ignore[misc]
+#: A Media key; and one that may be spelt with escapes (as msgspec reads keys).
+_MEDIA_KEY = re.compile(rb'"Media"[ \t\r\n]*:')
+_ESCAPED_MEDIA_KEY = re.compile(
+    rb'"(?:M|\\u004[dD])(?:e|\\u0065)(?:d|\\u0064)(?:i|\\u0069)(?:a|\\u0061)"[ \t\r\n]*:'
+)
 #: An escape of a character of "odata.": only a record holding one can spell an
 #: annotation its text does not show (msgspec reads keys through their escapes).
 _SPELLS_ODATA = re.compile(rb"\\u00(?:6[14fF]|74|2[eE])")

@@ -151,13 +151,22 @@ def _in_media_array(prefix: str) -> bool:
     return prefix == "value.item.Media" or prefix.startswith("value.item.Media.")
 
 
+#: The keys of a case kept in the provenance (from the first case that has each).
+CASE_KEYS = ("CaseNumber", "SourceApplicationName", "SourceApplicationVersion")
+
+
 def note_case(provenance: dict[str, str], case: dict[str, Any]) -> None:
     """Count a case, and keep the first case's number and exporting application."""
-    cases = int(provenance.get("cases", "0")) + 1
-    provenance["cases"] = str(cases)
-    for key in ("CaseNumber", "SourceApplicationName", "SourceApplicationVersion"):
-        if case.get(key) is not None and f"case_{key}" not in provenance:
-            provenance[f"case_{key}"] = str(case[key])[:200]
+    note_cases(provenance, 1, case)
+
+
+def note_cases(provenance: dict[str, str], count: int, firsts: dict[str, Any]) -> None:
+    """Count ``count`` cases, ``firsts`` holding the first value (not null) each of
+    ``CASE_KEYS`` has among them."""
+    provenance["cases"] = str(int(provenance.get("cases", "0")) + count)
+    for key in CASE_KEYS:
+        if firsts.get(key) is not None and f"case_{key}" not in provenance:
+            provenance[f"case_{key}"] = str(firsts[key])[:200]
 
 
 def _version(context: str) -> str:
