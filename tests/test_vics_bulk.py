@@ -4,6 +4,7 @@ any flat document; and it hands over to the streaming reader where it must."""
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import io
 import json
@@ -218,20 +219,37 @@ def test_invalid_media_are_numbered_in_the_file_across_pieces(monkeypatch: Any) 
     assert (None, "medium 32: MD5 missing or not 32 hex digits: 'not hex'") in found
 
 
+def _in_cases(media: list[Any]) -> list[Any]:
+    """The media in cases of 150, 1, 2... (a large case, then small ones)."""
+    cases, at = [], 0
+    for size in [150, *range(1, 20)]:
+        cases.append({"CaseNumber": f"C-{len(cases)}", "Media": media[at : at + size]})
+        at += size
+    return [case for case in cases if case["Media"]]
+
+
 @pytest.mark.parametrize("piece_bytes", [150, 400, 5000])
+@pytest.mark.parametrize("cases", [False, True], ids=["flat", "cases"])
 def test_worker_processes_give_the_same_blocks(
-    tmp_path: Path, monkeypatch: Any, piece_bytes: int
+    tmp_path: Path, monkeypatch: Any, piece_bytes: int, cases: bool
 ) -> None:
+    """Workers read each piece from the file itself, where it is."""
     monkeypatch.setattr(vics_chunks, "CHUNK_BYTES", piece_bytes)
+    monkeypatch.setattr(vics_chunks, "HEAD_BYTES", 1024)  # (the file is read in parts)
     monkeypatch.setattr(vics_bulk, "WORKER_MIN_BYTES", 0)
-    value = [
+    value: list[Any] = [
         {"MediaID": i, "MD5": f"{i:032x}", "Category": i % 3,
          "MediaFiles": [{"FileName": "a"}, {"FileName": "b"}]}
         for i in range(300)
     ]  # fmt: skip
     value[100]["MD5"] = 5  # invalid
+    data = document(_in_cases(value) if cases else value, {"separators": (",", ":")})
     path = tmp_path / "set.json"
-    path.write_bytes(document(value, {"separators": (",", ":")}))
+    path.write_bytes(codecs.BOM_UTF8 + (data.replace(b"#Media", b"#Cases") if cases else data))
+    pieces = list(vics_chunks.Pieces(io.BytesIO(path.read_bytes()), {}))
+    stretches = [p for p in pieces if p.start is not None]
+    assert len(stretches) > len(pieces) / 2
+    assert all(path.read_bytes()[p.start : p.start + len(p.text)] == p.text for p in stretches)
     reader = BulkReader(Vics()._categorise())
     with path.open("rb") as stream:
         monkeypatch.setattr(vics_bulk, "_workers", lambda stream: 2)  # even on one core

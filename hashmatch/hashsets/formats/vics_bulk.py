@@ -19,6 +19,7 @@ with the streaming reader.
 
 from __future__ import annotations
 
+import io
 import multiprocessing
 import os
 import signal
@@ -85,7 +86,7 @@ class BulkReader:
             return
         with pool:
             try:
-                read = _in_order(pool, self._categorise, pieces, workers)
+                read = _in_order(pool, self._categorise, pieces, workers, _file(stream))
                 yield from self._placed(read, provenance)
             finally:
                 pool.shutdown(wait=True, cancel_futures=True)
@@ -131,11 +132,29 @@ def _quiet() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def _file(stream: BinaryIO) -> int | None:
+    """The descriptor of the file ``stream`` reads as it is (not transcoded), if any."""
+    if not isinstance(stream, io.BufferedReader | io.FileIO):
+        return None
+    try:
+        return stream.fileno()
+    except (OSError, ValueError):
+        return None
+
+
 def _in_order(
-    pool: ProcessPoolExecutor, categorise: Categorise, pieces: Iterable[Piece], workers: int
+    pool: ProcessPoolExecutor,
+    categorise: Categorise,
+    pieces: Iterable[Piece],
+    workers: int,
+    file: int | None,
 ) -> Iterator[tuple[Piece, _Read]]:
     """Each piece read by the pool, in order, with a few in flight (memory stays bounded).
-    If cutting stops (``NotBulk``), the pieces already cut are given out first."""
+    If cutting stops (``NotBulk``), the pieces already cut are given out first.
+
+    A piece that is a stretch of ``file`` (a descriptor the forked workers share) is
+    read from it by the worker: sending its text through a pipe cost this process as
+    much as reading it."""
     flight: deque[tuple[Piece, Future[_Read]]] = deque()
     stopped: NotBulk | None = None
     source = iter(pieces)
@@ -148,7 +167,12 @@ def _in_order(
             except NotBulk as exc:
                 stopped = exc
                 break
-            flight.append((piece, pool.submit(read_piece, categorise, piece.text, piece.holds)))
+            if file is not None and piece.start is not None:
+                size = len(piece.text)
+                task = pool.submit(read_stretch, categorise, file, piece.start, size, piece.holds)
+            else:
+                task = pool.submit(read_piece, categorise, piece.text, piece.holds)
+            flight.append((piece, task))
         if not flight:
             break
         piece, future = flight.popleft()
@@ -170,6 +194,14 @@ def _renumbered(item: Numbered, first: int) -> InvalidRecord:
     if record.reason.startswith(prefix):
         return replace(record, reason=f"medium {first + row}{record.reason[len(prefix) :]}")
     return record
+
+
+def read_stretch(categorise: Categorise, file: int, start: int, size: int, holds: Holds) -> _Read:
+    """What the ``size`` bytes of ``file`` from ``start`` hold (a piece as cut)."""
+    text = os.pread(file, size, start)
+    if len(text) != size:
+        raise NotBulk("the file is shorter than when it was cut")
+    return read_piece(categorise, text, holds)
 
 
 def read_piece(categorise: Categorise, text: bytes, holds: Holds = Holds.MEDIA) -> _Read:

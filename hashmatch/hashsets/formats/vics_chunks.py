@@ -113,6 +113,12 @@ class Piece:
     text: bytes
     holds: Holds = Holds.MEDIA
     notes: tuple[dict[str, Any], ...] = ()
+    #: Where ``text`` is in the stream (None: joined from several places).
+    start: int | None = None
+
+
+#: Text of the stream, and where it starts in the stream.
+_Text = tuple[bytes, int]
 
 
 class Pieces:
@@ -133,6 +139,7 @@ class Pieces:
         self._tried_until = 0  # places before this in ``pending`` were found not to parse
         self._failures = 0  # places that did not parse in the piece being cut
         self._pending = b""
+        self._origin = 0  # where ``pending`` starts in the stream
         self._at = 0
         self._ended = False
 
@@ -159,13 +166,14 @@ class Pieces:
             raise NotBulk("the root object does not start with scalar keys and value")
         self._note_head(found[1])
         self._stream.seek(start + len(head))
-        self._pending = head
+        self._pending, self._origin = head, start
         self._take_to(found.end())
         if shape is Shape.MEDIA:
-            yield from map(Piece, self._media())
-            last = _last_media(self._pending[self._at :])
-            if last:
-                yield Piece(last)
+            for text, at in self._media():
+                yield Piece(text, start=at)
+            last = self._last()
+            if last[0]:
+                yield Piece(last[0], start=last[1])
         else:
             yield from _batched(self._cases())
 
@@ -177,6 +185,7 @@ class Pieces:
         if more:
             shift = self._at
             self._pending = self._pending[shift:] + more
+            self._origin += shift
             self._at = 0
             self._ends_tried = max(0, self._ends_tried - shift)
             self._tried_until = max(0, self._tried_until - shift)
@@ -195,7 +204,7 @@ class Pieces:
         self._at = self._ends_tried = self._tried_until = at
         self._failures = 0
 
-    def _media(self) -> Iterator[bytes]:
+    def _media(self) -> Iterator[_Text]:
         """Pieces of the media ``pending`` starts with, as long as a place to cut is found
         (all of them, when nothing else follows them but the end of the file)."""
         while True:
@@ -212,12 +221,20 @@ class Pieces:
                 continue
             yield self._take(cut)
 
-    def _take(self, cut: int) -> bytes:
+    def _take(self, cut: int) -> _Text:
         """The media before ``cut`` (a medium's ``}``); ``pending`` goes on at the next."""
-        pending = self._pending
-        piece = pending[self._at : cut + 1]
-        self._take_to(pending.index(b"{", cut + 1))
+        piece = self._text(cut + 1)
+        self._take_to(self._pending.index(b"{", cut + 1))
         return piece
+
+    def _text(self, end: int) -> _Text:
+        """``pending`` from ``at`` to ``end``."""
+        return self._pending[self._at : end], self._origin + self._at
+
+    def _last(self) -> _Text:
+        """The media (or cases) from ``at`` to the end of ``value``, which must be all
+        that is left but the root's end; empty if there are none."""
+        return self._text(self._at + len(_last_media(self._pending[self._at :])))
 
     def _cases(self) -> Iterator[Piece]:
         """The cases: small ones whole, in pieces of several (``_whole_cases``); a large
@@ -233,7 +250,7 @@ class Pieces:
                 if self._pending[self._at + 1 :].strip(_SPACE) != b"}" or not self._ended:
                     raise NotBulk("keys after value")
                 if self._notes:
-                    yield self._piece(b"")
+                    yield self._piece((b"", self._origin + self._at))
                 return
             whole = self._whole_cases()
             if whole is not None:
@@ -255,7 +272,7 @@ class Pieces:
             elif not self._pending.startswith(b"]", self._at):
                 raise NotBulk("no comma after a case")
 
-    def _case_media(self, fields: dict[str, Any]) -> Iterator[bytes]:
+    def _case_media(self, fields: dict[str, Any]) -> Iterator[_Text]:
         """The current case's media; ``pending`` is left at the ``,`` or ``]`` after it."""
         looked_at_the_end = False
         while True:
@@ -263,9 +280,11 @@ class Pieces:
             end = self._case_end()
             if end is not None:
                 self._notes.append({**fields, **end.keys})
-                media = self._pending[self._at : end.start].rstrip(_SPACE)
+                media = self._text(
+                    self._at + len(self._pending[self._at : end.start].rstrip(_SPACE))
+                )
                 self._take_to(end.end - 1)
-                if media:
+                if media[0]:
                     yield media
                 return
             cut = self._cut()
@@ -294,11 +313,11 @@ class Pieces:
                 raise NotBulk("no case end parses")
         return None
 
-    def _piece(self, text: bytes, holds: Holds = Holds.MEDIA) -> Piece:
+    def _piece(self, text: _Text, holds: Holds = Holds.MEDIA) -> Piece:
         notes, self._notes = tuple(self._notes), []
-        return Piece(text, holds, notes)
+        return Piece(text[0], holds, notes, text[1])
 
-    def _whole_cases(self) -> tuple[bytes, bool] | None:
+    def _whole_cases(self) -> tuple[_Text, bool] | None:
         """Whole cases from ``at`` on, about ``CHUNK_BYTES`` of them, and whether they
         are the last; None where no case starts that far on (a large case, read in
         pieces of its media), or cases do not start with a key of their own.
@@ -317,7 +336,7 @@ class Pieces:
             self._read()
         pending, at = self._pending, self._at
         if self._ended and self._left() <= reach:
-            return _last_media(pending[at:]), True
+            return self._last(), True
         place = _last_cut(pending, key, cut, at + 1, at + CHUNK_BYTES)
         return None if place is None else (self._take(place), False)
 
@@ -408,6 +427,8 @@ def _batched(pieces: Iterator[Piece]) -> Iterator[Piece]:
 
 
 def _joined(batch: list[Piece]) -> Piece:
+    if len(batch) == 1:
+        return batch[0]
     text = b",".join(piece.text for piece in batch if piece.text)
     return Piece(text, Holds.MEDIA, tuple(chain.from_iterable(p.notes for p in batch)))
 
