@@ -280,6 +280,25 @@ def test_many_small_cases_are_read_in_bulk_whole(monkeypatch: Any) -> None:
     assert provenance == {k: v for k, v in vics.provenance().items() if k != "category_scheme"}
 
 
+@pytest.mark.parametrize("piece", [64, 300, 5000])
+def test_a_case_key_that_starts_nested_objects_too_keeps_cases_in_bulk(
+    monkeypatch: Any, piece: int
+) -> None:
+    """A cut before the case key inside a medium's AlternativeHashes does not parse: the
+    cases are read medium by medium, never handed to the streaming reader."""
+    monkeypatch.setattr(vics_chunks, "CHUNK_BYTES", piece)
+    alternatives = [{"x": None, "HashName": "SHA256", "HashValue": "ab" * 32}] * 2
+    value: list[Any] = [{"x": f"C-{c}", "Media": [
+        {"MD5": f"{c * 3 + i:032x}", "AlternativeHashes": alternatives} for i in range(3)
+    ]} for c in range(40)]  # fmt: skip
+    data = document(value, {"separators": (",", ":")}).replace(b"#Media", b"#Cases")
+    provenance: dict[str, str] = {}
+    found = from_blocks(
+        BulkReader(Vics()._categorise()).blocks(io.BytesIO(data), provenance), shape
+    )
+    assert found == streamed(data) and len(found) == 120 and provenance["cases"] == "40"
+
+
 @pytest.mark.parametrize("key", ['"Media"', '"Medi\\u0061"', '"\\u004Dedia"'])
 def test_a_second_media_array_in_a_whole_case_hands_it_to_the_stream(key: str) -> None:
     """msgspec keeps the last of a repeated key; the streaming reader reads both."""

@@ -15,9 +15,11 @@ key. Such a place is taken without parsing the piece here (the worker that reads
 parses it anyway; should it not parse, the rest of the file goes to the streaming
 reader). Without one, places are tried, last first, by parsing.
 
-Cases are cut the same way, before a case that starts with the key cases start with
-(when it is not the media's); a case that reaches beyond a piece's size has its media
-cut as above, the keys around them read here.
+Small cases are cut whole, several a piece, before a case that starts with the key
+cases start with (when it is not the media's), where the cases before parse (that key
+may start nested objects too; where it does, cases are no longer cut whole). A case
+that reaches beyond a piece's size has its media cut as above, the keys around them
+read here.
 
 Only what the bulk reader is sure of is cut: a UTF-8 file (or UTF-16 transcoded)
 whose root object names the data model before ``value`` (scalar keys only) and holds
@@ -31,6 +33,7 @@ from __future__ import annotations
 import codecs
 import enum
 import io
+import itertools
 import json
 import re
 from collections.abc import Iterator
@@ -134,6 +137,7 @@ class Pieces:
         self._keyed: re.Pattern[bytes] | None = None  # a place followed by a medium's start
         #: The key cases start with (if not the media's), and a place followed by it.
         self._case_key: tuple[bytes, re.Pattern[bytes]] | None = None
+        self._whole = True  # cases may be cut whole (no cut before that key failed)
         self._notes: list[dict[str, Any]] = []  # cases ended since the last piece
         self._ends_tried = 0  # case ends before this in ``pending`` were looked at
         self._tried_until = 0  # places before this in ``pending`` were found not to parse
@@ -323,8 +327,11 @@ class Pieces:
         pieces of its media), or cases do not start with a key of their own.
 
         They end before a case that starts with the key the one at ``at`` starts with,
-        not the media's: a place the worker proves by parsing them (a nested object
-        starting with that key would leave brackets open)."""
+        not the media's, where the cases before parse (a nested object starting with
+        that key leaves brackets open). Where none of the last ``CUT_TRIES`` such places
+        parses, the file's cases are read medium by medium from there on."""
+        if not self._whole:
+            return None
         if self._case_key is None:
             key = first_key(self._pending, self._at)
             if self._medium_key is None or key is None or key == self._medium_key:
@@ -337,8 +344,12 @@ class Pieces:
         pending, at = self._pending, self._at
         if self._ended and self._left() <= reach:
             return self._last(), True
-        place = _last_cut(pending, key, cut, at + 1, at + CHUNK_BYTES)
-        return None if place is None else (self._take(place), False)
+        places = _cuts_back(pending, key, cut, at + 1, at + CHUNK_BYTES)
+        for place in itertools.islice(places, CUT_TRIES):
+            if self._valid(pending[at : place + 1]):
+                return self._take(place), False
+            self._whole = False  # (the key starts nested objects too)
+        return None
 
     def _learn_medium_key(self) -> None:
         """Learn the key a medium starts with from the first one ``pending`` starts with."""
@@ -390,18 +401,17 @@ class Pieces:
         return True
 
 
-def _last_cut(
+def _cuts_back(
     pending: bytes, key: bytes, cut: re.Pattern[bytes], low: int, high: int
-) -> int | None:
-    """Where the last ``cut`` (a separator before ``key``) from ``low`` to about ``high``
-    starts, looked for back from ``key``'s last occurrence before ``high``."""
+) -> Iterator[int]:
+    """Where each ``cut`` (a separator before ``key``) from ``low`` to about ``high``
+    starts, last first, looked for back from ``key``'s occurrences."""
     end = high + len(key) + _SEPARATOR_BYTES
     while (found := pending.rfind(key, low, end)) >= 0:
         for place in cut.finditer(pending, max(low, found - _SEPARATOR_BYTES), found + len(key)):
             if place.end() == found + len(key):
-                return place.start()
+                yield place.start()
         end = found + len(key) - 1
-    return None
 
 
 #: How long a separator before a case's first key may be (its white space) to be found.
