@@ -123,14 +123,16 @@ def _decoded(
         return untyped.decode(document), False
 
 
-def _of_cases(piece: bytes, document: bytes) -> tuple[list[Any], list[Any], bool, CaseNotes]:
+def _of_cases(
+    piece: bytes, document: bytes, escaped: bool
+) -> tuple[list[Any], list[Any], bool, CaseNotes]:
     """The texts and fields of the media of a piece of whole cases (objects with one
     ``Media`` array each), flattened, whether the typed decoder took them, and what the
-    provenance keeps of the cases."""
+    provenance keeps of the cases (``escaped``: the piece holds ``\\u`` escapes)."""
     texts = list(chain.from_iterable(map(_CASE_MEDIA, _CASE_TEXTS.decode(document))))
     cases, typed = _decoded(document, _CASES, _ANY_CASES)
     # msgspec keeps the last of a repeated key: there must be one Media key a case.
-    media_key = _ESCAPED_MEDIA_KEY if b"\\" in piece and b"\\u" in piece else _MEDIA_KEY
+    media_key = _ESCAPED_MEDIA_KEY if escaped else _MEDIA_KEY
     if len(media_key.findall(piece)) != len(cases):
         _one_media_key_each(document, media_key)
     return texts, list(chain.from_iterable(map(_CASE_MEDIA, cases))), typed, _notes(cases)
@@ -176,10 +178,12 @@ def fields(piece: bytes, holds: Holds = Holds.MEDIA) -> Fields:
         except UnicodeDecodeError as exc:
             raise NotBulk(f"text that is not UTF-8: {exc}") from exc
     document = b"[" + piece + b"]"
+    # (A lone backslash is found by memchr; a two-byte search is ten times slower.)
+    escaped = b"\\" in piece and b"\\u" in piece
     notes = None
     try:
         if holds is Holds.CASES:
-            texts, media, typed, notes = _of_cases(piece, document)
+            texts, media, typed, notes = _of_cases(piece, document, escaped)
         else:
             texts = TEXTS.decode(document)
             media, typed = _decoded(document, _MEDIA, _ANY_MEDIA)
@@ -193,8 +197,7 @@ def fields(piece: bytes, holds: Holds = Holds.MEDIA) -> Fields:
         raise NotBulk("a case among the media")
     records = Records.of(cast(list[bytes], texts))
     annotated = records.holding(b"odata.")
-    # (A lone backslash is found by memchr; a two-byte search is ten times slower.)
-    if b"\\" in piece and b"\\u" in piece:
+    if escaped:
         annotated |= records.matching(_SPELLS_ODATA)
     md5, sha1, category = (list(map(attrgetter(key), media)) for key in ("MD5", "SHA1", "Category"))
     found = Fields(md5, sha1, category, records, set(), annotated, cases=notes)
