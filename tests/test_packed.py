@@ -3,8 +3,10 @@ store's all-or-nothing import of big plain lists."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
+import os
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hashmatch.errors import HashSetFormatError
+from hashmatch.errors import HashSetFormatError, StoreError
 from hashmatch.hashsets import HashSetStore
 from hashmatch.hashsets.formats import bulklines
 from hashmatch.hashsets.formats.bulklines import LineFormat, read_blocks
@@ -268,3 +270,46 @@ def test_a_bare_list_keeps_no_reference_files(tmp_path: Path) -> None:
         key = bytes.fromhex(values[42])
         hit = store.lookup(info, "sha1", [key])[key]
         assert [(d.reference, d.value) for d in hit] == [(None, values[42].lower())]
+
+
+def test_texts_are_written_to_disk_while_the_set_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The references (and records) go to disk in the background as they come, so the
+    sync before the catalogue names the set has little left to write."""
+    synced: list[tuple[int, int]] = []  # (bytes of refs.data then, entries written then)
+    out = PackedWriter(tmp_path / "set")
+    refs = tmp_path / "set" / "refs.data"
+
+    def fdatasync(fd: int) -> None:
+        if os.path.samefile(f"/proc/self/fd/{fd}", refs):
+            synced.append((refs.stat().st_size, out.entries))
+
+    monkeypatch.setattr(writer, "FLUSH_BYTES", 1000)
+    monkeypatch.setattr(writer.os, "fdatasync", fdatasync)
+    values = _values(700)
+    for start in range(0, 700, 128):
+        out.add(_block(values[start : start + 128], start))
+    out.finish()
+    assert len(synced) >= 2  # (one may be skipped while the last is under way)
+    assert all(size >= 1000 and entries < 700 for size, entries in synced[:-1])
+    assert refs.read_bytes() == b"".join(f"n{i}".encode() for i in range(700))
+
+
+def test_a_failed_background_write_fails_the_import(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An I/O error while the texts were written out in the background stops the import
+    with a message about the store, and the store is left as it was."""
+
+    def fdatasync(fd: int) -> None:
+        raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+    monkeypatch.setattr(writer, "FLUSH_BYTES", 1000)
+    monkeypatch.setattr(writer.os, "fdatasync", fdatasync)
+    store_dir = tmp_path / "store"
+    with HashSetStore(store_dir) as store:
+        with pytest.raises(StoreError, match=r"writing the hash-set store failed .*Input/output"):
+            store.import_file(md5_file(tmp_path / "a.md5", 3000))
+        assert store.list_sets() == []
+        assert not any((store_dir / "packed").iterdir())

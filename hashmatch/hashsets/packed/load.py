@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hashmatch.errors import HashSetFormatError
+from hashmatch.errors import HashSetFormatError, StoreError
 from hashmatch.hashsets.model import InvalidRecord
 from hashmatch.hashsets.packed.layout import PackedBlock
 from hashmatch.hashsets.packed.writer import PackedWriter
@@ -38,16 +39,28 @@ def load(
                     raise HashSetFormatError(block.reason, path=path, line=block.line)
                 counts.skipped += 1
                 continue
-            writer.add(block)
+            with _writing(directory):
+                writer.add(block)
             after_block()
-        writer.finish()
-        _sync(directory)
+        with _writing(directory):
+            writer.finish()
+            _sync(directory)
     except BaseException:
         writer.abort()
         raise
     counts.entries = writer.entries
     counts.values = writer.counts
     return counts
+
+
+@contextmanager
+def _writing(directory: Path) -> Iterator[None]:
+    """A failure to write the set (a full disk, an I/O error) named as such: an
+    ``OSError`` from reading the file being imported is the caller's to name."""
+    try:
+        yield
+    except OSError as exc:
+        raise StoreError(f"writing the hash-set store failed ({directory}): {exc}") from exc
 
 
 def _sync(directory: Path) -> None:

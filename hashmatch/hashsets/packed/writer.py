@@ -14,10 +14,12 @@ block's own label table is mapped onto the set's, which is written at the end.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
 
@@ -53,8 +55,52 @@ BUCKETS = 64
 _BUCKET_SHIFT = 8 - BUCKETS.bit_length() + 1
 
 
+#: Bytes of texts written between two flushes to disk in the background.
+FLUSH_BYTES = 32 << 20
+
+
 def record_dtype(width: int) -> np.dtype:
     return np.dtype([("v", f"S{width}"), ("e", ENTRY_DTYPE)])
+
+
+class _Flusher:
+    """Writes a file's data to disk in a thread while more is appended, so that the
+    sync before the catalogue names the set (``load``) has little left to write: the
+    records of a large VICS set are most of its bytes, and that sync was an eighth of
+    its import. An error is kept and raised by ``wait`` (after a failed sync, Linux may
+    mark the pages clean: a later sync would not report it)."""
+
+    def __init__(self) -> None:
+        self._thread: ThreadPoolExecutor | None = None
+        self._pending: Future[None] | None = None
+        self._error: OSError | None = None
+
+    def request(self, fd: int) -> None:
+        """Start writing ``fd``'s data out, unless a write is still under way."""
+        if self._pending is not None and not self._pending.done():
+            return
+        self._collect()
+        if self._thread is None:
+            self._thread = ThreadPoolExecutor(1, thread_name_prefix="hashmatch-flush")
+        self._pending = self._thread.submit(os.fdatasync, fd)
+
+    def wait(self) -> None:
+        """Wait for the write under way (before its file is closed); raise its error."""
+        self._collect()
+        if self._thread is not None:
+            self._thread.shutdown(wait=True)
+            self._thread = None
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+    def _collect(self) -> None:
+        if self._pending is not None:
+            try:
+                self._pending.result()
+            except OSError as exc:
+                self._error = self._error or exc
+            self._pending = None
 
 
 class _Texts:
@@ -65,6 +111,8 @@ class _Texts:
         self._offsets = offsets.open("wb")
         self._offsets.write(np.zeros(1, OFFSET_DTYPE).tobytes())
         self.end = 0
+        self._flusher = _Flusher()
+        self._flushed = 0
 
     def add(self, entries: int, data: bytes, offsets: np.ndarray | None) -> None:
         if offsets is None:  # the block has none: every entry's is empty
@@ -72,11 +120,18 @@ class _Texts:
         self._data.write(data)
         self._offsets.write((offsets[1:].astype(OFFSET_DTYPE) + self.end).tobytes())
         self.end += len(data)
+        if self.end - self._flushed >= FLUSH_BYTES:
+            self._data.flush()
+            self._flusher.request(self._data.fileno())
+            self._flushed = self.end
 
     def close(self) -> None:
         """Close the files, and remove them when no entry had a text."""
-        self._data.close()
-        self._offsets.close()
+        try:
+            self._flusher.wait()
+        finally:
+            self._data.close()
+            self._offsets.close()
         if self.end == 0:
             Path(self._data.name).unlink(missing_ok=True)
             Path(self._offsets.name).unlink(missing_ok=True)
@@ -211,8 +266,9 @@ class PackedWriter:
         for files in self._buckets.values():
             for stream in files:
                 stream.close()
-        self._refs.close()
-        self._records.close()
+        for texts in (self._refs, self._records):
+            with contextlib.suppress(OSError):  # (the import fails already)
+                texts.close()
         self._label_codes.close()
         shutil.rmtree(self.directory, ignore_errors=True)
 
