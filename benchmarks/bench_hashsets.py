@@ -7,8 +7,10 @@
 1. Import of an md5sum list of ``--lines`` lines; baseline: reading the same file into a
    Python set (the least any importer must do).
 2. Import of a VICS 2.0 hash set of ``--media`` media; baseline: ``json.load`` of the file.
-   Then the same file in UTF-16, the same media inside one case (a case file), and in
-   30 cases with CaseMetadata and Identifiers arrays.
+   Then the same file in UTF-16, with ``\\u`` escapes, the same media inside one case (a
+   case file), in 30 cases with CaseMetadata and Identifiers arrays, and in cases of 5;
+   each medium with a SHA-256 and a PDQ; and media of about 1.2 KB with every field an
+   examiner's export has (a PhotoDNA, file paths, dates): media/s depends on their size.
    Then an NSRL RDSv3 database with a ``FILE`` table of ``--nsrl-rows`` rows (three
    hashes and a file name each), and an RDS 2.x ``NSRLFile.txt`` of as many lines.
 3. Exact lookup of ``--queries`` MD5s (1 % of them present) in a ``--set-size`` set (a bare
@@ -21,6 +23,7 @@ Each import runs in a child process so that its peak RSS can be reported.
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import random
 import shutil
@@ -76,12 +79,16 @@ def write_vics(
     alternatives: bool = False,
     cases: int = 1,
     accented: bool = False,
+    full: bool = False,
 ) -> None:
     """A flat VICS 2.0 hash set, or (``case``) the same media inside ``cases`` cases
     (more than one: each with CaseMetadata and Identifiers arrays, as the schema has
     them); with ``alternatives``, each medium also has a SHA-256 and a PDQ in
     AlternativeHashes; with ``accented``, each file name has an accent (written as a
-    ``\\u`` escape, as json.dumps and .NET's System.Text.Json write it by default)."""
+    ``\\u`` escape, as json.dumps and .NET's System.Text.Json write it by default); with
+    ``full``, each medium has the fields an examiner's export has (a PhotoDNA, flags, a
+    MIME type, dates, each file's path, times and evidence item, a SHA-256): about
+    1.2 KB a medium, where the plain ones are 230 bytes."""
     rng = random.Random(seed)
     shape = "Cases" if case else "Media"
     context = f"http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/US/$metadata#{shape}"
@@ -100,6 +107,8 @@ def write_vics(
                       "MD5": f"{rng.getrandbits(128):032X}", "SHA1": f"{rng.getrandbits(160):040x}",
                       "MediaSize": str(rng.randrange(10**6)), "IsPrecategorized": "true",
                       "MediaFiles": [{"FileName": f"IMG_{n}{accent}.JPG"}]}  # fmt: skip
+            if full:
+                _fill(medium, rng, n)
             if alternatives:  # each with the medium's MD5, as the schema has it
                 medium["AlternativeHashes"] = [
                     {"MD5": medium["MD5"], "HashName": name,
@@ -109,6 +118,28 @@ def write_vics(
             first = n % per_case == 0 if case else n == 0
             out.write(("" if first else ",") + json.dumps(medium) + "\n")
         out.write((close if case else "") + "]}\n")
+
+
+def _fill(medium: dict[str, object], rng: random.Random, n: int) -> None:
+    """The rest of the fields a medium of an examiner's export has."""
+    md5 = medium["MD5"]
+    medium.update({
+        "PhotoDNA": base64.b64encode(rng.randbytes(144)).decode(),
+        "IsDistributed": rng.random() < 0.5, "VictimIdentified": False,
+        "OffenderIdentified": False, "Series": "", "MimeType": "image/jpeg",
+        "DateUpdated": "2021-05-06T07:08:09.123+00:00",
+        "MediaFiles": [
+            {"MD5": md5, "FileName": f"IMG_{n:06d}.JPG",
+             "FilePath": f"\\Users\\Public\\Pictures\\{rng.getrandbits(24):06x}\\IMG_{n:06d}.JPG",
+             "Created": "2019-03-04T10:11:12Z", "Written": "2019-03-04T10:11:12Z",
+             "Accessed": "2020-01-01T00:00:00Z", "Unallocated": False, "SourceID": "E01-1",
+             "PhysicalLocation": rng.getrandbits(36)}
+            for _ in range(rng.choice([1, 1, 2]))
+        ],
+        "AlternativeHashes": [
+            {"MD5": md5, "HashName": "SHA256", "HashValue": f"{rng.getrandbits(256):064x}"}
+        ],
+    })  # fmt: skip
 
 
 def write_rdsv3(path: Path, rows: int, seed: int) -> None:
@@ -176,7 +207,8 @@ def child_import(store: Path, path: Path, fmt: str, keep: bool = False) -> tuple
 def vics_import(work: Path, vics: Path, media: int, what: str, timed_with: str = "") -> None:
     """Import one VICS variant and print its line."""
     seconds, rss = child_import(work / f"store-{time.time_ns()}", vics, "vics")
-    print(f"VICS import, {what}: {media / seconds:,.0f} media/s ({seconds:.2f} s{timed_with}, "
+    print(f"VICS import, {what}: {media / seconds:,.0f} media/s, "
+          f"{vics.stat().st_size / seconds / 1e6:.0f} MB/s ({seconds:.2f} s{timed_with}, "
           f"peak RSS {rss:.0f} MB)")  # fmt: skip
 
 
@@ -229,6 +261,9 @@ def main() -> None:
     vics_import(
         work, vics, args.media, "each medium with a SHA-256 and a PDQ", " with the PDQ near index"
     )
+    write_vics(vics, args.media, 2, full=True)
+    vics_import(work, vics, args.media, "media of about 1.2 KB, with every field of an export")
+    vics.unlink()
 
     rds = work / "rds.db"
     write_rdsv3(rds, args.nsrl_rows, 5)
