@@ -32,7 +32,8 @@ def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     try:
         yield db
     except BaseException:
-        db.execute("ROLLBACK")
+        if db.in_transaction:  # (SQLite rolls back by itself on a full disk, an I/O error)
+            db.execute("ROLLBACK")
         raise
     db.execute("COMMIT")
 

@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from hashmatch.errors import HashSetExistsError, HashSetFormatError, HashSetNotFoundError
+from hashmatch.errors import (
+    HashSetExistsError,
+    HashSetFormatError,
+    HashSetNotFoundError,
+    StoreError,
+)
 from hashmatch.hashsets import Category, HashSetStore, importing
 from hashmatch.hashsets.digest import FileDigest
 from hashmatch.hashsets.store import STORE_FILENAME
@@ -76,6 +81,33 @@ def test_malformed_line_leaves_the_store_exactly_as_it_was(
     assert caught.value.line == 30_001
     assert "bad.md5:30001" in str(caught.value)
     assert dump(store.directory) == before
+
+
+HASHKEEPER_HEADER = (
+    '"file_id","hashset_id","file_name","directory","hash","file_size","date_modified",'
+    '"time_modified","time_zone","comments","date_accessed","time_accessed"\n'
+)
+
+
+def test_a_full_store_stops_the_import_and_keeps_the_store(
+    store: HashSetStore, tmp_path: Path
+) -> None:
+    """The disk fills while a set's rows are written (here the store's database is capped
+    by max_page_count; SQLite rolls the transaction back by itself): the import says the
+    store could not be written, the store is as it was and goes on working."""
+    store.import_file(write(tmp_path, "first.md5", md5_lines(5)), name="first")
+    before = dump(store.directory)
+    rows = "".join(
+        f'{i},1,"f{i}.jpg","C:\\x","{i:032X}",1,"","","","","",""\n' for i in range(3000)
+    )
+    hsh = write(tmp_path, "big.hsh", HASHKEEPER_HEADER + rows)
+    pages = store._db.execute("PRAGMA page_count").fetchone()[0]
+    store._db.execute(f"PRAGMA max_page_count = {pages + 4}")
+    with pytest.raises(StoreError, match="writing the hash-set store failed: database or disk"):
+        store.import_file(hsh, name="big")
+    assert dump(store.directory) == before
+    store._db.execute("PRAGMA max_page_count = 1073741823")
+    assert store.import_file(hsh, name="big").info.entries == 3000
 
 
 def test_skip_invalid_imports_the_rest(store: HashSetStore, tmp_path: Path) -> None:

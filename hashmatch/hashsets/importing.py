@@ -27,6 +27,7 @@ from hashmatch.errors import (
     HashSetError,
     HashSetExistsError,
     HashSetFormatError,
+    StoreError,
     UsageError,
 )
 from hashmatch.hashing import get_algorithm
@@ -137,8 +138,11 @@ def _import(
     if options.category_scheme is not None and not reader.takes_category_scheme:
         raise UsageError(f"--category-scheme does not apply to {reader.name} files")
     reader.configure(category_scheme=options.category_scheme)
-    with transaction(store.db):
-        return _Load(store, path, reader, digest, options, progress).run(set_name)
+    try:
+        with transaction(store.db):
+            return _Load(store, path, reader, digest, options, progress).run(set_name)
+    except sqlite3.Error as exc:  # the store's (readers name their own files' errors)
+        raise StoreError(f"writing the hash-set store failed: {exc}") from exc
 
 
 def _reader(format_name: str | None, head: bytes) -> HashSetFormat:
