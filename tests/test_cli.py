@@ -169,3 +169,22 @@ def test_python_dash_m_and_no_traceback_on_bad_input(tmp_path: Path) -> None:
     )  # fmt: skip
     assert proc.returncode == ExitCode.BAD_INPUT
     assert "Traceback" not in proc.stderr and "bad.txt" in proc.stderr
+
+
+def test_output_closed_early_stops_quietly(tmp_path: Path) -> None:
+    """``hashmatch ... | head``: when what reads the output stops, hashmatch stops
+    without an error message, with the status a shell gives a program SIGPIPE ended."""
+    files = []
+    for i in range(1000):  # (about 200 KB of output: more than a pipe holds)
+        files.append(tmp_path / f"f{i}.txt")
+        files[-1].write_text(f"file {i}\n")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hashmatch", "hash", *map(str, files)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "HASHMATCH_DEBUG": ""},
+    )  # fmt: skip
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline()
+    proc.stdout.close()
+    errors = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == ExitCode.OUTPUT_CLOSED
+    assert errors == ""

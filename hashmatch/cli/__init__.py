@@ -69,6 +69,17 @@ def _audit(ctx: click.Context, status: int) -> None:
         click.echo(f"hashmatch: warning: {exc}", err=True)
 
 
+def _drop_output() -> None:
+    """Send what is left of standard output nowhere: stop quietly, as other command-line
+    tools do when what reads their output has gone, without a second error when Python
+    flushes the stream at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # (no real standard output: nothing to flush)
+        pass
+
+
 class HashmatchGroup(click.Group):
     """The top-level group: maps errors to messages and exit codes, and keeps audit logs."""
 
@@ -98,6 +109,10 @@ class HashmatchGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("hashmatch: interrupted", err=True)
             status = ExitCode.INTERRUPTED
+            ctx.exit(status)
+        except BrokenPipeError:  # the program reading the output stopped (``| head``)
+            _drop_output()
+            status = ExitCode.OUTPUT_CLOSED
             ctx.exit(status)
         except Exception as exc:  # a bug: say so plainly, details on request
             if os.environ.get("HASHMATCH_DEBUG"):

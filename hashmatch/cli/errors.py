@@ -32,6 +32,7 @@ class ExitCode(enum.IntEnum):
     VERIFY_FAILED = 6
     BATCH_INCOMPLETE = 7
     INTERRUPTED = 130
+    OUTPUT_CLOSED = 141  # (what a shell reports for a program ended by SIGPIPE)
 
 
 #: Most specific first: the first class an error is an instance of decides its code.
