@@ -1,5 +1,5 @@
 """SQLite plumbing shared by the hash-set store and the case database: named
-migrations and all-or-nothing transactions."""
+migrations, all-or-nothing transactions, and read-only connections."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,23 @@ def connect(path: str) -> sqlite3.Connection:
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
     return db
+
+
+def connect_read_only(path: Path) -> sqlite3.Connection:
+    """A connection that never writes, to a database on read-only media. Immutable:
+    SQLite takes no locks and makes no ``-shm`` file beside it (it could not); the file
+    must not change meanwhile, and a write-ahead log beside it is not read."""
+    uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"
+    return sqlite3.connect(uri, uri=True, isolation_level=None)
+
+
+def pending(db: sqlite3.Connection, migrations: Sequence[Migration]) -> list[str]:
+    """The migrations not yet applied to ``db`` (read without writing)."""
+    try:
+        done = {row[0] for row in db.execute("SELECT name FROM migration")}
+    except sqlite3.OperationalError:  # (no migration table: none applied)
+        done = set()
+    return [m.name for m in migrations if m.name not in done]
 
 
 @contextmanager

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from hashmatch.errors import (
     StoreError,
 )
 from hashmatch.hashsets import Category, HashSetStore, importing
+from hashmatch.hashsets import store as store_module
 from hashmatch.hashsets.digest import FileDigest
 from hashmatch.hashsets.store import STORE_FILENAME
 
@@ -218,3 +220,62 @@ def test_a_store_from_before_packed_sets_keeps_its_sets_as_rows(tmp_path: Path) 
         info = store.get("old")
         assert info.layout is SetLayout.ROWS
         assert store.lookup(info, "md5", [b"\x01" * 16])[b"\x01" * 16][0].reference == "a.jpg"
+
+
+def _unwritable_media(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As if the store were on a write-protected drive: opening it for writing fails and
+    its folder cannot be written (tests may run as root, whom permissions do not stop)."""
+
+    def refused(path: str) -> sqlite3.Connection:
+        raise sqlite3.OperationalError("unable to open database file")
+
+    monkeypatch.setattr(store_module, "connect", refused)
+    monkeypatch.setattr(store_module.os, "access", lambda path, mode: mode != os.W_OK)
+
+
+def test_a_store_on_read_only_media_is_read_and_never_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store on media that cannot be written is opened read-only: its sets can be
+    listed and looked up (a scan against it works); importing or removing is refused
+    with a message that says why, and nothing is written."""
+    store_dir = tmp_path / "store"
+    with HashSetStore(store_dir) as writable:
+        writable.import_file(write(tmp_path, "rows.txt", f"pdq {PDQ}\n"), name="rows")
+        writable.import_file(write(tmp_path, "packed.md5", md5_lines(50)), name="packed")
+    before = dump(store_dir)
+    files = sorted(p.relative_to(store_dir) for p in store_dir.rglob("*"))
+    _unwritable_media(monkeypatch)
+    with HashSetStore(store_dir) as store:
+        assert store.read_only
+        assert [info.name for info in store.list_sets()] == ["packed", "rows"]
+        key = bytes.fromhex(f"{7:032x}")
+        hits = store.lookup(store.get("packed"), "md5", [key])
+        assert [d.reference for d in hits[key]] == ["file7.jpg"]
+        assert len(store.value_arrays(store.get("rows"), "pdq")[0]) == 1
+        with pytest.raises(StoreError, match="cannot be written: cannot import a hash set"):
+            store.import_file(write(tmp_path, "more.md5", md5_lines(3)), name="more")
+        with pytest.raises(StoreError, match="cannot be written: cannot remove a hash set"):
+            store.remove("rows")
+    assert dump(store_dir) == before
+    assert sorted(p.relative_to(store_dir) for p in store_dir.rglob("*")) == files
+
+
+def test_a_read_only_store_with_changes_in_its_log_or_old_schema_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store whose last changes are still in its write-ahead log (copied while in
+    use), or made by an older hashmatch, cannot be read as it is without writing: the
+    message says what to do."""
+    store_dir = tmp_path / "store"
+    open_store = HashSetStore(store_dir)  # (while it is open, its log holds the import)
+    open_store.import_file(write(tmp_path, "a.md5", md5_lines(5)), name="a")
+    with monkeypatch.context() as patched:
+        _unwritable_media(patched)
+        with pytest.raises(StoreError, match=r"still in hashsets\.sqlite-wal: open it once where"):
+            HashSetStore(store_dir)
+    open_store._db.execute("DELETE FROM migration WHERE rowid = (SELECT max(rowid) FROM migration)")
+    open_store.close()
+    _unwritable_media(monkeypatch)
+    with pytest.raises(StoreError, match="made by an older hashmatch"):
+        HashSetStore(store_dir)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import shutil
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -22,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hashmatch.dbutil import connect, migrate, transaction
+from hashmatch.dbutil import connect, connect_read_only, migrate, pending, transaction
 from hashmatch.errors import (
     HashmatchError,
     HashSetNotFoundError,
@@ -60,17 +61,26 @@ __all__ = ["STORE_FILENAME", "HashSetStore", "StoredEntry"]
 
 
 class HashSetStore:
-    """The store in ``directory`` (created on first use)."""
+    """The store in ``directory`` (created on first use).
+
+    A store on media that cannot be written (a write-protected drive, a read-only
+    share) is opened read-only: its sets can be listed, shown, exported and scanned
+    against; importing or removing one is refused (``read_only``).
+    """
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self._packed: dict[int, packed.PackedSet] = {}
+        self.read_only = False
         try:
             directory.mkdir(parents=True, exist_ok=True)
             self._db = connect(str(directory / STORE_FILENAME))
             migrate(self._db, MIGRATIONS)
         except (OSError, sqlite3.Error) as exc:
-            raise StoreError(f"cannot open the hash-set store in {directory}: {exc}") from exc
+            if not _unwritable(directory):
+                raise StoreError(f"cannot open the hash-set store in {directory}: {exc}") from exc
+            self._db = _opened_read_only(directory, exc)
+            self.read_only = True
 
     def close(self) -> None:
         self._db.close()
@@ -80,6 +90,13 @@ class HashSetStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def _writable(self, doing: str) -> None:
+        if self.read_only:
+            raise StoreError(
+                f"the hash-set store in {self.directory} is on media that cannot be "
+                f"written: cannot {doing}"
+            )
 
     # -- reading the catalogue -------------------------------------------------------
 
@@ -137,6 +154,7 @@ class HashSetStore:
 
         ``category_scheme`` says how a format's own category numbers are read (VICS).
         """
+        self._writable("import a hash set")
         catalogue = Catalogue(self._db, self.directory, self.find_by_sha256, self.get)
         options = ImportOptions(name, format_name, category, skip_invalid, category_scheme)
         return import_file(catalogue, path, options, progress)
@@ -144,6 +162,7 @@ class HashSetStore:
     # -- removing --------------------------------------------------------------------
 
     def remove(self, name: str) -> HashSetInfo:
+        self._writable("remove a hash set")
         info = self.get(name)
         with transaction(self._db):
             drop_set_tables(self._db, info.id)
@@ -247,6 +266,35 @@ class HashSetStore:
         if info.layout is SetLayout.PACKED:
             return self._packed_set(info).record(entry)
         return rows.record(self._db, info, entry)
+
+
+def _unwritable(directory: Path) -> bool:
+    """Whether the store in ``directory`` exists on media this process cannot write."""
+    store = directory / STORE_FILENAME
+    return store.is_file() and not (os.access(directory, os.W_OK) and os.access(store, os.W_OK))
+
+
+def _opened_read_only(directory: Path, why: BaseException) -> sqlite3.Connection:
+    """The store's database opened read-only, if it can be read as it is."""
+    where = f"the hash-set store in {directory} cannot be written ({why})"
+    log = directory / f"{STORE_FILENAME}-wal"
+    if log.is_file() and log.stat().st_size > 0:
+        raise StoreError(
+            f"{where}, and its last changes are still in {log.name}: open it once where it "
+            "can be written (hashmatch hashset list), then use it read-only"
+        )
+    try:
+        db = connect_read_only(directory / STORE_FILENAME)
+        missing = pending(db, MIGRATIONS)
+    except sqlite3.Error as exc:
+        raise StoreError(f"{where}, and cannot be read: {exc}") from exc
+    if missing:
+        db.close()
+        raise StoreError(
+            f"{where}, and was made by an older hashmatch: open it once where it can be "
+            "written to bring it up to date"
+        )
+    return db
 
 
 def _label_of(info: HashSetInfo, own: packed.PackedLabel | None) -> tuple[Category, str | None]:
