@@ -104,6 +104,7 @@ def test_malformed_vics_leaves_the_store_unchanged(
     with pytest.raises(HashSetFormatError, match=message) as error:
         store.import_file(DATA / fixture)
     assert str(DATA / fixture) in str(error.value)
+    assert "\n" not in str(error.value)  # (one line: no drawing of the place by the parser)
     assert store.list_sets() == []
 
 

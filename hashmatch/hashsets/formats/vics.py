@@ -193,8 +193,9 @@ class Vics(HashSetFormat):
                 yield media.entry(count, obj)
         except ijson.JSONError as exc:
             where = f"after medium {count}" if count else "before the first medium"
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]  # (yajl draws)
             raise HashSetFormatError(
-                f"not valid JSON {where} (byte {tell(source)}): {exc}"
+                f"not valid JSON {where} (byte {tell(source)}): {reason}"
             ) from exc
         except UnicodeDecodeError as exc:
             raise HashSetFormatError(f"not valid UTF-8/UTF-16 text: {exc}") from exc
