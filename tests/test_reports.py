@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import errno
 import hashlib
 import io
 import json
@@ -12,9 +13,11 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops, ImageStat
 
+from hashmatch.errors import CaseError
 from hashmatch.hashsets import Category, HashSetStore
 from hashmatch.report.csv_report import neutralise
 from hashmatch.report.markup import element, escape
+from hashmatch.report.outputs import write_text
 from hashmatch.report.thumbnails import ThumbnailStyle, make_thumbnail
 from hashmatch.scan import ScanOptions, scan
 
@@ -116,3 +119,18 @@ def test_only_matched_files_get_thumbnails(hostile_case: Path) -> None:
     ).fetchone()[0]
     assert unmatched == 0
     assert db.execute("SELECT count(*) FROM thumbnail").fetchone()[0] == len(HOSTILE) + 1
+
+
+def test_an_output_that_cannot_be_written_leaves_no_part_of_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk while a report is written: the command says which file, and no
+    half-written ``.partial`` file is left in the case folder."""
+
+    def full(self: Path, target: Path) -> Path:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(Path, "replace", full)
+    with pytest.raises(CaseError, match=r"report\.html: No space left on device"):
+        write_text(tmp_path / "report.html", "<html></html>")
+    assert list(tmp_path.iterdir()) == []

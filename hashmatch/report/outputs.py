@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -40,6 +41,8 @@ def write_text(path: Path, text: str) -> None:
             out.write(text)
         partial.replace(path)
     except OSError as exc:
+        with contextlib.suppress(OSError):  # (no half-written file left in the case)
+            partial.unlink(missing_ok=True)
         raise CaseError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
