@@ -72,15 +72,19 @@ class HashSetStore:
         self.directory = directory
         self._packed: dict[int, packed.PackedSet] = {}
         self.read_only = False
+        db = None
         try:
             directory.mkdir(parents=True, exist_ok=True)
-            self._db = connect(str(directory / STORE_FILENAME))
-            migrate(self._db, MIGRATIONS)
+            db = connect(str(directory / STORE_FILENAME))
+            migrate(db, MIGRATIONS)
         except (OSError, sqlite3.Error) as exc:
+            if db is not None:
+                db.close()
             if not _unwritable(directory):
                 raise StoreError(f"cannot open the hash-set store in {directory}: {exc}") from exc
-            self._db = _opened_read_only(directory, exc)
+            db = _opened_read_only(directory, exc)
             self.read_only = True
+        self._db = db
 
     def close(self) -> None:
         self._db.close()
