@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from hashmatch.casedb.schema import CASE_DB
+from hashmatch.dbutil import connect_read_only
 from hashmatch.errors import HashmatchError, ManifestError
 from hashmatch.hashsets import HashSetStore
 from hashmatch.report.csv_report import neutralise
@@ -135,7 +136,7 @@ def case_status(case_dir: Path) -> str | None:
     if not database.is_file():
         return None
     try:
-        with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as db:
+        with closing(connect_read_only(database, immutable=False)) as db:
             row = db.execute("SELECT value FROM meta WHERE key = 'status'").fetchone()
     except sqlite3.Error:
         return "unknown"

@@ -26,11 +26,13 @@ def connect(path: str) -> sqlite3.Connection:
     return db
 
 
-def connect_read_only(path: Path) -> sqlite3.Connection:
-    """A connection that never writes, to a database on read-only media. Immutable:
-    SQLite takes no locks and makes no ``-shm`` file beside it (it could not); the file
-    must not change meanwhile, and a write-ahead log beside it is not read."""
-    uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"
+def connect_read_only(path: Path, *, immutable: bool = True) -> sqlite3.Connection:
+    """A connection that never writes. Immutable (a database on read-only media, a file
+    being imported or verified): SQLite takes no locks and makes no ``-shm`` file beside
+    it; the file must not change meanwhile, and a write-ahead log beside it is not read.
+    The path goes into the URI percent-encoded: a name with ``#``, ``?`` or ``%`` (a
+    hash-set file, a case folder) would otherwise open another file."""
+    uri = f"{path.resolve().as_uri()}?mode=ro{'&immutable=1' if immutable else ''}"
     return sqlite3.connect(uri, uri=True, isolation_level=None)
 
 

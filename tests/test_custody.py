@@ -46,6 +46,16 @@ def test_fresh_case_verifies_and_lists_every_output(case: Path, runner: CliRunne
     assert "report.json: equals what the case database renders" in result.output
 
 
+def test_a_case_folder_named_with_uri_characters_verifies(case: Path, runner: CliRunner) -> None:
+    """A case folder whose name holds ``#``, ``?`` or ``%`` (the database is opened by a
+    URI, in which they mean something) verifies: it was reported damaged."""
+    named = case.with_name("case #7? 100%")
+    case.rename(named)
+    result = invoke(runner, named.parent / "store", "verify", str(named))
+    assert result.exit_code == 0, result.output
+    assert "case.sqlite: SQLite integrity check passed" in result.output
+
+
 def test_standard_tools_can_check_the_manifest(case: Path) -> None:
     tool = shutil.which("sha256sum")
     if tool is None:

@@ -7,6 +7,7 @@ quirk each one carries).
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -128,6 +129,17 @@ def test_nsrl_rdsv3(store: HashSetStore, fixture: str) -> None:
     minimal = fixture == "rdsv3-minimal.db"
     assert info.entries == (3 if minimal else 6)  # DISTINCT_HASH de-duplicates packages
     assert provenance["read_from"].startswith("DISTINCT_HASH" if minimal else "FILE")
+
+
+def test_an_sqlite_hash_set_named_with_uri_characters_is_read(
+    store: HashSetStore, tmp_path: Path
+) -> None:
+    """An RDSv3 file whose name holds ``#``, ``?`` or ``%`` is the file read (SQLite files
+    are opened by a URI; such a name opened another file, or none)."""
+    named = tmp_path / "RDS #2024? 100%20.db"
+    shutil.copyfile(DATA / "rdsv3-no-crc32.db", named)
+    info = store.import_file(named, name="nsrl").info
+    assert info.format == "nsrl-rdsv3" and info.entries == 6
 
 
 @pytest.mark.parametrize("fixture", ["NSRLFile.txt", "NSRLFile.txt.zip"])

@@ -22,6 +22,7 @@ from hashmatch import __version__
 from hashmatch.casedb.database import CaseDatabase
 from hashmatch.casedb.reader import read_report
 from hashmatch.casedb.schema import CASE_DB
+from hashmatch.dbutil import connect_read_only
 from hashmatch.errors import CaseError, HashmatchError, VerificationError
 from hashmatch.hashsets.digest import file_sha256
 from hashmatch.report.json_report import render_json
@@ -109,9 +110,8 @@ def _check_sums(case_dir: Path, listed: dict[str, str]) -> Check:
 
 
 def _check_database(case_dir: Path) -> list[Check]:
-    uri = f"file:{case_dir / CASE_DB}?mode=ro&immutable=1"
     try:
-        with closing(sqlite3.connect(uri, uri=True)) as db:
+        with closing(connect_read_only(case_dir / CASE_DB)) as db:
             (result,) = db.execute("PRAGMA integrity_check").fetchone()
             if result != "ok":
                 return [Check(CASE_DB, False, f"SQLite integrity check: {result}")]

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, ClassVar
 
+from hashmatch.dbutil import connect_read_only
 from hashmatch.errors import HashSetFormatError
 from hashmatch.hashsets.categories import Category
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
@@ -134,7 +135,7 @@ def sqlite_readonly(stream: BinaryIO) -> closing[sqlite3.Connection]:
     name = getattr(stream, "name", None)
     if not isinstance(name, str):
         raise HashSetFormatError("an SQLite hash set must be imported from a file")
-    return closing(sqlite3.connect(f"file:{Path(name)}?mode=ro&immutable=1", uri=True))
+    return closing(connect_read_only(Path(name)))
 
 
 def fraction(sample: Sample, matches: Callable[[str], object]) -> float:
