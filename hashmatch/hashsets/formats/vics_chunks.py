@@ -38,7 +38,6 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import chain
 from typing import Any, BinaryIO
 
 import msgspec
@@ -440,7 +439,7 @@ def _joined(batch: list[Piece]) -> Piece:
     if len(batch) == 1:
         return batch[0]
     text = b",".join(piece.text for piece in batch if piece.text)
-    return Piece(text, Holds.MEDIA, tuple(chain.from_iterable(p.notes for p in batch)))
+    return Piece(text, Holds.MEDIA, tuple(itertools.chain.from_iterable(p.notes for p in batch)))
 
 
 def _last_media(pending: bytes) -> bytes:
