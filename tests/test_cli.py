@@ -64,7 +64,7 @@ def test_hashset_round_trip(runner: CliRunner, tmp_path: Path) -> None:
     (tmp_path / "known.md5").write_text(f"{MD5}  a.jpg\n")
     result = invoke(runner, store, "hashset", "import", str(tmp_path / "known.md5"),
                     "--name", "ref", "--category", "known-bad")  # fmt: skip
-    assert result.exit_code == 0 and "imported 1 entries" in result.output
+    assert result.exit_code == 0 and "imported 1 entry (1 hash: md5)" in result.output
     listed = json.loads(invoke(runner, store, "hashset", "list", "--json").output)
     assert listed[0]["name"] == "ref" and listed[0]["category"] == "known-bad"
     assert set(listed[0]) >= {"name", "format", "category", "entries", "sha256", "imported_at"}

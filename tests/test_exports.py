@@ -75,6 +75,20 @@ def test_export_never_overwrites(runner: CliRunner, tmp_path: Path) -> None:
     assert (tmp_path / "exists").read_text() == "keep"
 
 
+def test_export_to_standard_output(runner: CliRunner, tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    invoke(runner, store, "hashset", "import", str(DATA / "set.hsh"), "--name", "h", "-q")
+    result = CliRunner().invoke(cli, ["--store", str(store), "hashset", "export", "h",
+                                      "--format", "md5sum", "-o", "-"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "00112233445566778899aabbccddeeff  C:\\PICS\\IMG1.JPG",
+        "ffeeddccbbaa99887766554433221100  C:\\PICS\\IMG2.JPG",
+    ]
+    assert "exported 2 entries of 'h' as md5sum to standard output" in result.stderr
+    assert not (Path.cwd() / "-").exists()
+
+
 def test_report_as_vics_round_trip(runner: CliRunner, tmp_path: Path) -> None:
     store = tmp_path / "store"
     evidence = tmp_path / "evidence"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 from pathlib import Path
 
 import click
@@ -10,11 +12,16 @@ import click
 from hashmatch.cli import State, cli
 from hashmatch.cli.progress import ByteProgress, wanted
 from hashmatch.errors import CaseError
-from hashmatch.hashsets import Category, HashSetInfo
-from hashmatch.hashsets.export import EXPORT_FORMATS, export_set
+from hashmatch.hashsets import Category, HashSetInfo, HashSetStore
+from hashmatch.hashsets.export import EXPORT_FORMATS, ExportResult, export_set
 from hashmatch.hashsets.formats import format_names
 from hashmatch.hashsets.formats.vics import CategoryScheme
 from hashmatch.safetext import visible
+
+
+def _n(count: int, one: str, many: str) -> str:
+    """``count`` with its noun: "1 entry", "2 entries"."""
+    return f"{count} {one if count == 1 else many}"
 
 
 def _info_dict(info: HashSetInfo) -> dict[str, object]:
@@ -90,11 +97,12 @@ def import_command(
         click.echo(f"already imported as {info.name!r} (same SHA-256); nothing changed")
         return
     click.echo(
-        f"imported {info.entries} entries ({info.hashes} hashes: {', '.join(info.algorithms)}) "
+        f"imported {_n(info.entries, 'entry', 'entries')} ({_n(info.hashes, 'hash', 'hashes')}: "
+        f"{', '.join(info.algorithms)}) "
         f"as {info.name!r}, format {info.format}, category {info.category.value}"
     )
     if result.skipped:
-        click.echo(f"skipped {result.skipped} invalid records", err=True)
+        click.echo(f"skipped {_n(result.skipped, 'invalid record', 'invalid records')}", err=True)
 
 
 @hashset_group.command("list")
@@ -152,7 +160,7 @@ def show_command(state: State, name: str, as_json: bool) -> None:
 def remove_command(state: State, name: str) -> None:
     """Remove a hash set from the store."""
     info = state.store().remove(name)
-    click.echo(f"removed {info.name!r} ({info.entries} entries)")
+    click.echo(f"removed {info.name!r} ({_n(info.entries, 'entry', 'entries')})")
 
 
 @hashset_group.command("export")
@@ -160,12 +168,39 @@ def remove_command(state: State, name: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), required=True,
               help="Format to write.")  # fmt: skip
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="File to write (must not exist).")  # fmt: skip
+              help="File to write (must not exist), or - for standard output.")  # fmt: skip
 @click.pass_obj
 def export_command(state: State, name: str, fmt: str, output: Path) -> None:
     """Write the imported set NAME to a file in an interchange format."""
     store = state.store()
     info = store.get(name)
+    if str(output) == "-":
+        result = _export_to_stdout(store, info, fmt)
+        where = "standard output"
+    else:
+        result = _export_to_file(store, info, fmt, output)
+        where = visible(str(output))
+    exported = f"exported {_n(result.written, 'entry', 'entries')} of {info.name!r} as {fmt}"
+    # (on standard error when the set itself went to standard output)
+    click.echo(f"{exported} to {where}", err=str(output) == "-")
+    if result.left_out:
+        click.echo(
+            f"left out {_n(result.left_out, 'entry', 'entries')} the format cannot hold", err=True
+        )
+
+
+def _export_to_stdout(store: HashSetStore, info: HashSetInfo, fmt: str) -> ExportResult:
+    """Export to standard output, in UTF-8 as a file would be, whatever the locale."""
+    out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="\n")
+    try:
+        return export_set(store, info, fmt, out)
+    finally:
+        out.flush()
+        out.detach()  # (standard output stays open)
+
+
+def _export_to_file(store: HashSetStore, info: HashSetInfo, fmt: str, output: Path) -> ExportResult:
+    """Export into ``output`` through a ``.partial`` file, so a failed export leaves none."""
     if output.exists():
         raise click.UsageError(f"{output} already exists; name a new file")
     partial = output.with_name(output.name + ".partial")
@@ -176,8 +211,4 @@ def export_command(state: State, name: str, fmt: str, output: Path) -> None:
     except OSError as exc:
         partial.unlink(missing_ok=True)
         raise CaseError(f"cannot write {output}: {exc.strerror or exc}") from exc
-    click.echo(
-        f"exported {result.written} entries of {info.name!r} as {fmt} to {visible(str(output))}"
-    )
-    if result.left_out:
-        click.echo(f"left out {result.left_out} entries the format cannot hold", err=True)
+    return result
