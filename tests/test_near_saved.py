@@ -4,13 +4,16 @@ answering exactly as an index built in memory."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import sqlite3
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from hashmatch.hashsets import Category, HashSetStore
+from hashmatch.hashsets import Category, HashSetStore, durable
+from hashmatch.hashsets.store import STORE_FILENAME
 from hashmatch.matching.near import MIH_MIN_ENTRIES, IndexGroup, NearIndex
 
 
@@ -130,3 +133,31 @@ def test_crops_confirm_through_a_saved_index_exactly_at_the_candidate_threshold(
         (verdict,) = matcher.match([hashed])
     found = [h for h in verdict.hits if h.reference == "ref.jpg"]
     assert [(h.transform, h.distance) for h in found] == ([("cropped", 0)] if confirmed else [])
+
+
+def test_a_saved_index_is_on_disk_before_the_catalogue_names_its_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A power cut just after an import must not leave a set whose index is not whole:
+    every file of the index is synced while the set is not yet in the catalogue."""
+    synced: dict[str, int] = {}  # path synced -> sets the catalogue named then
+    real_fsync = durable.os.fsync
+
+    def fsync(fd: int) -> None:
+        path = os.readlink(f"/proc/self/fd/{fd}")
+        with sqlite3.connect(tmp_path / "store" / STORE_FILENAME) as reader:
+            (named,) = reader.execute("SELECT count(*) FROM hashset WHERE entries > 0").fetchone()
+        synced[path] = named
+        real_fsync(fd)
+
+    monkeypatch.setattr(durable.os, "fsync", fsync)
+    values = pdq_values(MIH_MIN_ENTRIES, 7)
+    listing = tmp_path / "big.pdq"
+    listing.write_text("".join(f"{v.astype('>u8').tobytes().hex()},90\n" for v in values))
+    with HashSetStore(tmp_path / "store") as store:
+        info = store.import_file(listing, format_name="pdq").info
+    target = tmp_path / "store" / "near" / str(info.id)
+    files = {str(p) for p in target.iterdir()}
+    assert files and {"pdq.json", "pdq.values.npy"} <= {Path(p).name for p in files}
+    assert files | {str(target)} <= set(synced)
+    assert all(synced[p] == 0 for p in files | {str(target)})

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from hashmatch.hashing import PerceptualAlgorithm, get_algorithm
+from hashmatch.hashsets.durable import sync_folder
 from hashmatch.matching.near import MIH_MIN_ENTRIES, NearIndex
 
 #: (keys, packed raw values) of one algorithm's values of at least a quality: a set's
@@ -43,6 +44,8 @@ def save_all(target: Path, algorithms: Iterable[str], arrays: ValueArrays) -> No
         if index is not None:
             target.mkdir(parents=True, exist_ok=True)
             index.save(target, name, meta(name))
+    if target.is_dir():
+        sync_folder(target)  # (before the import's commit names the set)
 
 
 def load_or_build(target: Path, algorithm: str, arrays: ValueArrays) -> NearIndex | None:
@@ -78,8 +81,10 @@ def _save_late(index: NearIndex, target: Path, algorithm: str) -> None:
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=target.parent))
     try:
         index.save(staging, algorithm, meta(algorithm))
+        sync_folder(staging)
         for part in sorted(staging.glob(f"{algorithm}.*.npy")):
             os.replace(part, target / part.name)
         os.replace(staging / f"{algorithm}.json", target / f"{algorithm}.json")
+        sync_folder(target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

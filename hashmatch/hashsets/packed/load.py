@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from hashmatch.errors import HashSetFormatError, StoreError
+from hashmatch.hashsets.durable import sync_folder
 from hashmatch.hashsets.model import InvalidRecord
 from hashmatch.hashsets.packed.layout import PackedBlock
 from hashmatch.hashsets.packed.writer import PackedWriter
@@ -44,7 +44,7 @@ def load(
             after_block()
         with _writing(directory):
             writer.finish()
-            _sync(directory)
+            sync_folder(directory)
     except BaseException:
         writer.abort()
         raise
@@ -61,13 +61,3 @@ def _writing(directory: Path) -> Iterator[None]:
         yield
     except OSError as exc:
         raise StoreError(f"writing the hash-set store failed ({directory}): {exc}") from exc
-
-
-def _sync(directory: Path) -> None:
-    """Flush the finished files to disk before the catalogue names the set."""
-    for child in directory.iterdir():
-        fd = os.open(child, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
