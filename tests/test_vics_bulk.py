@@ -323,6 +323,32 @@ def test_a_case_key_that_starts_nested_objects_too_keeps_cases_in_bulk(
     assert found == streamed(data) and len(found) == 120 and provenance["cases"] == "40"
 
 
+def test_a_case_key_that_starts_nested_objects_only_later_is_read_as_streamed(
+    monkeypatch: Any,
+) -> None:
+    """Cases are cut whole without parsing here once the first cut parsed: a later cut
+    before the case key inside a medium does not parse in the worker, and the rest of
+    the file is read by the streaming reader: nothing lost, nothing twice."""
+    monkeypatch.setattr(vics_chunks, "CHUNK_BYTES", 300)
+    nested = [{"x": None, "HashName": "SHA256", "HashValue": "ab" * 32}] * 2
+    value: list[Any] = [{"x": f"C-{c}", "Media": [
+        {"MD5": f"{c * 3 + i:032x}"} | ({"AlternativeHashes": nested} if c >= 20 else {})
+        for i in range(3)
+    ]} for c in range(40)]  # fmt: skip
+    data = document(value, {"separators": (",", ":")}).replace(b"#Media", b"#Cases")
+    pieces = vics_chunks.Pieces(io.BytesIO(data), {})
+    cut_whole = [p for p in pieces if p.holds is Holds.CASES]
+    assert len(cut_whole) > 5  # (cut without parsing: the later ones do not all parse)
+    reader = BulkReader(Vics()._categorise())
+    with pytest.raises(NotBulk):
+        list(reader.blocks(io.BytesIO(data), {}))
+    assert 0 < reader.progress.media < 120
+    vics = Vics()
+    found = from_blocks(vics.blocks(io.BytesIO(data)), shape)
+    assert found == streamed(data) and len(found) == 120
+    assert vics.provenance()["cases"] == "40"
+
+
 @pytest.mark.parametrize("key", ['"Media"', '"Medi\\u0061"', '"\\u004Dedia"'])
 def test_a_second_media_array_in_a_whole_case_hands_it_to_the_stream(key: str) -> None:
     """msgspec keeps the last of a repeated key; the streaming reader reads both."""

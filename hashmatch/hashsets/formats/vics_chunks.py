@@ -16,10 +16,12 @@ parses it anyway; should it not parse, the rest of the file goes to the streamin
 reader). Without one, places are tried, last first, by parsing.
 
 Small cases are cut whole, several a piece, before a case that starts with the key
-cases start with (when it is not the media's), where the cases before parse (that key
-may start nested objects too; where it does, cases are no longer cut whole). A case
-that reaches beyond a piece's size has its media cut as above, the keys around them
-read here.
+cases start with (when it is not the media's). The first such cut is made where the
+cases before it parse (that key may start nested objects too; where it does, cases are
+no longer cut whole); later ones are taken as places followed by a medium's key are,
+without parsing here (parsing each 2 MB piece twice, here and in a worker, made this
+process the one the import waited for). A case that reaches beyond a piece's size has
+its media cut as above, the keys around them read here.
 
 Only what the bulk reader is sure of is cut: a UTF-8 file (or UTF-16 transcoded)
 whose root object names the data model before ``value`` (scalar keys only) and holds
@@ -137,6 +139,7 @@ class Pieces:
         #: The key cases start with (if not the media's), and a place followed by it.
         self._case_key: tuple[bytes, re.Pattern[bytes]] | None = None
         self._whole = True  # cases may be cut whole (no cut before that key failed)
+        self._whole_checked = False  # a cut before that key parsed here
         self._notes: list[dict[str, Any]] = []  # cases ended since the last piece
         self._ends_tried = 0  # case ends before this in ``pending`` were looked at
         self._tried_until = 0  # places before this in ``pending`` were found not to parse
@@ -326,9 +329,10 @@ class Pieces:
         pieces of its media), or cases do not start with a key of their own.
 
         They end before a case that starts with the key the one at ``at`` starts with,
-        not the media's, where the cases before parse (a nested object starting with
-        that key leaves brackets open). Where none of the last ``CUT_TRIES`` such places
-        parses, the file's cases are read medium by medium from there on."""
+        not the media's: the first time, where the cases before parse (a nested object
+        starting with that key leaves brackets open), and where none of the last
+        ``CUT_TRIES`` such places parses, the file's cases are read medium by medium
+        from there on; after that, at the last such place (a worker's parse checks it)."""
         if not self._whole:
             return None
         if self._case_key is None:
@@ -344,8 +348,12 @@ class Pieces:
         if self._ended and self._left() <= reach:
             return self._last(), True
         places = _cuts_back(pending, key, cut, at + 1, at + CHUNK_BYTES)
+        if self._whole_checked:  # the key did not start nested objects in the first piece
+            place = next(places, None)
+            return (self._take(place), False) if place is not None else None
         for place in itertools.islice(places, CUT_TRIES):
             if self._valid(pending[at : place + 1]):
+                self._whole_checked = True
                 return self._take(place), False
             self._whole = False  # (the key starts nested objects too)
         return None
