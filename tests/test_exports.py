@@ -10,9 +10,17 @@ from click.testing import CliRunner
 
 from hashmatch.cli import cli
 from hashmatch.cli.errors import ExitCode
-from hashmatch.hashsets import HashSetStore
+from hashmatch.hashing import HashValue
+from hashmatch.hashsets import Category, HashSetStore
+from hashmatch.hashsets.formats.vics import vics_number
+from hashmatch.matching.matcher import Hit, HitType
+from hashmatch.report.model import FileRecord
+from hashmatch.report.vics_report import _media as vics_media
+from hashmatch.report.vics_report import vics_category
+from hashmatch.sources import Times
 
 DATA = Path(__file__).parent / "data" / "hashsets"
+CONTEXT_US = "http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/US/$metadata#Media"
 
 
 def invoke(runner: CliRunner, store: Path, *args: str):
@@ -127,3 +135,102 @@ def test_report_as_vics_round_trip(runner: CliRunner, tmp_path: Path) -> None:
         "VICS 1 (Child Abuse Material)",
         "VICS 2 (Child Exploitive (non-CAM) / Age Difficult)",
     }
+
+
+def _hit(label: str | None, category: Category, kind: HitType = HitType.EXACT) -> Hit:
+    return Hit(kind, "md5" if kind is HitType.EXACT else "pdq", 0 if kind is HitType.EXACT
+               else 18, None, "set", category, label, None, "00" * 16)  # fmt: skip
+
+
+def _record(*hits: Hit) -> FileRecord:
+    return FileRecord("S1", "a.jpg", 3, False, None, None, Times(),
+                      (HashValue("md5", "ab" * 16),), hits)  # fmt: skip
+
+
+def test_a_report_exports_the_category_of_the_hits_that_list_the_file() -> None:
+    """Never a known-good hit's number (the file would come back as non-pertinent), never
+    a near hit's (the file is not that medium); DHS numbers as the US scheme has them."""
+    good = _hit("VICS 0 (Non-Pertinent)", Category.KNOWN_GOOD)
+    cam = _hit("VICS 1 (Child Abuse Material)", Category.KNOWN_BAD)
+    listed_elsewhere = _hit(None, Category.KNOWN_BAD)
+    assert vics_category(_record(good, cam)) == 1
+    assert vics_category(_record(good, listed_elsewhere)) is None
+    dhs_comparison = _hit("VICS 4 (Exemplar/Comparison)", Category.ALERT)
+    assert vics_category(_record(dhs_comparison)) == 4
+    assert vics_category(_record(_hit("VICS 0 (Uncategorized)", Category.ALERT))) is None
+    assert vics_category(_record(_hit('VICS category "1.5"', Category.ALERT))) is None
+    near = _hit("VICS 1 (Child Abuse Material)", Category.KNOWN_BAD, HitType.NEAR)
+    assert vics_category(_record(near)) is None
+    medium = vics_media("ab" * 16, [_record(near)], 1)
+    assert "Category" not in medium and "near" in medium["Comments"]
+    assert "Comments" not in vics_media("ab" * 16, [_record(cam)], 1)
+
+
+def test_labels_give_back_only_the_numbers_they_were_read_from() -> None:
+    assert vics_number("VICS 2 (Child Exploitive (non-CAM) / Age Difficult)") == 2
+    assert vics_number("VICS 5 (Non-Pertinent)") == 0  # DHS 5 is US 0
+    assert vics_number("VICS 7 (unknown in this scheme)") == 7
+    for label in ('VICS category "1.5"', 'VICS category "0 (Non-Pertinent)"',
+                  "VICS uncategorized", "NSRL", None, "VICS 1-2"):  # fmt: skip
+        assert vics_number(label) is None, label
+
+
+def test_odd_category_values_keep_their_alert_through_a_round_trip(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    store = tmp_path / "store"
+    values = [0.5, "1.5", "0 (Non-Pertinent)", "1-2"]
+    vics = {"@odata.context": CONTEXT_US,
+            "value": [{"MediaID": 10 + i, "MD5": f"{i:032x}", "Category": v}
+                      for i, v in enumerate(values)]}  # fmt: skip
+    (tmp_path / "odd.json").write_text(json.dumps(vics))
+    invoke(runner, store, "hashset", "import", str(tmp_path / "odd.json"), "--name", "odd", "-q")
+    assert {c for c, _, _ in breakdown(store, "odd")} == {"alert"}
+    assert 'VICS category "0 (Non-Pertinent)"' in {label for _, label, _ in breakdown(store, "odd")}
+    invoke(runner, store, "hashset", "export", "odd", "--format", "vics", "-o",
+           str(tmp_path / "out.json"))  # fmt: skip
+    invoke(runner, store, "hashset", "import", str(tmp_path / "out.json"), "--name", "back", "-q")
+    assert {c for c, _, _ in breakdown(store, "back")} == {"alert"}
+
+
+def test_a_dhs_set_is_exported_in_us_numbers(runner: CliRunner, tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    vics = {"@odata.context": CONTEXT_US,
+            "value": [{"MediaID": 1, "MD5": "01" * 16, "Category": 0},
+                      {"MediaID": 2, "MD5": "02" * 16, "Category": 5},
+                      {"MediaID": 3, "MD5": "03" * 16, "Category": 1}]}  # fmt: skip
+    (tmp_path / "dhs.json").write_text(json.dumps(vics))
+    invoke(runner, store, "hashset", "import", str(tmp_path / "dhs.json"), "--name", "d",
+           "--category-scheme", "vics-dhs", "-q")  # fmt: skip
+    invoke(runner, store, "hashset", "export", "d", "--format", "vics", "-o",
+           str(tmp_path / "out.json"))  # fmt: skip
+    exported = {m["MD5"]: m.get("Category") for m in
+                json.loads((tmp_path / "out.json").read_text())["value"]}  # fmt: skip
+    assert exported == {"01" * 16: None, "02" * 16: 0, "03" * 16: 1}
+    invoke(runner, store, "hashset", "import", str(tmp_path / "out.json"), "--name", "us", "-q")
+    categories = {label: c for c, label, _ in breakdown(store, "us")}
+    assert categories == {"VICS uncategorized": "alert", "VICS 0 (Non-Pertinent)": "known-good",
+                          "VICS 1 (Child Abuse Material)": "known-bad"}  # fmt: skip
+
+
+def test_a_vics_set_is_exported_as_its_media_were_written(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """Its own MD5 (not an alternative one), MediaID, files and every other field; an
+    md5sum export has a line for each MD5 an entry matches by."""
+    store = tmp_path / "store"
+    own, other = "0a" * 16, "0b" * 16
+    medium = {"MediaID": 101, "MD5": own, "Category": 1, "Series": "SerA", "IsDistributed": True,
+              "PhotoDNA": "AAAA", "MediaFiles": [{"MD5": own, "FileName": "orig01.jpg"}],
+              "AlternativeHashes": [{"HashName": "MD5", "HashValue": other}]}  # fmt: skip
+    (tmp_path / "v.json").write_text(json.dumps({"@odata.context": CONTEXT_US, "value": [medium]}))
+    invoke(runner, store, "hashset", "import", str(tmp_path / "v.json"), "--name", "v", "-q")
+    first, second = tmp_path / "first.json", tmp_path / "second.json"
+    invoke(runner, store, "hashset", "export", "v", "--format", "vics", "-o", str(first))
+    assert json.loads(first.read_text())["value"] == [medium]
+    invoke(runner, store, "hashset", "import", str(first), "--name", "again", "-q")
+    invoke(runner, store, "hashset", "export", "again", "--format", "vics", "-o", str(second))
+    assert second.read_bytes() == first.read_bytes()  # (it does not grow round after round)
+    md5sum = tmp_path / "v.md5"
+    invoke(runner, store, "hashset", "export", "v", "--format", "md5sum", "-o", str(md5sum))
+    assert sorted(line.split()[0] for line in md5sum.read_text().splitlines()) == [own, other]

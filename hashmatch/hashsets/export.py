@@ -1,11 +1,15 @@
 """``hashmatch hashset export``: write an imported set back out in an interchange format.
 
-- ``md5sum``: ``<md5>  <reference>`` lines (entries without an MD5 are left out);
+- ``md5sum``: ``<md5>  <reference>`` lines, one for each MD5 of an entry (a VICS
+  medium's alternative MD5 too; entries without an MD5 are left out);
 - ``hashdeep``: a hashdeep file with the md5, sha1 and sha256 columns the set holds
-  (entries missing one of them are left out: hashdeep has no empty fields);
-- ``vics``: a VICS 2.0 ``#Media`` hash set: MD5 (required), SHA1, the original VICS
-  category number when the entry came from VICS, SHA-256 and PDQ as AlternativeHashes,
-  the reference as a file name.
+  (one value of each an entry; entries missing one of them are left out: hashdeep has
+  no empty fields);
+- ``vics``: a VICS 2.0 ``#Media`` hash set. An entry that came from VICS is its medium
+  as written (MediaID, files, alternative hashes, every field), its category in current
+  US numbers (``vics_number``: a set imported with the DHS scheme is translated); any
+  other entry gets MD5 (required), SHA1, SHA-256 and PDQ as AlternativeHashes, and its
+  reference as a file name.
 Evidence-free: a set only holds hashes and the names its source gave them.
 """
 
@@ -17,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from hashmatch.errors import UsageError
-from hashmatch.hashsets.formats.vics import vics_number
+from hashmatch.hashsets.formats.vics import numbered, vics_number
 from hashmatch.hashsets.model import HashSetInfo
 from hashmatch.hashsets.store import HashSetStore, StoredEntry
 
@@ -42,7 +46,7 @@ def export_set(store: HashSetStore, info: HashSetInfo, fmt: str, out: TextIO) ->
         return _md5sum(entries, out)
     if fmt == "hashdeep":
         return _hashdeep(info, entries, out)
-    return _vics(entries, out)
+    return _vics(store, info, entries, out)
 
 
 def _name(entry: StoredEntry) -> str:
@@ -56,7 +60,8 @@ def _md5sum(entries: Iterator[StoredEntry], out: TextIO) -> ExportResult:
         if "md5" not in entry.values:
             left_out += 1
             continue
-        out.write(f"{entry.values['md5']}  {_name(entry)}\n")
+        for md5 in [entry.values["md5"], *(v for name, v in entry.more if name == "md5")]:
+            out.write(f"{md5}  {_name(entry)}\n")
         written += 1
     return ExportResult(written, left_out)
 
@@ -78,18 +83,40 @@ def _hashdeep(info: HashSetInfo, entries: Iterator[StoredEntry], out: TextIO) ->
     return ExportResult(written, left_out)
 
 
-def _vics(entries: Iterator[StoredEntry], out: TextIO) -> ExportResult:
+def _vics(store: HashSetStore, info: HashSetInfo, entries: Iterator[StoredEntry],
+          out: TextIO) -> ExportResult:  # fmt: skip
     out.write('{"@odata.context": ' + json.dumps(VICS_MEDIA_CONTEXT) + ', "value": [\n')
     written = left_out = 0
     for entry in entries:
-        if "md5" not in entry.values:
+        medium = _recorded(store.record(info, entry.entry), entry)
+        if medium is None and "md5" not in entry.values:
             left_out += 1
             continue
         written += 1
+        if medium is None:
+            medium = _medium(entry, written)
         separator = "" if written == 1 else ",\n"
-        out.write(separator + json.dumps(_medium(entry, written), ensure_ascii=False))
+        out.write(separator + json.dumps(medium, ensure_ascii=False))
     out.write("\n]}\n")
     return ExportResult(written, left_out)
+
+
+def _recorded(record: str | None, entry: StoredEntry) -> dict[str, Any] | None:
+    """The medium as its VICS source wrote it (its own MD5 and MediaID, its files,
+    alternative hashes and every other field), with its category in current US numbers;
+    None for an entry that did not come from VICS."""
+    try:
+        medium = json.loads(record) if record is not None else None
+    except ValueError:
+        return None
+    if not isinstance(medium, dict) or not isinstance(medium.get("MD5"), str):
+        return None
+    number = vics_number(entry.label)
+    if number is not None:
+        medium["Category"] = number
+    elif numbered(entry.label):  # a number that means uncategorized (DHS 0)
+        medium.pop("Category", None)
+    return medium
 
 
 def _medium(entry: StoredEntry, media_id: int) -> dict[str, Any]:

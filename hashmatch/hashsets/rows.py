@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import islice
 
 import numpy as np
@@ -129,7 +129,10 @@ def iter_entries(db: sqlite3.Connection, info: HashSetInfo) -> Iterator[StoredEn
                 yield current
             mapped = Category(str(category)) if category else info.category
             current = StoredEntry(int(entry), {}, {}, mapped, label, reference)
-        current.values[str(algorithm)] = bytes(value).hex()
+        if str(algorithm) in current.values:  # (the first is the entry's own)
+            current.more.append((str(algorithm), bytes(value).hex()))
+        else:
+            current.values[str(algorithm)] = bytes(value).hex()
         if quality is not None:
             current.quality[str(algorithm)] = int(quality)
     if current is not None:
@@ -153,6 +156,9 @@ class StoredEntry:
     category: Category
     label: str | None
     reference: str | None
+    #: Further values of an algorithm the entry has more than one of (a VICS medium's
+    #: alternative MD5 that is not its own).
+    more: list[tuple[str, str]] = field(default_factory=list)
 
 
 class Counts:

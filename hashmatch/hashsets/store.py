@@ -258,12 +258,13 @@ class HashSetStore:
             return
         widths = {name: get_algorithm(name).bits // 8 for name in info.algorithms}
         found = self._packed_set(info)
-        for entry, values, reference, own in found.iter_entries(widths, info.entries):
+        for entry, values, more, reference, own in found.iter_entries(widths, info.entries):
             hexed = {name: value.hex() for name, value in values.items()}
             if reference is None and (record := found.record(entry)) is not None:
                 reference = _format_reference(info.format, record)
             category, label = _label_of(info, own)
-            yield StoredEntry(entry, hexed, {}, category, label, reference)
+            further = [(name, value.hex()) for name, value in more]
+            yield StoredEntry(entry, hexed, {}, category, label, reference, further)
 
     def record(self, info: HashSetInfo, entry: int) -> str | None:
         """The entry's original record (JSON), for formats that keep one (VICS)."""

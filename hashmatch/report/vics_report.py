@@ -1,8 +1,9 @@
 """``hashmatch report CASE --format vics``: the scan's matched media as a VICS 2.0 case file.
 
 What Griffeye-style tools (and hashmatch itself) import: one ``Media`` per unique MD5 of a
-matched file, with SHA-1, the original VICS category number when a hit came from a VICS
-set (otherwise no category: uncategorized), ``MediaFiles`` with the file name, path
+matched file, with SHA-1, the VICS category of its exact hits on VICS sets (in current
+US numbers; otherwise no category: uncategorized; a file matched only perceptually gets
+none, and a comment saying so), ``MediaFiles`` with the file name, path
 inside its source, deleted flag and source id, and SHA-256 and PDQ as
 ``AlternativeHashes``. A matched file without an MD5 (scanned with ``--algorithms``
 leaving md5 out) cannot be a VICS medium and is left out; the case notes how many.
@@ -14,7 +15,9 @@ import json
 import uuid
 from typing import Any
 
-from hashmatch.hashsets.formats.vics import vics_number
+from hashmatch.hashsets import Category
+from hashmatch.hashsets.formats.vics import SCHEMES, CategoryScheme, vics_number
+from hashmatch.matching.matcher import HitType
 from hashmatch.report.model import CaseReport, FileRecord
 
 CONTEXT = "http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/US/$metadata#Cases"
@@ -23,9 +26,28 @@ _CASE_NAMESPACE = uuid.UUID("6a3c4f0e-8d1b-5d7a-9c7e-2b6f1a0d4e90")
 
 
 def vics_category(record: FileRecord) -> int | None:
-    """The smallest original VICS category number among the file's hits (1 before 2...)."""
-    numbers = [n for hit in record.hits if (n := vics_number(hit.label)) is not None]
+    """The VICS category (current US numbers) a matched file is exported with: the most
+    severe (1 before 2 ...) among its exact hits that list it. Never a near hit's (the
+    file is not that medium) nor a known-good one's (a file listed because another set
+    hit it would come back as non-pertinent)."""
+    numbers = [
+        number
+        for hit in record.hits
+        if hit.type is HitType.EXACT and hit.category.listed
+        if (number := vics_number(hit.label)) is not None and number not in _NOT_LISTED
+    ]
     return min(numbers) if numbers else None
+
+
+#: US numbers whose media are known-good.
+_NOT_LISTED = frozenset(
+    n for n, (_, c) in SCHEMES[CategoryScheme.VICS_US].items() if c is Category.KNOWN_GOOD
+)
+#: What a medium matched only perceptually says of itself.
+NEAR_ONLY = (
+    "hashmatch: a perceptual (near) match only, to be confirmed by eye; not a known medium, "
+    "so not categorised"
+)
 
 
 def _media(md5: str, records: list[FileRecord], media_id: int) -> dict[str, Any]:
@@ -37,6 +59,8 @@ def _media(md5: str, records: list[FileRecord], media_id: int) -> dict[str, Any]
     categories = [c for c in (vics_category(r) for r in records) if c is not None]
     if categories:
         media["Category"] = min(categories)
+    if not any(hit.type is HitType.EXACT for r in records for hit in r.hits):
+        media["Comments"] = NEAR_ONLY
     media["MediaSize"] = first.size
     if first.image is not None:
         media["MimeType"] = f"image/{first.image.format.lower()}"

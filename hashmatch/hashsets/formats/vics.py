@@ -104,19 +104,43 @@ def category_of(value: object, scheme: CategoryScheme) -> tuple[str, Category]:
     text = value.strip() if isinstance(value, str) else shown(value)
     try:
         number = int(text)
-    except ValueError:
-        return f"VICS {text[:40]}", Category.ALERT
-    name, category = SCHEMES[scheme].get(number, ("unknown in this scheme", Category.ALERT))
+    except ValueError:  # (quoted: never read back as a number, "1.5" is not 1)
+        return f'VICS category "{text[:40]}"', Category.ALERT
+    name, category = SCHEMES[scheme].get(number, (UNKNOWN_NUMBER, Category.ALERT))
     return f"VICS {number} ({name})", category
 
 
-_LABEL_NUMBER = re.compile(r"^VICS (\d+)\b")
+#: The name of a number the scheme does not define, in its label.
+UNKNOWN_NUMBER = "unknown in this scheme"
+#: What a DHS number is in the current US scheme (exports write US numbers): the same
+#: meaning, except Non-Pertinent (5 in DHS, 0 in US) and Uncategorized (DHS 0: no
+#: category at all in US).
+_US_OF_DHS: dict[int, int | None] = {0: None, 1: 1, 2: 2, 3: 3, 4: 4, 5: 0}
+#: (number, name) as a label holds them → the US number; names tell the schemes apart.
+_US_NUMBERS: dict[tuple[int, str], int | None] = {
+    **{(n, name): n for n, (name, _) in SCHEMES[CategoryScheme.VICS_US].items()},
+    **{(n, name): _US_OF_DHS[n] for n, (name, _) in SCHEMES[CategoryScheme.VICS_DHS].items()},
+}
+_LABEL_NUMBER = re.compile(r"VICS (\d+) \((.*)\)", re.S)
+
+
+def numbered(label: str | None) -> bool:
+    """Whether ``label`` holds a VICS category number (whatever it means)."""
+    return _LABEL_NUMBER.fullmatch(label or "") is not None
 
 
 def vics_number(label: str | None) -> int | None:
-    """The original VICS category number kept in a label ``category_of`` wrote, if any."""
-    found = _LABEL_NUMBER.match(label or "")
-    return int(found[1]) if found else None
+    """The VICS category a label ``category_of`` wrote stands for, as a number of the
+    current US scheme (what exports write); None for uncategorized media, for values
+    that were no number, and for labels not from VICS. A number its scheme did not
+    define is given as it was."""
+    found = _LABEL_NUMBER.fullmatch(label or "")
+    if found is None:
+        return None
+    number, name = int(found[1]), found[2]
+    if name == UNKNOWN_NUMBER:
+        return number
+    return _US_NUMBERS.get((number, name))
 
 
 class Vics(HashSetFormat):

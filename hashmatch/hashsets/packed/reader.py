@@ -145,13 +145,21 @@ class PackedSet:
 
     def iter_entries(
         self, widths: Mapping[str, int], total_entries: int
-    ) -> Iterator[tuple[int, dict[str, bytes], str | None, PackedLabel | None]]:
-        """(entry, algorithm → value, reference, own label) of every entry, in entry
-        order; ``widths`` gives each algorithm's value size in bytes."""
+    ) -> Iterator[tuple[int, dict[str, bytes], list[tuple[str, bytes]], str | None,
+                        PackedLabel | None]]:  # fmt: skip
+        """(entry, algorithm → value, further values of an algorithm, reference, own
+        label) of every entry, in entry order; ``widths`` gives each algorithm's value
+        size in bytes."""
         streams = [self._tagged(name, width, total_entries) for name, width in widths.items()]
         for entry, group in groupby(heapq.merge(*streams), key=itemgetter(0)):
-            values = {name: value for _, name, value in group}
-            yield entry, values, self.reference(entry), self.label(entry)
+            values: dict[str, bytes] = {}
+            more: list[tuple[str, bytes]] = []
+            for _, name, value in group:
+                if name in values:
+                    more.append((name, value))
+                else:
+                    values[name] = value
+            yield entry, values, more, self.reference(entry), self.label(entry)
 
     def _tagged(self, name: str, width: int, total: int) -> Iterator[tuple[int, str, bytes]]:
         for entry, value in self.iter_values(name, width, total):
