@@ -37,6 +37,7 @@ import ijson
 from hashmatch.errors import HashSetFormatError, UsageError
 from hashmatch.hashsets.categories import Category
 from hashmatch.hashsets.formats.base import HashSetFormat, Sample, text_encoding
+from hashmatch.hashsets.formats.json_depth import depth_limited
 from hashmatch.hashsets.formats.vics_bulk import BulkReader, NotBulk
 from hashmatch.hashsets.formats.vics_media import (
     Categorise,
@@ -206,7 +207,7 @@ class Vics(HashSetFormat):
 
     def _read(self, stream: BinaryIO, media: Media) -> Iterator[ParsedEntry | InvalidRecord]:
         self._provenance = {"category_scheme": self.scheme.value}
-        source = utf8(stream)
+        source = depth_limited(utf8(stream))
         count = 0
         try:
             for kind, obj in objects(source, self._provenance):

@@ -28,6 +28,9 @@ from typing import Any, BinaryIO, cast
 
 import ijson
 
+from hashmatch.errors import HashSetFormatError
+from hashmatch.hashsets.formats.json_depth import depth_limited
+
 ROOT_KEYS = ("odata.metadata", "@odata.context")
 #: JSON events the peek reads at most before leaving the decision to the event loop.
 PEEK_EVENTS = 10_000
@@ -66,8 +69,8 @@ def _position(source: BinaryIO) -> int | None:
 def shape_of(source: BinaryIO) -> Shape:
     """What ``value`` holds, as far as the file's head tells. Reads the head."""
     try:
-        return _peek(source, {})
-    except ijson.JSONError:
+        return _peek(depth_limited(source), {})
+    except (ijson.JSONError, HashSetFormatError):  # (too deep: the streaming reader says)
         return Shape.UNDECIDED
 
 
