@@ -39,15 +39,20 @@ def read(fmt: str, text: str | bytes) -> list[ParsedEntry | InvalidRecord]:
         (f"pdq {PDQ}\n", "pdq"),
         (f"0,{PDQ},100,0.000\n1,{PDQ},98,0.033\n", "pdq"),
         (f"# exported list\n\n{MD5}\n", "hashlist"),
+        (f"{SHA256}\tphoto.jpg\n", "md5sum"),  # (a checksum tool's tab: SHA-256, not PDQ)
     ],
 )
 def test_detects_format_by_content(text: str, expected: str) -> None:
     assert detect(text) == expected
 
 
-def test_bare_sha256_or_pdq_is_ambiguous() -> None:
+@pytest.mark.parametrize("text", [f"{SHA256}\n{PDQ}\n", f"{SHA256},a.jpg\n{PDQ},b.jpg\n"])
+def test_sha256_or_pdq_without_a_quality_is_ambiguous(text: str) -> None:
+    """Once taken for PDQ: a known-bad SHA-256 list with names never matched a file."""
     with pytest.raises(HashSetFormatError, match="SHA-256 or PDQ"):
-        detect(f"{SHA256}\n{PDQ}\n")
+        detect(text)
+    (entry,) = read("pdq", text.splitlines()[0])  # said to be PDQ, it is read as such
+    assert isinstance(entry, ParsedEntry) and entry.hashes[0].algorithm == "pdq"
 
 
 @pytest.mark.parametrize("text", ["", "\n\n# only a comment\n"])

@@ -75,8 +75,9 @@ def detect_format(sample: Sample) -> HashSetFormat:
         return best
     if has_ambiguous_values(sample):
         raise HashSetFormatError(
-            "a bare list of 64-hex-digit values could be SHA-256 or PDQ: "
-            "say which with --format sha256 or --format pdq"
+            "64-hex-digit values without a PDQ quality could be SHA-256 or PDQ: say which "
+            "with --format pdq, or --format sha256 for a bare list (SHA-256 with names: "
+            "write them as sha256sum does, '<hex>  <name>')"
         )
     if not sample.data_lines:
         raise HashSetFormatError("the file holds no hash values")

@@ -16,6 +16,7 @@ from typing import ClassVar
 from hashmatch.hashing import AlgorithmKind, get_algorithm
 from hashmatch.hashsets.formats.base import Sample, fraction
 from hashmatch.hashsets.formats.bulklines import LineFormat, LineStyle
+from hashmatch.hashsets.formats.pdq import unsure as pdq_unsure
 from hashmatch.hashsets.formats.sums import is_data
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
 
@@ -29,8 +30,12 @@ def _is_header(line: str) -> bool:
 
 
 def has_ambiguous_values(sample: Sample) -> bool:
-    """Whether the sample holds bare 64-hex-digit values (SHA-256 or PDQ: unknowable)."""
-    return any(_HEX_LINE.match(line) and len(line) == 64 for line in sample.data_lines)
+    """Whether the sample holds 64-hex-digit values without a quality or a checksum
+    tool's layout (SHA-256 or PDQ: unknowable)."""
+    return any(
+        (_HEX_LINE.match(line) and len(line) == 64) or pdq_unsure(line)
+        for line in sample.data_lines
+    )
 
 
 class HashList(LineFormat):

@@ -2,7 +2,8 @@
 
 Accepted lines (comma or tab between fields):
 
-* ``<hex64>``: a bare PDQ list (only with ``--format pdq``: on its own it could be SHA-256);
+* ``<hex64>``, ``<hex64>,<name>``: only with ``--format pdq`` (without a quality, the
+  values could as well be SHA-256);
 * ``<hex64>,<quality>[,<name>]``: the C++ ``pdq-photo-hasher`` output;
 * ``pdq <hex64>``: python-threatexchange's local signal files;
 * ``hash=<hex64>,...``: the prefixed form the C++ loader accepts;
@@ -29,7 +30,6 @@ _SIGNAL = re.compile(r"^pdq\s+" + _HEX64 + r"\s*$", re.IGNORECASE)
 _PREFIXED = re.compile(r"^hash=" + _HEX64 + r"(?:,(.*))?$")
 _VPDQ = re.compile(r"^(\d+)" + _SEP + _HEX64 + _SEP + r"(\d{1,3})" + _SEP + r"(\d+(?:\.\d*)?)\s*$")
 _TOOL = re.compile(r"^" + _HEX64 + r"(?:" + _SEP + r"(\d{1,3}))?(?:" + _SEP + r"(.*))?$")
-_BARE = re.compile(_HEX64)
 _QUALITY_FIELD = re.compile(r"quality=(\d{1,3})")
 
 
@@ -51,13 +51,21 @@ def _parse(line: str) -> tuple[str, int | None, str | None] | None:
     return None
 
 
+def unsure(line: str) -> bool:
+    """Whether a line is a 64-digit value that could as well be SHA-256: no quality, no
+    PDQ marker (bare, or followed by a name)."""
+    found = _TOOL.match(line)
+    return found is not None and found.group(2) is None
+
+
 class PdqList(HashSetFormat):
     name: ClassVar[str] = "pdq"
     description: ClassVar[str] = "PDQ lists: hex64[,quality[,name]], 'pdq <hex64>', vPDQ lines"
 
     def sniff(self, sample: Sample) -> float:
-        # A bare 64-digit value alone could be SHA-256, so it does not count for PDQ here.
-        return fraction(sample, lambda line: _parse(line) and not _BARE.fullmatch(line))
+        # A 64-digit value without a quality (bare, or with a name after a comma or tab)
+        # could be SHA-256, so it does not count for PDQ here.
+        return fraction(sample, lambda line: _parse(line) is not None and not unsure(line))
 
     def read(self, stream: BinaryIO) -> Iterator[ParsedEntry | InvalidRecord]:
         pdq = get_algorithm("pdq")
