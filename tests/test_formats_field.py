@@ -7,7 +7,9 @@ quirk each one carries).
 from __future__ import annotations
 
 import json
+import random
 import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -149,6 +151,55 @@ def test_nsrl_rds2_text_and_zip(store: HashSetStore, fixture: str) -> None:
     key = bytes.fromhex(MD5[0])
     assert store.lookup(info, "md5", [key])[key][0].reference == 'café, "menu".txt'
     assert labels(store, "rds2")["NSRL special M"] == ("alert", 1)
+
+
+def _zip(path: Path, members: dict[str, bytes], method: int = zipfile.ZIP_DEFLATED) -> Path:
+    with zipfile.ZipFile(path, "w", method) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return path
+
+
+def _patched(path: Path, marker: bytes, offset: int, value: bytes) -> Path:
+    """Every local and central header of ``path`` with ``value`` at ``offset``."""
+    data = bytearray(path.read_bytes())
+    at = data.find(marker)
+    while at >= 0:
+        data[at + offset : at + offset + len(value)] = value
+        at = data.find(marker, at + 1)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_nsrl_zips_with_the_set_anywhere_in_them(store: HashSetStore, tmp_path: Path) -> None:
+    text = (DATA / "NSRLFile.txt").read_bytes()
+    after = _zip(tmp_path / "rds.zip", {"RDS/": b"", "RDS/NSRLMfg.txt": random.Random(1).randbytes(3000),
+                                        "RDS/NSRLFile.txt": text})  # fmt: skip
+    info = store.import_file(after, name="after").info
+    assert info.format == "nsrl-rds2" and info.entries == 2
+    assert dict(info.provenance)["zip_member"] == "RDS/NSRLFile.txt"
+
+
+def test_nsrl_zips_that_cannot_be_read_say_why(store: HashSetStore, tmp_path: Path) -> None:
+    """Each was an internal error (zlib's, zipfile's NotImplementedError or RuntimeError)."""
+    text = (DATA / "NSRLFile.txt").read_bytes() * 50
+    corrupt = _zip(tmp_path / "corrupt.zip", {"NSRLFile.txt": text})
+    data = bytearray(corrupt.read_bytes())
+    data[60:70] = b"\xff" * 10  # (inside the deflated data)
+    corrupt.write_bytes(bytes(data))
+    deflate64 = _patched(_zip(tmp_path / "d64.zip", {"NSRLFile.txt": text}), b"PK\x03\x04", 8,
+                         b"\x09\x00")  # fmt: skip
+    deflate64 = _patched(deflate64, b"PK\x01\x02", 10, b"\x09\x00")
+    encrypted = _patched(_zip(tmp_path / "enc.zip", {"NSRLFile.txt": text}), b"PK\x01\x02", 8,
+                         b"\x01")  # fmt: skip
+    two = _zip(tmp_path / "two.zip", {"a/NSRLFile.txt": text, "b/NSRLFile.txt": text})
+    none = _zip(tmp_path / "none.zip", {"readme.txt": b"hello"})
+    for path, message in [(corrupt, "damaged zip file"), (deflate64, "Deflate64"),
+                          (encrypted, "encrypted"), (two, "2 NSRLFile.txt"),
+                          (none, "no NSRLFile.txt")]:  # fmt: skip
+        with pytest.raises(HashSetFormatError, match=message):
+            store.import_file(path)
+    assert store.list_sets() == []
 
 
 @pytest.mark.parametrize(

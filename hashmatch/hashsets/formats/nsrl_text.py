@@ -13,7 +13,9 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import lzma
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import islice
@@ -64,7 +66,9 @@ class NsrlText(HashSetFormat):
 
     def sniff(self, sample: Sample) -> float:
         if sample.head.startswith(b"PK\x03\x04"):
-            return 1.0 if b"NSRLFile.txt" in sample.head[:300] else 0.0
+            # (only NSRL 2.x sets are read from zip files; whatever member comes first, the
+            # reader looks for NSRLFile.txt in the zip's directory, and says if it is not there)
+            return 1.0
         first = sample.lines[0].lstrip("\ufeff").strip() if sample.lines else ""
         return 1.0 if first in (RDS2_HEADER, RDS15_HEADER) else 0.0
 
@@ -89,19 +93,45 @@ class NsrlText(HashSetFormat):
             stream.seek(0)
             try:
                 archive = zipfile.ZipFile(stream)
-                member = next((n for n in archive.namelist()
-                               if n.rsplit("/", 1)[-1] == "NSRLFile.txt"), None)  # fmt: skip
-                if member is None:
-                    raise HashSetFormatError("the zip file holds no NSRLFile.txt")
-                self._provenance = {"nsrl": "RDS 2.x", "zip_member": member}
+                member = _member(archive)
+                self._provenance = {"nsrl": "RDS 2.x", "zip_member": member.filename}
                 with archive.open(member) as inner:
                     yield from _read(cast(BinaryIO, inner), reader, bulk)
-            except (zipfile.BadZipFile, EOFError) as exc:
+            except (zipfile.BadZipFile, EOFError, zlib.error, lzma.LZMAError) as exc:
                 raise HashSetFormatError(f"damaged zip file: {exc}") from exc
             return
         stream.seek(0)
         self._provenance = {"nsrl": "RDS 2.x"}
         yield from _read(stream, reader, bulk)
+
+
+#: Compression methods Python's zipfile reads (Windows zips files over 2 GB with
+#: Deflate64, which it does not).
+_READABLE = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
+
+
+def _member(archive: zipfile.ZipFile) -> zipfile.ZipInfo:
+    """The zip's one NSRLFile.txt, if it can be read."""
+    members = [i for i in archive.infolist() if i.filename.rsplit("/", 1)[-1] == "NSRLFile.txt"]
+    if not members:
+        raise HashSetFormatError(
+            "the zip file holds no NSRLFile.txt (only NSRL RDS 2.x sets are read from zips)"
+        )
+    if len(members) > 1:
+        names = ", ".join(i.filename for i in members)
+        raise HashSetFormatError(
+            f"the zip file holds {len(members)} NSRLFile.txt ({names}): unzip it and import "
+            "each on its own"
+        )
+    (member,) = members
+    if member.flag_bits & 0x1:
+        raise HashSetFormatError(f"{member.filename} is encrypted in the zip: unzip it first")
+    if member.compress_type not in _READABLE:
+        raise HashSetFormatError(
+            f"{member.filename} is compressed with a method Python cannot read (zip method "
+            f"{member.compress_type}; Windows uses Deflate64 for large files): unzip it first"
+        )
+    return member
 
 
 def _read(
