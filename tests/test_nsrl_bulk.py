@@ -145,3 +145,33 @@ def test_progress_follows_the_rows_read(tmp_path: Path, monkeypatch: pytest.Monk
     size = path.stat().st_size
     assert seen == [None, size // 3, (2 * size) // 3]  # read before each fetch is counted
     assert reader.bytes_read() == size
+
+
+def test_rows_still_in_a_write_ahead_log_stop_the_import(
+    store: HashSetStore, tmp_path: Path
+) -> None:
+    """Read immutable, SQLite ignores the log: the set was imported short, silently."""
+    path = make_rds(tmp_path / "RDS.db", [("ab" * 32, "cd" * 20, "ef" * 16, "a")])
+    writer = sqlite3.connect(path)
+    writer.execute("PRAGMA journal_mode=WAL")
+    writer.execute("PRAGMA wal_autocheckpoint=0")
+    writer.execute(
+        "INSERT INTO FILE VALUES (?, ?, ?, ?, 1)", ("12" * 32, "34" * 20, "56" * 16, "b")
+    )
+    writer.commit()  # (the row is in RDS.db-wal while the connection stays open)
+    try:
+        with pytest.raises(HashSetFormatError, match=r"RDS\.db-wal beside it holds changes"):
+            store.import_file(path)
+        assert store.list_sets() == []
+    finally:
+        writer.close()  # (closing checks the log in)
+    assert store.import_file(path).info.entries == 2
+
+
+def test_every_version_row_is_recorded(store: HashSetStore, tmp_path: Path) -> None:
+    path = make_rds(tmp_path / "RDS.db", [("ab" * 32, "cd" * 20, "ef" * 16, "a")])
+    with sqlite3.connect(path) as db:
+        db.execute("INSERT INTO VERSION VALUES ('2025.09.1', 'modern')")  # (a delta applied)
+    provenance = dict(store.import_file(path).info.provenance)
+    assert provenance["rds_version"] == "2025.06.1; 2025.09.1"
+    assert provenance["rds_build_set"] == "modern"

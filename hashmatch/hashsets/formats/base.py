@@ -135,7 +135,18 @@ def sqlite_readonly(stream: BinaryIO) -> closing[sqlite3.Connection]:
     name = getattr(stream, "name", None)
     if not isinstance(name, str):
         raise HashSetFormatError("an SQLite hash set must be imported from a file")
-    return closing(connect_read_only(Path(name)))
+    path = Path(name)
+    # Opened immutable, SQLite reads neither: the set would be imported short, silently.
+    for suffix, what in (("-wal", "write-ahead log"), ("-journal", "rollback journal")):
+        beside = path.with_name(path.name + suffix)
+        if beside.is_file() and beside.stat().st_size > 0:
+            raise HashSetFormatError(
+                f"the {what} {beside.name} beside it holds changes not yet in the database "
+                f"(an update applied, the database still open?): let SQLite finish them "
+                f"(close what has it open, or run: sqlite3 {path.name} 'PRAGMA "
+                f"wal_checkpoint(TRUNCATE)') and import again"
+            )
+    return closing(connect_read_only(path))
 
 
 def fraction(sample: Sample, matches: Callable[[str], object]) -> float:

@@ -89,11 +89,15 @@ class NsrlV3(HashSetFormat):
             raise HashSetFormatError("no FILE table or view: not an NSRL RDSv3 database")
         self._provenance = {"nsrl": "RDSv3"}
         if "VERSION" in names:
-            row = db.execute("SELECT * FROM VERSION LIMIT 1").fetchone()
+            # Every row (a delta applied adds one), each column's values in row order.
             version_columns = [c[1] for c in db.execute("PRAGMA table_info(VERSION)")]
-            if row is not None:
+            kept: dict[str, list[str]] = {}
+            for row in db.execute("SELECT * FROM VERSION LIMIT 100"):
                 for column, value in zip(version_columns, row, strict=False):
-                    self._provenance[f"rds_{column}"] = str(value)
+                    seen = kept.setdefault(f"rds_{column}", [])
+                    if str(value) not in seen:
+                        seen.append(str(value))
+            self._provenance |= {key: "; ".join(values) for key, values in kept.items()}
         source = "DISTINCT_HASH" if "DISTINCT_HASH" in names else "FILE"
         columns = {str(c[1]).lower() for c in db.execute(f"PRAGMA table_info({source})")}
         wanted: list[str] = [c for c in ("sha256", "sha1", "md5") if c in columns]
