@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import random
 import shutil
+import sqlite3
 import zipfile
 from pathlib import Path
 
@@ -173,7 +174,8 @@ def _patched(path: Path, marker: bytes, offset: int, value: bytes) -> Path:
 
 def test_nsrl_zips_with_the_set_anywhere_in_them(store: HashSetStore, tmp_path: Path) -> None:
     text = (DATA / "NSRLFile.txt").read_bytes()
-    after = _zip(tmp_path / "rds.zip", {"RDS/": b"", "RDS/NSRLMfg.txt": random.Random(1).randbytes(3000),
+    noise = random.Random(1).randbytes(3000)  # (the set's header is not in the zip's head)
+    after = _zip(tmp_path / "rds.zip", {"RDS/": b"", "RDS/NSRLMfg.txt": noise,
                                         "RDS/NSRLFile.txt": text})  # fmt: skip
     info = store.import_file(after, name="after").info
     assert info.format == "nsrl-rds2" and info.entries == 2
@@ -300,3 +302,41 @@ def test_damaged_vics_gives_a_result_or_a_hashmatch_error(
             store.import_file(path, format_name="vics")
         except HashmatchError:
             assert store.list_sets() == []
+
+
+def test_tsk_idx_with_its_two_header_lines(store: HashSetStore, tmp_path: Path) -> None:
+    """What hfind writes: each import failed at line 2 before."""
+    path = tmp_path / "NSRLFile.txt-md5.idx"
+    path.write_text(f"{'0' * 41}|nsrl\n{'0' * 40}1|NSRL RDS 2.50 modern\n"
+                    f"{MD5[0].upper()}|0000000000000000\n{MD5[1]}|0000000000000160\n")  # fmt: skip
+    info = store.import_file(path).info
+    assert info.format == "tsk-idx" and info.entries == 2
+    provenance = dict(info.provenance)
+    assert provenance["tsk_idx_name"] == "NSRL RDS 2.50 modern"
+    assert provenance["tsk_idx_type"] == "nsrl"
+
+
+def test_tsk_kdb_names_each_hash_by_its_first_name(store: HashSetStore, tmp_path: Path) -> None:
+    path = tmp_path / "many.kdb"
+    shutil.copyfile(DATA / "set.kdb", path)
+    with sqlite3.connect(path) as db:
+        for n in range(3, 300):
+            db.execute("INSERT INTO hashes (md5) VALUES (?)", (n.to_bytes(16, "big"),))
+        db.executemany("INSERT INTO file_names VALUES (?, ?)",
+                       [(f"later-{n}.jpg", n) for n in range(1, 300, 2)])  # fmt: skip
+        db.executemany("INSERT INTO file_names VALUES (?, ?)",
+                       [(f"first-{n}.jpg", n) for n in range(3, 300)])  # fmt: skip
+    info = store.import_file(path, name="k").info
+    names = {e.values["md5"]: e.reference for e in store.iter_entries(info)}
+    assert len(names) == 299
+    assert names[MD5[0]] == "known0.jpg" and names[MD5[1]] == "known1.jpg"
+    assert names[(3).to_bytes(16, "big").hex()] == "later-3.jpg"  # (inserted before first-3)
+    assert names[(4).to_bytes(16, "big").hex()] == "first-4.jpg"
+
+
+def test_hashdeep_comments_with_one_hash_sign(store: HashSetStore, tmp_path: Path) -> None:
+    path = tmp_path / "hd.txt"
+    path.write_text(f"%%%% HASHDEEP-1.0\n%%%% size,md5,filename\n## Invoked from: /x\n"
+                    f"# a comment\n\n5,{MD5[0]},/x/a.jpg\n")  # fmt: skip
+    info = store.import_file(path).info
+    assert info.format == "hashdeep" and info.entries == 1

@@ -1,4 +1,4 @@
-"""hashdeep audit files: ``%%%% HASHDEEP-1.0``, a column line, ``##`` comments, CSV rows.
+"""hashdeep audit files: ``%%%% HASHDEEP-1.0``, a column line, ``#`` comments, CSV rows.
 
 The second header line names the columns (``%%%% size,md5,sha256,filename``; any
 subset and order). The file name is always the last column and may itself contain
@@ -39,7 +39,8 @@ class Hashdeep(HashSetFormat):
             if columns is None:
                 columns = self._columns(number, line)
                 continue
-            if not line or line.startswith("##"):
+            # Comments, as hashdeep skips them (a row starts with a size or a hash).
+            if not line or line.startswith("#"):
                 if line.startswith("## Invoked from:"):
                     self._provenance["invoked_from"] = line[len("## Invoked from:") :].strip()
                 continue
