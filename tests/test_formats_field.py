@@ -340,3 +340,13 @@ def test_hashdeep_comments_with_one_hash_sign(store: HashSetStore, tmp_path: Pat
                     f"# a comment\n\n5,{MD5[0]},/x/a.jpg\n")  # fmt: skip
     info = store.import_file(path).info
     assert info.format == "hashdeep" and info.entries == 1
+
+
+def test_an_encase_set_shorter_than_its_header_says(store: HashSetStore, tmp_path: Path) -> None:
+    data = (DATA / "set.hash").read_bytes()
+    cut = tmp_path / "cut.hash"
+    cut.write_bytes(data[: len(data) - 18])  # (the last record gone, at a record's end)
+    with pytest.raises(HashSetFormatError, match="counts 2 records, the file holds 1"):
+        store.import_file(cut)
+    result = store.import_file(cut, skip_invalid=True)
+    assert result.info.entries == 1 and result.skipped == 1

@@ -175,6 +175,11 @@ class EnCaseHash(HashSetFormat):
                 yield InvalidRecord(None, f"record {number} is cut short ({len(record)} bytes)")
                 return
             yield ParsedEntry((md5.value(record[:16].hex()),))
+        count = int(self._provenance["encase_count"])
+        if number < count:  # (cut at a record's end: nothing else would say so)
+            yield InvalidRecord(
+                None, f"the header counts {count} records, the file holds {number}: cut short?"
+            )
 
 
 def _utf16z(raw: bytes) -> str:
