@@ -11,9 +11,12 @@ the next one starts at a medium's start.
 Exporters write every medium's keys in one order, so a place followed by the key the
 first medium starts with is a medium's start: it cannot be inside a string (the key's
 quote would be escaped there), and a nested object would have to start with the same
-key. Such a place is taken without parsing the piece here (the worker that reads it
-parses it anyway; should it not parse, the rest of the file goes to the streaming
-reader). Without one, places are tried, last first, by parsing.
+key. Once the first ``KEYED_CHECKS`` such places have parsed here, later ones are taken
+without parsing the piece here (the worker that reads it parses it anyway; should it
+not parse, the rest of the file goes to the streaming reader). Where one of the first
+does not parse (files written in the schema's order start MediaFiles and
+AlternativeHashes objects with ``MD5`` too), every such place is tried by parsing, last
+first. Without any, places are tried, last first, by parsing.
 
 Small cases are cut whole, several a piece, before a case that starts with the key
 cases start with (when it is not the media's). The first such cut is made where the
@@ -59,6 +62,9 @@ CUT_WINDOW = 64 * 1024
 #: Places that do not parse tried in a piece before the rest is left to the streaming
 #: reader (a place found not to parse is not tried again when more is read).
 CUT_TRIES = 32
+#: The first cuts before a medium's key parsed here: if all do, later ones are taken
+#: without (a worker parses each piece anyway).
+KEYED_CHECKS = 3
 #: A medium this large (no place to cut this far) is left to the streaming reader.
 MAX_MEDIUM_BYTES = 64 << 20
 #: How much of the file's head may hold the root keys before ``value``.
@@ -136,6 +142,10 @@ class Pieces:
         self._provenance = provenance
         self._medium_key: bytes | None = None  # the key media start with (as written)
         self._keyed: re.Pattern[bytes] | None = None  # a place followed by a medium's start
+        #: Cuts before a medium's key still to be checked here before the rest are
+        #: trusted, and whether they may be (no such cut failed to parse).
+        self._keyed_checks = KEYED_CHECKS
+        self._keyed_trusted = True
         #: The key cases start with (if not the media's), and a place followed by it.
         self._case_key: tuple[bytes, re.Pattern[bytes]] | None = None
         self._whole = True  # cases may be cut whole (no cut before that key failed)
@@ -387,8 +397,16 @@ class Pieces:
             keyed = [m.start() for m in self._keyed.finditer(pending, low)]
             if not keyed and low > at:  # a medium longer than the window: look further back
                 keyed = [m.start() for m in self._keyed.finditer(pending, at)]
-            if keyed:
+            if keyed and self._keyed_checks == 0:  # trusted: the worker's parse checks it
                 return keyed[-1]
+            for place in reversed(keyed[-CUT_TRIES:]):
+                if self._valid(pending[at : place + 1]):
+                    if self._keyed_checks > 0 and self._keyed_trusted:
+                        self._keyed_checks -= 1  # (one more first cut that parsed)
+                    return place
+                # The media's first key starts nested objects too (a MediaFiles or
+                # AlternativeHashes object written with MD5 first): each cut is checked.
+                self._keyed_trusted = False
         places = [m.start() for m in _CUT.finditer(pending, max(at, self._tried_until))]
         # A place whose separator was cut off by the end of ``pending`` is found next time.
         self._tried_until = max(places[-1] + 1 if places else 0, len(pending) - 4096)
