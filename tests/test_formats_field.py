@@ -350,3 +350,16 @@ def test_an_encase_set_shorter_than_its_header_says(store: HashSetStore, tmp_pat
         store.import_file(cut)
     result = store.import_file(cut, skip_invalid=True)
     assert result.info.entries == 1 and result.skipped == 1
+
+
+def test_vics_that_is_not_utf8_is_named_in_words(store: HashSetStore, tmp_path: Path) -> None:
+    path = tmp_path / "bad.json"
+    path.write_bytes(
+        f'{{"@odata.context": "{CONTEXT}", "value": [{{"MD5": "{MD5[0]}", "x": "'.encode()
+        + b'\xff\xfe"}]}'
+    )
+    with pytest.raises(HashSetFormatError) as raised:
+        store.import_file(path)
+    message = str(raised.value)
+    assert "invalid bytes in UTF8 string" in message and "in bytes 0-" in message
+    assert "b'" not in message and "right here" not in message and "\n" not in message

@@ -217,12 +217,31 @@ class Vics(HashSetFormat):
                 count += 1
                 yield media.entry(count, obj)
         except ijson.JSONError as exc:
-            where = f"after medium {count}" if count else "before the first medium"
-            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]  # (yajl draws)
+            where = f"after medium {count}" if count else "in or before the first medium"
             raise HashSetFormatError(
-                f"not valid JSON {where} (byte {tell(source)}): {reason}"
+                f"not valid JSON {where}{_bytes_read(tell(source))}: {_first_line(exc)}"
             ) from exc
         except UnicodeDecodeError as exc:
             raise HashSetFormatError(f"not valid UTF-8/UTF-16 text: {exc}") from exc
         if "context" not in self._provenance:
             raise HashSetFormatError("no odata.metadata / @odata.context: not a VICS file")
+
+
+#: How much ijson reads at a time: where in it the parser stopped, it does not say.
+_PARSER_READS = 64 * 1024
+
+
+def _bytes_read(position: int | str) -> str:
+    """Where the error is, as near as the streaming parser tells: in the last stretch of
+    the file it read."""
+    if not isinstance(position, int):
+        return ""
+    return f" (in bytes {max(0, position - _PARSER_READS):,}-{position:,})"
+
+
+def _first_line(exc: Exception) -> str:
+    """The parser's reason, without the drawing yajl adds (its message can be bytes)."""
+    message = exc.args[0] if exc.args else ""
+    if isinstance(message, bytes):
+        message = message.decode("utf-8", "replace")
+    return (str(message).strip().splitlines() or [type(exc).__name__])[0]
