@@ -73,6 +73,10 @@ def test_hashset_round_trip(runner: CliRunner, tmp_path: Path) -> None:
     assert "known-bad" in shown.output and listed[0]["sha256"] in shown.output
     again = invoke(runner, store, "hashset", "import", str(tmp_path / "known.md5"))
     assert again.exit_code == 0 and "already imported" in again.output
+    assert "remove 'ref' first" not in again.output
+    other = invoke(runner, store, "hashset", "import", str(tmp_path / "known.md5"),
+                   "--category", "known-good")  # fmt: skip
+    assert "already imported" in other.output and "remove 'ref' first" in other.output
     assert invoke(runner, store, "hashset", "remove", "ref").exit_code == 0
     assert invoke(runner, store, "hashset", "show", "ref").exit_code == ExitCode.CONFLICT
 

@@ -95,6 +95,12 @@ def import_command(
     info = result.info
     if result.already_imported:
         click.echo(f"already imported as {info.name!r} (same SHA-256); nothing changed")
+        if category or category_scheme:  # (the settings of the first import stand)
+            click.echo(
+                f"the set keeps the category settings it was imported with; to import it "
+                f"with others, remove {info.name!r} first",
+                err=True,
+            )
         return
     click.echo(
         f"imported {_n(info.entries, 'entry', 'entries')} ({_n(info.hashes, 'hash', 'hashes')}: "
