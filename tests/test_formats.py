@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 
 from hashmatch.errors import HashSetFormatError, UsageError
+from hashmatch.hashsets import HashSetStore
 from hashmatch.hashsets.formats import detect_format, get_format, make_sample
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
 
+DATA = Path(__file__).parent / "data" / "hashsets"
 MD5 = "0123456789abcdef0123456789abcdef"
 SHA1 = "0123456789abcdef0123456789abcdef01234567"
 SHA256 = "ab" * 32
@@ -176,7 +178,14 @@ def test_unknown_format_name() -> None:
         get_format("nope")
 
 
-def test_latin1_names_do_not_stop_an_import(tmp_path: Path) -> None:
-    data = f"{MD5}  caf".encode() + b"\xe9.jpg\n"
-    entries = read("md5sum", data)
-    assert entries[0].reference == "caf\\xe9.jpg"
+def test_windows_1252_names_are_read_as_such(tmp_path: Path) -> None:
+    """Names that are not UTF-8 (Windows tools write Windows-1252) read as that, not as
+    backslash escapes ('caf\\xe9.jpg'): in every text format and both set layouts."""
+    data = f"{MD5}  caf".encode() + b"\xe9 \x80.jpg\n"
+    assert read("md5sum", data)[0].reference == "café €.jpg"
+    hashkeeper = (DATA / "set.hsh").read_bytes().replace(b"IMG1.JPG", b"IMG1\xe9.JPG")
+    assert any(e.reference == "C:\\PICS\\IMG1é.JPG" for e in read("hashkeeper", hashkeeper))
+    (tmp_path / "names.md5").write_bytes(data * 3000)  # (packed, read in bulk)
+    with HashSetStore(tmp_path / "store") as store:
+        info = store.import_file(tmp_path / "names.md5").info
+        assert {e.reference for e in store.iter_entries(info)} == {"café €.jpg"}

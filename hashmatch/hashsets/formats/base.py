@@ -26,6 +26,7 @@ from hashmatch.dbutil import connect_read_only
 from hashmatch.errors import HashSetFormatError
 from hashmatch.hashsets.categories import Category
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
+from hashmatch.hashsets.name_decoding import NAME_ERRORS
 from hashmatch.hashsets.packed.layout import PackedBlock
 
 SAMPLE_BYTES = 64 * 1024
@@ -66,12 +67,12 @@ def make_sample(head: bytes) -> Sample:
 def text_lines(stream: BinaryIO) -> Iterator[tuple[int, str]]:
     """(line number, line without its end) for every line of a seekable text stream.
 
-    The encoding comes from the byte-order mark; bytes that are not valid in it are kept
-    as backslash escapes instead of failing the import.
+    The encoding comes from the byte-order mark; bytes that are not valid UTF-8 are read
+    as Windows-1252 (``NAME_ERRORS``) instead of failing the import.
     """
     encoding = text_encoding(stream.read(4))
     stream.seek(0)
-    text = io.TextIOWrapper(stream, encoding=encoding, errors="backslashreplace", newline=None)
+    text = io.TextIOWrapper(stream, encoding=encoding, errors=NAME_ERRORS, newline=None)
     for number, line in enumerate(text, 1):
         yield number, line.rstrip("\n")
 

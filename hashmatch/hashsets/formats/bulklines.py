@@ -24,6 +24,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from hashmatch.hashing import get_algorithm
 from hashmatch.hashsets.formats.base import HashSetFormat, text_lines
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
+from hashmatch.hashsets.name_decoding import NAME_ERRORS
 from hashmatch.hashsets.packed.layout import PackedBlock, split_around
 
 CHUNK_BYTES = 8 << 20
@@ -120,7 +121,7 @@ def _chunk(fmt: LineFormat, buf: bytes, first: int) -> _Blocks:
         if high > low and fast is not None:
             yield fast.block(low, high)
         if line is not None:
-            text = buf[starts[line] : ends[line]].decode("utf-8", "backslashreplace")
+            text = buf[starts[line] : ends[line]].decode("utf-8", NAME_ERRORS)
             yield from _as_blocks(_one(fmt, first + line, text))
     return first + n
 
@@ -132,7 +133,7 @@ def _one(fmt: LineFormat, number: int, line: str) -> Iterator[ParsedEntry | Inva
 
 
 def _slow_text(fmt: LineFormat, buf: bytes, first: int) -> _Blocks:
-    text = io.StringIO(buf.decode("utf-8", "backslashreplace"), newline=None)
+    text = io.StringIO(buf.decode("utf-8", NAME_ERRORS), newline=None)
     number = first
     for number, line in enumerate(text, first):
         yield from _as_blocks(_one(fmt, number, line.rstrip("\n")))

@@ -32,6 +32,7 @@ from hashmatch.hashsets.formats.base import (
     text_encoding,
 )
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
+from hashmatch.hashsets.name_decoding import NAME_ERRORS
 
 HASHKEEPER_HEADER = (
     '"file_id","hashset_id","file_name","directory","hash","file_size","date_modified",'
@@ -46,7 +47,7 @@ _MD5_LINE = re.compile(r"^[0-9a-fA-F]{32}$")
 def _text(stream: BinaryIO, encoding: str | None = None) -> io.TextIOWrapper:
     chosen = encoding or text_encoding(stream.read(4))
     stream.seek(0)
-    return io.TextIOWrapper(stream, encoding=chosen, errors="backslashreplace", newline="")
+    return io.TextIOWrapper(stream, encoding=chosen, errors=NAME_ERRORS, newline="")
 
 
 class HashKeeper(HashSetFormat):

@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hashmatch.hashsets.categories import Category
+from hashmatch.hashsets.name_decoding import NAME_ERRORS
 from hashmatch.hashsets.packed.layout import (
     ENTRY_DTYPE,
     LABEL_CODE_DTYPE,
@@ -179,7 +180,7 @@ class _MappedTexts:
         start, end = (int(x) for x in self._offsets[entry - 1 : entry + 1])
         if end <= start:
             return None
-        return bytes(self._data[start:end]).decode("utf-8", "backslashreplace")
+        return bytes(self._data[start:end]).decode("utf-8", NAME_ERRORS)
 
 
 def _label_table(path: Path) -> list[PackedLabel]:
