@@ -363,3 +363,22 @@ def test_vics_that_is_not_utf8_is_named_in_words(store: HashSetStore, tmp_path: 
     message = str(raised.value)
     assert "invalid bytes in UTF8 string" in message and "in bytes 0-" in message
     assert "b'" not in message and "right here" not in message and "\n" not in message
+
+
+def test_sqlite_sets_are_told_apart_by_their_tables(store: HashSetStore, tmp_path: Path) -> None:
+    """Not by words in their data: a .kdb naming VERSION.DLL, PKGMGR.EXE and FILEMGMT.DLL
+    was taken for an RDS; an RDS whose schema lay past the head was not recognised."""
+    kdb = tmp_path / "windows.kdb"
+    shutil.copyfile(DATA / "set.kdb", kdb)
+    with sqlite3.connect(kdb) as db:
+        db.executemany("INSERT INTO file_names VALUES (?, 1)",
+                       [("VERSION.DLL",), ("PKGMGR.EXE",), ("FILEMGMT.DLL",)])  # fmt: skip
+    assert store.import_file(kdb, name="k").info.format == "tsk-kdb"
+    rds = tmp_path / "late-schema.db"
+    shutil.copyfile(DATA / "rdsv3-minimal.db", rds)
+    with sqlite3.connect(rds) as db:
+        db.execute("CREATE TABLE padding (x BLOB)")
+        db.executemany("INSERT INTO padding VALUES (?)", [(b"\0" * 4000,)] * 40)
+        for n in range(60):  # (the schema grows past the first pages)
+            db.execute(f"CREATE VIEW extra_view_{n}_{'x' * 200} AS SELECT * FROM padding")
+    assert store.import_file(rds, name="r").info.format == "nsrl-rdsv3"

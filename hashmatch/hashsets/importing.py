@@ -132,7 +132,7 @@ def _import(
     if not set_name.strip():
         raise HashSetError("a hash set needs a non-empty name")
     try:
-        reader = _reader(options.format_name, head)
+        reader = _reader(options.format_name, head, path)
     except HashSetFormatError as exc:
         raise HashSetFormatError(exc.reason, path=str(path), line=exc.line) from exc
     if options.category_scheme is not None and not reader.takes_category_scheme:
@@ -145,9 +145,9 @@ def _import(
         raise StoreError(f"writing the hash-set store failed: {exc}") from exc
 
 
-def _reader(format_name: str | None, head: bytes) -> HashSetFormat:
+def _reader(format_name: str | None, head: bytes, path: Path) -> HashSetFormat:
     if format_name is None or format_name.lower() == "auto":
-        return detect_format(make_sample(head))
+        return detect_format(make_sample(head, path))
     return get_format(format_name)
 
 

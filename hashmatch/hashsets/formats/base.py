@@ -39,6 +39,8 @@ class Sample:
 
     head: bytes
     lines: tuple[str, ...]
+    #: An SQLite file's tables and views, when it could be opened to read them.
+    tables: frozenset[str] | None = None
 
     @property
     def data_lines(self) -> tuple[str, ...]:
@@ -55,13 +57,26 @@ def text_encoding(head: bytes) -> str:
     return "utf-8"
 
 
-def make_sample(head: bytes) -> Sample:
+def make_sample(head: bytes, path: Path | None = None) -> Sample:
+    """The sample of a file whose first bytes are ``head``; ``path``: the file, whose
+    tables are read if it is an SQLite database."""
     encoding = text_encoding(head)
     text = head.decode(encoding, "replace")
     lines = text.splitlines()
     if len(head) >= SAMPLE_BYTES and lines:
         lines = lines[:-1]  # the last line was probably cut by the sample size
-    return Sample(head, tuple(lines[:SAMPLE_LINES]))
+    tables = _tables(path) if path is not None and head.startswith(SQLITE_MAGIC) else None
+    return Sample(head, tuple(lines[:SAMPLE_LINES]), tables)
+
+
+def _tables(path: Path) -> frozenset[str] | None:
+    """The tables and views of an SQLite file (None if it cannot be read: the format's
+    reader then says what is wrong with it)."""
+    try:
+        with closing(connect_read_only(path)) as db:
+            return frozenset(str(r[0]) for r in db.execute("SELECT name FROM sqlite_master"))
+    except sqlite3.Error:
+        return None
 
 
 def text_lines(stream: BinaryIO) -> Iterator[tuple[int, str]]:

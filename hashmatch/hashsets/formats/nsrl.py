@@ -47,6 +47,8 @@ class NsrlV3(HashSetFormat):
         head = sample.head
         if not head.startswith(SQLITE_MAGIC):
             return 0.0
+        if sample.tables is not None:  # (its schema read: names in the data do not count)
+            return 1.0 if "FILE" in sample.tables and sample.tables & {"PKG", "VERSION"} else 0.0
         has = [marker in head for marker in (b"FILE", b"PKG", b"VERSION")]
         return 1.0 if all(has) else 0.0
 

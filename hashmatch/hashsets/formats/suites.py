@@ -90,9 +90,11 @@ class TskKdb(HashSetFormat):
 
     def sniff(self, sample: Sample) -> float:
         head = sample.head
-        if head.startswith(SQLITE_MAGIC) and b"hashes" in head and b"file_names" in head:
-            return 1.0
-        return 0.0
+        if not head.startswith(SQLITE_MAGIC):
+            return 0.0
+        if sample.tables is not None:
+            return 1.0 if {"hashes", "file_names"} <= sample.tables else 0.0
+        return 1.0 if b"hashes" in head and b"file_names" in head else 0.0
 
     def read(self, stream: BinaryIO) -> Iterator[ParsedEntry | InvalidRecord]:
         try:
