@@ -42,6 +42,10 @@ def read(fmt: str, text: str | bytes) -> list[ParsedEntry | InvalidRecord]:
         (f"0,{PDQ},100,0.000\n1,{PDQ},98,0.033\n", "pdq"),
         (f"# exported list\n\n{MD5}\n", "hashlist"),
         (f"{SHA256}\tphoto.jpg\n", "md5sum"),  # (a checksum tool's tab: SHA-256, not PDQ)
+        # A header naming hash columns is CSV, even where the rows fit a line format.
+        (f"sha1\tpath\tsize\n{SHA1}\t/x/a.jpg\t10\n{SHA1}\t/x/b.jpg\t11\n", "csv"),
+        (f"pdq,quality,name\n{PDQ},90,a.jpg\n{PDQ},80,b.jpg\n", "csv"),
+        (f"SHA256,Size,FileName\n{SHA256},10,a.jpg\n", "csv"),
     ],
 )
 def test_detects_format_by_content(text: str, expected: str) -> None:

@@ -215,7 +215,10 @@ class GenericCsv(HashSetFormat):
         for delimiter in (",", ";", "\t"):
             keys = [_key(h.strip('"')) for h in first.split(delimiter)]
             if len(keys) > 1 and any(k in _COLUMN_NAMES for k in keys):
-                return 0.7
+                # A header naming a hash column says more than data lines that also fit
+                # a line format ('<sha1>\t<path>\t<size>' fits md5sum's grammar): all
+                # but formats whose own header is checked first (NSRL, HashKeeper).
+                return 1.0
         return 0.0
 
     def read(self, stream: BinaryIO) -> Iterator[ParsedEntry | InvalidRecord]:
