@@ -43,9 +43,9 @@ def read(fmt: str, text: str | bytes) -> list[ParsedEntry | InvalidRecord]:
         (f"# exported list\n\n{MD5}\n", "hashlist"),
         (f"{SHA256}\tphoto.jpg\n", "md5sum"),  # (a checksum tool's tab: SHA-256, not PDQ)
         # A header naming hash columns is CSV, even where the rows fit a line format.
-        (f"sha1\tpath\tsize\n{SHA1}\t/x/a.jpg\t10\n{SHA1}\t/x/b.jpg\t11\n", "csv"),
-        (f"pdq,quality,name\n{PDQ},90,a.jpg\n{PDQ},80,b.jpg\n", "csv"),
-        (f"SHA256,Size,FileName\n{SHA256},10,a.jpg\n", "csv"),
+        ("sha1\tpath\tsize\n" + f"{SHA1}\t/x/a.jpg\t10\n" * 9, "csv"),
+        ("pdq,quality,name\n" + f"{PDQ},90,a.jpg\n" * 9, "csv"),
+        ("SHA256,Size,FileName\n" + f"{SHA256},10,a.jpg\n" * 9, "csv"),
     ],
 )
 def test_detects_format_by_content(text: str, expected: str) -> None:
