@@ -65,6 +65,8 @@ CUT_TRIES = 32
 #: The first cuts before a medium's key parsed here: if all do, later ones are taken
 #: without (a worker parses each piece anyway).
 KEYED_CHECKS = 3
+#: How far into a piece those first cuts are looked for (what is parsed here to check).
+CHECK_BYTES = 64 * 1024
 #: A medium this large (no place to cut this far) is left to the streaming reader.
 MAX_MEDIUM_BYTES = 64 << 20
 #: How much of the file's head may hold the root keys before ``value``.
@@ -394,7 +396,13 @@ class Pieces:
         pending, at = self._pending, self._at
         low = max(at, len(pending) - CUT_WINDOW)
         if self._keyed is not None:
-            keyed = [m.start() for m in self._keyed.finditer(pending, low)]
+            keyed = []
+            if self._keyed_checks > 0 and self._keyed_trusted:
+                # The first cuts to check: early in the piece, so that the piece parsed
+                # here is short (the first pieces are smaller than the rest).
+                keyed = [m.start() for m in self._keyed.finditer(pending, at, at + CHECK_BYTES)]
+            if not keyed:
+                keyed = [m.start() for m in self._keyed.finditer(pending, low)]
             if not keyed and low > at:  # a medium longer than the window: look further back
                 keyed = [m.start() for m in self._keyed.finditer(pending, at)]
             if keyed and self._keyed_checks == 0:  # trusted: the worker's parse checks it
