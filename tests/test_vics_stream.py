@@ -88,3 +88,14 @@ def test_numbers_and_strings_stay_as_written_in_the_record() -> None:
     }
     entry = next(iter(Vics().read(io.BytesIO(b"\xef\xbb\xbf" + document([medium], True)))))
     assert json.loads(entry.record) == medium  # type: ignore[union-attr]
+
+
+def test_numbers_no_float_holds_are_kept_as_their_text() -> None:
+    """1e999999 failed the import with Python's limit on writing long integers."""
+    text = document([{"MD5": "AA" * 16, "MediaSize": 0, "Category": 0}], True)
+    text = text.replace(b'"MediaSize": 0', b'"MediaSize": 1e999999')
+    text = text.replace(b'"Category": 0', b'"Category": -1e999999')
+    entry = next(iter(Vics().read(io.BytesIO(text))))
+    record = json.loads(entry.record)  # type: ignore[union-attr]
+    assert record["MediaSize"] == "1E+999999"
+    assert entry.label == 'VICS category "-1E+999999"'  # type: ignore[union-attr]

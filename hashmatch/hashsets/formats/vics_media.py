@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import string
 from collections.abc import Callable
 from decimal import Decimal
@@ -155,12 +156,15 @@ def shown(value: object) -> str:
     their value (the same whichever reader parsed them)."""
     if isinstance(value, str):
         return repr(value)
-    return _ENCODER.encode(_plain(value))
+    plain = _plain(value)
+    if isinstance(plain, str):  # (a number no float holds, as its text)
+        return plain
+    return _ENCODER.encode(plain)
 
 
 def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
-        value = int(value) if value == value.to_integral_value() else float(value)
+        value = _decimal(value)
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, dict):
@@ -182,8 +186,21 @@ def _clean(value: Any) -> Any:
 
 def _number(value: object) -> object:
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
+        return _decimal(value)
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+#: Digits of a whole number written out as one (Python refuses to write 4,300 or more).
+_MAX_DIGITS = 1000
+
+
+def _decimal(value: Decimal) -> int | float | str:
+    """A number ijson read, as JSON can hold it: whole numbers as integers, others as
+    floats; one no float holds (1e999999) as its text, rather than failing the import."""
+    if value.is_finite() and value == value.to_integral_value() and value.adjusted() < _MAX_DIGITS:
+        return int(value)
+    number = float(value)
+    return number if math.isfinite(number) else str(value)
 
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, default=_number)
