@@ -137,6 +137,9 @@ def test_report_as_vics_round_trip(runner: CliRunner, tmp_path: Path) -> None:
     }
 
 
+VICS_SETS = frozenset({"set"})
+
+
 def _hit(label: str | None, category: Category, kind: HitType = HitType.EXACT) -> Hit:
     return Hit(kind, "md5" if kind is HitType.EXACT else "pdq", 0 if kind is HitType.EXACT
                else 18, None, "set", category, label, None, "00" * 16)  # fmt: skip
@@ -153,17 +156,18 @@ def test_a_report_exports_the_category_of_the_hits_that_list_the_file() -> None:
     good = _hit("VICS 0 (Non-Pertinent)", Category.KNOWN_GOOD)
     cam = _hit("VICS 1 (Child Abuse Material)", Category.KNOWN_BAD)
     listed_elsewhere = _hit(None, Category.KNOWN_BAD)
-    assert vics_category(_record(good, cam)) == 1
-    assert vics_category(_record(good, listed_elsewhere)) is None
+    assert vics_category(_record(good, cam), VICS_SETS) == 1
+    assert vics_category(_record(good, listed_elsewhere), VICS_SETS) is None
     dhs_comparison = _hit("VICS 4 (Exemplar/Comparison)", Category.ALERT)
-    assert vics_category(_record(dhs_comparison)) == 4
-    assert vics_category(_record(_hit("VICS 0 (Uncategorized)", Category.ALERT))) is None
-    assert vics_category(_record(_hit('VICS category "1.5"', Category.ALERT))) is None
+    assert vics_category(_record(dhs_comparison), VICS_SETS) == 4
+    assert vics_category(_record(_hit("VICS 0 (Uncategorized)", Category.ALERT)), VICS_SETS) is None
+    assert vics_category(_record(_hit('VICS category "1.5"', Category.ALERT)), VICS_SETS) is None
+    assert vics_category(_record(cam), frozenset({"another"})) is None  # not a VICS set
     near = _hit("VICS 1 (Child Abuse Material)", Category.KNOWN_BAD, HitType.NEAR)
-    assert vics_category(_record(near)) is None
-    medium = vics_media("ab" * 16, [_record(near)], 1)
+    assert vics_category(_record(near), VICS_SETS) is None
+    medium = vics_media("ab" * 16, [_record(near)], 1, VICS_SETS)
     assert "Category" not in medium and "near" in medium["Comments"]
-    assert "Comments" not in vics_media("ab" * 16, [_record(cam)], 1)
+    assert "Comments" not in vics_media("ab" * 16, [_record(cam)], 1, VICS_SETS)
 
 
 def test_labels_give_back_only_the_numbers_they_were_read_from() -> None:
@@ -234,3 +238,25 @@ def test_a_vics_set_is_exported_as_its_media_were_written(
     md5sum = tmp_path / "v.md5"
     invoke(runner, store, "hashset", "export", "v", "--format", "md5sum", "-o", str(md5sum))
     assert sorted(line.split()[0] for line in md5sum.read_text().splitlines()) == [own, other]
+
+
+def test_a_label_that_reads_like_vics_from_another_format_gives_no_category(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """A CSV set made from hashmatch's own matches.csv carries labels such as 'VICS 1
+    (Child Abuse Material)' on alert entries: exported, they became CAM."""
+    store, evidence = tmp_path / "store", tmp_path / "evidence"
+    evidence.mkdir()
+    (evidence / "a.bin").write_bytes(b"flagged, not categorised")
+    md5 = hashlib.md5(b"flagged, not categorised").hexdigest()
+    (tmp_path / "set.csv").write_text(
+        f"md5,name,category\n{md5},a.jpg,VICS 1 (Child Abuse Material)\n"
+    )
+    invoke(runner, store, "hashset", "import", str(tmp_path / "set.csv"), "--name", "lab", "-q")
+    invoke(runner, store, "scan", str(evidence), "-o", str(tmp_path / "case"), "-q")
+    report = invoke(runner, store, "report", str(tmp_path / "case"), "--format", "vics")
+    (medium,) = json.loads(report.output)["value"][0]["Media"]
+    assert medium["MD5"] == md5 and "Category" not in medium
+    exported = invoke(runner, store, "hashset", "export", "lab", "--format", "vics", "-o", "-")
+    (entry,) = json.loads(exported.stdout)["value"]
+    assert entry["MD5"] == md5 and "Category" not in entry

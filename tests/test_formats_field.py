@@ -382,3 +382,28 @@ def test_sqlite_sets_are_told_apart_by_their_tables(store: HashSetStore, tmp_pat
         for n in range(60):  # (the schema grows past the first pages)
             db.execute(f"CREATE VIEW extra_view_{n}_{'x' * 200} AS SELECT * FROM padding")
     assert store.import_file(rds, name="r").info.format == "nsrl-rdsv3"
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["bulk", "streaming"])
+def test_vics_categories_are_whole_numbers_exactly_or_alerts(
+    store: HashSetStore, tmp_path: Path, stream: bool
+) -> None:
+    """0.99999999999999999999 was read as 1 (CAM), 1e-400 and "\\u0660" (an Arabic-Indic
+    zero) as 0 (non-pertinent: the file left out of the matches)."""
+    written = {"1": "1", "2.0": "2.0", "1E0": "1E0", '"01"': '"01"', "0.99999999999999999999": 0,
+               "1e-400": 0, '"\\u0660"': 0, '"0_1"': 0, '"-0"': 0, '" 3 "': '" 3 "'}  # fmt: skip
+    media = ",".join(f'{{"MD5": "{n:032x}", "Category": {value}}}' for n, value in
+                     enumerate(written))  # fmt: skip
+    head = f'"@odata.context": "{CONTEXT}"'
+    body = f'"value": [{media}]'
+    path = tmp_path / "categories.json"  # (the data model named after value: streamed)
+    path.write_text("{" + (f"{body}, {head}" if stream else f"{head}, {body}") + "}")
+    info = store.import_file(path, name="c").info
+    found = {e.values["md5"]: (e.category.value, e.label) for e in store.iter_entries(info)}
+    by_value = {value: found[f"{n:032x}"] for n, value in enumerate(written)}
+    assert by_value["1"] == ("known-bad", "VICS 1 (Child Abuse Material)")
+    assert by_value["2.0"][1].startswith("VICS 2 (") and by_value["1E0"][1].startswith("VICS 1 (")
+    assert by_value['"01"'][1].startswith("VICS 1 (")
+    assert by_value['" 3 "'][1].startswith("VICS 3 (")
+    for odd in ("0.99999999999999999999", "1e-400", '"\\u0660"', '"0_1"', '"-0"'):
+        assert by_value[odd][0] == "alert" and by_value[odd][1].startswith('VICS category "'), odd

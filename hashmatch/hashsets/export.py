@@ -120,12 +120,10 @@ def _recorded(record: str | None, entry: StoredEntry) -> dict[str, Any] | None:
 
 
 def _medium(entry: StoredEntry, media_id: int) -> dict[str, Any]:
+    # (No Category: hashmatch gives none the source did not, whatever a label reads like.)
     medium: dict[str, Any] = {"MediaID": media_id, "MD5": entry.values["md5"]}
     if "sha1" in entry.values:
         medium["SHA1"] = entry.values["sha1"]
-    number = vics_number(entry.label)
-    if number is not None:
-        medium["Category"] = number
     alternatives = [{"MD5": entry.values["md5"], "HashName": name.upper(),
                      "HashValue": entry.values[name]}
                     for name in ("sha256", "pdq") if name in entry.values]  # fmt: skip

@@ -25,15 +25,16 @@ CONTEXT = "http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/US/$met
 _CASE_NAMESPACE = uuid.UUID("6a3c4f0e-8d1b-5d7a-9c7e-2b6f1a0d4e90")
 
 
-def vics_category(record: FileRecord) -> int | None:
+def vics_category(record: FileRecord, vics_sets: frozenset[str]) -> int | None:
     """The VICS category (current US numbers) a matched file is exported with: the most
-    severe (1 before 2 ...) among its exact hits that list it. Never a near hit's (the
+    severe (1 before 2 ...) among its exact hits on VICS sets (``vics_sets``: their
+    names; another set's label can read like one) that list it. Never a near hit's (the
     file is not that medium) nor a known-good one's (a file listed because another set
     hit it would come back as non-pertinent)."""
     numbers = [
         number
         for hit in record.hits
-        if hit.type is HitType.EXACT and hit.category.listed
+        if hit.type is HitType.EXACT and hit.category.listed and hit.hashset in vics_sets
         if (number := vics_number(hit.label)) is not None and number not in _NOT_LISTED
     ]
     return min(numbers) if numbers else None
@@ -50,13 +51,15 @@ NEAR_ONLY = (
 )
 
 
-def _media(md5: str, records: list[FileRecord], media_id: int) -> dict[str, Any]:
+def _media(
+    md5: str, records: list[FileRecord], media_id: int, vics_sets: frozenset[str]
+) -> dict[str, Any]:
     first = records[0]
     hashes = {v.algorithm: v.hex for v in first.hashes}
     media: dict[str, Any] = {"MediaID": media_id, "MD5": md5}
     if "sha1" in hashes:
         media["SHA1"] = hashes["sha1"]
-    categories = [c for c in (vics_category(r) for r in records) if c is not None]
+    categories = [c for c in (vics_category(r, vics_sets) for r in records) if c is not None]
     if categories:
         media["Category"] = min(categories)
     if not any(hit.type is HitType.EXACT for r in records for hit in r.hits):
@@ -94,7 +97,9 @@ def vics_document(report: CaseReport) -> dict[str, Any]:
             without_md5 += 1
             continue
         by_md5.setdefault(md5, []).append(record)
-    media = [_media(md5, records, n) for n, (md5, records) in enumerate(sorted(by_md5.items()), 1)]
+    vics_sets = frozenset(s.name for s in report.hashsets if s.format == "vics")
+    media = [_media(md5, records, n, vics_sets)
+             for n, (md5, records) in enumerate(sorted(by_md5.items()), 1)]  # fmt: skip
     case: dict[str, Any] = {
         "CaseID": str(uuid.uuid5(_CASE_NAMESPACE, report.case.id)),
         "CaseNumber": report.case.id,

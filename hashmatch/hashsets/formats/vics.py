@@ -30,6 +30,7 @@ import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import replace
+from decimal import Decimal
 from typing import BinaryIO, ClassVar, cast
 
 import ijson
@@ -98,17 +99,44 @@ DEFAULT_SCHEME = CategoryScheme.VICS_US
 
 
 def category_of(value: object, scheme: CategoryScheme) -> tuple[str, Category]:
-    """(original label, hashmatch category) of a ``Category`` value as written (a
-    number as its value: ``1.0`` is 1, whichever JSON reader parsed it)."""
+    """(original label, hashmatch category) of a ``Category`` value as written: a whole
+    number (``1``, ``"1"``, ``1.0``, ``1E0``) by its scheme; anything else (``"1.5"``,
+    ``0.99999999999999999999``, ``1e-400``, ``"0_1"``, ``"-0"``, Arabic-Indic digits) is
+    an alert with the value quoted in its label, never rounded to a number."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return "VICS uncategorized", Category.ALERT
-    text = value.strip() if isinstance(value, str) else shown(value)
-    try:
-        number = int(text)
-    except ValueError:  # (quoted: never read back as a number, "1.5" is not 1)
+    number = _whole_number(value)
+    if number is None:
+        if isinstance(value, str):
+            text = value.strip()
+        else:
+            text = str(value) if isinstance(value, Decimal) else shown(value)
         return f'VICS category "{text[:40]}"', Category.ALERT
     name, category = SCHEMES[scheme].get(number, (UNKNOWN_NUMBER, Category.ALERT))
     return f"VICS {number} ({name})", category
+
+
+#: A category written as text: ASCII digits only (``int`` also takes signs, ``_`` and
+#: other scripts' digits).
+_DIGITS = re.compile(r"[0-9]{1,18}")
+
+
+def _whole_number(value: object) -> int | None:
+    """The whole number a ``Category`` value is exactly, if it is one. Fractions come
+    as Decimal from both readers (ijson; json with ``parse_float``), so nothing is
+    rounded on the way."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, Decimal):
+        exact = value.is_finite() and value == value.to_integral_value()
+        return int(value) if exact and value.adjusted() < 18 else None
+    if isinstance(value, float):
+        return int(value) if value.is_integer() and abs(value) < 2**53 else None
+    if isinstance(value, str) and _DIGITS.fullmatch(value.strip()):
+        return int(value.strip())
+    return None
 
 
 #: The name of a number the scheme does not define, in its label.

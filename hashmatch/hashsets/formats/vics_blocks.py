@@ -12,6 +12,7 @@ import json
 import operator
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from itertools import repeat
 from typing import cast
 
@@ -53,7 +54,9 @@ def interpret(media: Media, chunk: Fields) -> Iterator[PackedBlock | Numbered]:
     for i in np.flatnonzero(odd).tolist():
         # An odd medium: the reference reading (its record cleaned if annotated).
         text = records[i].decode("utf-8")
-        medium = json.loads(text)  # what the piece's decoder read, to the last field
+        # What the piece's decoder read, to the last field; fractions exact, as ijson
+        # gives them (a Category of 0.99999999999999999999 is no 1).
+        medium = json.loads(text, parse_float=Decimal)
         entry = media.entry(i + 1, medium, record=None if i in chunk.annotated else text)
         if isinstance(entry, InvalidRecord):
             invalid[i] = (i, entry)
