@@ -76,7 +76,10 @@ def test_csv_neutralises_formulas(hostile_case: Path) -> None:
     paths = {row["path"] for row in rows}
     assert '\'=HYPERLINK("http:\\\\evil")' in paths and "'+cmd.jpg" in paths
     assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row.values())
-    assert "new\nline.jpg" in paths  # quoted by the CSV writer, still one cell
+    assert "new\\u000aline.jpg" in paths  # (made visible, as in the HTML)
+    raw = (hostile_case / "matches.csv").read_text()
+    assert all(line.startswith('"') for line in raw.splitlines())  # every cell quoted
+    assert "\u202e" not in raw and "\x1b" not in raw  # (bidi overrides, terminal escapes)
 
 
 @pytest.mark.parametrize("value", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"])

@@ -1,8 +1,18 @@
 """matches.csv: one row per hit, safe to open in a spreadsheet.
 
-Evidence file names are attacker-controlled. A cell that a spreadsheet would read as a
-formula (starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) is
-prefixed with an apostrophe, the OWASP-recommended neutralisation.
+Evidence file names and hash-set names are attacker-controlled:
+
+- a cell that a spreadsheet would read as a formula (starting with ``=``, ``+``,
+  ``-``, ``@``, a tab or a carriage return) is prefixed with an apostrophe, the
+  OWASP-recommended neutralisation;
+- every cell is quoted, so that a spreadsheet splitting rows at ``;`` (the list
+  separator of many European locales) does not start a cell inside a name
+  (``x;=HYPERLINK(...)``);
+- control characters and bidirectional overrides are written as ``\\uXXXX``
+  (``safetext.visible``), as in the HTML report: U+202E would show ``gpj.exe`` as
+  ``exe.jpg`` in a spreadsheet, and escape sequences reach a terminal.
+
+report.json keeps every value exactly.
 """
 
 from __future__ import annotations
@@ -11,6 +21,7 @@ import csv
 import io
 
 from hashmatch.report.model import CaseReport
+from hashmatch.safetext import visible
 
 HEADER = (
     "source", "partition", "path", "size", "deleted", "md5", "sha1", "sha256", "pdq", "phash",
@@ -26,9 +37,13 @@ def neutralise(value: object) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
+def _cell(value: object) -> str:
+    return neutralise(visible(str(value)) if isinstance(value, str) else value)
+
+
 def render_csv(report: CaseReport) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
     writer.writerow(HEADER)
     for record in report.matches:
         hashes = {v.algorithm: v.hex for v in record.hashes}
@@ -42,5 +57,5 @@ def render_csv(report: CaseReport) -> str:
                 hit.type.value, hit.algorithm, hit.distance, hit.threshold, hit.hashset,
                 hit.category.value, hit.label, hit.reference, hit.matched_value, hit.transform,
             )  # fmt: skip
-            writer.writerow([neutralise(cell) for cell in row])
+            writer.writerow([_cell(cell) for cell in row])
     return out.getvalue()
