@@ -193,3 +193,12 @@ def test_windows_1252_names_are_read_as_such(tmp_path: Path) -> None:
     with HashSetStore(tmp_path / "store") as store:
         info = store.import_file(tmp_path / "names.md5").info
         assert {e.reference for e in store.iter_entries(info)} == {"café €.jpg"}
+
+
+def test_a_first_line_longer_than_the_sample_is_still_recognised(tmp_path: Path) -> None:
+    """A 70 KB name on the first line left the sample without a line: 'no hash values'."""
+    path = tmp_path / "long.md5"
+    path.write_text(f"{MD5}  {'n' * 70_000}.jpg\n{SHA1}  short.jpg\n")
+    with HashSetStore(tmp_path / "store") as store:
+        info = store.import_file(path).info
+    assert info.format == "md5sum" and info.entries == 2

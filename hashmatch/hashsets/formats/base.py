@@ -63,8 +63,10 @@ def make_sample(head: bytes, path: Path | None = None) -> Sample:
     encoding = text_encoding(head)
     text = head.decode(encoding, "replace")
     lines = text.splitlines()
-    if len(head) >= SAMPLE_BYTES and lines:
-        lines = lines[:-1]  # the last line was probably cut by the sample size
+    if len(head) >= SAMPLE_BYTES and len(lines) > 1:
+        # The last line was probably cut by the sample size (kept when it is the only
+        # one: a line longer than the sample, a long name, still shows its format).
+        lines = lines[:-1]
     tables = _tables(path) if path is not None and head.startswith(SQLITE_MAGIC) else None
     return Sample(head, tuple(lines[:SAMPLE_LINES]), tables)
 
