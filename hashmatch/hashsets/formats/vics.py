@@ -250,7 +250,7 @@ class Vics(HashSetFormat):
                 f"not valid JSON {where}{_bytes_read(tell(source))}: {_first_line(exc)}"
             ) from exc
         except UnicodeDecodeError as exc:
-            raise HashSetFormatError(f"not valid UTF-8/UTF-16 text: {exc}") from exc
+            raise HashSetFormatError(_undecodable(exc, count)) from exc
         if "context" not in self._provenance:
             raise HashSetFormatError("no odata.metadata / @odata.context: not a VICS file")
 
@@ -273,3 +273,17 @@ def _first_line(exc: Exception) -> str:
     if isinstance(message, bytes):
         message = message.decode("utf-8", "replace")
     return (str(message).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def _undecodable(error: UnicodeDecodeError, count: int) -> str:
+    """What a decoding error means: the file's bytes, or (the parser's own UTF-8 of a
+    string, 0xED then 0xA0-0xBF) a ``\\u`` escape of half a surrogate pair."""
+    bad = error.object[error.start : error.start + 2]
+    if len(bad) == 2 and bad[0] == 0xED and 0xA0 <= bad[1] <= 0xBF:
+        where = f"after medium {count}" if count else "in or before the first medium"
+        return (
+            f"a string {where} holds a \\u escape of half a UTF-16 surrogate pair (an "
+            "unpaired surrogate, as a Windows file name can hold): it is not Unicode text "
+            "and cannot be read"
+        )
+    return f"not valid UTF-8/UTF-16 text: {error}"
