@@ -83,7 +83,8 @@ def _summary(report: CaseReport) -> Markup:
         ["Errors recorded", s.errors],
         ["No perceptual verdict (too little detail)", s.no_perceptual_verdict],
     ]
-    rows += [[f"Matched, category {c}", n] for c, n in s.matched_by_category]
+    # (a file hit in two categories counts in both: the rows need not add up)
+    rows += [[f"Matched files with a {c} hit", n] for c, n in s.matched_by_category]
     rows += [[f"Files in source {source}", n] for source, n in s.files_by_source]
     chart = bar_chart(
         [
