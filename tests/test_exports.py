@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from hashmatch.cli import cli
@@ -260,3 +263,41 @@ def test_a_label_that_reads_like_vics_from_another_format_gives_no_category(
     exported = invoke(runner, store, "hashset", "export", "lab", "--format", "vics", "-o", "-")
     (entry,) = json.loads(exported.stdout)["value"]
     assert entry["MD5"] == md5 and "Category" not in entry
+
+
+def test_media_python_cannot_read_back_are_exported_as_written(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """A 5,000-digit MediaID (the bulk reader keeps it as written) and a MediaSize of
+    1e999999 (infinity once read back) made the export drop the record, or write
+    'Infinity', which is not JSON."""
+    store = tmp_path / "store"
+    plain = ", ".join(f'{{"MD5": "{n:032x}", "Category": 1}}' for n in range(3000))
+    odd = (f'{{"MD5": "{"ab" * 16}", "Category": 1, "MediaID": {"9" * 5000}, '
+           '"MediaSize": 1e999999, "MediaFiles": [{"FileName": "x.jpg"}]}')  # fmt: skip
+    (tmp_path / "odd.json").write_text(
+        f'{{"@odata.context": "{CONTEXT_US}", "value": [{plain}, {odd}]}}'
+    )
+    invoke(runner, store, "hashset", "import", str(tmp_path / "odd.json"), "--name", "o", "-q")
+    out = tmp_path / "out.json"
+    invoke(runner, store, "hashset", "export", "o", "--format", "vics", "-o", str(out))
+    text = out.read_text()
+    assert "Infinity" not in text and odd in text
+    again = invoke(runner, store, "hashset", "import", str(out), "--name", "again", "-q")
+    assert again.exit_code == 0 and "imported 3001 entries" in again.output
+    md5sum = invoke(runner, store, "hashset", "export", "o", "--format", "md5sum", "-o", "-")
+    assert f"{'ab' * 16}  MediaID {'9' * 5000}; x.jpg" in md5sum.stdout
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+def test_export_to_a_full_standard_output_says_so(runner: CliRunner, tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    invoke(runner, store, "hashset", "import", str(DATA / "set.hsh"), "--name", "h", "-q")
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "hashmatch", "--store", str(store), "hashset", "export", "h",
+             "--format", "md5sum", "-o", "-"],
+            stdout=full, stderr=subprocess.PIPE, text=True, check=False,
+        )  # fmt: skip
+    assert done.returncode == ExitCode.CASE_OR_STORE, done.stderr
+    assert "cannot write to standard output" in done.stderr and "Traceback" not in done.stderr

@@ -72,3 +72,26 @@ def test_vics_nested_too_deeply_is_refused(tmp_path: Path, levels: int) -> None:
         with pytest.raises(HashSetFormatError, match=f"nested more than {MAX_DEPTH} levels"):
             store.import_file(path, skip_invalid=True)
         assert store.list_sets() == []
+
+
+@pytest.mark.parametrize("at_head", [True, False])
+def test_vics_numbers_too_long_for_the_streaming_parser_are_refused(
+    tmp_path: Path, at_head: bool
+) -> None:
+    """ijson's C parser crashed the process (a segmentation fault) on an integer of more
+    than 4,300 digits: the streaming reader refuses it first; digits in strings are
+    text."""
+    long_number, long_text = "9" * 5000, '"' + "7" * 5000 + '"'
+    context = "http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/US/$metadata#Media"
+    media = [f'{{"MD5": "{n:032x}", "Note": {long_text}}}' for n in range(3)]
+    media.insert(0 if at_head else 3, f'{{"MD5": "{"ab" * 16}", "MediaID": {long_number}}}')
+    body = f'"value": [{", ".join(media)}]'
+    path = tmp_path / "long.json"  # (the data model after value: the streaming reader)
+    path.write_text(f'{{{body}, "@odata.context": "{context}"}}')
+    with HashSetStore(tmp_path / "store") as store:
+        with pytest.raises(HashSetFormatError, match="more than 1,000 digits"):
+            store.import_file(path)
+        text_only = tmp_path / "text.json"
+        text_only.write_text(f'{{"value": [{", ".join(media[1:] if at_head else media[:3])}], '
+                             f'"@odata.context": "{context}"}}')  # fmt: skip
+        assert store.import_file(text_only).info.entries == 3

@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -174,4 +176,33 @@ def test_every_version_row_is_recorded(store: HashSetStore, tmp_path: Path) -> N
         db.execute("INSERT INTO VERSION VALUES ('2025.09.1', 'modern')")  # (a delta applied)
     provenance = dict(store.import_file(path).info.provenance)
     assert provenance["rds_version"] == "2025.06.1; 2025.09.1"
-    assert provenance["rds_build_set"] == "modern"
+    assert provenance["rds_build_set"] == "modern; modern"  # (the n-th values go together)
+
+
+def test_only_a_journal_of_an_interrupted_transaction_stops_the_import(
+    store: HashSetStore, tmp_path: Path
+) -> None:
+    """A journal kept after its transaction (journal_mode PERSIST) has its header zeroed
+    and holds nothing: such a database was refused too."""
+    path = make_rds(tmp_path / "RDS.db", [("ab" * 32, "cd" * 20, "ef" * 16, "a")])
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA journal_mode=PERSIST")
+        db.execute(
+            "INSERT INTO FILE VALUES (?, ?, ?, ?, 1)", ("12" * 32, "34" * 20, "56" * 16, "b")
+        )
+    journal = tmp_path / "RDS.db-journal"
+    assert journal.stat().st_size > 0
+    assert store.import_file(path, name="persist").info.entries == 2
+    interrupted = make_rds(tmp_path / "cut.db", [("ab" * 32, "cd" * 20, "ef" * 16, "a")])
+    script = (
+        "import os, sqlite3, sys\n"
+        "db = sqlite3.connect(sys.argv[1])\n"
+        "db.execute('PRAGMA cache_size=1')\n"
+        "db.execute('BEGIN')\n"
+        "db.executemany('INSERT INTO FILE VALUES (?, ?, ?, ?, 1)',"
+        " [('%064x' % n, None, None, 'x' * 500) for n in range(3000)])\n"
+        "os._exit(0)\n"  # (killed in the middle of the transaction: its journal is hot)
+    )
+    subprocess.run([sys.executable, "-c", script, str(interrupted)], check=True)
+    with pytest.raises(HashSetFormatError, match=r"cut\.db-journal beside it holds a transaction"):
+        store.import_file(interrupted, name="cut")

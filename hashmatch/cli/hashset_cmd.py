@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import sys
@@ -199,10 +200,16 @@ def _export_to_stdout(store: HashSetStore, info: HashSetInfo, fmt: str) -> Expor
     """Export to standard output, in UTF-8 as a file would be, whatever the locale."""
     out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="\n")
     try:
-        return export_set(store, info, fmt, out)
-    finally:
+        result = export_set(store, info, fmt, out)
         out.flush()
-        out.detach()  # (standard output stays open)
+        return result
+    except BrokenPipeError:
+        raise  # (a reader that stopped: the command ends quietly)
+    except OSError as exc:  # a full disk behind a redirection
+        raise CaseError(f"cannot write to standard output: {exc.strerror or exc}") from exc
+    finally:
+        with contextlib.suppress(ValueError, OSError):  # (what failed above is said above)
+            out.detach()  # (standard output stays open)
 
 
 def _export_to_file(store: HashSetStore, info: HashSetInfo, fmt: str, output: Path) -> ExportResult:

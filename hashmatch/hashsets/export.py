@@ -88,27 +88,35 @@ def _vics(store: HashSetStore, info: HashSetInfo, entries: Iterator[StoredEntry]
     out.write('{"@odata.context": ' + json.dumps(VICS_MEDIA_CONTEXT) + ', "value": [\n')
     written = left_out = 0
     for entry in entries:
-        medium = _recorded(store.record(info, entry.entry), entry)
+        record = store.record(info, entry.entry)
+        medium = _recorded(record, entry)
         if medium is None and "md5" not in entry.values:
             left_out += 1
             continue
         written += 1
+        separator = "" if written == 1 else ",\n"
         if medium is None:
             medium = _medium(entry, written)
-        separator = "" if written == 1 else ",\n"
-        out.write(separator + json.dumps(medium, ensure_ascii=False))
+        if isinstance(medium, dict):
+            try:  # (a number beyond a float, 1e999999, read back as infinity: JSON has none)
+                medium = json.dumps(medium, ensure_ascii=False, allow_nan=False)
+            except ValueError:
+                medium = str(record)
+        out.write(separator + medium)
     out.write("\n]}\n")
     return ExportResult(written, left_out)
 
 
-def _recorded(record: str | None, entry: StoredEntry) -> dict[str, Any] | None:
+def _recorded(record: str | None, entry: StoredEntry) -> dict[str, Any] | str | None:
     """The medium as its VICS source wrote it (its own MD5 and MediaID, its files,
     alternative hashes and every other field), with its category in current US numbers;
-    None for an entry that did not come from VICS."""
+    the record's text as it is where Python cannot read it back (an integer of 4,300
+    digits or more, which the bulk reader keeps as written); None for an entry that did
+    not come from VICS."""
     try:
         medium = json.loads(record) if record is not None else None
     except ValueError:
-        return None
+        return record if record is not None and record.lstrip().startswith("{") else None
     if not isinstance(medium, dict) or not isinstance(medium.get("MD5"), str):
         return None
     number = vics_number(entry.label)

@@ -155,16 +155,34 @@ def sqlite_readonly(stream: BinaryIO) -> closing[sqlite3.Connection]:
         raise HashSetFormatError("an SQLite hash set must be imported from a file")
     path = Path(name)
     # Opened immutable, SQLite reads neither: the set would be imported short, silently.
-    for suffix, what in (("-wal", "write-ahead log"), ("-journal", "rollback journal")):
-        beside = path.with_name(path.name + suffix)
-        if beside.is_file() and beside.stat().st_size > 0:
-            raise HashSetFormatError(
-                f"the {what} {beside.name} beside it holds changes not yet in the database "
-                f"(an update applied, the database still open?): let SQLite finish them "
-                f"(close what has it open, or run: sqlite3 {path.name} 'PRAGMA "
-                f"wal_checkpoint(TRUNCATE)') and import again"
-            )
+    wal = path.with_name(path.name + "-wal")
+    if wal.is_file() and wal.stat().st_size > 0:
+        raise HashSetFormatError(
+            f"the write-ahead log {wal.name} beside it holds changes not yet in the "
+            f"database (an update applied, the database still open?): let SQLite finish "
+            f"them (close what has it open, or run: sqlite3 {path.name} 'PRAGMA "
+            f"wal_checkpoint(TRUNCATE)') and import again"
+        )
+    if _hot_journal(path.with_name(path.name + "-journal")):
+        raise HashSetFormatError(
+            f"the rollback journal {path.name}-journal beside it holds a transaction that "
+            f"was interrupted: let SQLite roll it back (run: sqlite3 {path.name} 'PRAGMA "
+            f"integrity_check') and import again"
+        )
     return closing(connect_read_only(path))
+
+
+#: The first bytes of a rollback journal that holds a transaction (one kept after its
+#: transaction, in journal_mode PERSIST, has them zeroed).
+_JOURNAL_MAGIC = bytes.fromhex("d9d505f920a163d7")
+
+
+def _hot_journal(journal: Path) -> bool:
+    try:
+        with journal.open("rb") as stream:
+            return stream.read(len(_JOURNAL_MAGIC)) == _JOURNAL_MAGIC
+    except OSError:
+        return False
 
 
 def fraction(sample: Sample, matches: Callable[[str], object]) -> float:

@@ -1,10 +1,14 @@
-"""A limit on how deeply a JSON text nests, checked as it is read.
+"""Limits on how deeply a JSON text nests and how long its numbers are, checked as it
+is read.
 
 ijson keeps the path of every open array and object, each as long as the one before
 it: a text nested a hundred thousand levels deep (200 KB) grows that to gigabytes, and
 Python's own encoder gives up at about a thousand. No exporter nests VICS more than ten
 levels; a text deeper than ``MAX_DEPTH`` is refused as it is read, before the parser
 sees it.
+
+A number of more than ``MAX_DIGITS`` digits is refused the same way: ijson's C parser
+crashed the whole process (a segmentation fault) on one of more than 4,300.
 
 The text is read a chunk at a time, with numpy: quotes not escaped by a backslash
 start and end strings, and brackets outside strings open and close levels. What a chunk
@@ -24,6 +28,11 @@ from hashmatch.errors import HashSetFormatError
 MAX_DEPTH = 512
 
 _QUOTE, _BACKSLASH = ord('"'), ord("\\")
+#: Digits a number may have (ijson's C parser crashes the process on an integer of more
+#: than 4,300, where Python refuses to convert it; msgspec takes them).
+MAX_DIGITS = 1000
+_DIGIT = np.zeros(256, dtype=bool)
+_DIGIT[ord("0") : ord("9") + 1] = True
 _STEP = np.zeros(256, dtype=np.int8)
 _STEP[[ord("["), ord("{")]] = 1
 _STEP[[ord("]"), ord("}")]] = -1
@@ -44,6 +53,7 @@ class DepthLimited(io.RawIOBase):
         self._depth = 0
         self._in_string = False
         self._backslashes = 0  # the run of them the text read so far ends with
+        self._digits = 0  # the run of digits the text read so far ends with
 
     def readable(self) -> bool:
         return True
@@ -55,7 +65,7 @@ class DepthLimited(io.RawIOBase):
         return self._stream.tell()
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        self._depth, self._in_string, self._backslashes = 0, False, 0
+        self._depth, self._in_string, self._backslashes, self._digits = 0, False, 0, 0
         return self._stream.seek(offset, whence)
 
     def fileno(self) -> int:
@@ -90,9 +100,27 @@ class DepthLimited(io.RawIOBase):
             )
         if len(depths):
             self._depth = int(depths[-1])
+        self._check_numbers(text, real)
         self._in_string = (len(real) + self._in_string) % 2 == 1
         tail = len(data) - len(data.rstrip(b"\\"))
         self._backslashes = tail + (self._backslashes if tail == len(data) else 0)
+
+    def _check_numbers(self, text: np.ndarray, real: np.ndarray) -> None:
+        """Refuse a run of more than ``MAX_DIGITS`` digits outside strings (a number)."""
+        digits = _DIGIT[text].view(np.int8)
+        edges = np.flatnonzero(np.diff(digits, prepend=np.int8(0), append=np.int8(0)))
+        starts, ends = edges[::2], edges[1::2]
+        lengths = ends - starts
+        if len(lengths) and starts[0] == 0:
+            lengths[0] += self._digits  # (a run going on from the chunk before)
+        long = starts[lengths > MAX_DIGITS]
+        # (a run has no quote in it: whether it is in a string is decided where it starts)
+        if len(long) and ((np.searchsorted(real, long) + self._in_string) % 2 == 0).any():
+            raise HashSetFormatError(
+                f"a number more than {MAX_DIGITS:,} digits long (no VICS field holds one): refused"
+            )
+        ends_in_run = len(ends) > 0 and int(ends[-1]) == len(text)
+        self._digits = int(lengths[-1]) if ends_in_run else 0
 
     def _real(self, text: np.ndarray, quotes: np.ndarray) -> np.ndarray:
         """The quotes not escaped: those after an even run of backslashes."""

@@ -91,14 +91,13 @@ class NsrlV3(HashSetFormat):
             raise HashSetFormatError("no FILE table or view: not an NSRL RDSv3 database")
         self._provenance = {"nsrl": "RDSv3"}
         if "VERSION" in names:
-            # Every row (a delta applied adds one), each column's values in row order.
+            # Every row (a delta applied adds one): each column's values in row order,
+            # so that the n-th of each belong together.
             version_columns = [c[1] for c in db.execute("PRAGMA table_info(VERSION)")]
             kept: dict[str, list[str]] = {}
             for row in db.execute("SELECT * FROM VERSION LIMIT 100"):
                 for column, value in zip(version_columns, row, strict=False):
-                    seen = kept.setdefault(f"rds_{column}", [])
-                    if str(value) not in seen:
-                        seen.append(str(value))
+                    kept.setdefault(f"rds_{column}", []).append(str(value))
             self._provenance |= {key: "; ".join(values) for key, values in kept.items()}
         source = "DISTINCT_HASH" if "DISTINCT_HASH" in names else "FILE"
         columns = {str(c[1]).lower() for c in db.execute(f"PRAGMA table_info({source})")}

@@ -145,10 +145,16 @@ def reference(media: dict[str, Any]) -> str | None:
 def reference_of_record(record: str) -> str | None:
     """``reference`` of a medium kept as its record (None for a record that is not one)."""
     try:
-        media = json.loads(record)
+        media = json.loads(record, parse_int=_long_as_text)
     except ValueError:
         return None
     return reference(media) if isinstance(media, dict) else None
+
+
+def _long_as_text(digits: str) -> int | str:
+    """An integer as ``json`` reads it, or its digits where Python will not convert it
+    (4,300 digits or more: a MediaID the bulk reader kept as written)."""
+    return int(digits) if len(digits) < 4000 else digits
 
 
 def shown(value: object) -> str:
