@@ -5,7 +5,7 @@ Evidence file names and hash-set names are attacker-controlled:
 - a cell that a spreadsheet would read as a formula (starting with ``=``, ``+``,
   ``-``, ``@``, a tab or a carriage return) is prefixed with an apostrophe, the
   OWASP-recommended neutralisation;
-- every cell is quoted, so that a spreadsheet splitting rows at ``;`` (the list
+- every cell of a row is quoted (the header's are names of ours), so that a spreadsheet splitting rows at ``;`` (the list
   separator of many European locales) does not start a cell inside a name
   (``x;=HYPERLINK(...)``);
 - control characters and bidirectional overrides are written as ``\\uXXXX``
@@ -43,8 +43,8 @@ def _cell(value: object) -> str:
 
 def render_csv(report: CaseReport) -> str:
     out = io.StringIO()
+    out.write(",".join(HEADER) + "\r\n")  # (names of ours: as before, unquoted)
     writer = csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_ALL)
-    writer.writerow(HEADER)
     for record in report.matches:
         hashes = {v.algorithm: v.hex for v in record.hashes}
         partition = record.partition.index if record.partition else ""
