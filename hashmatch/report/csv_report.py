@@ -5,9 +5,9 @@ Evidence file names and hash-set names are attacker-controlled:
 - a cell that a spreadsheet would read as a formula (starting with ``=``, ``+``,
   ``-``, ``@``, a tab or a carriage return) is prefixed with an apostrophe, the
   OWASP-recommended neutralisation;
-- every cell of a row is quoted (the header's are names of ours), so that a spreadsheet splitting rows at ``;`` (the list
-  separator of many European locales) does not start a cell inside a name
-  (``x;=HYPERLINK(...)``);
+- every cell of a row is quoted (the header's are names of ours), so that a
+  spreadsheet splitting rows at ``;`` (the list separator of many European locales)
+  does not start a cell inside a name (``x;=HYPERLINK(...)``);
 - control characters and bidirectional overrides are written as ``\\uXXXX``
   (``safetext.visible``), as in the HTML report: U+202E would show ``gpj.exe`` as
   ``exe.jpg`` in a spreadsheet, and escape sequences reach a terminal.
