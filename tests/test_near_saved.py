@@ -161,3 +161,29 @@ def test_a_saved_index_is_on_disk_before_the_catalogue_names_its_set(
     assert files and {"pdq.json", "pdq.values.npy"} <= {Path(p).name for p in files}
     assert files | {str(target)} <= set(synced)
     assert all(synced[p] == 0 for p in files | {str(target)})
+
+
+def test_a_killed_import_s_index_never_passes_for_the_next_set_s(tmp_path: Path) -> None:
+    """SQLite gives a removed set's id to the next set: the near index a killed removal
+    (or import) left under that id was used for the new set, whose scans then missed
+    its images or reported other sets' entries."""
+    big = tmp_path / "big.pdq"
+    big.write_text("".join(f"{v.astype('>u8').tobytes().hex()},90\n"
+                           for v in pdq_values(MIH_MIN_ENTRIES, 8)))  # fmt: skip
+    small_values = pdq_values(3, 9)
+    small = tmp_path / "small.pdq"
+    small.write_text("".join(f"{v.astype('>u8').tobytes().hex()},90\n" for v in small_values))
+    store_dir = tmp_path / "store"
+    with HashSetStore(store_dir) as store:
+        old = store.import_file(big, format_name="pdq").info
+        kept = tmp_path / "kept"
+        shutil.copytree(store_dir / "near" / str(old.id), kept)
+        store.remove(old.name)
+        shutil.copytree(kept, store_dir / "near" / str(old.id))  # (the removal killed)
+        new = store.import_file(small, format_name="pdq").info
+        assert new.id == old.id  # (the case this is about)
+        assert store.near_index(new, "pdq") is None  # small: scanned directly, as it is
+        assert not (store_dir / "near" / str(new.id)).exists()
+        query = small_values[1].astype(">u8").tobytes()
+        (found,) = store.lookup(new, "pdq", [query])[query]
+        assert found.value == query.hex()

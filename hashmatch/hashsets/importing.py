@@ -179,12 +179,18 @@ class _Load:
             raise HashSetExistsError(f"a hash set named {name!r} is already in the store")
         layout = SetLayout.PACKED if reader.packs() else SetLayout.ROWS
         category = options.category or reader.default_category or DEFAULT_CATEGORY
+        # Before the new set takes its id: SQLite gives a removed set's id to the next
+        # one, and the folders a killed import or removal left under that id (a near
+        # index above all) would otherwise pass for the new set's.
+        remove_strays(db, self.store.directory)
         cursor = db.execute(
             "INSERT INTO hashset (name, format, category, source_name, sha256, entries, hashes, "
             "algorithms, imported_at, layout) VALUES (?, ?, ?, ?, ?, 0, 0, '', ?, ?)",
             (name, reader.name, category.value, path.name, "", utc_now(), layout.value),
         )  # (the file's SHA-256 once it is known)
         self.set_id = int(cursor.lastrowid or 0)
+        for made in (packed_dir, near_dir):  # (none should be there: the id is new)
+            shutil.rmtree(made(self.store.directory, self.set_id), ignore_errors=True)
         try:
             with path.open("rb") as stream:
                 load = self._packed if layout is SetLayout.PACKED else self._rows
@@ -216,7 +222,6 @@ class _Load:
         blocks: Iterable[packed.PackedBlock | InvalidRecord] = self.reader.blocks(stream)
         if self.options.category is not None:  # the user's category replaces the file's
             blocks = packed.without_categories(blocks)
-        remove_strays(self.store.db, self.store.directory)
         target = packed_dir(self.store.directory, self.set_id)
         target.parent.mkdir(exist_ok=True)
         counts = load_packed(target, blocks, skip_invalid=self.options.skip_invalid,
@@ -239,7 +244,6 @@ class _Load:
                   after_batch=lambda: self._advance(stream))  # fmt: skip
         if counts.entries:
             index_set_table(db, set_id)
-            remove_strays(db, self.store.directory)
             near_indexes.save_all(near_dir(self.store.directory, set_id), counts.algorithms,
                                   functools.partial(rows.value_arrays, db, set_id))  # fmt: skip
         return counts.entries, counts.hashes, counts.algorithms, counts.skipped
