@@ -202,3 +202,25 @@ def test_a_first_line_longer_than_the_sample_is_still_recognised(tmp_path: Path)
     with HashSetStore(tmp_path / "store") as store:
         info = store.import_file(path).info
     assert info.format == "md5sum" and info.entries == 2
+
+
+@pytest.mark.parametrize(
+    "line",
+    [f"{PDQ},-1,x.jpg", f"{PDQ},1000,x.jpg", f"{PDQ},49.0,x.jpg", f"{PDQ},101",
+     f"hash={PDQ},quality=1000", f"hash={PDQ},quality=-3"],
+)  # fmt: skip
+def test_a_pdq_quality_that_is_no_0_to_100_is_an_invalid_line(line: str) -> None:
+    """'-1' and '49.0' were taken for the start of a name: the entry had no quality
+    and was used for near matching, where quality 49 is not."""
+    (entry,) = read("pdq", line + "\n")
+    assert (
+        isinstance(entry, InvalidRecord) and "quality must be a whole number 0-100" in entry.reason
+    )
+
+
+@pytest.mark.parametrize("quality", ["150", "\u00b2", "-5", "4.5"])
+def test_a_csv_pdq_quality_that_is_no_0_to_100_is_an_invalid_row(quality: str) -> None:
+    (entry,) = read("csv", f"pdq,quality,name\n{PDQ},{quality},a.jpg\n")
+    assert (
+        isinstance(entry, InvalidRecord) and "quality must be a whole number 0-100" in entry.reason
+    )

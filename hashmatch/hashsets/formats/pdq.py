@@ -30,7 +30,11 @@ _SIGNAL = re.compile(r"^pdq\s+" + _HEX64 + r"\s*$", re.IGNORECASE)
 _PREFIXED = re.compile(r"^hash=" + _HEX64 + r"(?:,(.*))?$")
 _VPDQ = re.compile(r"^(\d+)" + _SEP + _HEX64 + _SEP + r"(\d{1,3})" + _SEP + r"(\d+(?:\.\d*)?)\s*$")
 _TOOL = re.compile(r"^" + _HEX64 + r"(?:" + _SEP + r"(\d{1,3}))?(?:" + _SEP + r"(.*))?$")
-_QUALITY_FIELD = re.compile(r"quality=(\d{1,3})")
+_QUALITY_FIELD = re.compile(r"quality=(\d{1,3})\b(?!\.)")
+#: A second field that is a number, but no quality (a sign, a fraction, 4 digits).
+_NUMBER_FIELD = re.compile(r"[+-]?[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?\s*(?:[,\t]|$)")
+#: What ``_parse`` gives for a quality field that is not a whole number from 0 to 100.
+_BAD_QUALITY = -1
 
 
 def _parse(line: str) -> tuple[str, int | None, str | None] | None:
@@ -41,12 +45,16 @@ def _parse(line: str) -> tuple[str, int | None, str | None] | None:
         rest = m.group(2) or ""
         q = _QUALITY_FIELD.search(rest)
         name = rest.split("filename=", 1)[1] if "filename=" in rest else None
+        if q is None and "quality=" in rest:
+            return m.group(1), _BAD_QUALITY, name
         return m.group(1), int(q.group(1)) if q else None, name
     if m := _VPDQ.match(line):
         frame, hex_value, quality, seconds = m.groups()
         return hex_value, int(quality), f"frame {frame} at {seconds} s"
     if m := _TOOL.match(line):
         hex_value, quality, name = m.groups()
+        if quality is None and name and _NUMBER_FIELD.match(name):
+            return hex_value, _BAD_QUALITY, None  # (a quality that is no 0-100: "-1", "49.0")
         return hex_value, int(quality) if quality is not None else None, name or None
     return None
 
@@ -78,7 +86,8 @@ class PdqList(HashSetFormat):
                 yield InvalidRecord(number, "expected a PDQ line: <64 hex>[,<quality>[,<name>]]")
                 continue
             hex_value, quality, reference = parsed
-            if quality is not None and quality > 100:
-                yield InvalidRecord(number, f"PDQ quality must be 0-100, not {quality}")
+            if quality is not None and not 0 <= quality <= 100:
+                shown = f", not {quality}" if quality != _BAD_QUALITY else ""
+                yield InvalidRecord(number, f"PDQ quality must be a whole number 0-100{shown}")
                 continue
             yield ParsedEntry((pdq.value(hex_value, quality),), reference=reference)

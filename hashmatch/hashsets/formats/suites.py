@@ -198,6 +198,7 @@ _COLUMN_NAMES = {
 }  # fmt: skip
 _NAME_COLUMNS = ("filename", "name", "file", "path", "reference", "filepath")
 _QUALITY_COLUMNS = ("quality", "pdqquality")
+_QUALITY = re.compile(r"[0-9]{1,3}")
 
 
 def _key(header: str) -> str:
@@ -261,9 +262,13 @@ def _csv_entry(
             return InvalidRecord(line, f"not a valid {algorithm}: {cell!r:.80}")
         score = None
         if algorithm == "pdq" and quality is not None and row[quality].strip():
-            if not row[quality].strip().isdigit():
-                return InvalidRecord(line, f"quality is not a number: {row[quality]!r:.20}")
-            score = int(row[quality])
+            written = row[quality].strip()
+            # (ASCII digits: isdigit() also takes "²", which int() refuses)
+            if not _QUALITY.fullmatch(written) or int(written) > 100:
+                return InvalidRecord(
+                    line, f"PDQ quality must be a whole number 0-100: {row[quality]!r:.20}"
+                )
+            score = int(written)
         values.append(get_algorithm(algorithm).value(cell, score))
     if not values:
         return InvalidRecord(line, "no hash value in this row")
