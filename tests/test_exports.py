@@ -301,3 +301,24 @@ def test_export_to_a_full_standard_output_says_so(runner: CliRunner, tmp_path: P
         )  # fmt: skip
     assert done.returncode == ExitCode.CASE_OR_STORE, done.stderr
     assert "cannot write to standard output" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_exports_say_which_perceptual_values_they_leave_out(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    """A PDQ under quality 50 is kept but never used for near matching; VICS has no
+    quality, so exported it came back as one without quality, and was used. md5sum and
+    hashdeep hold no PDQ: they dropped them without a word."""
+    store = tmp_path / "store"
+    pdq = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
+    rows = [f"{n:032x},{pdq[:-2]}{n:02x},{q},f{n}.jpg" for n, q in enumerate([90, 30, 100])]
+    (tmp_path / "set.csv").write_text("md5,pdq,quality,name\n" + "\n".join(rows) + "\n")
+    invoke(runner, store, "hashset", "import", str(tmp_path / "set.csv"), "--name", "c", "-q")
+    vics = CliRunner().invoke(cli, ["--store", str(store), "hashset", "export", "c",
+                                    "--format", "vics", "-o", "-"])  # fmt: skip
+    alternatives = [m.get("AlternativeHashes", []) for m in json.loads(vics.stdout)["value"]]
+    assert [len(a) for a in alternatives] == [1, 0, 1]  # (the quality-30 PDQ left out)
+    assert "left out 1 pdq (quality under 50) value" in vics.stderr
+    md5sum = CliRunner().invoke(cli, ["--store", str(store), "hashset", "export", "c",
+                                      "--format", "md5sum", "-o", "-"])  # fmt: skip
+    assert len(md5sum.stdout.splitlines()) == 3 and "left out 3 pdq values" in md5sum.stderr

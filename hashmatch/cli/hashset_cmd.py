@@ -194,6 +194,9 @@ def export_command(state: State, name: str, fmt: str, output: Path) -> None:
         click.echo(
             f"left out {_n(result.left_out, 'entry', 'entries')} the format cannot hold", err=True
         )
+    for what, count in sorted(result.dropped.items()):
+        click.echo(f"left out {_n(count, f'{what} value', f'{what} values')} of the entries "
+                   "written (the format cannot hold them)", err=True)  # fmt: skip
 
 
 def _export_to_stdout(store: HashSetStore, info: HashSetInfo, fmt: str) -> ExportResult:

@@ -16,11 +16,14 @@ Evidence-free: a set only holds hashes and the names its source gave them.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from hashmatch.errors import UsageError
+from hashmatch.hashing import AlgorithmKind, get_algorithm
+from hashmatch.hashing.perceptual import PDQ_MIN_QUALITY
 from hashmatch.hashsets.formats.vics import numbered, vics_number
 from hashmatch.hashsets.model import HashSetInfo
 from hashmatch.hashsets.store import HashSetStore, StoredEntry
@@ -35,7 +38,16 @@ _CRYPTO = ("md5", "sha1", "sha256")
 @dataclass(frozen=True)
 class ExportResult:
     written: int
-    left_out: int
+    left_out: int  # entries the format cannot hold at all
+    #: Perceptual values of written entries the format cannot hold, by what they are.
+    dropped: dict[str, int] = field(default_factory=dict)
+
+
+def _perceptual(entry: StoredEntry, dropped: Counter[str], kept: tuple[str, ...] = ()) -> None:
+    """Count the entry's perceptual values that are not in ``kept``."""
+    for name in [*entry.values, *(name for name, _ in entry.more)]:
+        if name not in kept and get_algorithm(name).kind is AlgorithmKind.PERCEPTUAL:
+            dropped[name] += 1
 
 
 def export_set(store: HashSetStore, info: HashSetInfo, fmt: str, out: TextIO) -> ExportResult:
@@ -56,6 +68,7 @@ def _name(entry: StoredEntry) -> str:
 
 def _md5sum(entries: Iterator[StoredEntry], out: TextIO) -> ExportResult:
     written = left_out = 0
+    dropped: Counter[str] = Counter()
     for entry in entries:
         if "md5" not in entry.values:
             left_out += 1
@@ -63,7 +76,8 @@ def _md5sum(entries: Iterator[StoredEntry], out: TextIO) -> ExportResult:
         for md5 in [entry.values["md5"], *(v for name, v in entry.more if name == "md5")]:
             out.write(f"{md5}  {_name(entry)}\n")
         written += 1
-    return ExportResult(written, left_out)
+        _perceptual(entry, dropped)
+    return ExportResult(written, left_out, dict(dropped))
 
 
 def _hashdeep(info: HashSetInfo, entries: Iterator[StoredEntry], out: TextIO) -> ExportResult:
@@ -74,19 +88,22 @@ def _hashdeep(info: HashSetInfo, entries: Iterator[StoredEntry], out: TextIO) ->
     out.write(f"%%%% {','.join(columns)},filename\n")
     out.write(f"## exported by hashmatch from hash set {info.name}\n##\n")
     written = left_out = 0
+    dropped: Counter[str] = Counter()
     for entry in entries:
         if any(c not in entry.values for c in columns):
             left_out += 1
             continue
         out.write(",".join(entry.values[c] for c in columns) + f",{_name(entry)}\n")
         written += 1
-    return ExportResult(written, left_out)
+        _perceptual(entry, dropped)
+    return ExportResult(written, left_out, dict(dropped))
 
 
 def _vics(store: HashSetStore, info: HashSetInfo, entries: Iterator[StoredEntry],
           out: TextIO) -> ExportResult:  # fmt: skip
     out.write('{"@odata.context": ' + json.dumps(VICS_MEDIA_CONTEXT) + ', "value": [\n')
     written = left_out = 0
+    dropped: Counter[str] = Counter()
     for entry in entries:
         record = store.record(info, entry.entry)
         medium = _recorded(record, entry)
@@ -96,7 +113,7 @@ def _vics(store: HashSetStore, info: HashSetInfo, entries: Iterator[StoredEntry]
         written += 1
         separator = "" if written == 1 else ",\n"
         if medium is None:
-            medium = _medium(entry, written)
+            medium = _medium(entry, written, dropped)
         if isinstance(medium, dict):
             try:  # (a number beyond a float, 1e999999, read back as infinity: JSON has none)
                 medium = json.dumps(medium, ensure_ascii=False, allow_nan=False)
@@ -104,7 +121,7 @@ def _vics(store: HashSetStore, info: HashSetInfo, entries: Iterator[StoredEntry]
                 medium = str(record)
         out.write(separator + medium)
     out.write("\n]}\n")
-    return ExportResult(written, left_out)
+    return ExportResult(written, left_out, dict(dropped))
 
 
 def _recorded(record: str | None, entry: StoredEntry) -> dict[str, Any] | str | None:
@@ -127,14 +144,27 @@ def _recorded(record: str | None, entry: StoredEntry) -> dict[str, Any] | str | 
     return medium
 
 
-def _medium(entry: StoredEntry, media_id: int) -> dict[str, Any]:
+def _medium(entry: StoredEntry, media_id: int, dropped: Counter[str]) -> dict[str, Any]:
+    """A medium made of an entry that did not come from VICS. VICS gives an alternative
+    hash no quality: a PDQ under the quality near matching needs is left out (it would
+    come back as one without quality, and be used); other perceptual values are too."""
     # (No Category: hashmatch gives none the source did not, whatever a label reads like.)
     medium: dict[str, Any] = {"MediaID": media_id, "MD5": entry.values["md5"]}
     if "sha1" in entry.values:
         medium["SHA1"] = entry.values["sha1"]
-    alternatives = [{"MD5": entry.values["md5"], "HashName": name.upper(),
-                     "HashValue": entry.values[name]}
-                    for name in ("sha256", "pdq") if name in entry.values]  # fmt: skip
+    alternatives = []
+    if "sha256" in entry.values:
+        sha256 = entry.values["sha256"]
+        alternatives.append({"MD5": entry.values["md5"], "HashName": "SHA256", "HashValue": sha256})
+    if "pdq" in entry.values:
+        quality = entry.quality.get("pdq")
+        if quality is not None and quality < PDQ_MIN_QUALITY:
+            dropped["pdq (quality under 50)"] += 1
+        else:
+            alternatives.append(
+                {"MD5": entry.values["md5"], "HashName": "PDQ", "HashValue": entry.values["pdq"]}
+            )
+    _perceptual(entry, dropped, kept=("pdq",))
     if alternatives:
         medium["AlternativeHashes"] = alternatives
     if entry.reference:
