@@ -59,7 +59,11 @@ def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
 
 
 def migrate(db: sqlite3.Connection, migrations: Sequence[Migration]) -> list[str]:
-    """Apply, in order and in one transaction, every migration not yet recorded."""
+    """Apply, in order and in one transaction, every migration not yet recorded. With
+    none to apply, nothing is locked: opening a store or case while another process
+    writes it (an import of minutes) does not wait for it."""
+    if not pending(db, migrations):
+        return []
     with transaction(db):
         db.execute(
             "CREATE TABLE IF NOT EXISTS migration (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from hashmatch.errors import (
+    HashSetError,
     HashSetExistsError,
     HashSetFormatError,
     HashSetNotFoundError,
@@ -279,3 +280,45 @@ def test_a_read_only_store_with_changes_in_its_log_or_old_schema_is_refused(
     _unwritable_media(monkeypatch)
     with pytest.raises(StoreError, match="made by an older hashmatch"):
         HashSetStore(store_dir)
+
+
+def test_a_file_that_changes_while_it_is_imported_is_not_kept(tmp_path: Path) -> None:
+    """The digest is read beside the import: appended to meanwhile, the set was kept
+    with the SHA-256 of other bytes, and the unchanged file was then refused as
+    'already imported'."""
+    path = tmp_path / "growing.md5"
+    path.write_text("".join(f"{i:032x}  f{i}.jpg\n" for i in range(1000)))
+    appended = []
+
+    def append_once(done: int) -> None:
+        if not appended:
+            with path.open("a") as more:
+                more.write(f"{'ab' * 16}  late.jpg\n")
+            appended.append(done)
+
+    with HashSetStore(tmp_path / "store") as store:
+        with pytest.raises(HashSetError, match="changed while it was imported"):
+            store.import_file(path, progress=append_once)
+        assert appended and store.list_sets() == []
+        assert not any((tmp_path / "store" / "packed").iterdir())
+        assert store.import_file(path).info.entries == 1001  # (now it holds still)
+
+
+def test_the_store_opens_and_reads_while_an_import_writes(tmp_path: Path) -> None:
+    """Every open took the write lock to check migrations: during an import of minutes,
+    list, show and scans failed with 'database is locked'; a second import now says why."""
+    (tmp_path / "a.md5").write_text(f"{'ab' * 16}  a.jpg\n")
+    (tmp_path / "b.md5").write_text(f"{'cd' * 16}  b.jpg\n")
+    with HashSetStore(tmp_path / "store") as first:
+        first.import_file(tmp_path / "a.md5")
+    writer = sqlite3.connect(tmp_path / "store" / STORE_FILENAME, timeout=0.1)
+    writer.execute("BEGIN IMMEDIATE")  # (as an import holds it)
+    try:
+        with HashSetStore(tmp_path / "store") as reader:
+            assert [s.name for s in reader.list_sets()] == ["a"]
+            reader._db.execute("PRAGMA busy_timeout = 100")
+            with pytest.raises(StoreError, match="another import or removal is writing"):
+                reader.import_file(tmp_path / "b.md5")
+    finally:
+        writer.rollback()
+        writer.close()

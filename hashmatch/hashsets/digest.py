@@ -32,6 +32,8 @@ class FileDigest:
     (a daemon: a program stopping on an error does not wait for it)."""
 
     def __init__(self, path: Path) -> None:
+        #: The file as it was when its digest began (``file_identity``).
+        self.identity = file_identity(path)
         self._done = threading.Event()
         self._sha256 = ""
         self._error: OSError | None = None
@@ -54,3 +56,12 @@ class FileDigest:
         if self._error is not None:
             raise self._error
         return self._sha256
+
+
+def file_identity(path: Path) -> tuple[int, int, int] | None:
+    """What tells whether a file changed: its size, modification time and inode."""
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return found.st_size, found.st_mtime_ns, found.st_ino

@@ -33,7 +33,7 @@ from hashmatch.errors import (
 from hashmatch.hashing import get_algorithm
 from hashmatch.hashsets import near_indexes, packed, rows
 from hashmatch.hashsets.categories import DEFAULT_CATEGORY, Category
-from hashmatch.hashsets.digest import FileDigest
+from hashmatch.hashsets.digest import FileDigest, file_identity
 from hashmatch.hashsets.formats import HashSetFormat, detect_format, get_format, make_sample
 from hashmatch.hashsets.formats.base import SAMPLE_BYTES
 from hashmatch.hashsets.migrations import create_set_tables, index_set_table
@@ -142,6 +142,11 @@ def _import(
         with transaction(store.db):
             return _Load(store, path, reader, digest, options, progress).run(set_name)
     except sqlite3.Error as exc:  # the store's (readers name their own files' errors)
+        if "locked" in str(exc):
+            raise StoreError(
+                f"another import or removal is writing the hash-set store in "
+                f"{store.directory}: try again when it has ended"
+            ) from exc
         raise StoreError(f"writing the hash-set store failed: {exc}") from exc
 
 
@@ -202,6 +207,12 @@ class _Load:
                 raise HashSetFormatError(exc.reason, path=str(path), line=exc.line) from exc
             raise
         self._stop_if_imported()
+        if file_identity(path) != self.digest.identity:  # (the digest may be of another)
+            self._remove_files()
+            raise HashSetError(
+                f"{path} changed while it was imported (nothing was kept): import it again "
+                "once nothing writes to it"
+            )
         entries, hashes, algorithms, skipped = counts
         if entries == 0:
             shutil.rmtree(packed_dir(self.store.directory, self.set_id), ignore_errors=True)
@@ -267,10 +278,14 @@ class _Load:
         was imported from the same file."""
         existing = _imported_before(self.store, self.path, self.digest)
         if existing is not None:
-            directory = self.store.directory
-            for made in (packed_dir(directory, self.set_id), near_dir(directory, self.set_id)):
-                shutil.rmtree(made, ignore_errors=True)
+            self._remove_files()
             raise _AlreadyImported(existing)
+
+    def _remove_files(self) -> None:
+        """Remove this import's files (its catalogue row goes with the rollback)."""
+        directory = self.store.directory
+        for made in (packed_dir(directory, self.set_id), near_dir(directory, self.set_id)):
+            shutil.rmtree(made, ignore_errors=True)
 
 
 def remove_strays(db: sqlite3.Connection, directory: Path) -> None:

@@ -168,9 +168,17 @@ class HashSetStore:
     def remove(self, name: str) -> HashSetInfo:
         self._writable("remove a hash set")
         info = self.get(name)
-        with transaction(self._db):
-            drop_set_tables(self._db, info.id)
-            self._db.execute("DELETE FROM hashset WHERE id = ?", (info.id,))
+        try:
+            with transaction(self._db):
+                drop_set_tables(self._db, info.id)
+                self._db.execute("DELETE FROM hashset WHERE id = ?", (info.id,))
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc):
+                raise StoreError(f"removing {name!r} failed: {exc}") from exc
+            raise StoreError(
+                f"another import or removal is writing the hash-set store in "
+                f"{self.directory}: try again when it has ended"
+            ) from exc
         self._packed.pop(info.id, None)
         shutil.rmtree(packed_dir(self.directory, info.id), ignore_errors=True)
         shutil.rmtree(near_dir(self.directory, info.id), ignore_errors=True)
