@@ -322,3 +322,20 @@ def test_the_store_opens_and_reads_while_an_import_writes(tmp_path: Path) -> Non
     finally:
         writer.rollback()
         writer.close()
+
+
+def test_a_set_is_not_removed_while_another_command_has_the_store_open(tmp_path: Path) -> None:
+    """A scan maps a set's files for as long as it runs: removed meanwhile (or its id
+    given to a new set), the scan missed matches, or named the wrong set, silently."""
+    (tmp_path / "a.md5").write_text(f"{'ab' * 16}  a.jpg\n")
+    with HashSetStore(tmp_path / "store") as remover:
+        remover.import_file(tmp_path / "a.md5")
+        scanning = HashSetStore(tmp_path / "store")  # (as a scan in another process)
+        try:
+            with pytest.raises(StoreError, match="is using the hash-set store"):
+                remover.remove("a")
+            assert [s.name for s in scanning.list_sets()] == ["a"]
+        finally:
+            scanning.close()
+        remover.remove("a")
+        assert remover.list_sets() == []

@@ -53,6 +53,7 @@ from hashmatch.hashsets.model import (
     SetLayout,
 )
 from hashmatch.hashsets.rows import StoredEntry
+from hashmatch.hashsets.store_lock import StoreLock
 from hashmatch.matching.near import NearIndex
 
 STORE_FILENAME = "hashsets.sqlite"
@@ -85,8 +86,10 @@ class HashSetStore:
             db = _opened_read_only(directory, exc)
             self.read_only = True
         self._db = db
+        self._lock = StoreLock(directory)
 
     def close(self) -> None:
+        self._lock.close()
         self._db.close()
 
     def __enter__(self) -> HashSetStore:
@@ -169,7 +172,7 @@ class HashSetStore:
         self._writable("remove a hash set")
         info = self.get(name)
         try:
-            with transaction(self._db):
+            with self._lock.alone(f"remove {name!r}"), transaction(self._db):
                 drop_set_tables(self._db, info.id)
                 self._db.execute("DELETE FROM hashset WHERE id = ?", (info.id,))
         except sqlite3.OperationalError as exc:
