@@ -7,6 +7,7 @@ import errno
 import hashlib
 import io
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -320,3 +321,30 @@ def test_a_failed_background_write_fails_the_import(
             store.import_file(md5_file(tmp_path / "a.md5", 3000))
         assert store.list_sets() == []
         assert not any((store_dir / "packed").iterdir())
+
+
+@pytest.mark.parametrize(
+    ("damage", "said"),
+    [
+        (lambda d: (d / "md5.values").unlink(), "md5.values is missing"),
+        (lambda d: os.truncate(d / "md5.values", 16 * 100), "md5.entries does not match"),
+        (lambda d: os.truncate(d / "md5.values", 16 * 100 + 3), "md5.values is missing or not"),
+        (lambda d: (d / "md5.entries").unlink(), "md5.entries does not match"),
+        (lambda d: (d / "refs.data").unlink(), "refs.offsets or refs.data is not whole"),
+    ],
+    ids=["values-gone", "values-cut", "values-cut-mid-value", "entries-gone", "names-gone"],
+)
+def test_a_damaged_set_is_said_to_be_damaged(
+    tmp_path: Path, damage: Callable[[Path], None], said: str
+) -> None:
+    """Files missing or cut short read as fewer values: lookups missed every match (or
+    some) and the scan went on as if the set held them."""
+    source = md5_file(tmp_path / "a.md5", 300)
+    with HashSetStore(tmp_path / "store") as store:
+        info = store.import_file(source).info
+    damage(tmp_path / "store" / "packed" / str(info.id))
+    with (
+        HashSetStore(tmp_path / "store") as store,
+        pytest.raises(StoreError, match=f"damaged: set 'a': {said}"),
+    ):
+        store.lookup(info, "md5", [hashlib.md5(b"7").digest()])

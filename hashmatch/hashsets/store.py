@@ -192,7 +192,15 @@ class HashSetStore:
     def _packed_set(self, info: HashSetInfo) -> packed.PackedSet:
         found = self._packed.get(info.id)
         if found is None:
-            found = self._packed[info.id] = packed.PackedSet(packed_dir(self.directory, info.id))
+            found = packed.PackedSet(packed_dir(self.directory, info.id))
+            widths = {name: get_algorithm(name).bits // 8 for name in info.algorithms}
+            problem = found.damage(widths, info.entries, info.hashes)
+            if problem is not None:
+                raise StoreError(
+                    f"the hash-set store in {self.directory} is damaged: set {info.name!r}: "
+                    f"{problem}; remove the set and import it again"
+                )
+            self._packed[info.id] = found
         return found
 
     def lookup(

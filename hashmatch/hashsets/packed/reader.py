@@ -48,6 +48,13 @@ class PackedHit:
     label: PackedLabel | None = None  # None: the set's own label and category
 
 
+def _size(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None
+
+
 def _map(path: Path, dtype: npt.DTypeLike) -> np.ndarray:
     if not path.exists() or path.stat().st_size == 0:
         return np.empty(0, dtype)
@@ -63,6 +70,36 @@ class PackedSet:
         self._records = _MappedTexts(record_data_path(directory), record_offsets_path(directory))
         self._label_codes = _map(label_codes_path(directory), LABEL_CODE_DTYPE)
         self._label_table = _label_table(label_table_path(directory))
+
+    def damage(self, widths: Mapping[str, int], entries: int, hashes: int) -> str | None:
+        """What is wrong with the set's files, measured against what the catalogue says
+        it holds (``widths``: each algorithm's value size; ``entries``; ``hashes``: values
+        of all algorithms); None if nothing. A file missing, cut short or grown would
+        otherwise read as fewer values, labels or names, and lookups miss silently."""
+        found = 0
+        for algorithm, width in widths.items():
+            values, numbers = (
+                values_path(self.directory, algorithm),
+                entries_path(self.directory, algorithm),
+            )
+            size = _size(values)
+            if size is None or size == 0 or size % width:
+                return f"{values.name} is missing or not whole ({size} bytes)"
+            count = size // width
+            if _size(numbers) != count * np.dtype(ENTRY_DTYPE).itemsize:
+                return f"{numbers.name} does not match {values.name} ({count} values)"
+            found += count
+        if found != hashes:
+            return f"its value files hold {found} values, the catalogue {hashes}"
+        codes, table = label_codes_path(self.directory), label_table_path(self.directory)
+        if table.exists() != codes.exists():
+            return f"{codes.name} or {table.name} is missing"
+        if codes.exists() and _size(codes) != entries * np.dtype(LABEL_CODE_DTYPE).itemsize:
+            return f"{codes.name} does not hold one label for each of {entries} entries"
+        for texts in (self._refs, self._records):
+            if (problem := texts.damage(entries)) is not None:
+                return problem
+        return None
 
     def _columns(self, algorithm: str, width: int) -> tuple[np.ndarray, np.ndarray]:
         return (
@@ -171,8 +208,17 @@ class _MappedTexts:
     """One text per entry (references, records), memory-mapped; none when absent."""
 
     def __init__(self, data: Path, offsets: Path) -> None:
+        self._data_path, self._offsets_path = data, offsets
         self._data = _map(data, np.uint8)
         self._offsets = _map(offsets, OFFSET_DTYPE)
+
+    def damage(self, entries: int) -> str | None:
+        """What is wrong with the texts' two files (None: nothing, or the set has none)."""
+        if len(self._offsets) == 0:
+            return None if len(self._data) == 0 else f"{self._offsets_path.name} is missing"
+        if len(self._offsets) != entries + 1 or int(self._offsets[-1]) != len(self._data):
+            return f"{self._offsets_path.name} or {self._data_path.name} is not whole"
+        return None
 
     def get(self, entry: int) -> str | None:
         if len(self._offsets) == 0:  # the set keeps none
