@@ -11,6 +11,9 @@ import json
 import os
 import platform
 import resource
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
@@ -280,6 +283,49 @@ def test_worker_processes_keep_the_memory_they_free() -> None:
         faults = pool.submit(_faults_of_large_buffers).result()
     one_buffer = (3 << 20) // resource.getpagesize()
     assert faults < 2 * one_buffer  # (glibc's defaults: about 20 buffers' worth)
+
+
+_ORPHAN_SCRIPT = """
+import os, sys, time
+from hashmatch.hashsets.formats import vics_bulk
+pool = vics_bulk._pool(2)
+if pool is None:
+    print("none", flush=True)
+    sys.exit(0)
+pids = {pool.submit(os.getpid).result() for _ in range(8)}
+print(" ".join(map(str, pids)), flush=True)
+time.sleep(60)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl is Linux's")
+def test_worker_processes_die_with_the_importing_process() -> None:
+    """Killed with kill -9, the importer left its workers running for minutes, holding
+    the hash-set file and the store open."""
+    importer = subprocess.Popen([sys.executable, "-c", _ORPHAN_SCRIPT], stdout=subprocess.PIPE,
+                                text=True)  # fmt: skip
+    assert importer.stdout is not None
+    line = importer.stdout.readline().strip()
+    if line == "none":
+        importer.wait()
+        pytest.skip("this machine cannot make worker processes")
+    workers = [int(p) for p in line.split()]
+    importer.kill()
+    importer.wait()
+    for _ in range(100):  # (the kernel's signal arrives at once; reaping takes a moment)
+        alive = [pid for pid in workers if _running(pid)]
+        if not alive:
+            break
+        time.sleep(0.1)
+    assert alive == []
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split()[2]
+    except OSError:
+        return False
+    return state != "Z"
 
 
 def test_many_small_cases_are_read_in_bulk_whole(monkeypatch: Any) -> None:
