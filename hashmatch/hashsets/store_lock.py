@@ -7,13 +7,14 @@ matches or name the wrong set, silently. SQLite's own locks cover the catalogue,
 those files. Imports add files under new ids and take nothing away, so they need no
 more than SQLite gives them.
 
-Advisory ``flock`` locks: where they do not exist (not POSIX) or the lock file cannot
-be made (a store on read-only media, where nothing can be removed anyway), there is
-no lock and every operation goes ahead as before.
+Advisory ``flock`` locks: where they do not exist (not POSIX, a file system without
+locks) or the lock file cannot be made (a store on read-only media, where nothing can
+be removed anyway), there is no lock and every operation goes ahead as before.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -38,8 +39,11 @@ class StoreLock:
             self._fd = os.open(directory / LOCK_FILENAME, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError:
             return  # (read-only media: nothing will be removed)
-        # Waits only while a removal runs (a moment).
-        fcntl.flock(self._fd, fcntl.LOCK_SH)
+        try:  # (waits only while a removal runs: a moment)
+            fcntl.flock(self._fd, fcntl.LOCK_SH)
+        except OSError:  # a file system without locks (some network shares)
+            os.close(self._fd)
+            self._fd = None
 
     def alone(self, doing: str) -> _Alone:
         """A context in which this process alone has the store open (else StoreError)."""
@@ -69,4 +73,5 @@ class _Alone:
 
     def __exit__(self, *exc: object) -> None:
         if self._fd is not None and fcntl is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_SH)
+            with contextlib.suppress(OSError):
+                fcntl.flock(self._fd, fcntl.LOCK_SH)
