@@ -339,3 +339,21 @@ def test_a_set_is_not_removed_while_another_command_has_the_store_open(tmp_path:
             scanning.close()
         remover.remove("a")
         assert remover.list_sets() == []
+
+
+def test_a_store_on_a_file_system_without_locks_still_opens(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from hashmatch.hashsets import store_lock
+
+    def no_locks(fd: int, operation: int) -> None:
+        raise OSError(errno.ENOLCK, os.strerror(errno.ENOLCK))
+
+    monkeypatch.setattr(store_lock.fcntl, "flock", no_locks)
+    (tmp_path / "a.md5").write_text(f"{'ab' * 16}  a.jpg\n")
+    with HashSetStore(tmp_path / "store") as store:
+        store.import_file(tmp_path / "a.md5")
+        store.remove("a")
+        assert store.list_sets() == []
