@@ -186,7 +186,8 @@ class _Load:
         category = options.category or reader.default_category or DEFAULT_CATEGORY
         # Before the new set takes its id: SQLite gives a removed set's id to the next
         # one, and the folders a killed import or removal left under that id (a near
-        # index above all) would otherwise pass for the new set's.
+        # index above all) would otherwise pass for the new set's. (Not yet catalogued,
+        # the new id's own folders are strays too.)
         remove_strays(db, self.store.directory)
         cursor = db.execute(
             "INSERT INTO hashset (name, format, category, source_name, sha256, entries, hashes, "
@@ -194,8 +195,6 @@ class _Load:
             (name, reader.name, category.value, path.name, "", utc_now(), layout.value),
         )  # (the file's SHA-256 once it is known)
         self.set_id = int(cursor.lastrowid or 0)
-        for made in (packed_dir, near_dir):  # (none should be there: the id is new)
-            shutil.rmtree(made(self.store.directory, self.set_id), ignore_errors=True)
         try:
             with path.open("rb") as stream:
                 load = self._packed if layout is SetLayout.PACKED else self._rows
@@ -215,7 +214,7 @@ class _Load:
             )
         entries, hashes, algorithms, skipped = counts
         if entries == 0:
-            shutil.rmtree(packed_dir(self.store.directory, self.set_id), ignore_errors=True)
+            self._remove_files()
             raise HashSetFormatError("the file holds no valid hash values", path=str(path))
         provenance = reader.provenance()
         if skipped:

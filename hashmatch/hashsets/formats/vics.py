@@ -245,14 +245,18 @@ class Vics(HashSetFormat):
                 count += 1
                 yield media.entry(count, obj)
         except ijson.JSONError as exc:
-            where = f"after medium {count}" if count else "in or before the first medium"
             raise HashSetFormatError(
-                f"not valid JSON {where}{_bytes_read(tell(source))}: {_first_line(exc)}"
+                f"not valid JSON {_where(count)}{_bytes_read(tell(source))}: {_first_line(exc)}"
             ) from exc
         except UnicodeDecodeError as exc:
             raise HashSetFormatError(_undecodable(exc, count)) from exc
         if "context" not in self._provenance:
             raise HashSetFormatError("no odata.metadata / @odata.context: not a VICS file")
+
+
+def _where(count: int) -> str:
+    """Where a reading error is, by the media read whole before it."""
+    return f"after medium {count}" if count else "in or before the first medium"
 
 
 #: How much ijson reads at a time: where in it the parser stopped, it does not say.
@@ -280,9 +284,8 @@ def _undecodable(error: UnicodeDecodeError, count: int) -> str:
     string, 0xED then 0xA0-0xBF) a ``\\u`` escape of half a surrogate pair."""
     bad = error.object[error.start : error.start + 2]
     if len(bad) == 2 and bad[0] == 0xED and 0xA0 <= bad[1] <= 0xBF:
-        where = f"after medium {count}" if count else "in or before the first medium"
         return (
-            f"a string {where} holds a \\u escape of half a UTF-16 surrogate pair (an "
+            f"a string {_where(count)} holds a \\u escape of half a UTF-16 surrogate pair (an "
             "unpaired surrogate, as a Windows file name can hold): it is not Unicode text "
             "and cannot be read"
         )
