@@ -21,6 +21,11 @@ def pdq_values(count: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, 2**63, size=(count, 4), dtype=np.uint64)
 
 
+def write_pdq(path: Path, values: np.ndarray) -> None:
+    """A PDQ list of ``values``, each of quality 90."""
+    path.write_text("".join(f"{v.astype('>u8').tobytes().hex()},90\n" for v in values))
+
+
 def near(values: np.ndarray, row: int, flips: int, seed: int) -> bytes:
     raw = bytearray(values[row].astype(">u8").tobytes())
     rng = np.random.default_rng(seed)
@@ -97,7 +102,7 @@ def test_import_saves_the_index_of_a_big_perceptual_set_and_remove_deletes_it(
 def test_a_set_without_a_saved_index_gets_one_at_its_first_scan(tmp_path: Path) -> None:
     values = pdq_values(MIH_MIN_ENTRIES, 6)
     listing = tmp_path / "big.pdq"
-    listing.write_text("".join(f"{v.astype('>u8').tobytes().hex()},90\n" for v in values))
+    write_pdq(listing, values)
     with HashSetStore(tmp_path / "store") as store:
         info = store.import_file(listing, format_name="pdq").info
         target = tmp_path / "store" / "near" / str(info.id)
@@ -153,7 +158,7 @@ def test_a_saved_index_is_on_disk_before_the_catalogue_names_its_set(
     monkeypatch.setattr(durable.os, "fsync", fsync)
     values = pdq_values(MIH_MIN_ENTRIES, 7)
     listing = tmp_path / "big.pdq"
-    listing.write_text("".join(f"{v.astype('>u8').tobytes().hex()},90\n" for v in values))
+    write_pdq(listing, values)
     with HashSetStore(tmp_path / "store") as store:
         info = store.import_file(listing, format_name="pdq").info
     target = tmp_path / "store" / "near" / str(info.id)
@@ -168,11 +173,10 @@ def test_a_killed_import_s_index_never_passes_for_the_next_set_s(tmp_path: Path)
     (or import) left under that id was used for the new set, whose scans then missed
     its images or reported other sets' entries."""
     big = tmp_path / "big.pdq"
-    big.write_text("".join(f"{v.astype('>u8').tobytes().hex()},90\n"
-                           for v in pdq_values(MIH_MIN_ENTRIES, 8)))  # fmt: skip
+    write_pdq(big, pdq_values(MIH_MIN_ENTRIES, 8))
     small_values = pdq_values(3, 9)
     small = tmp_path / "small.pdq"
-    small.write_text("".join(f"{v.astype('>u8').tobytes().hex()},90\n" for v in small_values))
+    write_pdq(small, small_values)
     store_dir = tmp_path / "store"
     with HashSetStore(store_dir) as store:
         old = store.import_file(big, format_name="pdq").info
