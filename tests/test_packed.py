@@ -22,6 +22,7 @@ from hashmatch.hashsets.formats.bulklines import LineFormat, read_blocks
 from hashmatch.hashsets.formats.lists import AlgorithmList, HashList
 from hashmatch.hashsets.formats.sums import Md5sum
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry, SetLayout
+from hashmatch.hashsets.name_decoding import NAME_ERRORS
 from hashmatch.hashsets.packed import PackedBlock, PackedSet, PackedWriter, writer
 
 Entry = tuple[str, str, str | None]  # algorithm, hex, reference
@@ -50,7 +51,7 @@ def by_blocks(fmt: LineFormat, data: bytes) -> list[Entry | tuple[int | None, st
         assert column.rows.tolist() == list(range(block.entries))
         for i, raw in enumerate(column.values):
             name = block.ref_data[block.ref_offsets[i] : block.ref_offsets[i + 1]]
-            reference = name.decode("utf-8", "backslashreplace") or None
+            reference = name.decode("utf-8", NAME_ERRORS) or None  # (as the store reads it)
             out.append((column.algorithm, bytes(raw).hex(), reference))
     return out
 
