@@ -606,3 +606,39 @@ def test_odd_media_files_do_not_stop_the_import() -> None:
     data = document(value, {})
     assert from_blocks(Vics().blocks(io.BytesIO(data)), shape) == streamed(data)
     assert [e.reference for e in Vics().read(io.BytesIO(data))] == ["MediaID 1", "MediaID 2"]
+
+
+@pytest.mark.parametrize("piece", [64, 300, 5000])
+@pytest.mark.parametrize(
+    "value",
+    [
+        # a medium with an empty Media array (once taken for an empty case and lost)
+        [{"MD5": "a" * 32, "Media": []}, {"MD5": "b" * 32}],
+        # an item with an MD5 and media: a medium holding media, all read
+        [{"MD5": "a" * 32, "Media": [{"MD5": "b" * 32}]}, {"MD5": "c" * 32}],
+        # the same among cases, before and after its Media array
+        [{"CaseNumber": "1", "Media": [{"MD5": "b" * 32}]},
+         {"MD5": "a" * 32, "Media": [{"MD5": "c" * 32}]},
+         {"Media": [{"MD5": "d" * 32}] * 3, "MD5": "e" * 32}],
+    ],
+    ids=["flat-empty-media", "flat-media-holding-media", "among-cases"],
+)  # fmt: skip
+def test_an_item_with_an_md5_is_a_medium_whatever_else_it_holds(
+    value: list[Any], piece: int
+) -> None:
+    expected = sorted({m for item in value for m in _all_md5(item)})
+    for context in (CONTEXT, CONTEXT.replace("#Media", "#Cases")):
+        data = json.dumps({"@odata.context": context, "value": value}).encode()
+        usual = vics_chunks.CHUNK_BYTES
+        vics_chunks.CHUNK_BYTES = piece
+        try:
+            found = from_blocks(Vics().blocks(io.BytesIO(data)), shape)
+        finally:
+            vics_chunks.CHUNK_BYTES = usual
+        assert found == streamed(data)
+        assert sorted({v for entry in found for a, v in entry[0] if a == "md5"}) == expected
+
+
+def _all_md5(item: dict[str, Any]) -> list[str]:
+    own = [item["MD5"]] if "MD5" in item else []
+    return own + [medium["MD5"] for medium in item.get("Media", [])]

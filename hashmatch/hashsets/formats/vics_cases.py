@@ -65,7 +65,8 @@ def head(pending: bytes, at: int = 0) -> tuple[dict[str, Any], int] | None:
             fields = _object(keys[:-1] if keys else b"")
         except ValueError:
             continue  # inside an earlier value
-        return (fields, found.end()) if "Media" not in fields else None
+        # (An MD5 makes it a medium holding media: the streaming reader's, ``is_case``.)
+        return (fields, found.end()) if "Media" not in fields and "MD5" not in fields else None
     return None
 
 
@@ -159,7 +160,7 @@ def _tail(text: str) -> tuple[dict[str, Any], int, int] | object | None:
         return None
     if at >= len(text):
         return _SHORT
-    if text[at] != "}" or "Media" in keys:
+    if text[at] != "}" or "Media" in keys or "MD5" in keys:
         return None
     brace = at
     at = _skip(text, at + 1)

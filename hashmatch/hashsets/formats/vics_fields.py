@@ -13,7 +13,8 @@ and such values are left to the reference reading. msgspec checks the UTF-8 of w
 decodes, not of what it skips: a piece not in ASCII is checked first. A value among
 the media that is not an object is skipped, as the streaming reader skips it.
 Anything else (JSON that does not parse, a medium with a ``Media`` key: a case among
-the media, a case with two ``Media`` keys: msgspec keeps the last) raises ``NotBulk``.
+the media, a case with an ``MD5``: a medium holding media, a case with two ``Media``
+keys: msgspec keeps the last) raises ``NotBulk``.
 """
 
 from __future__ import annotations
@@ -131,6 +132,8 @@ def _of_cases(
     provenance keeps of the cases (``escaped``: the piece holds ``\\u`` escapes)."""
     texts = list(chain.from_iterable(map(_CASE_MEDIA, _CASE_TEXTS.decode(document))))
     cases, typed = _decoded(document, _CASES, _ANY_CASES)
+    if any(map(len, map(_CASE_MD5, cases))):
+        raise NotBulk("a case with an MD5: a medium holding media")  # (``is_case``)
     # msgspec keeps the last of a repeated key: there must be one Media key a case.
     media_key = _ESCAPED_MEDIA_KEY if escaped else _MEDIA_KEY
     if len(media_key.findall(piece)) != len(cases):
@@ -248,8 +251,9 @@ _ANY_MEDIA = msgspec.json.Decoder(list[_ANY_MEDIUM])
 
 
 def _case(name: str, media: Any) -> type[msgspec.Struct]:
-    """A case: its Media array (required) and ``CASE_KEYS`` as written (empty: missing)."""
-    keys = [(key, msgspec.Raw, msgspec.Raw(b"")) for key in CASE_KEYS]
+    """A case: its Media array (required) and ``CASE_KEYS`` and ``MD5`` as written
+    (empty: missing)."""
+    keys = [(key, msgspec.Raw, msgspec.Raw(b"")) for key in (*CASE_KEYS, "MD5")]
     return msgspec.defstruct(name, [("Media", media), *keys], gc=False)
 
 
@@ -265,6 +269,7 @@ _ESCAPED_MEDIA_KEY = re.compile(
 #: annotation its text does not show (msgspec reads keys through their escapes).
 _SPELLS_ODATA = re.compile(rb"\\u00(?:6[14fF]|74|2[eE])")
 _CASE_MEDIA = attrgetter("Media")
+_CASE_MD5 = attrgetter("MD5")
 _ALTERNATIVES = attrgetter("AlternativeHashes")
 #: What an object or an array decoded from JSON is.
 _NESTED = frozenset({dict, list})

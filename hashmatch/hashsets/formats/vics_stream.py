@@ -13,7 +13,8 @@ Two readers give the same objects:
 
 Which reader is used is decided by peeking at the first item of ``value``: a medium sends
 the file to the item builder, anything else (a case: an item with a ``Media`` key) to
-the event loop. Both take an item whose ``Media`` is an array for a case, by structure.
+the event loop. Both take an item whose ``Media`` is an array for a case, by structure,
+unless it has an ``MD5`` of its own (``is_case``).
 A file whose data-model key comes after ``value``, or that cannot be rewound (UTF-16,
 transcoded), takes the event loop.
 """
@@ -93,7 +94,7 @@ def _peek(source: BinaryIO, provenance: dict[str, str]) -> Shape:
 
 
 def _flat(source: BinaryIO) -> Iterator[tuple[str, Any]]:
-    """Decides as ``_events`` does: an item whose ``Media`` is an array is a case."""
+    """Decides as ``_events`` does (``is_case``)."""
     for item in ijson.items(source, "value.item"):
         if not isinstance(item, dict):
             continue
@@ -102,14 +103,21 @@ def _flat(source: BinaryIO) -> Iterator[tuple[str, Any]]:
             for medium in media:
                 if isinstance(medium, dict):
                     yield "media", medium
-            yield "case", item
-        else:
-            yield "media", item
+        yield ("case" if is_case(item, media) else "media"), item
+
+
+def is_case(item: dict[str, Any], media: object) -> bool:
+    """Whether an item of ``value`` is a case: it has a ``Media`` array (``media``) and
+    no ``MD5`` of its own. An item with both is a medium whose array's media are read
+    too: no MD5 in the file is dropped (an exporter's medium with an empty ``Media``
+    array was once taken for an empty case and lost)."""
+    return isinstance(media, list) and "MD5" not in item
 
 
 def _events(source: BinaryIO, provenance: dict[str, str]) -> Iterator[tuple[str, Any]]:
     """The event loop: a medium is built alone even inside a case. An item of ``value``
-    whose ``Media`` is an array is a case; any other item is a medium."""
+    whose ``Media`` is an array is a case, unless it has an MD5 (``is_case``); any other
+    item is a medium."""
     builder: ijson.ObjectBuilder | None = None
     case_builder: ijson.ObjectBuilder | None = None
     in_case = False
@@ -134,7 +142,7 @@ def _events(source: BinaryIO, provenance: dict[str, str]) -> Iterator[tuple[str,
             case_builder.event(event, value)
             fields = case_builder.value
             case_builder = None
-            if in_case or "Media" in fields:
+            if (in_case or "Media" in fields) and "MD5" not in fields:
                 yield "case", fields
             else:
                 yield "media", fields
