@@ -89,6 +89,17 @@ def test_malformed_import_exits_3_with_file_and_line(runner: CliRunner, tmp_path
     assert json.loads(invoke(runner, tmp_path / "s", "hashset", "list", "--json").output) == []
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_pipe_is_refused_not_waited_on(tmp_path: Path) -> None:
+    """Opening a named pipe waits for a writer: the import hung for ever."""
+    os.mkfifo(tmp_path / "sets.md5")
+    command = [sys.executable, "-m", "hashmatch", "--store", str(tmp_path / "s"),
+               "hashset", "import", str(tmp_path / "sets.md5")]  # fmt: skip
+    proc = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == ExitCode.BAD_INPUT
+    assert "not a regular file" in proc.stderr and "Traceback" not in proc.stderr
+
+
 def test_ambiguous_import_needs_a_format(runner: CliRunner, tmp_path: Path) -> None:
     (tmp_path / "l.txt").write_text("ab" * 32 + "\n")
     result = invoke(runner, tmp_path / "s", "hashset", "import", str(tmp_path / "l.txt"))

@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import sqlite3
+import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,6 +96,12 @@ def import_file(
     store: Catalogue, path: Path, options: ImportOptions, progress: ByteProgress | None
 ) -> ImportResult:
     try:
+        mode = path.stat().st_mode
+        if not stat.S_ISREG(mode):  # (opening a pipe would wait for a writer for ever)
+            raise HashSetError(
+                f"{path} is not a regular file (a pipe, a device or a socket): an import "
+                "reads its file more than once; save it to a file and import that"
+            )
         with path.open("rb") as stream:
             head = stream.read(SAMPLE_BYTES)
     except OSError as exc:
