@@ -24,6 +24,7 @@ from hashmatch.hashsets.formats.sums import Md5sum
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry, SetLayout
 from hashmatch.hashsets.name_decoding import NAME_ERRORS
 from hashmatch.hashsets.packed import PackedBlock, PackedSet, PackedWriter, writer
+from hashmatch.hashsets.packed.layout import PackedColumn
 
 Entry = tuple[str, str, str | None]  # algorithm, hex, reference
 
@@ -185,6 +186,35 @@ def test_buckets_come_out_sorted_even_when_one_holds_everything(
         assert [(h.entry, h.reference) for h in found[wanted[0]]] == [(4, "n3")]
         assert [(h.entry, h.reference) for h in found[wanted[1]]] == [(700, "n699")]
     assert b"\x01" * 16 not in found
+
+
+@pytest.mark.parametrize("parallel", [0, writer.PARALLEL_BUCKET_BYTES], ids=["one", "two"])
+def test_spilled_algorithms_come_out_as_sorted_in_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parallel: int
+) -> None:
+    """Several algorithms spilled to their runs files (sorted one or two at a time) give
+    the files a set held in memory gives, byte for byte."""
+    md5 = _values(900)
+    sha256 = np.frombuffer(b"".join(hashlib.sha256(bytes(v)).digest() for v in md5), np.uint8)
+    sha256 = sha256.reshape(900, 32)
+    monkeypatch.setattr(writer, "PARALLEL_BUCKET_BYTES", parallel)
+
+    def written(name: str, hold: int) -> dict[str, bytes]:
+        monkeypatch.setattr(writer, "HOLD_BYTES", hold)
+        out = PackedWriter(tmp_path / name)
+        for start in range(0, 900, 100):
+            block = _block(md5[start : start + 100], start)
+            rows = np.arange(0, 100, 3, dtype=np.int64)  # a SHA-256 for every third
+            extra = PackedColumn("sha256", sha256[start + rows], rows)
+            out.add(PackedBlock(100, (*block.columns, extra), block.ref_data, block.ref_offsets))
+        out.finish()
+        return {p.name: p.read_bytes() for p in (tmp_path / name).iterdir()}
+
+    spilled, held = written("spilled", 0), written("held", writer.HOLD_BYTES)
+    assert spilled == held
+    assert sorted(spilled) == ["md5.entries", "md5.values", "refs.data", "refs.offsets",
+                               "sha256.entries", "sha256.values"]  # fmt: skip
+    assert len(spilled["sha256.values"]) == 9 * 34 * 32  # (rows 0, 3 ... 99 of each block)
 
 
 @settings(max_examples=200, deadline=None)
