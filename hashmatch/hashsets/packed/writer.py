@@ -134,7 +134,7 @@ class _Texts:
     def add(self, entries: int, data: bytes, offsets: np.ndarray | None) -> None:
         if offsets is None:  # the block has none: every entry's is empty
             offsets = np.zeros(entries + 1, OFFSET_DTYPE)
-        self._data.write(data)
+        write_in_pieces(self._data, np.frombuffer(data, np.uint8))
         self._offsets.write((offsets[1:].astype(OFFSET_DTYPE) + self.end).tobytes())
         self.end += len(data)
         if self.end - self._flushed >= FLUSH_BYTES:
@@ -422,8 +422,8 @@ def _sort_bucket(
 def _write_sorted(records: np.ndarray, values: BinaryIO, entries: BinaryIO) -> None:
     """Append (value, entry) records, sorted by value, to the value and entry files."""
     records = taken(records, value_order(records))
-    values.write(records["v"].tobytes())
-    entries.write(records["e"].tobytes())
+    write_in_pieces(values, records["v"])
+    write_in_pieces(entries, records["e"])
 
 
 def _split_bucket(
