@@ -97,6 +97,22 @@ def test_a_forged_report_with_a_recomputed_manifest_is_still_caught(
     assert "report.json: differs from what the case database renders" in result.output
 
 
+@pytest.mark.parametrize("name", ["matches.csv", "report.html"])
+def test_a_forged_csv_or_html_with_a_recomputed_manifest_is_caught(
+    case: Path, runner: CliRunner, name: str
+) -> None:
+    """Each report is rendered again from the database, not only report.json."""
+    path = case / name
+    text = path.read_bytes()
+    assert invoke(runner, case.parent / "store", "verify", str(case)).exit_code == 0
+    assert b"\r\n" in text or name.endswith(".html")  # (compared as bytes: CRLF kept)
+    path.write_bytes(text.replace(b"known", b"kn0wn", 1) if b"known" in text else text + b" ")
+    write_manifest(case)  # whoever forged it also fixed the checksums
+    result = invoke(runner, case.parent / "store", "verify", str(case))
+    assert result.exit_code == ExitCode.VERIFY_FAILED
+    assert f"{name}: differs from what the case database renders" in result.output
+
+
 def test_re_rendering_an_output_keeps_the_case_verifiable(case: Path, runner: CliRunner) -> None:
     store = case.parent / "store"
     (case / "report.html").write_text("tampered")

@@ -4,7 +4,8 @@
 the reports), written after the database is closed; ``manifest.sha256`` holds the same
 in ``sha256sum`` format so that anyone can check it with standard tools
 (``sha256sum -c manifest.sha256`` in the case folder). ``verify_case`` re-checks every
-file, the database's integrity, and that report.json is what the database renders.
+file, the database's integrity, and that each report (JSON, CSV, HTML) is what the
+database renders.
 ``audit.log`` is append-only JSON lines, one per hashmatch command run on the case; it
 changes with every command and is therefore not in the manifest.
 """
@@ -25,8 +26,7 @@ from hashmatch.casedb.schema import CASE_DB
 from hashmatch.dbutil import connect_read_only
 from hashmatch.errors import CaseError, HashmatchError, VerificationError
 from hashmatch.hashsets.digest import file_sha256
-from hashmatch.report.json_report import render_json
-from hashmatch.report.outputs import OUTPUT_FILES, write_text
+from hashmatch.report.outputs import OUTPUT_FILES, RENDERERS, write_text
 from hashmatch.timeutil import utc_now
 
 MANIFEST = "manifest.json"
@@ -115,22 +115,36 @@ def _check_database(case_dir: Path) -> list[Check]:
             (result,) = db.execute("PRAGMA integrity_check").fetchone()
             if result != "ok":
                 return [Check(CASE_DB, False, f"SQLite integrity check: {result}")]
-            rendered = render_json(read_report(CaseDatabase(db, case_dir / CASE_DB)))
+            report = read_report(CaseDatabase(db, case_dir / CASE_DB))
     except (sqlite3.Error, HashmatchError) as exc:
         return [Check(CASE_DB, False, f"cannot be read: {exc}")]
     checks = [Check(CASE_DB, True, "SQLite integrity check passed")]
-    report = case_dir / "report.json"
-    if report.is_file():
-        made_by = json.loads(report.read_text(encoding="utf-8")).get("tool", {}).get("version")
-        if made_by != __version__:
+    made_by = _written_by(case_dir / "report.json")
+    for name, renderer in RENDERERS.values():
+        path = case_dir / name
+        if name not in OUTPUT_FILES or not path.is_file():
+            continue
+        if made_by is None:
+            checks.append(Check(name, True, "not re-rendered: report.json does not say which "
+                                             "hashmatch wrote the outputs"))  # fmt: skip
+        elif made_by != __version__:
             why = f"not re-rendered: written by hashmatch {made_by}, this is {__version__}"
-            checks.append(Check("report.json", True, why))
-        elif report.read_text(encoding="utf-8") != rendered:
-            checks.append(Check("report.json", False, "differs from what the case database "
-                                                      "renders"))  # fmt: skip
+            checks.append(Check(name, True, why))
+        elif path.read_bytes() != renderer(report).encode("utf-8"):
+            checks.append(Check(name, False, "differs from what the case database renders"))
         else:
-            checks.append(Check("report.json", True, "equals what the case database renders"))
+            checks.append(Check(name, True, "equals what the case database renders"))
     return checks
+
+
+def _written_by(report: Path) -> str | None:
+    """The hashmatch version that wrote a case's outputs, as its report.json says."""
+    try:
+        tool = json.loads(report.read_text(encoding="utf-8")).get("tool", {})
+    except (OSError, ValueError, AttributeError):
+        return None  # (a damaged or missing report.json fails its own checks)
+    version = tool.get("version") if isinstance(tool, dict) else None
+    return version if isinstance(version, str) else None
 
 
 @dataclass(frozen=True)
