@@ -370,7 +370,6 @@ class _Runs:
 
     def sort_bucket(self, bucket: int, values: BinaryIO, entries: BinaryIO) -> None:
         """Append the bucket's records, sorted by value, to the final files."""
-        self._file.flush()
         spans = []
         for start, ends in zip(self._starts, self._ends, strict=True):
             low = int(ends[bucket - 1]) if bucket else 0
@@ -383,7 +382,8 @@ class _Runs:
         data = bytearray(count * size)
         view, at = memoryview(data), 0
         for first, n in spans:
-            if os.preadv(self._file.fileno(), [view[at : at + n * size]], first * size) != n * size:
+            self._file.seek(first * size)
+            if self._file.readinto(view[at : at + n * size]) != n * size:
                 raise OSError(f"{self._path}: shorter than written")
             at += n * size
         if count > SORT_LIMIT:  # crafted input: split on the value's bytes, in files
