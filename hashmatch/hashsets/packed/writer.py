@@ -260,9 +260,13 @@ class PackedWriter:
         # (a VICS set's: two buckets sorted at once would double the memory of a huge set).
         small = all(runs.largest_bucket_bytes() <= PARALLEL_BUCKET_BYTES
                     for runs in self._runs.values())  # fmt: skip
-        with ThreadPoolExecutor(2 if small else 1) as pool:
-            for _ in pool.map(self._write_runs, self._runs.items()):
-                pass
+        if small and len(self._runs) > 1:
+            with ThreadPoolExecutor(2) as pool:
+                for _ in pool.map(self._write_runs, self._runs.items()):
+                    pass
+        else:  # (in this thread: a thread of its own would sort in a malloc arena of its own)
+            for item in self._runs.items():
+                self._write_runs(item)
         shutil.rmtree(self._work)
 
     def _write_runs(self, item: tuple[str, _Runs]) -> None:
@@ -379,20 +383,21 @@ class _Runs:
         if not count:
             return
         size = self._dtype.itemsize
-        data = bytearray(count * size)
-        view, at = memoryview(data), 0
+        records = np.empty(count, self._dtype)
+        view, at = memoryview(records.view(np.uint8).data), 0
         for first, n in spans:
             self._file.seek(first * size)
             if self._file.readinto(view[at : at + n * size]) != n * size:
                 raise OSError(f"{self._path}: shorter than written")
             at += n * size
+        del view
         if count > SORT_LIMIT:  # crafted input: split on the value's bytes, in files
             path = self._path.with_name(f"{self._path.name}.{bucket:02x}")
-            path.write_bytes(data)
-            del view, data
+            records.tofile(path)
+            del records
             _sort_bucket(path, self._dtype, 0, values, entries)
             return
-        _write_sorted(np.frombuffer(data, self._dtype), values, entries)
+        _write_sorted(records, values, entries)
 
     def close(self) -> None:
         self._file.close()
