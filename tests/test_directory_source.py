@@ -77,6 +77,19 @@ def test_single_file_source(tmp_path: Path) -> None:
     assert item.path == "one.jpg" and item.size == 3
 
 
+@pytest.mark.parametrize("name", ["disk.E01", "disk.vmdk", "usb.dd"])
+def test_a_file_named_like_an_image_that_is_none_says_so(tmp_path: Path, name: str) -> None:
+    """A damaged E01 header, or a container hashmatch does not read, was hashed as one
+    file with no word that nothing inside it was examined."""
+    path = tmp_path / name
+    path.write_bytes(b"not an image" * 100)
+    assert describe_source(path, "S1").kind is SourceKind.FILE
+    item, error = walk(path)
+    assert isinstance(item, Item) and item.path == name
+    assert isinstance(error, WalkError) and error.path == name
+    assert "nothing inside it was examined" in error.message
+
+
 def test_missing_source(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match="no such file"):
         describe_source(tmp_path / "nope", "S1")

@@ -92,6 +92,24 @@ def _special_reason(st: os.stat_result, raw: bytes) -> tuple[ItemKind, str | Non
     return ItemKind.SPECIAL, "not a regular file, not read"
 
 
+#: Names of disk images and evidence containers. A file named so that hashmatch does not
+#: recognise as an image (a damaged EWF header, a container it does not read) is
+#: examined as one file, and the report says so: the image's contents were not.
+IMAGE_SUFFIXES = frozenset({
+    ".e01", ".ex01", ".s01", ".l01", ".lx01", ".dd", ".raw", ".img", ".001", ".dmg",
+    ".vmdk", ".vhd", ".vhdx", ".vdi", ".aff", ".aff4", ".qcow2",
+})  # fmt: skip
+
+
+def _not_an_image(suffix: str) -> str:
+    return (
+        f"named like a disk image or evidence container ({suffix}) but not one hashmatch "
+        "reads (no EWF signature, no partition table or file system found; VMDK, VHD, "
+        "AFF and logical L01 containers are not read): examined as one file, nothing "
+        "inside it was examined; convert it to raw or E01, or check it is not damaged"
+    )
+
+
 class DirectorySource(Source):
     """A folder of evidence (or a single file: then the only item is that file)."""
 
@@ -107,7 +125,11 @@ class DirectorySource(Source):
 
     def walk(self) -> Iterator[Item | WalkError]:
         if self.spec.kind is SourceKind.FILE:
-            yield self._item(self._root, os.path.basename(self._root), os.lstat(self._root))
+            name = os.path.basename(self._root)
+            yield self._item(self._root, name, os.lstat(self._root))
+            suffix = Path(self.spec.path).suffix.lower()
+            if suffix in IMAGE_SUFFIXES:
+                yield WalkError(self.spec.source_id, display_path(name), _not_an_image(suffix))
             return
         yield from self._walk_dir(self._root, b"")
 
