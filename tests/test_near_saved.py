@@ -7,14 +7,16 @@ import json
 import os
 import shutil
 import sqlite3
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from hashmatch.hashsets import Category, HashSetStore, durable
+from hashmatch.hashsets import Category, HashSetStore, durable, near_indexes
 from hashmatch.hashsets.store import STORE_FILENAME
 from hashmatch.matching.near import MIH_MIN_ENTRIES, IndexGroup, NearIndex
+from hashmatch.matching.near_write import write_index
 
 
 def pdq_values(count: int, seed: int) -> np.ndarray:
@@ -191,3 +193,85 @@ def test_a_killed_import_s_index_never_passes_for_the_next_set_s(tmp_path: Path)
         query = small_values[1].astype(">u8").tobytes()
         (found,) = store.lookup(new, "pdq", [query])[query]
         assert found.value == query.hex()
+
+
+@pytest.mark.parametrize("count", [MIH_MIN_ENTRIES - 1, MIH_MIN_ENTRIES, MIH_MIN_ENTRIES + 77])
+@pytest.mark.parametrize("chunk", [1, 1000, 10**6])
+@pytest.mark.parametrize("positions", [True, False], ids=["positions", "keys"])
+def test_an_index_written_in_parts_is_the_one_saved_whole(
+    tmp_path: Path, count: int, chunk: int, positions: bool
+) -> None:
+    """``write_index`` reads the values in chunks and writes the files ``save`` writes,
+    byte for byte (``load`` maps either)."""
+    raw = pdq_values(count, 11).astype(">u8").tobytes()
+    keys = np.arange(count, dtype=np.int64) * (1 if positions else 3)
+    whole, parts = tmp_path / "whole", tmp_path / "parts"
+    whole.mkdir(), parts.mkdir()
+    words = np.frombuffer(raw, ">u8").astype(np.uint64)
+    NearIndex(256, words, keys).save(whole, "pdq", {"algorithm": "pdq"})
+    step = chunk * 32
+    write_index(parts, "pdq", {"algorithm": "pdq"}, 256, count,
+                lambda: (raw[at : at + step] for at in range(0, len(raw), step)),
+                None if positions else keys)  # fmt: skip
+    names = sorted(p.name for p in whole.iterdir())
+    assert names == sorted(p.name for p in parts.iterdir())
+    assert ("pdq.rows.npy" in names) == (count >= MIH_MIN_ENTRIES)
+    assert all((whole / n).read_bytes() == (parts / n).read_bytes() for n in names)
+
+
+def test_writing_an_index_holds_a_few_bytes_a_value_not_the_index(tmp_path: Path) -> None:
+    """Built whole, an index of 2 M PDQ values took an import to 620 MB (its values as
+    words, its substrings, each substring's order: about 300 bytes a value)."""
+    count = 400_000
+    raw = pdq_values(count, 12).astype(">u8").tobytes()
+    step = 4 << 20
+    tracemalloc.start()
+    try:
+        write_index(tmp_path, "pdq", {"algorithm": "pdq"}, 256, count,
+                    lambda: (raw[at : at + step] for at in range(0, len(raw), step)))  # fmt: skip
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    starts = 16 * (1 << 16) * 8  # (where each substring's groups start: fixed)
+    # About 30 bytes a value (four substrings, an order) and two chunks read.
+    assert peak < 40 * count + 2 * step + starts
+    assert NearIndex.load(tmp_path, "pdq", {"algorithm": "pdq"}) is not None
+
+
+def test_a_packed_set_s_index_written_late_is_the_one_written_at_import(tmp_path: Path) -> None:
+    """A scan that finds no saved index writes one from the set's files, read in chunks."""
+    values = pdq_values(MIH_MIN_ENTRIES + 5, 13)
+    media = [{"MD5": f"{i:032x}", "AlternativeHashes": [
+        {"HashName": "PDQ", "HashValue": v.astype(">u8").tobytes().hex()}]}
+        for i, v in enumerate(values)]  # fmt: skip
+    source = tmp_path / "set.json"
+    context = "http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/US/$metadata#Media"
+    source.write_text(json.dumps({"@odata.context": context, "value": media}))
+    with HashSetStore(tmp_path / "store") as store:
+        info = store.import_file(source).info
+        target = tmp_path / "store" / "near" / str(info.id)
+        at_import = {p.name: p.read_bytes() for p in target.iterdir()}
+        shutil.rmtree(target)
+        assert store.near_index(info, "pdq") is not None
+        assert {p.name: p.read_bytes() for p in target.iterdir()} == at_import
+
+
+def test_an_unwritable_store_gets_its_index_in_memory_for_the_scan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    values = pdq_values(MIH_MIN_ENTRIES, 14)
+    listing = tmp_path / "big.pdq"
+    write_pdq(listing, values)
+    with HashSetStore(tmp_path / "store") as store:
+        info = store.import_file(listing, format_name="pdq").info
+        shutil.rmtree(tmp_path / "store" / "near" / str(info.id))
+
+        def unwritable(*args: object) -> None:
+            raise PermissionError(13, "Read-only file system")
+
+        monkeypatch.setattr(near_indexes, "write_index", unwritable)
+        index = store.near_index(info, "pdq")
+        assert index is not None and index.uses_multi_index
+        query = near(values, 5, 12, 2)
+        assert [d for _, d in index.query(query, 31)] == [12]
+        assert not (tmp_path / "store" / "near" / str(info.id) / "pdq.json").exists()

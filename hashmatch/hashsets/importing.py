@@ -9,7 +9,6 @@ a no-op whatever the import made of it (an error included).
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import shutil
@@ -56,13 +55,36 @@ def near_dir(directory: Path, set_id: int) -> Path:
     return directory / NEAR_DIRNAME / str(int(set_id))
 
 
-def packed_arrays(found: packed.PackedSet) -> near_indexes.ValueArrays:
-    """A packed set's values for a near index (they carry no quality: all are kept)."""
+def packed_arrays(
+    found: packed.PackedSet,
+) -> Callable[[str, int], tuple[np.ndarray, bytes]]:
+    """A packed set's values, in memory (they carry no quality: all are kept)."""
 
     def arrays(algorithm: str, min_quality: int) -> tuple[np.ndarray, bytes]:
         return found.value_arrays(algorithm, get_algorithm(algorithm).bits // 8)
 
     return arrays
+
+
+def packed_values(found: packed.PackedSet) -> near_indexes.ValueSource:
+    """A packed set's values for a near index, read from its files in chunks (they
+    carry no quality: all are kept); their keys are their positions."""
+
+    def values(algorithm: str, min_quality: int) -> near_indexes.Values:
+        width = get_algorithm(algorithm).bits // 8
+        return near_indexes.Values(found.value_count(algorithm, width),
+                                   lambda: found.value_chunks(algorithm, width))  # fmt: skip
+
+    return values
+
+
+def row_values(db: sqlite3.Connection, set_id: int) -> near_indexes.ValueSource:
+    """A row set's values for a near index (of at least the algorithm's quality)."""
+
+    def values(algorithm: str, min_quality: int) -> near_indexes.Values:
+        return near_indexes.Values.of(*rows.value_arrays(db, set_id, algorithm, min_quality))
+
+    return values
 
 
 @dataclass(frozen=True)
@@ -247,7 +269,7 @@ class _Load:
         algorithms = set(counts.values)
         if counts.entries:
             near_indexes.save_all(near_dir(self.store.directory, self.set_id), algorithms,
-                                  packed_arrays(packed.PackedSet(target)))  # fmt: skip
+                                  packed_values(packed.PackedSet(target)))  # fmt: skip
         return counts.entries, sum(counts.values.values()), algorithms, counts.skipped
 
     def _rows(self, stream: BinaryIO) -> tuple[int, int, set[str], int]:
@@ -262,7 +284,7 @@ class _Load:
         if counts.entries:
             index_set_table(db, set_id)
             near_indexes.save_all(near_dir(self.store.directory, set_id), counts.algorithms,
-                                  functools.partial(rows.value_arrays, db, set_id))  # fmt: skip
+                                  row_values(db, set_id))  # fmt: skip
         return counts.entries, counts.hashes, counts.algorithms, counts.skipped
 
     def _advance(self, stream: BinaryIO) -> None:

@@ -41,6 +41,8 @@ from hashmatch.hashsets.importing import (
     near_dir,
     packed_arrays,
     packed_dir,
+    packed_values,
+    row_values,
 )
 from hashmatch.hashsets.migrations import (
     MIGRATIONS,
@@ -252,8 +254,11 @@ class HashSetStore:
         now for a set that has none), or None for a small set."""
         if algorithm not in info.algorithms:
             return None
-        return near_indexes.load_or_build(near_dir(self.directory, info.id), algorithm,
-                                          functools.partial(self.value_arrays, info))  # fmt: skip
+        if info.layout is SetLayout.PACKED:
+            source = packed_values(self._packed_set(info))
+        else:
+            source = row_values(self._db, info.id)
+        return near_indexes.load_or_build(near_dir(self.directory, info.id), algorithm, source)
 
     def details(
         self, info: HashSetInfo, keys: Iterable[int], algorithm: str

@@ -129,6 +129,17 @@ def _bit_distances(records: np.ndarray, probes: np.ndarray) -> np.ndarray:
     return total
 
 
+def write_info(
+    directory: Path, name: str, meta: dict[str, object], bits: int, entries: int,
+    parts: Iterable[str],
+) -> None:  # fmt: skip
+    """``name.json``: ``meta`` plus what ``NearIndex.load`` checks (written last: an
+    index is whole once it is there)."""
+    info = {**meta, "bits": bits, "entries": entries, "format": INDEX_FORMAT,
+            "substring_bits": SUBSTRING_BITS, "parts": sorted(parts)}  # fmt: skip
+    (directory / f"{name}.json").write_text(json.dumps(info, sort_keys=True))
+
+
 class NearIndex:
     """Every stored value within a radius of a query, with its distance."""
 
@@ -163,9 +174,7 @@ class NearIndex:
             arrays |= {"rows": self._mih.rows, "starts": self._mih.starts}
         for part, array in arrays.items():
             np.save(directory / f"{name}.{part}.npy", np.ascontiguousarray(array))
-        info = {**meta, "bits": self.bits, "entries": len(self._keys), "format": INDEX_FORMAT,
-                "substring_bits": SUBSTRING_BITS, "parts": sorted(arrays)}  # fmt: skip
-        (directory / f"{name}.json").write_text(json.dumps(info, sort_keys=True))
+        write_info(directory, name, meta, self.bits, len(self._keys), arrays)
 
     @classmethod
     def load(cls, directory: Path, name: str, meta: dict[str, object]) -> NearIndex | None:

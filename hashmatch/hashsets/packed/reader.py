@@ -39,6 +39,8 @@ from hashmatch.hashsets.packed.layout import (
 
 #: Entries gathered per pass when a set is read back in entry order.
 EXPORT_RANGE = 2_000_000
+#: Values read at a time for a near index (4 MB of PDQ values).
+CHUNK_VALUES = 1 << 17
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,20 @@ class PackedSet:
         near index is built from. ``at(algorithm, width, position)`` reads one back."""
         stored, _ = self._columns(algorithm, width)
         return np.arange(len(stored), dtype=np.int64), stored.tobytes()
+
+    def value_count(self, algorithm: str, width: int) -> int:
+        """How many values of one algorithm the set holds."""
+        return (_size(values_path(self.directory, algorithm)) or 0) // width
+
+    def value_chunks(self, algorithm: str, width: int) -> Iterator[bytes]:
+        """Every value of one algorithm, in value order, ``CHUNK_VALUES`` at a time, read
+        from the file (not mapped: a near index is written from them in bounded memory)."""
+        path = values_path(self.directory, algorithm)
+        if not path.exists():
+            return
+        with path.open("rb") as stream:
+            while chunk := stream.read(width * CHUNK_VALUES):
+                yield chunk
 
     def at(self, algorithm: str, width: int, position: int) -> tuple[int, bytes]:
         """(entry, raw value) at ``position`` of one algorithm's sorted values."""
