@@ -128,6 +128,25 @@ def test_the_bulk_reader_gives_what_the_line_reader_gives(
     assert by_blocks(fmt, data) == by_lines(fmt, data)
 
 
+@settings(max_examples=150, deadline=None)
+@given(
+    good=st.lists(GOOD_SUM, min_size=9, max_size=40),
+    odd=st.lists(st.tuples(st.integers(0, 40), ODD), min_size=1, max_size=2),
+    ending=ENDINGS,
+)
+def test_a_few_odd_lines_among_many_keep_every_value_on_its_line(
+    good: list[str], odd: list[tuple[int, str]], ending: str
+) -> None:
+    """A chunk with few odd lines stays on the fast path around them. A line of hex the
+    fast path refused for what followed it (``<hex>  `` with an empty name, which the
+    line reader takes) shifted every later value of the chunk onto the next line."""
+    lines = list(good)
+    for at, line in odd:
+        lines.insert(at % (len(lines) + 1), line)
+    data = render(lines, ending, bom=False, last_end=True, raw_byte=False)
+    assert by_blocks(Md5sum(), data) == by_lines(Md5sum(), data)
+
+
 def test_clean_lists_take_the_fast_path(monkeypatch: pytest.MonkeyPatch) -> None:
     calls = []
     original = Md5sum.parse_line

@@ -173,6 +173,7 @@ class _Fast:
         rows = np.flatnonzero(ok)
         first = starts[rows]
         good, values = hex_rows(arr, first, digits)
+        hex_good = good.copy()  # (the rows ``values`` holds)
         name_start = ends.copy()
         if style is LineStyle.HASH_NAME:
             sep = arr[first + digits]
@@ -182,6 +183,9 @@ class _Fast:
             good &= begin < ends[rows]  # the name is not empty
             name_start[rows] = begin
         ok[rows[~good]] = False
+        # Only the accepted lines' values: a line of hex refused for what follows it
+        # (an empty name) once shifted every later value of its chunk onto the next line.
+        values = values[good[hex_good]]
         return cls(widths[digits], ok, values, _names(arr, name_start[ok], ends[ok]))
 
     def block(self, low: int, high: int) -> PackedBlock:
