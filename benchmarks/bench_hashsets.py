@@ -48,6 +48,19 @@ def write_md5sum(path: Path, lines: int, seed: int) -> None:
             out.write(f"{rng.getrandbits(128):032x}  file{n}.jpg\n")
 
 
+def write_pdq_list(path: Path, lines: int, seed: int) -> None:
+    """A PDQ list as Meta's pdq-photo-hasher writes it: ``<hex64>,<quality>,<name>``."""
+    rng = np.random.default_rng(seed)
+    with path.open("w") as out:
+        for start in range(0, lines, 100_000):
+            values = rng.integers(0, 256, size=(min(100_000, lines - start), 32), dtype=np.uint8)
+            qualities = rng.integers(0, 101, size=len(values)).tolist()
+            pairs = enumerate(zip(values, qualities, strict=True))
+            out.write(
+                "".join(f"{v.tobytes().hex()},{q},img{start + i}.jpg\n" for i, (v, q) in pairs)
+            )
+
+
 def write_bare_md5(path: Path, count: int, seed: int, keep: int) -> tuple[list[bytes], set[bytes]]:
     """A bare list of ``count`` random MD5s, written in numpy chunks: (``keep`` of them
     spread over the file, every value when the set is small enough for a Python set)."""
@@ -237,6 +250,14 @@ def main() -> None:
     print(f"md5sum import: {args.lines / seconds:,.0f} hashes/s ({seconds:.2f} s, peak RSS "
           f"{rss:.0f} MB); reading into a Python set: {args.lines / baseline:,.0f}/s; "
           f"ratio {baseline / seconds:.2f}")  # fmt: skip
+
+    pdq = work / "list.pdq"
+    write_pdq_list(pdq, args.lines, 7)
+    seconds, rss = child_import(work / f"store-{time.time_ns()}", pdq, "pdq")
+    print(f"PDQ list import, {args.lines:,} lines with a quality and a name: "
+          f"{args.lines / seconds:,.0f} hashes/s ({seconds:.2f} s, peak RSS {rss:.0f} MB, "
+          "with the near index of the values of quality 50 or more)")  # fmt: skip
+    pdq.unlink()
 
     vics = work / "set.json"
     write_vics(vics, args.media, 2)

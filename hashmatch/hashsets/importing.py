@@ -58,22 +58,27 @@ def near_dir(directory: Path, set_id: int) -> Path:
 def packed_arrays(
     found: packed.PackedSet,
 ) -> Callable[[str, int], tuple[np.ndarray, bytes]]:
-    """A packed set's values, in memory (they carry no quality: all are kept)."""
+    """A packed set's values of at least a quality (those without one are kept), in
+    memory."""
 
     def arrays(algorithm: str, min_quality: int) -> tuple[np.ndarray, bytes]:
-        return found.value_arrays(algorithm, get_algorithm(algorithm).bits // 8)
+        return found.value_arrays(algorithm, get_algorithm(algorithm).bits // 8, min_quality)
 
     return arrays
 
 
 def packed_values(found: packed.PackedSet) -> near_indexes.ValueSource:
-    """A packed set's values for a near index, read from its files in chunks (they
-    carry no quality: all are kept); their keys are their positions."""
+    """A packed set's values of at least a quality (those without one are kept) for a
+    near index, read from its files in chunks; their keys are their positions."""
 
     def values(algorithm: str, min_quality: int) -> near_indexes.Values:
         width = get_algorithm(algorithm).bits // 8
-        return near_indexes.Values(found.value_count(algorithm, width),
-                                   lambda: found.value_chunks(algorithm, width))  # fmt: skip
+        kept = found.kept_positions(algorithm, min_quality)
+        if kept is None:
+            return near_indexes.Values(found.value_count(algorithm, width),
+                                       lambda: found.value_chunks(algorithm, width))  # fmt: skip
+        return near_indexes.Values(len(kept), lambda: found.value_chunks(algorithm, width, kept),
+                                   kept)  # fmt: skip
 
     return values
 

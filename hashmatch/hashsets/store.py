@@ -235,7 +235,8 @@ class HashSetStore:
             record = found.record(entry)
             if record is not None:
                 reference = _format_reference(info.format, record)
-        return EntryDetails(info.name, *_label_of(info, own), reference, raw.hex(), None)
+        quality = found.quality(entry)
+        return EntryDetails(info.name, *_label_of(info, own), reference, raw.hex(), quality)
 
     def value_arrays(
         self, info: HashSetInfo, algorithm: str, min_quality: int = 0
@@ -288,7 +289,10 @@ class HashSetStore:
                 reference = _format_reference(info.format, record)
             category, label = _label_of(info, own)
             further = [(name, value.hex()) for name, value in more]
-            yield StoredEntry(entry, hexed, {}, category, label, reference, further)
+            quality = found.quality(entry)
+            # (A format with qualities gives one value an entry: its quality.)
+            qualities = {name: quality for name in hexed} if quality is not None else {}
+            yield StoredEntry(entry, hexed, qualities, category, label, reference, further)
 
     def record(self, info: HashSetInfo, entry: int) -> str | None:
         """The entry's original record (JSON), for formats that keep one (VICS)."""

@@ -16,6 +16,7 @@ import codecs
 import enum
 import io
 from collections.abc import Generator, Iterator
+from dataclasses import replace
 from typing import BinaryIO, ClassVar
 
 import numpy as np
@@ -25,7 +26,7 @@ from hashmatch.hashing import get_algorithm
 from hashmatch.hashsets.formats.base import HashSetFormat, text_lines
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
 from hashmatch.hashsets.name_decoding import NAME_ERRORS
-from hashmatch.hashsets.packed.layout import PackedBlock, split_around
+from hashmatch.hashsets.packed.layout import QUALITY_DTYPE, PackedBlock, split_around
 
 CHUNK_BYTES = 8 << 20
 #: Beyond this share of slow lines in a chunk, the whole chunk is read line by line.
@@ -46,6 +47,7 @@ _Blocks = Generator[PackedBlock | InvalidRecord, None, int]
 class LineStyle(enum.Enum):
     HASH_ONLY = "hash"  # the line is the hex value
     HASH_NAME = "hash-name"  # <hex><space or tab>[ or *]<name>
+    HASH_QUALITY = "hash-quality"  # <hex>,<quality 0-100>[,<name>] (PDQ tools)
 
 
 class LineFormat(HashSetFormat):
@@ -144,13 +146,19 @@ class _Fast:
     """The lines of a chunk the vectorised check accepts, decoded."""
 
     def __init__(
-        self, algorithm: str, ok: np.ndarray, values: np.ndarray, names: tuple[bytes, np.ndarray]
+        self,
+        algorithm: str,
+        ok: np.ndarray,
+        values: np.ndarray,
+        names: tuple[bytes, np.ndarray],
+        qualities: np.ndarray | None = None,
     ) -> None:
         self.algorithm = algorithm
         self.ok = ok
         self._rank = np.cumsum(ok) - ok  # index among accepted lines
         self._values = values
         self._name_data, self._name_offsets = names
+        self._qualities = qualities  # (of the accepted lines)
 
     @classmethod
     def parse(
@@ -161,6 +169,8 @@ class _Fast:
         if not widths or len(starts) == 0:
             return None
         style = fmt.line_style
+        if style is LineStyle.HASH_QUALITY:
+            return cls._with_quality(fmt, arr, starts, ends)
         if style is LineStyle.HASH_ONLY:
             counts = {w: int(np.count_nonzero(lengths == w)) for w in widths}
             digits = max(counts, key=lambda w: counts[w])
@@ -188,12 +198,57 @@ class _Fast:
         values = values[good[hex_good]]
         return cls(widths[digits], ok, values, _names(arr, name_start[ok], ends[ok]))
 
+    @classmethod
+    def _with_quality(
+        cls, fmt: LineFormat, arr: np.ndarray, starts: np.ndarray, ends: np.ndarray
+    ) -> _Fast | None:
+        """``<hex>,<quality>[,<name>]`` lines, strictly: one comma each side of a quality of
+        one to three digits, 0-100, no white space around the fields (anything else goes
+        to ``parse_line``)."""
+        ((digits, algorithm),) = fmt.bulk_widths().items()
+        ok = ends - starts >= digits + 2
+        rows = np.flatnonzero(ok)
+        first, end = starts[rows], ends[rows]
+        good, values = hex_rows(arr, first, digits)
+        hex_good = good.copy()  # (the rows ``values`` holds)
+        at = first + digits  # the comma
+        good &= arr[at] == 44
+        quality = np.zeros(len(rows), np.int64)
+        count = np.zeros(len(rows), np.int64)  # digits of the quality
+        going = good.copy()
+        for k in range(1, 5):  # (a fourth digit: no quality 0-100)
+            place = np.minimum(at + k, len(arr) - 1)
+            digit = arr[place].astype(np.int64) - 48
+            going &= (at + k < end) & (digit >= 0) & (digit <= 9)
+            quality = np.where(going, quality * 10 + digit, quality)
+            count += going
+        good &= (count >= 1) & (count <= 3) & (quality <= 100)
+        after = at + 1 + count  # the line's end, or the comma before the name
+        comma = arr[np.minimum(after, len(arr) - 1)] == 44
+        good &= (after == end) | comma
+        name_start = np.where(after == end, end, after + 1)
+        # What the line reader would strip (white space, Unicode's too) around the name
+        # and at the line's end: a name must start and end with printable ASCII here.
+        last = arr[np.maximum(end - 1, 0)]
+        good &= (last > 32) & (last < 127)
+        lead = arr[np.minimum(name_start, len(arr) - 1)]
+        good &= (name_start == end) | ((lead > 32) & (lead < 127))
+        ok[rows[~good]] = False
+        begin = ends.copy()
+        begin[rows] = name_start
+        names = _names(arr, begin[ok], ends[ok])
+        values = values[good[hex_good]]
+        return cls(algorithm, ok, values, names, quality[good].astype(np.uint8))
+
     def block(self, low: int, high: int) -> PackedBlock:
         """The accepted lines among lines ``low`` to ``high - 1``."""
         a, b = int(self._rank[low]), int(self._rank[high - 1] + self.ok[high - 1])
         offsets = self._name_offsets[a : b + 1]
         data = self._name_data[int(offsets[0]) : int(offsets[-1])]
-        return PackedBlock.single(self.algorithm, self._values[a:b], data, offsets - offsets[0])
+        block = PackedBlock.single(self.algorithm, self._values[a:b], data, offsets - offsets[0])
+        if self._qualities is None:
+            return block
+        return replace(block, qualities=self._qualities[a:b])
 
 
 def hex_rows(arr: np.ndarray, starts: np.ndarray, digits: int) -> tuple[np.ndarray, np.ndarray]:
@@ -249,4 +304,8 @@ def _as_blocks(
             name = (record.reference or "").encode("utf-8", "backslashreplace")
             algorithm = get_algorithm(value.algorithm)
             raw = np.frombuffer(value.to_bytes(), np.uint8).reshape(1, algorithm.bits // 8)
-            yield PackedBlock.single(value.algorithm, raw, name, np.array([0, len(name)], np.int64))
+            offsets = np.array([0, len(name)], np.int64)
+            block = PackedBlock.single(value.algorithm, raw, name, offsets)
+            if value.quality is not None:
+                block = replace(block, qualities=np.array([value.quality], QUALITY_DTYPE))
+            yield block

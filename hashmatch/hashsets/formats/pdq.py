@@ -11,18 +11,22 @@ Accepted lines (comma or tab between fields):
 
 Upper-case hex is normalised to the lower case Meta's tools use. Quality, when given,
 must be 0-100; entries with quality below 50 are kept but never used for near matching.
+Sets are packed (since 2026-12-02), each entry's quality kept beside its value; the
+tools' lines are read in bulk (``bulklines``), any other in its place by ``parse_line``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from typing import BinaryIO, ClassVar
+from typing import ClassVar
 
 from hashmatch.hashing import get_algorithm
-from hashmatch.hashsets.formats.base import HashSetFormat, Sample, fraction, text_lines
+from hashmatch.hashsets.formats.base import Sample, fraction
+from hashmatch.hashsets.formats.bulklines import LineFormat, LineStyle
 from hashmatch.hashsets.formats.sums import is_data
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
+
+_PDQ = get_algorithm("pdq")
 
 _HEX64 = r"([0-9A-Fa-f]{64})"
 _SEP = r"\s*[,\t]\s*"
@@ -66,28 +70,30 @@ def unsure(line: str) -> bool:
     return found is not None and found.group(2) is None
 
 
-class PdqList(HashSetFormat):
+class PdqList(LineFormat):
     name: ClassVar[str] = "pdq"
     description: ClassVar[str] = "PDQ lists: hex64[,quality[,name]], 'pdq <hex64>', vPDQ lines"
+    #: The PDQ tools' lines, ``<hex64>,<quality>[,<name>]``, are read in bulk (packed,
+    #: each entry's quality kept); any other line by ``parse_line``, in its place.
+    line_style: ClassVar[LineStyle] = LineStyle.HASH_QUALITY
 
     def sniff(self, sample: Sample) -> float:
         # A 64-digit value without a quality (bare, or with a name after a comma or tab)
         # could be SHA-256, so it does not count for PDQ here.
         return fraction(sample, lambda line: _parse(line) is not None and not unsure(line))
 
-    def read(self, stream: BinaryIO) -> Iterator[ParsedEntry | InvalidRecord]:
-        pdq = get_algorithm("pdq")
-        for number, line in text_lines(stream):
-            text = line.strip()
-            if not is_data(text):
-                continue
-            parsed = _parse(text)
-            if parsed is None:
-                yield InvalidRecord(number, "expected a PDQ line: <64 hex>[,<quality>[,<name>]]")
-                continue
-            hex_value, quality, reference = parsed
-            if quality is not None and not 0 <= quality <= 100:
-                shown = f", not {quality}" if quality != _BAD_QUALITY else ""
-                yield InvalidRecord(number, f"PDQ quality must be a whole number 0-100{shown}")
-                continue
-            yield ParsedEntry((pdq.value(hex_value, quality),), reference=reference)
+    def bulk_widths(self) -> dict[int, str]:
+        return {64: "pdq"}
+
+    def parse_line(self, number: int, line: str) -> ParsedEntry | InvalidRecord | None:
+        text = line.strip()
+        if not is_data(text):
+            return None
+        parsed = _parse(text)
+        if parsed is None:
+            return InvalidRecord(number, "expected a PDQ line: <64 hex>[,<quality>[,<name>]]")
+        hex_value, quality, reference = parsed
+        if quality is not None and not 0 <= quality <= 100:
+            shown = f", not {quality}" if quality != _BAD_QUALITY else ""
+            return InvalidRecord(number, f"PDQ quality must be a whole number 0-100{shown}")
+        return ParsedEntry((_PDQ.value(hex_value, quality),), reference=reference)

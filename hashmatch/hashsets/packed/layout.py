@@ -15,6 +15,8 @@ per algorithm, and needs none of the others):
   (``[[label, category or null], ...]``, code 1 first); absent when no entry has one;
 - ``records.data`` and ``records.offsets``: each entry's original record (JSON, UTF-8),
   laid out like the references; absent when the format keeps none (all but VICS).
+- ``qualities``: each entry's quality (``u1``, 0-100; ``QUALITY_NONE``: none given), for
+  formats that give one (PDQ lists); absent otherwise.
 
 An entry may have more than one value of an algorithm (a VICS medium whose alternative
 MD5 differs from its own); a lookup finds it by each of them.
@@ -35,6 +37,9 @@ from hashmatch.hashsets.categories import Category
 ENTRY_DTYPE = np.dtype("<u8")
 OFFSET_DTYPE = np.dtype("<u8")
 LABEL_CODE_DTYPE = np.dtype("<u2")
+QUALITY_DTYPE = np.dtype("u1")
+#: An entry without a quality of its own.
+QUALITY_NONE = 255
 #: Distinct labels a packed set can hold (code 0 means none of its own).
 MAX_LABELS = 65_535
 
@@ -76,6 +81,8 @@ class PackedBlock:
     #: (None: the block keeps no records).
     record_data: bytes = b""
     record_offsets: np.ndarray | None = None
+    #: Per entry, its quality (``QUALITY_DTYPE``; None: no entry has one).
+    qualities: np.ndarray | None = None
 
     @classmethod
     def single(
@@ -127,3 +134,7 @@ def record_data_path(directory: Path) -> Path:
 
 def record_offsets_path(directory: Path) -> Path:
     return directory / "records.offsets"
+
+
+def qualities_path(directory: Path) -> Path:
+    return directory / "qualities"

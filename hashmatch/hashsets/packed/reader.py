@@ -26,10 +26,13 @@ from hashmatch.hashsets.packed.layout import (
     ENTRY_DTYPE,
     LABEL_CODE_DTYPE,
     OFFSET_DTYPE,
+    QUALITY_DTYPE,
+    QUALITY_NONE,
     PackedLabel,
     entries_path,
     label_codes_path,
     label_table_path,
+    qualities_path,
     record_data_path,
     record_offsets_path,
     ref_data_path,
@@ -72,6 +75,7 @@ class PackedSet:
         self._records = _MappedTexts(record_data_path(directory), record_offsets_path(directory))
         self._label_codes = _map(label_codes_path(directory), LABEL_CODE_DTYPE)
         self._label_table = _label_table(label_table_path(directory))
+        self._qualities = _map(qualities_path(directory), QUALITY_DTYPE)
 
     def damage(self, widths: Mapping[str, int], entries: int, hashes: int) -> str | None:
         """What is wrong with the set's files, measured against what the catalogue says
@@ -98,10 +102,32 @@ class PackedSet:
             return f"{codes.name} or {table.name} is missing"
         if codes.exists() and _size(codes) != entries * np.dtype(LABEL_CODE_DTYPE).itemsize:
             return f"{codes.name} does not hold one label for each of {entries} entries"
+        qualities = qualities_path(self.directory)
+        if qualities.exists() and _size(qualities) != entries:
+            return f"{qualities.name} does not hold one quality for each of {entries} entries"
         for texts in (self._refs, self._records):
             if (problem := texts.damage(entries)) is not None:
                 return problem
         return None
+
+    def quality(self, entry: int) -> int | None:
+        """The entry's quality, if its format gave one (PDQ lists)."""
+        if len(self._qualities) == 0:
+            return None
+        found = int(self._qualities[entry - 1])
+        return None if found == QUALITY_NONE else found
+
+    def kept_positions(self, algorithm: str, min_quality: int) -> np.ndarray | None:
+        """Positions among one algorithm's sorted values of those of at least
+        ``min_quality`` (values without a quality are kept); None: every value is."""
+        if len(self._qualities) == 0 or min_quality <= 0:
+            return None
+        _, entries = self._columns(algorithm, 1)
+        kept = []
+        for low in range(0, len(entries), EXPORT_RANGE):
+            found = self._qualities[entries[low : low + EXPORT_RANGE].astype(np.int64) - 1]
+            kept.append(np.flatnonzero(found >= min_quality) + low)  # (QUALITY_NONE: 255)
+        return np.concatenate(kept) if kept else np.empty(0, np.int64)
 
     def _columns(self, algorithm: str, width: int) -> tuple[np.ndarray, np.ndarray]:
         return (
@@ -152,25 +178,42 @@ class PackedSet:
             ]
         return found
 
-    def value_arrays(self, algorithm: str, width: int) -> tuple[np.ndarray, bytes]:
-        """(positions, raw values) of every value of one algorithm, in value order: what a
-        near index is built from. ``at(algorithm, width, position)`` reads one back."""
+    def value_arrays(
+        self, algorithm: str, width: int, min_quality: int = 0
+    ) -> tuple[np.ndarray, bytes]:
+        """(positions, raw values) of one algorithm's values of at least ``min_quality``
+        (values without one are kept), in value order: what a near index is built from.
+        ``at(algorithm, width, position)`` reads one back."""
         stored, _ = self._columns(algorithm, width)
-        return np.arange(len(stored), dtype=np.int64), stored.tobytes()
+        kept = self.kept_positions(algorithm, min_quality)
+        if kept is None:
+            return np.arange(len(stored), dtype=np.int64), stored.tobytes()
+        return kept, stored[kept].tobytes()
 
     def value_count(self, algorithm: str, width: int) -> int:
         """How many values of one algorithm the set holds."""
         return (_size(values_path(self.directory, algorithm)) or 0) // width
 
-    def value_chunks(self, algorithm: str, width: int) -> Iterator[bytes]:
-        """Every value of one algorithm, in value order, ``CHUNK_VALUES`` at a time, read
-        from the file (not mapped: a near index is written from them in bounded memory)."""
+    def value_chunks(
+        self, algorithm: str, width: int, kept: np.ndarray | None = None
+    ) -> Iterator[bytes]:
+        """One algorithm's values in value order (only those at the positions ``kept``,
+        if given), ``CHUNK_VALUES`` at a time, read from the file (not mapped: a near
+        index is written from them in bounded memory)."""
         path = values_path(self.directory, algorithm)
         if not path.exists():
             return
         with path.open("rb") as stream:
+            low = 0
             while chunk := stream.read(width * CHUNK_VALUES):
-                yield chunk
+                high = low + len(chunk) // width
+                if kept is not None:
+                    first, last = np.searchsorted(kept, [low, high])
+                    rows = np.frombuffer(chunk, np.uint8).reshape(-1, width)
+                    chunk = rows[kept[first:last] - low].tobytes()
+                low = high
+                if chunk:
+                    yield chunk
 
     def at(self, algorithm: str, width: int, position: int) -> tuple[int, bytes]:
         """(entry, raw value) at ``position`` of one algorithm's sorted values."""

@@ -33,11 +33,14 @@ from hashmatch.hashsets.packed.layout import (
     LABEL_CODE_DTYPE,
     MAX_LABELS,
     OFFSET_DTYPE,
+    QUALITY_DTYPE,
+    QUALITY_NONE,
     PackedBlock,
     PackedLabel,
     entries_path,
     label_codes_path,
     label_table_path,
+    qualities_path,
     record_data_path,
     record_offsets_path,
     ref_data_path,
@@ -159,6 +162,8 @@ class PackedWriter:
         self._records = _Texts(record_data_path(directory), record_offsets_path(directory))
         self._label_codes = label_codes_path(directory).open("wb")
         self._labels: dict[PackedLabel, int] = {}
+        self._qualities = qualities_path(directory).open("wb")
+        self._any_quality = False
         self.entries = 0
 
     @property
@@ -185,6 +190,11 @@ class PackedWriter:
             self._counts[column.algorithm] = self._counts.get(column.algorithm, 0) + n
         self.entries += block.entries
         self._label_codes.write(self._codes(block).tobytes())
+        if block.qualities is not None:
+            self._any_quality = True
+            self._qualities.write(block.qualities.astype(QUALITY_DTYPE).tobytes())
+        else:
+            self._qualities.write(bytes([QUALITY_NONE]) * block.entries)
         self._refs.add(block.entries, block.ref_data, block.ref_offsets)
         self._records.add(block.entries, block.record_data, block.record_offsets)
 
@@ -231,6 +241,9 @@ class PackedWriter:
         self._refs.close()  # a bare list: no entry has a reference, no file is kept
         self._records.close()
         self._label_codes.close()
+        self._qualities.close()
+        if not self._any_quality:  # no entry has a quality
+            qualities_path(self.directory).unlink()
         if not self._labels:  # no entry has a label of its own
             label_codes_path(self.directory).unlink()
         else:
@@ -282,6 +295,7 @@ class PackedWriter:
             with contextlib.suppress(OSError):  # (the import fails already)
                 texts.close()
         self._label_codes.close()
+        self._qualities.close()
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
