@@ -86,11 +86,12 @@ def batch_blocks(
     names: Sequence[object] | None,
     keep: np.ndarray,
     described: Sequence[int],
-    describe: Callable[[int], InvalidRecord],
+    describe: Callable[[int], PackedBlock | InvalidRecord],
     labels: Labels | None = None,
 ) -> Iterator[PackedBlock | InvalidRecord]:
-    """The ``keep`` rows of a batch as entries, and ``describe(i)`` for each row of
-    ``described`` (ascending, none of them kept), all in row order."""
+    """The ``keep`` rows of a batch as entries, and ``describe(i)`` (the row reader's
+    reading: an invalid record, or a block) for each row of ``described`` (ascending,
+    none of them kept), all in row order."""
     for low, high, row in split_around(len(keep), described):
         if high > low:
             yield _block(columns, names, keep, low, high, labels)
