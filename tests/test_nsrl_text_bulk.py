@@ -124,3 +124,32 @@ def test_special_codes_are_labels_and_m_is_an_alert(store: HashSetStore, tmp_pat
     chosen = store.import_file(again, name="chosen", category=Category.KNOWN_BAD).info
     assert store.breakdown(chosen) == [("known-bad", "NSRL", 1), ("known-bad", "NSRL special M", 1),
                                        ("known-bad", "NSRL special S", 1)]  # fmt: skip
+
+
+def _lines(changed: dict[int, str]) -> bytes:
+    """20 rows as NIST writes them (CRLF), with some rows replaced as written."""
+    head = ",".join(f'"{h}"' for h in HEADER)
+    rows = [f'"{SHA1[:-2]}{i:02X}","{MD5}","C0FFEE00","f{i}",12,345,"358",""' for i in range(20)]
+    for at, text in changed.items():
+        rows[at] = text
+    return ("\r\n".join([head, *rows]) + "\r\n").encode("latin-1")
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        {3: f'"{SHA1}","{MD5}","C0FFEE00","a\rb",12,345,"358",""', 10: f'"{"Z" * 40}","{MD5}"'},
+        {3: f'"{SHA1}","{MD5}","C0FFEE00","f3",12,345,"358",M\rX'},
+        {3: f'"{"Z" * 40}","{MD5}","C0FFEE00","f3",12,345,"358",M\rX'},
+    ],
+    ids=["in-a-quoted-name", "in-a-special-code", "in-a-refused-row"],
+)
+def test_a_carriage_return_inside_a_line_is_read_as_the_csv_reader_reads_it(
+    tmp_path: Path, changed: dict[int, str]
+) -> None:
+    """The bulk reader split lines at LF only; the CSV reader ends a line at a CR too.
+    Later rows got other line numbers, an entry lost its SpecialCode's alert, and a CR
+    in a refused row stopped the import with csv's own error."""
+    path = tmp_path / "NSRLFile.txt"
+    path.write_bytes(_lines(changed))
+    assert by_blocks(path) == by_rows(path)

@@ -80,6 +80,14 @@ def _lines(
     quotes = np.flatnonzero(arr == _QUOTE)
     quote_count = np.searchsorted(quotes, ends) - np.searchsorted(quotes, starts)
     odd = np.flatnonzero(quote_count % 2)
+    # A carriage return that ends no line here ends one (or sits in a quoted field) for
+    # the CSV reader: from such a line on, it reads the rest, as from an odd quote (a CR
+    # once gave the rows after it wrong line numbers, lost a SpecialCode's alert, or
+    # stopped the import with csv's own error).
+    returns = np.flatnonzero(arr == _RETURN)
+    lone = np.flatnonzero(np.searchsorted(returns, ends) > np.searchsorted(returns, starts))
+    if len(lone):
+        odd = np.union1d(odd, lone[:1])
     n = len(starts) if not len(odd) else int(odd[0])
     good = _plain(arr, starts[:n], ends[:n], quotes, quote_count[:n])
     fast, sha1, md5, names, specials = good
