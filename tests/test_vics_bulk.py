@@ -642,3 +642,28 @@ def test_an_item_with_an_md5_is_a_medium_whatever_else_it_holds(
 def _all_md5(item: dict[str, Any]) -> list[str]:
     own = [item["MD5"]] if "MD5" in item else []
     return own + [medium["MD5"] for medium in item.get("Media", [])]
+
+
+def test_a_case_end_after_a_false_one_inside_a_later_key_is_still_found() -> None:
+    """Hypothesis found it: the places that may end a case were given region by region,
+    and a region reaching back from a nested "Media" key gave a ']' inside the string
+    key ']},{' before the Media array's own ']'; once that failed to parse, the real end
+    (before it) was never tried and the file went to the streaming reader."""
+    value = [
+        {
+            "Media": [],
+            "After": {"]},{": None, "Media": []},
+            "SourceApplicationVersion": -5.856842970395665e-187,
+        }
+    ]
+    data = document(value, {"separators": (" ,", " : ")}).replace(b"#Media", b"#Cases")
+    usual = vics_chunks.CHUNK_BYTES
+    vics_chunks.CHUNK_BYTES = 64
+    try:
+        provenance: dict[str, str] = {}
+        found = from_blocks(
+            BulkReader(Vics()._categorise()).blocks(io.BytesIO(data), provenance), shape
+        )  # fmt: skip  (NotBulk before the fix)
+    finally:
+        vics_chunks.CHUNK_BYTES = usual
+    assert found == [] and provenance["cases"] == "1"

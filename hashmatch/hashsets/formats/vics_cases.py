@@ -77,13 +77,26 @@ def ends(
     text after them tells, first first (the caller proves one by parsing the media
     before it). ``medium`` finds a separator followed by a medium's start (None: not
     known yet)."""
-    for low, high in _regions(pending, since, ended, medium):
-        place = pending.find(b"]", low, high)
+    # Regions overlap (each reaches back from a "Media" key, their starts in order), and
+    # a place may not be decided yet (the text after it not all read). Places are given
+    # in order: a place the next region reaches is left to it (it reads further), and
+    # an undecided place ends the search. Given region by region, a ']' inside a later
+    # key's string came before the case's real end, undecided then; once it failed to
+    # parse, the caller looked only beyond it, and the file was streamed.
+    regions = list(_regions(pending, since, ended, medium))
+    given = -1
+    for k, (low, high) in enumerate(regions):
+        reach = regions[k + 1][0] if k + 1 < len(regions) else high
+        place = pending.find(b"]", max(low, given + 1), min(high, reach))
         while place >= 0:
-            found = _end_at(pending, place, high, medium)
-            if found is not None:
+            found = _end_at(pending, place, high, medium, ended)
+            if found is _UNDECIDED:
+                return
+            if isinstance(found, CaseEnd):
+                given = place
                 yield found
-            place = pending.find(b"]", place + 1, high)
+            place = pending.find(b"]", place + 1, min(high, reach))
+        given = max(given, min(high, reach) - 1)
 
 
 def _regions(
@@ -116,17 +129,20 @@ _LOOK_BACK = 4 * 64 * 1024
 
 
 def _end_at(
-    pending: bytes, place: int, high: int, medium: re.Pattern[bytes] | None
-) -> CaseEnd | None:
+    pending: bytes, place: int, high: int, medium: re.Pattern[bytes] | None, ended: bool
+) -> CaseEnd | object | None:
     """The case's end at ``place`` (a ``]``), if the keys, ``}`` and ``,`` or ``]``
-    that a case's end has follow it. They are read up to just past ``high`` (the next
-    case's ``Media`` key), and only when that is too short (the keys themselves hold the
-    word Media) up to ``_LOOK_BACK`` past it."""
+    that a case's end has follow it; ``_UNDECIDED`` if the text after it is not all read
+    (``ended``: it is). They are read up to just past ``high`` (the next case's
+    ``Media`` key), and only when that is too short (the keys themselves hold the word
+    Media) up to ``_LOOK_BACK`` past it."""
     for stop in (high + 64, high + _LOOK_BACK):
         text = pending[place + 1 : stop].decode("utf-8", "surrogateescape")
         tail = _tail(text)
         if tail is not _SHORT or stop >= len(pending):
             break
+    if tail is _SHORT and stop >= len(pending) and not ended:
+        return _UNDECIDED
     if not isinstance(tail, tuple):
         return None
     keys, brace, after = tail
@@ -136,6 +152,8 @@ def _end_at(
     return CaseEnd(place, place + 1 + _bytes(text, after), keys)
 
 
+#: ``_end_at``'s answer when more of the file must be read to tell.
+_UNDECIDED = object()
 #: ``_tail``'s answer when the text ends before it can tell.
 _SHORT = object()
 
