@@ -29,7 +29,7 @@ from hashmatch.errors import (
     HashSetNotFoundError,
     StoreError,
 )
-from hashmatch.hashing import get_algorithm
+from hashmatch.hashing import AlgorithmKind, get_algorithm
 from hashmatch.hashsets import near_indexes, packed, rows
 from hashmatch.hashsets.categories import Category
 from hashmatch.hashsets.formats import get_format
@@ -290,8 +290,9 @@ class HashSetStore:
             category, label = _label_of(info, own)
             further = [(name, value.hex()) for name, value in more]
             quality = found.quality(entry)
-            # (A format with qualities gives one value an entry: its quality.)
-            qualities = {name: quality for name in hexed} if quality is not None else {}
+            # (An entry's quality is its perceptual value's: one an entry.)
+            qualities = {name: quality for name in hexed if quality is not None
+                         and get_algorithm(name).kind is AlgorithmKind.PERCEPTUAL}  # fmt: skip
             yield StoredEntry(entry, hexed, qualities, category, label, reference, further)
 
     def record(self, info: HashSetInfo, entry: int) -> str | None:

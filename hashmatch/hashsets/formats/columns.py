@@ -88,13 +88,15 @@ def batch_blocks(
     described: Sequence[int],
     describe: Callable[[int], PackedBlock | InvalidRecord],
     labels: Labels | None = None,
+    qualities: np.ndarray | None = None,
 ) -> Iterator[PackedBlock | InvalidRecord]:
     """The ``keep`` rows of a batch as entries, and ``describe(i)`` (the row reader's
     reading: an invalid record, or a block) for each row of ``described`` (ascending,
-    none of them kept), all in row order."""
+    none of them kept), all in row order; ``qualities``: each row's (``QUALITY_NONE``:
+    none)."""
     for low, high, row in split_around(len(keep), described):
         if high > low:
-            yield _block(columns, names, keep, low, high, labels)
+            yield _block(columns, names, keep, low, high, labels, qualities)
         if row is not None:
             yield describe(row)
 
@@ -124,6 +126,7 @@ def _block(
     low: int,
     high: int,
     labels: Labels | None,
+    qualities: np.ndarray | None = None,
 ) -> PackedBlock:
     """The kept rows among rows ``low`` to ``high - 1``, as consecutive entries."""
     kept = low + np.flatnonzero(keep[low:high])
@@ -136,4 +139,6 @@ def _block(
     data, offsets = references(names, kept)
     codes = labels.codes[kept] if labels is not None else None
     table = labels.table if labels is not None else ()
-    return PackedBlock(len(kept), tuple(packed), data, offsets.astype(np.int64), codes, table)
+    own = qualities[kept] if qualities is not None else None
+    return PackedBlock(len(kept), tuple(packed), data, offsets.astype(np.int64), codes, table,
+                       qualities=own)  # fmt: skip

@@ -31,8 +31,10 @@ from hashmatch.hashsets.formats.base import (
     sqlite_readonly,
     text_encoding,
 )
+from hashmatch.hashsets.formats.csv_batches import CsvLayout, csv_blocks
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
 from hashmatch.hashsets.name_decoding import NAME_ERRORS
+from hashmatch.hashsets.packed.layout import PackedBlock
 
 HASHKEEPER_HEADER = (
     '"file_id","hashset_id","file_name","directory","hash","file_size","date_modified",'
@@ -223,26 +225,51 @@ class GenericCsv(HashSetFormat):
         return 0.0
 
     def read(self, stream: BinaryIO) -> Iterator[ParsedEntry | InvalidRecord]:
-        text = _text(stream)
-        first = text.readline()
-        delimiter = max((",", ";", "\t"), key=first.count)
-        text.seek(0)
-        reader = csv.reader(text, delimiter=delimiter)
-        header = [_key(h) for h in next(reader, [])]
-        columns = [(i, _COLUMN_NAMES[k]) for i, k in enumerate(header) if k in _COLUMN_NAMES]
-        if not columns:
-            raise HashSetFormatError("no md5, sha1, sha256 or pdq column in the header", line=1)
-        name = next((header.index(k) for k in _NAME_COLUMNS if k in header), None)
-        quality = next((header.index(k) for k in _QUALITY_COLUMNS if k in header), None)
-        category = header.index("category") if "category" in header else None
+        rows, layout = _csv_rows(stream)
+        for line, row in rows:
+            yield _csv_row(line, row, layout)
+
+    def packs(self) -> bool:
+        return True
+
+    def blocks(self, stream: BinaryIO) -> Iterator[PackedBlock | InvalidRecord]:
+        """Batches of rows checked and decoded by column (``csv_batches``)."""
+        rows, layout = _csv_rows(stream)
+        return csv_blocks(rows, layout, lambda line, row: _csv_row(line, row, layout))
+
+
+def _csv_rows(stream: BinaryIO) -> tuple[Iterator[tuple[int, list[str]]], CsvLayout]:
+    """The rows that hold anything, with their line numbers, and where the fields are."""
+    text = _text(stream)
+    first = text.readline()
+    delimiter = max((",", ";", "\t"), key=first.count)
+    text.seek(0)
+    reader = csv.reader(text, delimiter=delimiter)
+    header = [_key(h) for h in next(reader, [])]
+    columns = [(i, _COLUMN_NAMES[k]) for i, k in enumerate(header) if k in _COLUMN_NAMES]
+    if not columns:
+        raise HashSetFormatError("no md5, sha1, sha256 or pdq column in the header", line=1)
+    layout = CsvLayout(
+        len(header),
+        columns,
+        next((header.index(k) for k in _NAME_COLUMNS if k in header), None),
+        next((header.index(k) for k in _QUALITY_COLUMNS if k in header), None),
+        header.index("category") if "category" in header else None,
+    )
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
         for row in reader:
-            if not any(cell.strip() for cell in row):
-                continue
-            line = reader.line_num
-            if len(row) < len(header):
-                yield InvalidRecord(line, f"expected {len(header)} fields, found {len(row)}")
-                continue
-            yield _csv_entry(line, row, columns, name, quality, category)
+            if any(cell.strip() for cell in row):
+                yield reader.line_num, row
+
+    return rows(), layout
+
+
+def _csv_row(line: int, row: list[str], layout: CsvLayout) -> ParsedEntry | InvalidRecord:
+    """One row as the row reader reads it."""
+    if len(row) < layout.width:
+        return InvalidRecord(line, f"expected {layout.width} fields, found {len(row)}")
+    return _csv_entry(line, row, layout.columns, layout.name, layout.quality, layout.category)
 
 
 def _csv_entry(

@@ -2,8 +2,8 @@
 
 For a format that packs but reads some files record by record (a VICS file its bulk
 reader does not take): the same values, labels, references and records as the bulk
-reader would give, in the same order. Values' qualities are not kept: packed sets have
-none (a VICS PDQ value comes without one).
+reader would give, in the same order. An entry's quality is its first value's that has
+one (the formats that give qualities give one perceptual value an entry).
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ import numpy as np
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
 from hashmatch.hashsets.packed.layout import (
     LABEL_CODE_DTYPE,
+    QUALITY_DTYPE,
+    QUALITY_NONE,
     PackedBlock,
     PackedColumn,
     PackedLabel,
@@ -69,6 +71,10 @@ def gather(entries: Sequence[ParsedEntry]) -> PackedBlock:
             codes[row] = labels.setdefault(own, len(labels) + 1)
     ref_data, ref_offsets = texts([e.reference for e in entries])
     record_data, record_offsets = texts([e.record for e in entries])
+    scores = [next((v.quality for v in e.hashes if v.quality is not None), None) for e in entries]
+    qualities = None
+    if any(q is not None for q in scores):
+        qualities = np.array([QUALITY_NONE if q is None else q for q in scores], QUALITY_DTYPE)
     return PackedBlock(
         len(entries),
         columns,
@@ -78,6 +84,7 @@ def gather(entries: Sequence[ParsedEntry]) -> PackedBlock:
         tuple(labels),
         record_data,
         record_offsets if record_data else None,
+        qualities,
     )
 
 

@@ -1,0 +1,115 @@
+"""Generic CSV hash sets read in batches of rows: each hash column checked and decoded by
+numpy (``columns.hex_column``), the PDQ quality, category and name columns read as
+columns, and the rows the check refuses described by the row reader in their place, so
+that both give the same entries, labels, qualities and messages (a hypothesis test
+compares them)."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from hashmatch.errors import UsageError
+from hashmatch.hashsets.categories import Category
+from hashmatch.hashsets.formats.columns import HexColumn, Labels, batch_blocks, hex_column
+from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
+from hashmatch.hashsets.packed.entries import gather
+from hashmatch.hashsets.packed.layout import (
+    LABEL_CODE_DTYPE,
+    QUALITY_DTYPE,
+    QUALITY_NONE,
+    PackedBlock,
+    PackedLabel,
+)
+
+#: Rows checked and decoded together.
+BATCH_ROWS = 50_000
+#: A PDQ quality as the row reader takes it (ASCII digits; at most 100).
+_QUALITY = re.compile(r"[0-9]{1,3}")
+
+#: (line number, row) of each row that holds anything.
+Rows = Iterator[tuple[int, list[str]]]
+#: The row reader's reading of one row.
+RowReader = Callable[[int, list[str]], ParsedEntry | InvalidRecord]
+
+
+@dataclass(frozen=True)
+class CsvLayout:
+    """Where a file's fields are: the header's width, each hash column (index,
+    algorithm), and the name, PDQ quality and category columns (None: none)."""
+
+    width: int
+    columns: list[tuple[int, str]]
+    name: int | None
+    quality: int | None
+    category: int | None
+
+
+def csv_blocks(
+    rows: Rows, layout: CsvLayout, read_row: RowReader
+) -> Iterator[PackedBlock | InvalidRecord]:
+    for batch in iter(lambda: list(itertools.islice(rows, BATCH_ROWS)), []):
+        yield from _batch(batch, layout, read_row)
+
+
+def _batch(
+    batch: list[tuple[int, list[str]]], layout: CsvLayout, read_row: RowReader
+) -> Iterator[PackedBlock | InvalidRecord]:
+    n = len(batch)
+    rows = [row if len(row) >= layout.width else [""] * layout.width for _, row in batch]
+    keep = np.fromiter((len(row) >= layout.width for _, row in batch), bool, n)
+    hashed: list[HexColumn] = []
+    holds_value = np.zeros(n, bool)
+    holds_pdq = np.zeros(n, bool)
+    for index, algorithm in layout.columns:
+        found = hex_column([row[index].strip() for row in rows], algorithm)
+        keep &= ~found.invalid
+        holds_value |= found.present
+        if algorithm == "pdq":
+            holds_pdq |= found.present
+        hashed.append(found)
+    keep &= holds_value  # (a row without a value: "no hash value in this row")
+    qualities = None
+    if layout.quality is not None and holds_pdq.any():
+        written = [row[layout.quality].strip() for row in rows]
+        scores = np.full(n, QUALITY_NONE, np.int64)
+        for i in np.flatnonzero(holds_pdq).tolist():
+            if written[i]:
+                fits = _QUALITY.fullmatch(written[i]) is not None and int(written[i]) <= 100
+                scores[i] = int(written[i]) if fits else QUALITY_NONE
+                keep[i] &= fits
+        qualities = scores.astype(QUALITY_DTYPE)
+    names = [row[layout.name].strip() for row in rows] if layout.name is not None else None
+
+    def describe(row: int) -> PackedBlock | InvalidRecord:
+        read = read_row(*batch[row])
+        # (A row the check refuses and the reader takes is taken as the reader says.)
+        return read if isinstance(read, InvalidRecord) else gather([read])
+
+    described = np.flatnonzero(~keep).tolist()
+    labels = _labels(rows, layout.category) if layout.category is not None else None
+    yield from batch_blocks(hashed, names, keep, described, describe, labels, qualities)
+
+
+def _labels(rows: list[list[str]], column: int) -> Labels | None:
+    """Each row's category as written (its label) and as hashmatch reads it."""
+    table: dict[PackedLabel, int] = {}
+    codes = np.zeros(len(rows), LABEL_CODE_DTYPE)
+    known: dict[str, int] = {}
+    for i, row in enumerate(rows):
+        label = row[column].strip()
+        if not label:
+            continue
+        code = known.get(label)
+        if code is None:
+            try:
+                mapped: Category | None = Category.parse(label)
+            except UsageError:
+                mapped = None  # kept as the label; the set's category applies
+            code = known[label] = table.setdefault(PackedLabel(label, mapped), len(table) + 1)
+        codes[i] = code
+    return Labels(codes, tuple(table)) if table else None

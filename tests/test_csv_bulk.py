@@ -1,0 +1,103 @@
+"""Generic CSV sets are packed: read in batches, each hash column checked by numpy,
+giving what the row reader gives (values, names, labels, categories, PDQ qualities and
+messages, in order)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hashmatch.hashsets.formats import csv_batches
+from hashmatch.hashsets.formats.suites import GenericCsv
+from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
+from hashmatch.hashsets.packed import PackedBlock
+from hashmatch.hashsets.packed.layout import QUALITY_NONE
+
+HEADERS = {
+    "md5": ["md5", "MD5 Hash"], "sha1": ["sha1", "SHA-1"], "sha256": ["sha256"],
+    "pdq": ["pdq", "PDQ Hash"], "name": ["name", "File Name", "path"], "quality": ["quality"],
+    "category": ["category"], "other": ["size", "notes"],
+}  # fmt: skip
+DIGITS = {"md5": 32, "sha1": 40, "sha256": 64, "pdq": 64}
+TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=6)
+
+
+def unrolled(records: Any) -> list[object]:
+    out: list[object] = []
+    for record in records:
+        if isinstance(record, InvalidRecord):
+            out.append((record.line, record.reason))
+        elif isinstance(record, ParsedEntry):
+            if record.hashes:
+                values = tuple(sorted((v.algorithm, v.hex) for v in record.hashes))
+                qualities = {v.quality for v in record.hashes if v.quality is not None}
+                quality = qualities.pop() if qualities else None
+                out.append((values, record.reference or None, record.label, record.category,
+                            quality))  # fmt: skip
+        else:
+            assert isinstance(record, PackedBlock)
+            for i in range(record.entries):
+                values = tuple(sorted((c.algorithm, bytes(c.values[k]).hex())
+                                      for c in record.columns
+                                      for k in (c.rows == i).nonzero()[0].tolist()))  # fmt: skip
+                name = record.ref_data[record.ref_offsets[i] : record.ref_offsets[i + 1]]
+                code = int(record.label_codes[i]) if record.label_codes is not None else 0
+                own = record.label_table[code - 1] if code else None
+                quality = int(record.qualities[i]) if record.qualities is not None else None
+                out.append((values, name.decode("utf-8") or None, own.label if own else None,
+                            own.category if own else None,
+                            None if quality == QUALITY_NONE else quality))  # fmt: skip
+    return out
+
+
+@st.composite
+def documents(draw: Any) -> str:
+    kinds = draw(st.lists(st.sampled_from(list(HEADERS)), min_size=1, max_size=6, unique=True)
+                 .filter(lambda k: bool(set(k) & set(DIGITS))))  # fmt: skip
+    header = [draw(st.sampled_from(HEADERS[k])) for k in kinds]
+    delimiter = draw(st.sampled_from([",", ";", "\t"]))
+    out = io.StringIO()
+    writer = csv.writer(
+        out, delimiter=delimiter, lineterminator=draw(st.sampled_from(["\n", "\r\n"]))
+    )
+    writer.writerow(header)
+    for _ in range(draw(st.integers(1, 25))):
+        row = []
+        for kind in kinds:
+            if kind in DIGITS:
+                good = draw(st.text("0123456789abcdefABCDEF", min_size=DIGITS[kind],
+                                    max_size=DIGITS[kind]))  # fmt: skip
+                row.append(draw(st.sampled_from([good, good, good, f" {good} ", "", good[1:],
+                                                 "z" * DIGITS[kind]])))  # fmt: skip
+            elif kind == "quality":
+                row.append(draw(st.sampled_from(["90", "30", "0", "100", "", "101", "x", "²",
+                                                 "090", " 7"])))  # fmt: skip
+            elif kind == "category":
+                row.append(draw(st.sampled_from(["known-bad", "alert", "known-good", "", "foo",
+                                                 "KNOWN-BAD"])))  # fmt: skip
+            else:
+                row.append(draw(TEXT))
+        if draw(st.integers(0, 9)) == 0:
+            row = row[: max(0, len(row) - 1)]  # a short row
+        writer.writerow(row)
+    return out.getvalue()
+
+
+@settings(
+    max_examples=250,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(document=documents(), batch=st.sampled_from([1, 4, 50_000]))
+def test_the_bulk_reader_gives_what_the_row_reader_gives(
+    monkeypatch: pytest.MonkeyPatch, document: str, batch: int
+) -> None:
+    monkeypatch.setattr(csv_batches, "BATCH_ROWS", batch)
+    data = document.encode("utf-8")
+    fmt = GenericCsv()
+    assert unrolled(fmt.blocks(io.BytesIO(data))) == unrolled(fmt.read(io.BytesIO(data)))
