@@ -19,7 +19,8 @@ import numpy as np
 
 from hashmatch.hashing import get_algorithm
 from hashmatch.hashsets.formats.bulklines import decode_hex
-from hashmatch.hashsets.model import InvalidRecord
+from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
+from hashmatch.hashsets.packed.entries import gather
 from hashmatch.hashsets.packed.layout import PackedBlock, PackedColumn, PackedLabel, split_around
 
 
@@ -86,19 +87,20 @@ def batch_blocks(
     names: Sequence[object] | None,
     keep: np.ndarray,
     described: Sequence[int],
-    describe: Callable[[int], PackedBlock | InvalidRecord],
+    describe: Callable[[int], ParsedEntry | InvalidRecord],
     labels: Labels | None = None,
     qualities: np.ndarray | None = None,
 ) -> Iterator[PackedBlock | InvalidRecord]:
     """The ``keep`` rows of a batch as entries, and ``describe(i)`` (the row reader's
-    reading: an invalid record, or a block) for each row of ``described`` (ascending,
-    none of them kept), all in row order; ``qualities``: each row's (``QUALITY_NONE``:
-    none)."""
+    reading) for each row of ``described`` (ascending, none of them kept), all in row
+    order; ``qualities``: each row's (``QUALITY_NONE``: none). A described row the
+    reader takes after all is taken as the reader says."""
     for low, high, row in split_around(len(keep), described):
         if high > low:
             yield _block(columns, names, keep, low, high, labels, qualities)
         if row is not None:
-            yield describe(row)
+            read = describe(row)
+            yield read if isinstance(read, InvalidRecord) else gather([read])
 
 
 def references(column: Sequence[object] | None, kept: np.ndarray) -> tuple[bytes, np.ndarray]:

@@ -17,7 +17,6 @@ from hashmatch.errors import UsageError
 from hashmatch.hashsets.categories import Category
 from hashmatch.hashsets.formats.columns import HexColumn, Labels, batch_blocks, hex_column
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
-from hashmatch.hashsets.packed.entries import gather
 from hashmatch.hashsets.packed.layout import (
     LABEL_CODE_DTYPE,
     QUALITY_DTYPE,
@@ -85,14 +84,10 @@ def _batch(
         qualities = scores.astype(QUALITY_DTYPE)
     names = [row[layout.name].strip() for row in rows] if layout.name is not None else None
 
-    def describe(row: int) -> PackedBlock | InvalidRecord:
-        read = read_row(*batch[row])
-        # (A row the check refuses and the reader takes is taken as the reader says.)
-        return read if isinstance(read, InvalidRecord) else gather([read])
-
     described = np.flatnonzero(~keep).tolist()
     labels = _labels(rows, layout.category) if layout.category is not None else None
-    yield from batch_blocks(hashed, names, keep, described, describe, labels, qualities)
+    yield from batch_blocks(hashed, names, keep, described, lambda row: read_row(*batch[row]),
+                            labels, qualities)  # fmt: skip
 
 
 def _labels(rows: list[list[str]], column: int) -> Labels | None:

@@ -20,7 +20,6 @@ from hashmatch.hashing import get_algorithm
 from hashmatch.hashsets.formats.base import HashSetFormat, Sample, text_lines
 from hashmatch.hashsets.formats.columns import batch_blocks, hex_column
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
-from hashmatch.hashsets.packed.entries import gather
 from hashmatch.hashsets.packed.layout import PackedBlock
 
 MAGIC = "%%%% HASHDEEP-1.0"
@@ -94,11 +93,9 @@ class Hashdeep(HashSetFormat):
                 hashed.append(found)
         names = [fields[-1] for fields in rows]
 
-        def describe(row: int) -> PackedBlock | InvalidRecord:
+        def describe(row: int) -> ParsedEntry | InvalidRecord:
             number, raw, _ = batch[row]
-            described = self._row(number, raw, columns)
-            # (A row the check refuses and the reader takes is taken as the reader says.)
-            return described if isinstance(described, InvalidRecord) else gather([described])
+            return self._row(number, raw, columns)
 
         yield from batch_blocks(hashed, names, keep, np.flatnonzero(~keep).tolist(), describe)
 
