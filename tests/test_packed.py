@@ -24,7 +24,7 @@ from hashmatch.hashsets.formats.sums import Md5sum
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry, SetLayout
 from hashmatch.hashsets.name_decoding import NAME_ERRORS
 from hashmatch.hashsets.packed import PackedBlock, PackedSet, PackedWriter, writer
-from hashmatch.hashsets.packed.layout import PackedColumn
+from hashmatch.hashsets.packed.layout import QUALITY_NONE, PackedColumn, PackedLabel
 
 Entry = tuple[str, str, str | None]  # algorithm, hex, reference
 
@@ -398,3 +398,32 @@ def test_a_damaged_set_is_said_to_be_damaged(
         pytest.raises(StoreError, match=f"damaged: set 'a': {said}"),
     ):
         store.lookup(info, "md5", [hashlib.md5(b"7").digest()])
+
+
+def test_per_entry_files_are_made_when_the_first_entry_needs_them(tmp_path: Path) -> None:
+    """Names, label codes and qualities are filled in for the entries before the first
+    that has one; a set none of whose entries has one gets no file (they used to be
+    written in full for every set and removed: hundreds of MB for a bare list)."""
+    values = _values(6)
+    bare = PackedBlock.single("md5", values[:3], b"", np.zeros(4, np.int64))
+    named = PackedBlock(
+        3, PackedBlock.single("md5", values[3:], b"", np.zeros(4, np.int64)).columns,
+        b"abc", np.array([0, 1, 1, 3]), np.array([1, 0, 1], np.uint16),
+        (PackedLabel("x"),), qualities=np.array([90, QUALITY_NONE, 30], np.uint8),
+    )  # fmt: skip
+    out = PackedWriter(tmp_path / "bare")
+    out.add(bare)
+    out.finish()
+    assert sorted(p.name for p in (tmp_path / "bare").iterdir()) == ["md5.entries", "md5.values"]
+    out = PackedWriter(tmp_path / "set")
+    out.add(bare)
+    out.add(named)
+    out.finish()
+    folder = tmp_path / "set"
+    assert np.fromfile(folder / "refs.offsets", "<u8").tolist() == [0, 0, 0, 0, 1, 1, 3]
+    assert (folder / "refs.data").read_bytes() == b"abc"
+    assert np.fromfile(folder / "labels.codes", "<u2").tolist() == [0, 0, 0, 1, 0, 1]
+    assert (folder / "qualities").read_bytes() == bytes([255, 255, 255, 90, 255, 30])
+    packed = PackedSet(folder)
+    assert [packed.reference(e) for e in range(1, 7)] == [None] * 3 + ["a", None, "bc"]
+    assert [packed.quality(e) for e in range(1, 7)] == [None] * 3 + [90, None, 30]

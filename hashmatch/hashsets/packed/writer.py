@@ -9,7 +9,8 @@ read back from each run, sorted on its own and appended to the set's value file,
 whole file comes out sorted although no more than one bucket is ever in memory.
 Cryptographic hashes spread evenly over the buckets; a bucket that is still too large
 (crafted input) is split again, byte by byte, in files of its own.
-References, records and label codes are appended in entry order as they come; each
+References, records, label codes and qualities are appended in entry order as they come
+(each file made when the first entry that has one comes); each
 block's own label table is mapped onto the set's, which is written at the end.
 """
 
@@ -111,38 +112,87 @@ class _Flusher:
             self._pending = None
 
 
+#: Items written at a time when a file is filled with empty ones.
+_FILL_ITEMS = 1 << 20
+
+
+def _fill(stream: BinaryIO, dtype: np.dtype, empty: int, count: int) -> None:
+    """Write ``count`` items of ``empty``."""
+    for low in range(0, count, _FILL_ITEMS):
+        stream.write(np.full(min(_FILL_ITEMS, count - low), empty, dtype).tobytes())
+
+
+class _PerEntry:
+    """A file of one item an entry (label codes, qualities), made when the first block
+    that has items comes (the entries before it get ``empty``): a set whose entries have
+    none gets no file. (Such files used to be written in full for every set and then
+    removed: a 100 M-line bare list wrote 200 MB of label codes and 100 MB of
+    qualities for nothing.)"""
+
+    def __init__(self, path: Path, dtype: np.dtype, empty: int) -> None:
+        self._path = path
+        self._dtype = dtype
+        self._empty = empty
+        self._file: BinaryIO | None = None
+        self._entries = 0
+
+    def add(self, entries: int, items: np.ndarray | None) -> None:
+        if items is not None and self._file is None:
+            self._file = self._path.open("wb")
+            _fill(self._file, self._dtype, self._empty, self._entries)
+        if self._file is not None:
+            if items is None:
+                _fill(self._file, self._dtype, self._empty, entries)
+            else:
+                write_in_pieces(self._file, items.astype(self._dtype))
+        self._entries += entries
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+
+
 class _Texts:
-    """One text per entry (references, records): bytes back to back, and offsets."""
+    """One text per entry (references, records): bytes back to back, and offsets; made
+    when the first text comes (a set whose entries have none gets no files: a bare
+    list of 100 M hashes wrote 800 MB of offsets, then removed them)."""
 
     def __init__(self, data: Path, offsets: Path) -> None:
-        self._data = data.open("wb")
-        self._offsets = offsets.open("wb")
-        self._offsets.write(np.zeros(1, OFFSET_DTYPE).tobytes())
+        self._paths = data, offsets
+        self._data: BinaryIO | None = None
+        self._offsets: BinaryIO | None = None
+        self._entries = 0
         self.end = 0
         self._flusher = _Flusher()
         self._flushed = 0
 
     def add(self, entries: int, data: bytes, offsets: np.ndarray | None) -> None:
+        if self._data is None or self._offsets is None:
+            if not data:  # (no text yet: every entry's is empty)
+                self._entries += entries
+                return
+            self._data, self._offsets = self._paths[0].open("wb"), self._paths[1].open("wb")
+            _fill(self._offsets, OFFSET_DTYPE, 0, self._entries + 1)
         if offsets is None:  # the block has none: every entry's is empty
             offsets = np.zeros(entries + 1, OFFSET_DTYPE)
         write_in_pieces(self._data, np.frombuffer(data, np.uint8))
         self._offsets.write((offsets[1:].astype(OFFSET_DTYPE) + self.end).tobytes())
         self.end += len(data)
+        self._entries += entries
         if self.end - self._flushed >= FLUSH_BYTES:
             self._data.flush()
             self._flusher.request(self._data.fileno())
             self._flushed = self.end
 
     def close(self) -> None:
-        """Close the files, and remove them when no entry had a text."""
+        """Close the files (there are none when no entry had a text)."""
+        if self._data is None or self._offsets is None:
+            return
         try:
             self._flusher.wait()
         finally:
             self._data.close()
             self._offsets.close()
-        if self.end == 0:
-            Path(self._data.name).unlink(missing_ok=True)
-            Path(self._offsets.name).unlink(missing_ok=True)
 
 
 class PackedWriter:
@@ -160,10 +210,9 @@ class PackedWriter:
         self._counts: dict[str, int] = {}
         self._refs = _Texts(ref_data_path(directory), ref_offsets_path(directory))
         self._records = _Texts(record_data_path(directory), record_offsets_path(directory))
-        self._label_codes = label_codes_path(directory).open("wb")
+        self._label_codes = _PerEntry(label_codes_path(directory), LABEL_CODE_DTYPE, 0)
         self._labels: dict[PackedLabel, int] = {}
-        self._qualities = qualities_path(directory).open("wb")
-        self._any_quality = False
+        self._qualities = _PerEntry(qualities_path(directory), QUALITY_DTYPE, QUALITY_NONE)
         self.entries = 0
 
     @property
@@ -189,19 +238,15 @@ class PackedWriter:
             self._hold(column.algorithm, records)
             self._counts[column.algorithm] = self._counts.get(column.algorithm, 0) + n
         self.entries += block.entries
-        self._label_codes.write(self._codes(block).tobytes())
-        if block.qualities is not None:
-            self._any_quality = True
-            self._qualities.write(block.qualities.astype(QUALITY_DTYPE).tobytes())
-        else:
-            self._qualities.write(bytes([QUALITY_NONE]) * block.entries)
+        self._label_codes.add(block.entries, self._codes(block))
+        self._qualities.add(block.entries, block.qualities)
         self._refs.add(block.entries, block.ref_data, block.ref_offsets)
         self._records.add(block.entries, block.record_data, block.record_offsets)
 
-    def _codes(self, block: PackedBlock) -> np.ndarray:
-        """The block's label codes in the set's numbering."""
+    def _codes(self, block: PackedBlock) -> np.ndarray | None:
+        """The block's label codes in the set's numbering (None: it has no labels)."""
         if block.label_codes is None or not block.label_table:
-            return np.zeros(block.entries, LABEL_CODE_DTYPE)
+            return None
         mapping = np.zeros(len(block.label_table) + 1, LABEL_CODE_DTYPE)
         for k, label in enumerate(block.label_table, 1):
             code = self._labels.get(label)
@@ -240,13 +285,9 @@ class PackedWriter:
         """Sort every algorithm's buckets into its final files and remove the work files."""
         self._refs.close()  # a bare list: no entry has a reference, no file is kept
         self._records.close()
-        self._label_codes.close()
+        self._label_codes.close()  # (made with the first label: with the table's entries)
         self._qualities.close()
-        if not self._any_quality:  # no entry has a quality
-            qualities_path(self.directory).unlink()
-        if not self._labels:  # no entry has a label of its own
-            label_codes_path(self.directory).unlink()
-        else:
+        if self._labels:
             table = [[label.label, label.category.value if label.category else None]
                      for label in sorted(self._labels, key=self._labels.__getitem__)]  # fmt: skip
             label_table_path(self.directory).write_text(json.dumps(table, ensure_ascii=False))
