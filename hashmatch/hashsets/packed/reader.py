@@ -122,7 +122,7 @@ class PackedSet:
         ``min_quality`` (values without a quality are kept); None: every value is."""
         if len(self._qualities) == 0 or min_quality <= 0:
             return None
-        _, entries = self._columns(algorithm, 1)
+        entries = _map(entries_path(self.directory, algorithm), ENTRY_DTYPE)
         kept = []
         for low in range(0, len(entries), EXPORT_RANGE):
             found = self._qualities[entries[low : low + EXPORT_RANGE].astype(np.int64) - 1]

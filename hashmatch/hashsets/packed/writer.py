@@ -375,10 +375,15 @@ def taken(records: np.ndarray, order: np.ndarray) -> np.ndarray:
     return gathered
 
 
+def _grouped(records: np.ndarray, key: np.ndarray, buckets: int) -> tuple[np.ndarray, np.ndarray]:
+    """The records grouped by ``key`` (each record's bucket; a stable sort), and where
+    each bucket's group ends."""
+    ordered = taken(records, np.argsort(key, kind="stable"))
+    return ordered, np.cumsum(np.bincount(key, minlength=buckets))
+
+
 def _write_buckets(records: np.ndarray, key: np.ndarray, files: Sequence[BinaryIO]) -> None:
-    order = np.argsort(key, kind="stable")
-    ends = np.cumsum(np.bincount(key, minlength=len(files)))
-    ordered = taken(records, order)
+    ordered, ends = _grouped(records, key, len(files))
     start = 0
     for bucket, end in enumerate(ends.tolist()):
         if end > start:
@@ -402,10 +407,10 @@ class _Runs:
 
     def add(self, records: np.ndarray, key: np.ndarray) -> None:
         """Append ``records`` as a run, grouped by ``key`` (their buckets)."""
-        order = np.argsort(key, kind="stable")
-        write_in_pieces(self._file, taken(records, order))
+        ordered, ends = _grouped(records, key, BUCKETS)
+        write_in_pieces(self._file, ordered)
         self._starts.append(self._records)
-        self._ends.append(np.cumsum(np.bincount(key, minlength=BUCKETS)))
+        self._ends.append(ends)
         self._records += len(records)
 
     def largest_bucket_bytes(self) -> int:
