@@ -13,13 +13,15 @@ from collections.abc import Callable
 from hashmatch.errors import HashSetFormatError, UnknownAlgorithmError, UsageError
 from hashmatch.hashing import algorithm_names
 from hashmatch.hashsets.formats.base import HashSetFormat, Sample, make_sample
+from hashmatch.hashsets.formats.encase import EnCaseHash
 from hashmatch.hashsets.formats.hashdeep import Hashdeep
 from hashmatch.hashsets.formats.lists import AlgorithmList, HashList, has_ambiguous_values
 from hashmatch.hashsets.formats.nsrl import NsrlV3
 from hashmatch.hashsets.formats.nsrl_text import NsrlText
 from hashmatch.hashsets.formats.pdq import PdqList
-from hashmatch.hashsets.formats.suites import EnCaseHash, GenericCsv, HashKeeper, TskIdx, TskKdb
+from hashmatch.hashsets.formats.suites import GenericCsv, HashKeeper
 from hashmatch.hashsets.formats.sums import BsdTag, Md5sum
+from hashmatch.hashsets.formats.tsk import TskIdx, TskKdb
 from hashmatch.hashsets.formats.vics import Vics
 
 __all__ = ["HashSetFormat", "Sample", "detect_format", "format_names", "get_format", "make_sample"]

@@ -48,6 +48,7 @@ class LineStyle(enum.Enum):
     HASH_ONLY = "hash"  # the line is the hex value
     HASH_NAME = "hash-name"  # <hex><space or tab>[ or *]<name>
     HASH_QUALITY = "hash-quality"  # <hex>,<quality 0-100>[,<name>] (PDQ tools)
+    HASH_PIPE = "hash-pipe"  # <hex>|<anything, not kept> (TSK .idx); one width only
 
 
 class LineFormat(HashSetFormat):
@@ -175,6 +176,9 @@ class _Fast:
             counts = {w: int(np.count_nonzero(lengths == w)) for w in widths}
             digits = max(counts, key=lambda w: counts[w])
             ok = lengths == digits
+        elif style is LineStyle.HASH_PIPE:
+            (digits,) = widths  # (not the first line's: TSK's header lines are longer)
+            ok = lengths >= digits + 1
         else:
             digits = _first_hex_run(arr, starts[0], ends[0])
             if digits not in widths:
@@ -192,6 +196,8 @@ class _Fast:
             begin = first + digits + 1 + ((second == 32) | (second == 42))
             good &= begin < ends[rows]  # the name is not empty
             name_start[rows] = begin
+        elif style is LineStyle.HASH_PIPE:
+            good &= arr[first + digits] == 124  # (what follows is no name: not kept)
         ok[rows[~good]] = False
         # Only the accepted lines' values: a line of hex refused for what follows it
         # (an empty name) once shifted every later value of its chunk onto the next line.

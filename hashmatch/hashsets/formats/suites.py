@@ -1,12 +1,8 @@
-"""Hash sets written by forensic suites: HashKeeper, TSK/Autopsy (.kdb, .idx), EnCase (.hash),
-and a generic CSV with a header naming its hash columns.
+"""Hash sets written as CSV by forensic suites: HashKeeper, and a generic CSV with a header
+naming its hash columns (TSK/Autopsy's are in ``tsk``, EnCase's in ``encase``).
 
 - HashKeeper ``.hsh``: quoted CSV with an exact 12-column header; the hash column is found
   by name (``hash``), as Autopsy does.
-- TSK/Autopsy ``.kdb``: SQLite with ``hashes(md5 BLOB...)``, ``file_names`` and
-  ``db_properties``; ``.idx``: ``md5|...`` lines.
-- EnCase 3-6 ``.hash``: binary, magic ``HASH\\r\\n\\xff\\x00``, set name and category as
-  UTF-16LE at 0x408 and 0x458, then 18-byte records (16-byte MD5 + 2 bytes) from 0x480.
 - Generic CSV: a header row naming any of md5, sha1, sha256, pdq (also ``SHA-1``,
   ``SHA256 hash``...), optionally a category column and a name column; comma, semicolon or
   tab separated.
@@ -17,7 +13,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import sqlite3
 from collections.abc import Iterator
 from typing import BinaryIO, ClassVar
 
@@ -25,10 +20,8 @@ from hashmatch.errors import HashSetFormatError, UsageError
 from hashmatch.hashing import get_algorithm
 from hashmatch.hashsets.categories import Category
 from hashmatch.hashsets.formats.base import (
-    SQLITE_MAGIC,
     HashSetFormat,
     Sample,
-    sqlite_readonly,
     text_encoding,
 )
 from hashmatch.hashsets.formats.csv_batches import CsvLayout, csv_blocks
@@ -40,10 +33,6 @@ HASHKEEPER_HEADER = (
     '"file_id","hashset_id","file_name","directory","hash","file_size","date_modified",'
     '"time_modified","time_zone","comments","date_accessed","time_accessed"'
 )
-ENCASE_MAGIC = b"HASH\r\n\xff\x00"
-ENCASE_RECORDS = 0x480
-ENCASE_RECORD = 18
-_MD5_LINE = re.compile(r"^[0-9a-fA-F]{32}$")
 
 
 def _text(stream: BinaryIO, encoding: str | None = None) -> io.TextIOWrapper:
@@ -84,111 +73,6 @@ class HashKeeper(HashSetFormat):
                 parts = [row[folder]] if folder is not None and len(row) > folder else []
                 reference = "\\".join(p for p in (*parts, row[name]) if p)
             yield ParsedEntry((md5.value(row[at]),), reference=reference)
-
-
-class TskKdb(HashSetFormat):
-    name: ClassVar[str] = "tsk-kdb"
-    description: ClassVar[str] = "TSK/Autopsy .kdb SQLite hash database"
-
-    def sniff(self, sample: Sample) -> float:
-        head = sample.head
-        if not head.startswith(SQLITE_MAGIC):
-            return 0.0
-        if sample.tables is not None:
-            return 1.0 if {"hashes", "file_names"} <= sample.tables else 0.0
-        return 1.0 if b"hashes" in head and b"file_names" in head else 0.0
-
-    def read(self, stream: BinaryIO) -> Iterator[ParsedEntry | InvalidRecord]:
-        try:
-            with sqlite_readonly(stream) as db:
-                # Each hash's first name, from one pass over file_names grouped (TSK's key
-                # is (name, hash_id): a lookup per hash scanned the table each time, and a
-                # million-entry database took hours). MIN(rowid) picks the name beside it.
-                rows = db.execute(
-                    "SELECT h.md5, f.name FROM hashes h LEFT JOIN (SELECT hash_id, "
-                    "MIN(rowid), name FROM file_names GROUP BY hash_id) f ON f.hash_id = h.id "
-                    "ORDER BY h.id"
-                )
-                for number, (raw, file_name) in enumerate(rows, 1):
-                    if not isinstance(raw, bytes) or len(raw) != 16:
-                        yield InvalidRecord(None, f"hash row {number}: md5 is not 16 bytes")
-                        continue
-                    yield ParsedEntry((get_algorithm("md5").value(raw.hex()),),
-                                      reference=file_name)  # fmt: skip
-        except sqlite3.DatabaseError as exc:
-            raise HashSetFormatError(f"not a readable TSK hash database: {exc}") from exc
-
-
-_IDX_HEADER = re.compile(r"0{40}[01](?:\||$)")
-
-
-class TskIdx(HashSetFormat):
-    name: ClassVar[str] = "tsk-idx"
-    description: ClassVar[str] = "TSK .idx index (md5|offset lines)"
-
-    def sniff(self, sample: Sample) -> float:
-        lines = [line for line in sample.data_lines[:2] if not _IDX_HEADER.match(line)]
-        lines += sample.data_lines[2:]
-        if not lines:
-            return 0.0
-        fits = sum(1 for line in lines if "|" in line and _MD5_LINE.match(line.split("|")[0]))
-        return 0.9 * fits / len(lines)
-
-    def read(self, stream: BinaryIO) -> Iterator[ParsedEntry | InvalidRecord]:
-        md5 = get_algorithm("md5")
-        self._provenance = {}
-        for number, line in enumerate(_text(stream), 1):
-            value, _, rest = line.strip().partition("|")
-            value = value.split(maxsplit=1)[0] if value.strip() else ""
-            if not value:
-                continue
-            if number <= 2 and _IDX_HEADER.match(value):
-                # TSK's two header lines: 41 digits, 0 then the database's type, 1 then
-                # its name ("00...0|nsrl", "00...1|NSRL RDS 2.50 modern").
-                key = "tsk_idx_type" if value.endswith("0") else "tsk_idx_name"
-                self._provenance[key] = rest.strip()
-                continue
-            if not md5.is_valid(value):
-                if number == 1 and not _MD5_LINE.match(value):
-                    continue  # another header line
-                yield InvalidRecord(number, f"not an MD5: {value!r:.60}")
-                continue
-            yield ParsedEntry((md5.value(value),))
-
-
-class EnCaseHash(HashSetFormat):
-    name: ClassVar[str] = "encase"
-    description: ClassVar[str] = "EnCase 3-6 .hash (binary)"
-
-    def sniff(self, sample: Sample) -> float:
-        return 1.0 if sample.head.startswith(ENCASE_MAGIC) else 0.0
-
-    def read(self, stream: BinaryIO) -> Iterator[ParsedEntry | InvalidRecord]:
-        header = stream.read(ENCASE_RECORDS)
-        if not header.startswith(ENCASE_MAGIC) or len(header) < ENCASE_RECORDS:
-            raise HashSetFormatError("not an EnCase hash file (magic or header missing)")
-        self._provenance = {
-            "encase_set_name": _utf16z(header[0x408:0x458]),
-            "encase_category": _utf16z(header[0x458:0x480]),
-            "encase_count": str(int.from_bytes(header[0x10:0x14], "little")),
-        }
-        md5 = get_algorithm("md5")
-        number = 0
-        while record := stream.read(ENCASE_RECORD):
-            number += 1
-            if len(record) != ENCASE_RECORD:
-                yield InvalidRecord(None, f"record {number} is cut short ({len(record)} bytes)")
-                return
-            yield ParsedEntry((md5.value(record[:16].hex()),))
-        count = int(self._provenance["encase_count"])
-        if number < count:  # (cut at a record's end: nothing else would say so)
-            yield InvalidRecord(
-                None, f"the header counts {count} records, the file holds {number}: cut short?"
-            )
-
-
-def _utf16z(raw: bytes) -> str:
-    return raw.decode("utf-16-le", "replace").split("\x00", 1)[0].strip()
 
 
 #: Header names (lower case, without spaces, '-' and '_') that hold each algorithm.

@@ -1,0 +1,113 @@
+"""TSK (.idx, .kdb) and EnCase sets are packed: their bulk readers give what
+their record readers give (values, names, messages and line numbers, in order), whatever
+the file holds."""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hashmatch.hashsets.formats import bulklines, encase, tsk
+from hashmatch.hashsets.formats.base import HashSetFormat
+from hashmatch.hashsets.formats.encase import EnCaseHash
+from hashmatch.hashsets.formats.tsk import TskIdx, TskKdb
+from hashmatch.hashsets.model import ParsedEntry
+
+from .unrolled import BlockEntry, Invalid, from_blocks, from_records
+
+DATA = Path(__file__).parent / "data" / "hashsets"
+MD5 = "00112233445566778899AABBCCDDEEFF"
+
+Found = tuple[tuple[tuple[str, str], ...], str | None]
+
+
+def both(fmt: HashSetFormat, data: bytes, path: Path | None = None) -> tuple[list[Any], list[Any]]:
+    """(what ``blocks`` gives, what ``read`` gives) for a file of ``data``."""
+
+    def record(entry: ParsedEntry) -> Found:
+        return tuple((v.algorithm, v.hex) for v in entry.hashes), entry.reference or None
+
+    def block(entry: BlockEntry) -> Found:
+        return entry.values, entry.reference
+
+    def opened() -> io.BufferedReader | io.BytesIO:
+        return path.open("rb") if path is not None else io.BytesIO(data)
+
+    with opened() as stream:
+        bulk: list[Found | Invalid] = from_blocks(fmt.blocks(stream), block)
+    with opened() as stream:
+        rows: list[Found | Invalid] = from_records(fmt.read(stream), record)
+    return bulk, rows
+
+
+@st.composite
+def idx_files(draw: Any) -> bytes:
+    header = draw(st.sampled_from([b"", b"0" * 41 + b"|nsrl\n" + b"0" * 40 + b"1|NSRL 2.50\n"]))
+    values = st.sampled_from([MD5, MD5.lower(), " " + MD5, MD5 + " ", "z" * 32, MD5[:-1], "",
+                              "0" * 41, "# x", "md5"])  # fmt: skip
+    rests = st.sampled_from(["|0000000000000160", "|", "", "|x|y", " |1", "\t1"])
+    lines = [f"{draw(values)}{draw(rests)}".encode() for _ in range(draw(st.integers(0, 20)))]
+    ends = [draw(st.sampled_from([b"\n", b"\r\n", b"\r"])) for _ in lines]
+    return header + b"".join(line + end for line, end in zip(lines, ends, strict=True))
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=idx_files(), chunk=st.sampled_from([40, 100, bulklines.CHUNK_BYTES]))
+def test_tsk_idx_bulk_reader_gives_the_line_readers_entries(
+    monkeypatch: pytest.MonkeyPatch, data: bytes, chunk: int
+) -> None:
+    monkeypatch.setattr(bulklines, "CHUNK_BYTES", chunk)
+    fmt = TskIdx()
+    bulk, rows = both(fmt, data)
+    assert bulk == rows
+
+
+def test_tsk_idx_header_lines_go_into_the_provenance_when_read_in_bulk() -> None:
+    data = f"{'0' * 41}|nsrl\n{'0' * 40}1|NSRL RDS 2.50\n{MD5}|0000000000000000\n".encode()
+    fmt = TskIdx()
+    assert from_blocks(fmt.blocks(io.BytesIO(data)), lambda e: e.values) == [
+        (("md5", MD5.lower()),)
+    ]
+    assert fmt.provenance() == {"tsk_idx_type": "nsrl", "tsk_idx_name": "NSRL RDS 2.50"}
+
+
+@pytest.mark.parametrize("cut", [0, 5, 18, 18 * 3 + 7])
+def test_encase_bulk_reader_gives_the_record_readers_entries(
+    monkeypatch: pytest.MonkeyPatch, cut: int
+) -> None:
+    monkeypatch.setattr(encase, "CHUNK_RECORDS", 2)  # (blocks of two records)
+    records = b"".join(bytes([n]) * 16 + b"\0\0" for n in range(7))
+    data = (DATA / "set.hash").read_bytes()[: encase.ENCASE_RECORDS] + records
+    data = data[: len(data) - cut]
+    bulk, rows = both(EnCaseHash(), data)
+    assert bulk == rows
+    assert len([f for f in bulk if f[0] is not None and not isinstance(f[0], int)]) == (
+        7 - (cut + 17) // 18
+    )
+
+
+def test_tsk_kdb_bulk_reader_gives_the_row_readers_entries(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(tsk, "FETCH_ROWS", 3)
+    path = tmp_path / "set.kdb"
+    path.write_bytes((DATA / "set.kdb").read_bytes())
+    with sqlite3.connect(path) as db:
+        for n in range(3, 12):
+            md5 = n.to_bytes(16, "big") if n % 4 else b"short%d" % n  # (every fourth one bad)
+            db.execute("INSERT INTO hashes (md5) VALUES (?)", (md5,))
+        db.executemany("INSERT INTO file_names VALUES (?, ?)",
+                       [(f"f{n}.jpg", n) for n in range(3, 12, 2)])  # fmt: skip
+        db.execute("INSERT INTO hashes (md5) VALUES (NULL)")
+    bulk, rows = both(TskKdb(), b"", path)
+    assert bulk == rows
+    assert len(bulk) == 12 and sum(1 for f in bulk if isinstance(f[0], int | None)) == 3
+    assert ((("md5", (5).to_bytes(16, "big").hex()),), "f5.jpg") in bulk
