@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hashmatch.hashsets import Category, HashSetStore
-from hashmatch.hashsets.formats import nsrl_lines, nsrl_text
+from hashmatch.hashsets.formats import csv_lines, nsrl_text
 from hashmatch.hashsets.model import ParsedEntry, SetLayout
 
 from .unrolled import BlockEntry, Invalid, from_blocks, from_records
@@ -84,7 +84,7 @@ rows = st.lists(st.builds(row, hexes, md5s, names, specials, st.booleans()), max
     rows=rows,
     batch=st.integers(1, 6),
     blanks=st.sets(st.integers(0, 25), max_size=3),
-    chunk=st.sampled_from([64, 300, nsrl_lines.CHUNK_BYTES]),
+    chunk=st.sampled_from([64, 300, csv_lines.CHUNK_BYTES]),
     nist=st.booleans(),
 )
 def test_bulk_reader_gives_the_row_readers_entries(
@@ -99,7 +99,7 @@ def test_bulk_reader_gives_the_row_readers_entries(
     """Names with commas, quotes, Latin-1 letters and line ends; numbers quoted or not;
     lines cut anywhere by the chunk size."""
     monkeypatch.setattr(nsrl_text, "BATCH_ROWS", batch)
-    monkeypatch.setattr(nsrl_lines, "CHUNK_BYTES", chunk)
+    monkeypatch.setattr(csv_lines, "CHUNK_BYTES", chunk)
     path = write(tmp_path / "NSRLFile.txt", rows, tuple(blanks), nist)
     assert by_blocks(path) == by_rows(path)
 

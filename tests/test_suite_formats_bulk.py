@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from hashmatch.hashsets.formats import bulklines, encase, tsk
 from hashmatch.hashsets.formats.base import HashSetFormat
 from hashmatch.hashsets.formats.encase import EnCaseHash
+from hashmatch.hashsets.formats.nsrl_text import NsrlText
 from hashmatch.hashsets.formats.tsk import TskIdx, TskKdb
 from hashmatch.hashsets.model import ParsedEntry
 
@@ -111,3 +112,16 @@ def test_tsk_kdb_bulk_reader_gives_the_row_readers_entries(
     assert bulk == rows
     assert len(bulk) == 12 and sum(1 for f in bulk if isinstance(f[0], int | None)) == 3
     assert ((("md5", (5).to_bytes(16, "big").hex()),), "f5.jpg") in bulk
+
+
+def test_nsrl_line_that_leaves_a_quoted_field_open_goes_to_the_csv_reader(tmp_path: Path) -> None:
+    """A quote inside an unquoted field, then a quoted one that runs to the next line:
+    an even number of quotes, yet the CSV reader reads both lines as one row."""
+    head = '"SHA-1","MD5","CRC32","FileName","FileSize","ProductCode","OpSystemCode","SpecialCode"'
+    good = f'"{"AB" * 20}","{"CD" * 16}","0","a.dll",1,2,"358",""'
+    odd = f'"{"12" * 20}","{"34" * 16}","0",x"y,"1,2,358,'  # (8 quotes)
+    path = tmp_path / "NSRLFile.txt"
+    path.write_text("\r\n".join([head, good, odd, good, good]) + "\r\n", encoding="latin-1")
+    bulk, rows = both(NsrlText(), b"", path)
+    assert bulk == rows
+    assert len(bulk) == 3  # (the second good line is inside the odd line's last field)

@@ -7,34 +7,29 @@ so a chunk of lines is checked and hex-decoded as a whole; the name runs from of
 to the quote before the fourth comma from the line's end (the last four fields hold no
 comma), and a line is taken only if it holds no quote but those of its fields' edges
 (counted per line). Every other line (a doubled quote in a name, a missing field, a bad
-digit) is read by the CSV module in its place, and a line with an odd number of quotes
-(a name spanning lines) hands the rest of the file to it, so entries, messages and line
-numbers are the CSV reader's.
+digit) is read by the CSV module (``csv_lines``), so entries, messages and line numbers
+are the CSV reader's.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Callable, Generator, Iterator
-from typing import BinaryIO, cast
+from collections.abc import Callable, Iterator
+from typing import BinaryIO
 
 import numpy as np
 
+from hashmatch.hashsets.formats import csv_lines
 from hashmatch.hashsets.formats.bulklines import hex_rows
-from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
-from hashmatch.hashsets.packed.entries import gather
-from hashmatch.hashsets.packed.layout import PackedBlock, PackedColumn, PackedLabel, split_around
+from hashmatch.hashsets.formats.csv_lines import RowReader
+from hashmatch.hashsets.model import InvalidRecord
+from hashmatch.hashsets.packed.layout import PackedBlock, PackedColumn, PackedLabel
 
-CHUNK_BYTES = 8 << 20
 #: Where each quote of the fixed start of a line is: "sha1","md5","crc32","name...
 _PREFIX_QUOTES = (0, 41, 43, 76, 78, 87, 89)
 _PREFIX_COMMAS = (42, 77, 88)
 _NAME_START = 90
-_QUOTE, _COMMA, _NEWLINE, _RETURN = 34, 44, 10, 13
+_QUOTE, _COMMA = 34, 44
 
-#: The reference reading of one CSV row: an entry, an invalid record, or None (blank).
-RowReader = Callable[[int, list[str]], ParsedEntry | InvalidRecord | None]
 #: A label for a SpecialCode (None: none of its own).
 Labeller = Callable[[str], PackedLabel | None]
 
@@ -43,61 +38,20 @@ def line_blocks(
     raw: BinaryIO, read_row: RowReader, label: Labeller
 ) -> Iterator[PackedBlock | InvalidRecord]:
     """The entries of the lines after the header (already read), in order."""
-    pending = b""
-    line = 2  # the header is line 1
-    while True:
-        chunk = raw.read(CHUNK_BYTES)
-        data = pending + chunk
-        if not chunk:
-            if data:
-                yield from _lines(data + b"\n", line, raw, read_row, label)
-            return
-        end = data.rfind(b"\n") + 1
-        if end == 0:
-            pending = data
-            continue
-        pending = data[end:]
-        done = yield from _lines(data[:end], line, raw, read_row, label, pending)
-        if done is None:
-            return  # the rest went to the CSV reader
-        line = done
+    return csv_lines.line_blocks(
+        raw, 2, lambda lines: _taken(lines, label), read_row, csv_lines.Decoding("latin-1")
+    )
 
 
-def _lines(
-    data: bytes,
-    first_line: int,
-    raw: BinaryIO,
-    read_row: RowReader,
-    label: Labeller,
-    pending: bytes = b"",
-) -> Generator[PackedBlock | InvalidRecord, None, int | None]:
-    """A chunk of whole lines; returns the next line's number, or None when a line with
-    an odd number of quotes sent this line and the rest of the file to the CSV reader."""
-    arr = np.frombuffer(data, np.uint8)
-    ends = np.flatnonzero(arr == _NEWLINE)
-    starts = np.concatenate(([0], ends[:-1] + 1))
-    ends = ends - ((ends > starts) & (arr[np.maximum(ends - 1, 0)] == _RETURN))
-    quotes = np.flatnonzero(arr == _QUOTE)
-    quote_count = np.searchsorted(quotes, ends) - np.searchsorted(quotes, starts)
-    odd = np.flatnonzero(quote_count % 2)
-    # A carriage return that ends no line here ends one (or sits in a quoted field) for
-    # the CSV reader: from such a line on, it reads the rest, as from an odd quote (a CR
-    # once gave the rows after it wrong line numbers, lost a SpecialCode's alert, or
-    # stopped the import with csv's own error).
-    returns = np.flatnonzero(arr == _RETURN)
-    lone = np.flatnonzero(np.searchsorted(returns, ends) > np.searchsorted(returns, starts))
-    if len(lone):
-        odd = np.union1d(odd, lone[:1])
-    n = len(starts) if not len(odd) else int(odd[0])
-    good = _plain(arr, starts[:n], ends[:n], quotes, quote_count[:n])
-    fast, sha1, md5, names, specials = good
-    yield from _place(data, starts[:n], ends[:n], first_line, fast, sha1, md5, names,
-                      specials, read_row, label)  # fmt: skip
-    if len(odd):
-        rest = cast(BinaryIO, Chained(data[int(starts[n]) :] + pending, raw))
-        yield from _csv_rest(rest, first_line + n, read_row)
-        return None
-    return first_line + n
+def _taken(lines: csv_lines.Lines, label: Labeller) -> csv_lines.Taken:
+    fast, sha1, md5, names, specials = _plain(
+        lines.arr, lines.starts, lines.ends, lines.quote_counts
+    )
+
+    def block(low: int, high: int) -> PackedBlock | None:
+        return _block(lines.data, low, high, fast, sha1, md5, names, specials, label)
+
+    return csv_lines.Taken(fast, block)
 
 
 def _hex(arr: np.ndarray, starts: np.ndarray, digits: int, fit: np.ndarray) -> np.ndarray:
@@ -113,7 +67,7 @@ def _hex(arr: np.ndarray, starts: np.ndarray, digits: int, fit: np.ndarray) -> n
 
 
 def _plain(
-    arr: np.ndarray, starts: np.ndarray, ends: np.ndarray, quotes: np.ndarray, counted: np.ndarray
+    arr: np.ndarray, starts: np.ndarray, ends: np.ndarray, counted: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Which lines are plain, their SHA-1 and MD5 values, and where their name and
     special code are ((start, end) pairs)."""
@@ -149,36 +103,6 @@ def _plain(
     names = np.stack([base + _NAME_START, tail[:, 0] - 1], axis=1)
     special = np.stack([field_starts[:, 3] + quoted[:, 3], field_ends[:, 3] - quoted[:, 3]], axis=1)
     return fit & (lengths > 0), sha1, md5, names, special
-
-
-def _place(
-    data: bytes,
-    starts: np.ndarray,
-    ends: np.ndarray,
-    first_line: int,
-    fast: np.ndarray,
-    sha1: np.ndarray,
-    md5: np.ndarray,
-    names: np.ndarray,
-    specials: np.ndarray,
-    read_row: RowReader,
-    label: Labeller,
-) -> Iterator[PackedBlock | InvalidRecord]:
-    """The chunk's entries in line order: runs of plain lines as blocks, every other
-    non-blank line read by the CSV module in its place."""
-    blank = ends == starts
-    for low, high, row in split_around(len(starts), np.flatnonzero(~fast & ~blank).tolist()):
-        if high > low:
-            block = _block(data, low, high, fast, sha1, md5, names, specials, label)
-            if block is not None:
-                yield block
-        if row is not None:
-            text = data[int(starts[row]) : int(ends[row])].decode("latin-1")
-            record = read_row(first_line + row, next(csv.reader([text])))
-            if isinstance(record, ParsedEntry):
-                yield gather([record])
-            elif record is not None:
-                yield record
 
 
 def _block(
@@ -220,36 +144,3 @@ def _block(
         if own is not None:
             codes[k] = table.setdefault(own, len(table) + 1)
     return PackedBlock(count, columns, ref_data, offsets, codes if table else None, tuple(table))
-
-
-def _csv_rest(rest: BinaryIO, first_line: int, read_row: RowReader) -> Iterator[
-    PackedBlock | InvalidRecord
-]:  # fmt: skip
-    rows = csv.reader(io.TextIOWrapper(rest, encoding="latin-1", newline=""))
-    for row in rows:
-        record = read_row(first_line + rows.line_num - 1, row)
-        if isinstance(record, ParsedEntry):
-            yield gather([record])
-        elif record is not None:
-            yield record
-
-
-class Chained(io.RawIOBase):
-    """Bytes already read, then the rest of a stream."""
-
-    def __init__(self, head: bytes, rest: BinaryIO) -> None:
-        self._head = head
-        self._rest = rest
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        if self._head:
-            size = min(len(buffer), len(self._head))
-            buffer[:size] = self._head[:size]
-            self._head = self._head[size:]
-            return size
-        data = self._rest.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)

@@ -1,0 +1,254 @@
+"""Quoted CSV files read a chunk of lines at a time by numpy, with the CSV module's answers.
+
+``line_blocks`` cuts a file into chunks of whole lines and hands each chunk to a format's
+``FastLines``: which lines it takes (``plain``) and the block of the taken lines between
+two line numbers. Every other line that holds anything is read by the ``csv`` module on
+its own, in its place, and given to the format's row reader. A line with an odd number
+of quotes (a field spanning lines) or a carriage return that ends no line hands the rest
+of the file to the ``csv`` module, and so does a line with an even number that leaves
+it inside a quoted field (``a"b,"c``), so that entries, messages and line numbers are
+the ``csv`` reader's whatever the file holds.
+
+``plain_fields`` finds the fields of lines that have a given number of them and in
+which every quote opens or closes a field (``"a","b,c",1``): a doubled quote, a quote
+inside an unquoted field or a space before an opening quote leaves a line to ``csv``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+from collections.abc import Callable, Generator, Iterator, Sequence
+from dataclasses import dataclass
+from typing import BinaryIO, cast
+
+import numpy as np
+
+from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
+from hashmatch.hashsets.packed.entries import gather
+from hashmatch.hashsets.packed.layout import PackedBlock, split_around
+
+CHUNK_BYTES = 8 << 20
+QUOTE, NEWLINE, RETURN = 34, 10, 13
+
+#: The row reader: one CSV row (its line number, its fields) as an entry, an invalid
+#: record, or None (a row without a record).
+RowReader = Callable[[int, list[str]], ParsedEntry | InvalidRecord | None]
+
+
+@dataclass(frozen=True)
+class Decoding:
+    """How the row reader decodes the file's bytes."""
+
+    encoding: str
+    errors: str = "strict"
+
+
+@dataclass(frozen=True)
+class Lines:
+    """A chunk of whole lines: its bytes, where each line starts and ends (without its
+    CR LF), where its quotes are and how many each line holds (an even number)."""
+
+    data: bytes
+    arr: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+    quotes: np.ndarray
+    quote_counts: np.ndarray
+
+
+@dataclass(frozen=True)
+class Taken:
+    """What a format takes of a chunk: which lines, and the block of those among lines
+    ``low`` to ``high - 1`` (None: there are none)."""
+
+    plain: np.ndarray
+    block: Callable[[int, int], PackedBlock | None]
+
+
+FastLines = Callable[[Lines], Taken]
+
+
+def line_blocks(
+    raw: BinaryIO, first_line: int, fast: FastLines, read_row: RowReader, decoding: Decoding
+) -> Iterator[PackedBlock | InvalidRecord]:
+    """The entries of the rest of ``raw`` (its next line is ``first_line``), in order."""
+    pending = b""
+    line = first_line
+    while True:
+        chunk = raw.read(CHUNK_BYTES)
+        data = pending + chunk
+        if not chunk:
+            if data:
+                yield from _chunk(data + b"\n", line, raw, fast, read_row, decoding)
+            return
+        end = data.rfind(b"\n") + 1
+        if end == 0:
+            pending = data
+            continue
+        pending = data[end:]
+        done = yield from _chunk(data[:end], line, raw, fast, read_row, decoding, pending)
+        if done is None:
+            return  # the rest went to the CSV reader
+        line = done
+
+
+def _chunk(
+    data: bytes,
+    first_line: int,
+    raw: BinaryIO,
+    fast: FastLines,
+    read_row: RowReader,
+    decoding: Decoding,
+    pending: bytes = b"",
+) -> Generator[PackedBlock | InvalidRecord, None, int | None]:
+    """A chunk of whole lines; returns the next line's number, or None when a line with
+    an odd number of quotes or a lone CR sent it and the rest of the file to ``csv``."""
+    arr = np.frombuffer(data, np.uint8)
+    ends = np.flatnonzero(arr == NEWLINE)
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    ends = ends - ((ends > starts) & (arr[np.maximum(ends - 1, 0)] == RETURN))
+    quotes = np.flatnonzero(arr == QUOTE)
+    counts = np.searchsorted(quotes, ends) - np.searchsorted(quotes, starts)
+    odd = np.flatnonzero(counts % 2)
+    # A carriage return that ends no line here ends one (or sits in a quoted field) for
+    # the CSV reader: from such a line on, it reads the rest.
+    returns = np.flatnonzero(arr == RETURN)
+    lone = np.flatnonzero(np.searchsorted(returns, ends) > np.searchsorted(returns, starts))
+    stop = int(min([*odd[:1].tolist(), *lone[:1].tolist(), len(starts)]))
+    if stop:
+        within = quotes[: int(counts[:stop].sum())]
+        lines = Lines(data, arr, starts[:stop], ends[:stop], within, counts[:stop])
+        taken = fast(lines)
+        stop = _first_open(lines, taken.plain, decoding)
+        yield from _place(lines, stop, first_line, taken, read_row, decoding)
+    if stop < len(starts):
+        rest = cast(BinaryIO, Chained(data[int(starts[stop]) :] + pending, raw))
+        yield from _csv_rest(rest, first_line + stop, read_row, decoding)
+        return None
+    return first_line + stop
+
+
+def _first_open(lines: Lines, plain: np.ndarray, decoding: Decoding) -> int:
+    """The first line (of those not taken) that leaves the CSV reader inside a quoted
+    field although it holds an even number of quotes (``a"b,"c``: the first quote is
+    a character of an unquoted field), or the number of lines if none does."""
+    for row in np.flatnonzero((lines.quote_counts > 0) & ~plain).tolist():
+        text = _text(lines, row, decoding)
+        if len(list(itertools.islice(csv.reader([text, "\x00"]), 2))) < 2:
+            return int(row)  # (the field took the next line in)
+    return len(lines.starts)
+
+
+def _text(lines: Lines, row: int, decoding: Decoding) -> str:
+    line = lines.data[int(lines.starts[row]) : int(lines.ends[row])]
+    return line.decode(decoding.encoding, decoding.errors)
+
+
+def _place(
+    lines: Lines, count: int, first_line: int, taken: Taken, read_row: RowReader,
+    decoding: Decoding,
+) -> Iterator[PackedBlock | InvalidRecord]:  # fmt: skip
+    """The entries of the chunk's first ``count`` lines in order: runs of taken lines as
+    blocks, every other line that holds anything read by the CSV module in its place."""
+    blank = lines.ends[:count] == lines.starts[:count]
+    others = np.flatnonzero(~taken.plain[:count] & ~blank).tolist()
+    for low, high, row in split_around(count, others):
+        if high > low:
+            block = taken.block(low, high)
+            if block is not None:
+                yield block
+        if row is not None:
+            text = _text(lines, row, decoding)
+            yield from _as_blocks(read_row(first_line + row, next(csv.reader([text]))))
+
+
+def _as_blocks(record: ParsedEntry | InvalidRecord | None) -> Iterator[PackedBlock | InvalidRecord]:
+    if isinstance(record, ParsedEntry):
+        if record.hashes:
+            yield gather([record])
+    elif record is not None:
+        yield record
+
+
+def _csv_rest(
+    rest: BinaryIO, first_line: int, read_row: RowReader, decoding: Decoding
+) -> Iterator[PackedBlock | InvalidRecord]:
+    text = io.TextIOWrapper(rest, decoding.encoding, decoding.errors, newline="")
+    rows = csv.reader(text)
+    for row in rows:
+        yield from _as_blocks(read_row(first_line + rows.line_num - 1, row))
+
+
+def plain_fields(
+    lines: Lines, delimiter: int, width: int, wanted: Sequence[int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which lines have ``width`` fields and quotes only at fields' edges, and for each
+    line the bounds of each ``wanted`` field without its quotes: ``(n, len(wanted))``
+    start and end arrays (meaningless on lines not plain)."""
+    arr, starts, ends, quotes = lines.arr, lines.starts, lines.ends, lines.quotes
+    plain = ends > starts
+    # Every line before a quote holds an even number: the 1st, 3rd... quote of the chunk
+    # opens a field, the others close one. An opening one follows a delimiter or starts
+    # a line; a closing one is followed by a delimiter or the line's end (CR LF or LF:
+    # these lines hold no other CR).
+    opening, closing = quotes[0::2], quotes[1::2]
+    before = arr.take(opening - 1, mode="clip")
+    after = arr.take(closing + 1, mode="clip")
+    fits_open = (before == delimiter) | (before == NEWLINE) | (opening == 0)
+    fits_close = (after == delimiter) | (after == NEWLINE) | (after == RETURN)
+    misplaced = np.concatenate((opening[~fits_open], closing[~fits_close]))
+    plain[np.searchsorted(starts, misplaced, "right") - 1] = False
+    # The delimiters outside quotes: an even number of quotes before them.
+    used = arr[: int(ends[-1]) if len(ends) else 0]
+    special = np.flatnonzero((used == QUOTE) | (used == delimiter))
+    is_quote = used[special] == QUOTE
+    commas = special[~is_quote & (np.cumsum(is_quote) % 2 == 0)]
+    first = np.searchsorted(commas, starts)
+    plain &= np.searchsorted(commas, ends) - first == width - 1
+    if len(commas) == 0:
+        commas = np.zeros(1, np.int64)
+    field_starts = np.empty((len(starts), len(wanted)), np.int64)
+    field_ends = np.empty_like(field_starts)
+    for k, field in enumerate(wanted):
+        begin = starts if field == 0 else commas.take(first + field - 1, mode="clip") + 1
+        end = ends if field == width - 1 else commas.take(first + field, mode="clip")
+        quoted = (end - begin >= 2) & (arr.take(begin, mode="clip") == QUOTE)
+        field_starts[:, k] = begin + quoted
+        field_ends[:, k] = end - quoted
+    return plain, field_starts, field_ends
+
+
+def gather_bytes(
+    arr: np.ndarray, starts: np.ndarray, lengths: np.ndarray
+) -> tuple[bytes, np.ndarray]:
+    """The ranges ``[starts, starts + lengths)`` of ``arr`` back to back, and their
+    ``len + 1`` offsets."""
+    offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+    total = int(offsets[-1])
+    if total == 0:
+        return b"", offsets
+    where = np.repeat(starts - offsets[:-1], lengths) + np.arange(total, dtype=np.int64)
+    return arr[where].tobytes(), offsets
+
+
+class Chained(io.RawIOBase):
+    """Bytes already read, then the rest of a stream."""
+
+    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+        self._head = head
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        if self._head:
+            size = min(len(buffer), len(self._head))
+            buffer[:size] = self._head[:size]
+            self._head = self._head[size:]
+            return size
+        data = self._rest.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
