@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hashmatch.hashsets.formats import csv_batches
-from hashmatch.hashsets.formats.suites import GenericCsv
+from hashmatch.hashsets.formats.generic_csv import GenericCsv
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
 from hashmatch.hashsets.packed import PackedBlock
 from hashmatch.hashsets.packed.layout import QUALITY_NONE

@@ -86,12 +86,6 @@ def test_malformed_line_leaves_the_store_exactly_as_it_was(
     assert dump(store.directory) == before
 
 
-HASHKEEPER_HEADER = (
-    '"file_id","hashset_id","file_name","directory","hash","file_size","date_modified",'
-    '"time_modified","time_zone","comments","date_accessed","time_accessed"\n'
-)
-
-
 def test_a_full_store_stops_the_import_and_keeps_the_store(
     store: HashSetStore, tmp_path: Path
 ) -> None:
@@ -100,17 +94,15 @@ def test_a_full_store_stops_the_import_and_keeps_the_store(
     store could not be written, the store is as it was and goes on working."""
     store.import_file(write(tmp_path, "first.md5", md5_lines(5)), name="first")
     before = dump(store.directory)
-    rows = "".join(
-        f'{i},1,"f{i}.jpg","C:\\x","{i:032X}",1,"","","","","",""\n' for i in range(3000)
-    )
-    hsh = write(tmp_path, "big.hsh", HASHKEEPER_HEADER + rows)
+    # (a pHash list: perceptual bare lists are still written as rows)
+    hashes = write(tmp_path, "big.txt", "".join(f"{i:016x}\n" for i in range(1, 3001)))
     pages = store._db.execute("PRAGMA page_count").fetchone()[0]
     store._db.execute(f"PRAGMA max_page_count = {pages + 4}")
     with pytest.raises(StoreError, match="writing the hash-set store failed: database or disk"):
-        store.import_file(hsh, name="big")
+        store.import_file(hashes, name="big", format_name="phash")
     assert dump(store.directory) == before
     store._db.execute("PRAGMA max_page_count = 1073741823")
-    assert store.import_file(hsh, name="big").info.entries == 3000
+    assert store.import_file(hashes, name="big", format_name="phash").info.entries == 3000
 
 
 def test_skip_invalid_imports_the_rest(store: HashSetStore, tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""TSK (.idx, .kdb) and EnCase sets are packed: their bulk readers give what
+"""HashKeeper, TSK (.idx, .kdb) and EnCase sets are packed: their bulk readers give what
 their record readers give (values, names, messages and line numbers, in order), whatever
 the file holds."""
 
@@ -13,12 +13,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hashmatch.hashsets.formats import bulklines, encase, tsk
+from hashmatch.hashsets import HashSetStore
+from hashmatch.hashsets.formats import bulklines, csv_lines, encase, tsk
 from hashmatch.hashsets.formats.base import HashSetFormat
 from hashmatch.hashsets.formats.encase import EnCaseHash
+from hashmatch.hashsets.formats.hashkeeper import HASHKEEPER_HEADER, HashKeeper
 from hashmatch.hashsets.formats.nsrl_text import NsrlText
 from hashmatch.hashsets.formats.tsk import TskIdx, TskKdb
-from hashmatch.hashsets.model import ParsedEntry
+from hashmatch.hashsets.model import ParsedEntry, SetLayout
 
 from .unrolled import BlockEntry, Invalid, from_blocks, from_records
 
@@ -45,6 +47,72 @@ def both(fmt: HashSetFormat, data: bytes, path: Path | None = None) -> tuple[lis
     with opened() as stream:
         rows: list[Found | Invalid] = from_records(fmt.read(stream), record)
     return bulk, rows
+
+
+# A HashKeeper line's fields as written: well-formed, or each of the ways a file can
+# surprise a CSV reader (commas and doubled quotes in quoted names, a quote inside an
+# unquoted field, a space before a quote, bytes that are not UTF-8, a name over lines).
+NAMES = st.sampled_from([b'"IMG1.JPG"', b"IMG2.JPG", b'""', b"", b'"a,b.jpg"', b'"say ""hi"".jpg"',
+                         b'a"b', b' "c.jpg"', b'"caf\xc3\xa9.jpg"', b'"caf\xe9.jpg"', b"\xe9t\xe9",
+                         b'"two\nlines"', b'"x"y', b'"\xc3"'])  # fmt: skip
+FOLDERS = st.sampled_from([b'"C:\\PICS"', b"C:\\PICS", b'""', b"", b'"D:\\a,b"', b'"E:\\""q"""'])
+HASHES = st.sampled_from([f'"{MD5}"'.encode(), MD5.lower().encode(), f'" {MD5}"'.encode(),
+                          b'"nothex"', b'""', b"", f'"{MD5[:-1]}"'.encode(),
+                          f'"{MD5[:-2]}""x"'.encode(), f'"{MD5[:-1]}\xe9"'.encode()])  # fmt: skip
+ENDS = st.sampled_from([b"\r\n", b"\r\n", b"\n", b"\r"])
+
+
+@st.composite
+def hashkeeper_files(draw: Any) -> bytes:
+    head = draw(st.sampled_from([b"", b"\xef\xbb\xbf"]))
+    out = [head + HASHKEEPER_HEADER.encode() + b"\r\n"]
+    for n in range(draw(st.integers(0, 20))):
+        fields = [str(n).encode(), b"5", draw(NAMES), draw(FOLDERS), draw(HASHES), b"20480",
+                  b"7/1/03 0:00:00", b"7/1/03 0:00:00", b'"EST"', b"", b"", b""]  # fmt: skip
+        width = draw(st.sampled_from([12, 12, 12, 5, 4, 13, 1]))
+        line = b",".join(fields[:width] + [b"x"] * (width - 12))
+        out.append(draw(st.sampled_from([line, line, line, b"", b"   "])) + draw(ENDS))
+    return b"".join(out)
+
+
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(data=hashkeeper_files(), chunk=st.sampled_from([64, 300, csv_lines.CHUNK_BYTES]))
+def test_hashkeeper_bulk_reader_gives_the_row_readers_entries(
+    monkeypatch: pytest.MonkeyPatch, data: bytes, chunk: int
+) -> None:
+    monkeypatch.setattr(csv_lines, "CHUNK_BYTES", chunk)
+    bulk, rows = both(HashKeeper(), data)
+    assert bulk == rows
+
+
+def test_hashkeeper_plain_lines_are_read_in_bulk(store: HashSetStore, tmp_path: Path) -> None:
+    """Names joined as folder\\name, Latin-1 names read as such, and a quote inside an
+    unquoted field before a quoted one that runs on: the CSV reader reads the next line
+    into that field (an even number of quotes on the line, yet not a line of its own)."""
+    rest = ',1,,,"EST",,,'
+    lines = [HASHKEEPER_HEADER.encode(),
+             f'1,5,"IMG1.JPG","C:\\PICS","{MD5}"{rest}'.encode(),
+             f'2,5,"caf\xe9.jpg","","{"ab" * 16}"{rest}'.encode("latin-1"),
+             f'3,5,"","D:\\x","{"cd" * 16}"{rest}'.encode(),
+             f'4,5,a"b,"c.jpg,D:\\,{"ef" * 16},1,,,EST,,,'.encode(),
+             f'5,5,"d.jpg","D:\\y","{"12" * 16}"{rest}'.encode(),
+             f'6,5,"e.jpg","D:\\y","{"34" * 16}"{rest}'.encode()]  # fmt: skip
+    path = tmp_path / "set.hsh"
+    path.write_bytes(b"\r\n".join(lines) + b"\r\n")
+    bulk, rows = both(HashKeeper(), b"", path)
+    assert bulk == rows
+    assert bulk == [((("md5", MD5.lower()),), "C:\\PICS\\IMG1.JPG"),
+                    ((("md5", "ab" * 16),), "café.jpg"),
+                    ((("md5", "cd" * 16),), "D:\\x"),
+                    (6, "hash is not an MD5: 'D:\\\\y'"),  # (lines 5 and 6: one row)
+                    ((("md5", "34" * 16),), "D:\\y\\e.jpg")]  # fmt: skip
+    info = store.import_file(path, name="hk", skip_invalid=True).info
+    assert info.layout is SetLayout.PACKED and info.format == "hashkeeper"
+    assert info.entries == 4
 
 
 @st.composite

@@ -14,12 +14,13 @@ from hashmatch.errors import HashSetFormatError, UnknownAlgorithmError, UsageErr
 from hashmatch.hashing import algorithm_names
 from hashmatch.hashsets.formats.base import HashSetFormat, Sample, make_sample
 from hashmatch.hashsets.formats.encase import EnCaseHash
+from hashmatch.hashsets.formats.generic_csv import GenericCsv
 from hashmatch.hashsets.formats.hashdeep import Hashdeep
+from hashmatch.hashsets.formats.hashkeeper import HashKeeper
 from hashmatch.hashsets.formats.lists import AlgorithmList, HashList, has_ambiguous_values
 from hashmatch.hashsets.formats.nsrl import NsrlV3
 from hashmatch.hashsets.formats.nsrl_text import NsrlText
 from hashmatch.hashsets.formats.pdq import PdqList
-from hashmatch.hashsets.formats.suites import GenericCsv, HashKeeper
 from hashmatch.hashsets.formats.sums import BsdTag, Md5sum
 from hashmatch.hashsets.formats.tsk import TskIdx, TskKdb
 from hashmatch.hashsets.formats.vics import Vics

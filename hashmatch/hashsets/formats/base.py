@@ -94,6 +94,14 @@ def text_lines(stream: BinaryIO) -> Iterator[tuple[int, str]]:
         yield number, line.rstrip("\n")
 
 
+def csv_text(stream: BinaryIO) -> io.TextIOWrapper:
+    """A seekable stream as text for the ``csv`` module (line ends kept), in the encoding
+    its byte-order mark announces; bytes that are not UTF-8 read as ``NAME_ERRORS`` says."""
+    encoding = text_encoding(stream.read(4))
+    stream.seek(0)
+    return io.TextIOWrapper(stream, encoding=encoding, errors=NAME_ERRORS, newline="")
+
+
 class HashSetFormat(abc.ABC):
     """One hash-set file format, registered by its constant name."""
 

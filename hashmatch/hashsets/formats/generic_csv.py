@@ -1,17 +1,11 @@
-"""Hash sets written as CSV by forensic suites: HashKeeper, and a generic CSV with a header
-naming its hash columns (TSK/Autopsy's are in ``tsk``, EnCase's in ``encase``).
-
-- HashKeeper ``.hsh``: quoted CSV with an exact 12-column header; the hash column is found
-  by name (``hash``), as Autopsy does.
-- Generic CSV: a header row naming any of md5, sha1, sha256, pdq (also ``SHA-1``,
-  ``SHA256 hash``...), optionally a category column and a name column; comma, semicolon or
-  tab separated.
+"""A generic CSV hash set: a header row naming any of md5, sha1, sha256, pdq (also
+``SHA-1``, ``SHA256 hash``...), optionally a category column and a name column; comma,
+semicolon or tab separated. Read in batches of rows (``csv_batches``) into a packed set.
 """
 
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections.abc import Iterator
 from typing import BinaryIO, ClassVar
@@ -19,61 +13,10 @@ from typing import BinaryIO, ClassVar
 from hashmatch.errors import HashSetFormatError, UsageError
 from hashmatch.hashing import get_algorithm
 from hashmatch.hashsets.categories import Category
-from hashmatch.hashsets.formats.base import (
-    HashSetFormat,
-    Sample,
-    text_encoding,
-)
+from hashmatch.hashsets.formats.base import HashSetFormat, Sample, csv_text
 from hashmatch.hashsets.formats.csv_batches import CsvLayout, csv_blocks
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
-from hashmatch.hashsets.name_decoding import NAME_ERRORS
 from hashmatch.hashsets.packed.layout import PackedBlock
-
-HASHKEEPER_HEADER = (
-    '"file_id","hashset_id","file_name","directory","hash","file_size","date_modified",'
-    '"time_modified","time_zone","comments","date_accessed","time_accessed"'
-)
-
-
-def _text(stream: BinaryIO, encoding: str | None = None) -> io.TextIOWrapper:
-    chosen = encoding or text_encoding(stream.read(4))
-    stream.seek(0)
-    return io.TextIOWrapper(stream, encoding=chosen, errors=NAME_ERRORS, newline="")
-
-
-class HashKeeper(HashSetFormat):
-    name: ClassVar[str] = "hashkeeper"
-    description: ClassVar[str] = "HashKeeper .hsh (12-column quoted CSV)"
-
-    def sniff(self, sample: Sample) -> float:
-        first = sample.lines[0].lstrip("\ufeff").strip() if sample.lines else ""
-        return 1.0 if first == HASHKEEPER_HEADER else 0.0
-
-    def read(self, stream: BinaryIO) -> Iterator[ParsedEntry | InvalidRecord]:
-        reader = csv.reader(_text(stream))
-        header = [h.lstrip("\ufeff").strip().lower() for h in next(reader, [])]
-        if "hash" not in header:
-            raise HashSetFormatError("no 'hash' column in the HashKeeper header", line=1)
-        at, name = (
-            header.index("hash"),
-            header.index("file_name") if "file_name" in header else None,
-        )
-        folder = header.index("directory") if "directory" in header else None
-        md5 = get_algorithm("md5")
-        for row in reader:
-            if not row:
-                continue
-            line = reader.line_num
-            if len(row) <= at or not md5.is_valid(row[at]):
-                value = row[at] if len(row) > at else ""
-                yield InvalidRecord(line, f"hash is not an MD5: {value!r:.60}")
-                continue
-            reference = None
-            if name is not None and len(row) > name:
-                parts = [row[folder]] if folder is not None and len(row) > folder else []
-                reference = "\\".join(p for p in (*parts, row[name]) if p)
-            yield ParsedEntry((md5.value(row[at]),), reference=reference)
-
 
 #: Header names (lower case, without spaces, '-' and '_') that hold each algorithm.
 _COLUMN_NAMES = {
@@ -124,7 +67,7 @@ class GenericCsv(HashSetFormat):
 
 def _csv_rows(stream: BinaryIO) -> tuple[Iterator[tuple[int, list[str]]], CsvLayout]:
     """The rows that hold anything, with their line numbers, and where the fields are."""
-    text = _text(stream)
+    text = csv_text(stream)
     first = text.readline()
     delimiter = max((",", ";", "\t"), key=first.count)
     text.seek(0)

@@ -1,0 +1,188 @@
+"""HashKeeper ``.hsh`` hash sets: quoted CSV with an exact 12-column header, read into a
+packed set.
+
+The hash column is found by name (``hash``), as Autopsy does; an entry is named by its
+``directory`` and ``file_name`` joined with a backslash. ``read`` goes row by row with
+the ``csv`` module. ``blocks`` reads the usual lines (twelve fields, quotes only at the
+fields' edges, a hash of 32 hex digits) a chunk at a time with numpy (``csv_lines``),
+and every other line with ``read``'s own row logic in its place: the same entries,
+messages and line numbers (a hypothesis test compares them).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO, ClassVar
+
+import numpy as np
+
+from hashmatch.errors import HashSetFormatError
+from hashmatch.hashing import get_algorithm
+from hashmatch.hashsets.formats import csv_lines
+from hashmatch.hashsets.formats.base import HashSetFormat, Sample, csv_text
+from hashmatch.hashsets.formats.bulklines import hex_rows
+from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
+from hashmatch.hashsets.name_decoding import NAME_ERRORS
+from hashmatch.hashsets.packed.entries import entry_blocks, texts
+from hashmatch.hashsets.packed.layout import PackedBlock, PackedColumn
+
+HASHKEEPER_HEADER = (
+    '"file_id","hashset_id","file_name","directory","hash","file_size","date_modified",'
+    '"time_modified","time_zone","comments","date_accessed","time_accessed"'
+)
+#: The longest header line the bulk reader reads (any other file goes row by row).
+_HEADER_BYTES = 1 << 16
+_COMMA, _BACKSLASH = 44, 92
+_DECODING = csv_lines.Decoding("utf-8", NAME_ERRORS)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where a file's fields are: the header's width, the hash column, and the file
+    name and directory columns (None: the header has none)."""
+
+    width: int
+    hash: int
+    name: int | None
+    folder: int | None
+
+
+class HashKeeper(HashSetFormat):
+    name: ClassVar[str] = "hashkeeper"
+    description: ClassVar[str] = "HashKeeper .hsh (12-column quoted CSV)"
+
+    def sniff(self, sample: Sample) -> float:
+        first = sample.lines[0].lstrip("\ufeff").strip() if sample.lines else ""
+        return 1.0 if first == HASHKEEPER_HEADER else 0.0
+
+    def read(self, stream: BinaryIO) -> Iterator[ParsedEntry | InvalidRecord]:
+        reader = csv.reader(csv_text(stream))
+        layout = _layout(next(reader, []))
+        for row in reader:
+            record = _row(reader.line_num, row, layout)
+            if record is not None:
+                yield record
+
+    def packs(self) -> bool:
+        return True
+
+    def blocks(self, stream: BinaryIO) -> Iterator[PackedBlock | InvalidRecord]:
+        header = _header(stream)
+        if header is None:  # (UTF-16, or a header that is not one line of CSV)
+            stream.seek(0)
+            yield from entry_blocks(self.read(stream))
+            return
+        layout = _layout(header)
+        yield from csv_lines.line_blocks(
+            stream, 2, lambda lines: _taken(lines, layout),
+            lambda line, row: _row(line, row, layout), _DECODING,
+        )  # fmt: skip
+
+
+def _header(stream: BinaryIO) -> list[str] | None:
+    """The header row, the stream left at the next line; None if the bulk reader does
+    not read this file (UTF-16, or a first line the CSV reader would read otherwise)."""
+    head = stream.read(4)
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return None
+    stream.seek(len(codecs.BOM_UTF8) if head.startswith(codecs.BOM_UTF8) else 0)
+    first = stream.readline(_HEADER_BYTES)
+    if len(first) == _HEADER_BYTES and not first.endswith(b"\n"):
+        return None
+    line = first[:-1] if first.endswith(b"\n") else first
+    line = line[:-1] if line.endswith(b"\r") else line
+    if b"\r" in line or line.count(b'"') % 2:
+        return None
+    return next(csv.reader([line.decode(_DECODING.encoding, _DECODING.errors)]), [])
+
+
+def _layout(header: list[str]) -> Layout:
+    names = [h.lstrip("\ufeff").strip().lower() for h in header]
+    if "hash" not in names:
+        raise HashSetFormatError("no 'hash' column in the HashKeeper header", line=1)
+    return Layout(
+        len(names),
+        names.index("hash"),
+        names.index("file_name") if "file_name" in names else None,
+        names.index("directory") if "directory" in names else None,
+    )
+
+
+def _row(line: int, row: list[str], layout: Layout) -> ParsedEntry | InvalidRecord | None:
+    """One row as the row reader reads it (None: a blank line)."""
+    if not row:
+        return None
+    at, name, folder = layout.hash, layout.name, layout.folder
+    md5 = get_algorithm("md5")
+    if len(row) <= at or not md5.is_valid(row[at]):
+        value = row[at] if len(row) > at else ""
+        return InvalidRecord(line, f"hash is not an MD5: {value!r:.60}")
+    reference = None
+    if name is not None and len(row) > name:
+        parts = [row[folder]] if folder is not None and len(row) > folder else []
+        reference = "\\".join(p for p in (*parts, row[name]) if p)
+    return ParsedEntry((md5.value(row[at]),), reference=reference)
+
+
+def _taken(lines: csv_lines.Lines, layout: Layout) -> csv_lines.Taken:
+    """The lines of a chunk with the header's number of fields, quotes only at their
+    edges and a hash of 32 hex digits; each one's value and name."""
+    wanted = [layout.hash, *(f for f in (layout.folder, layout.name) if f is not None)]
+    plain, starts, ends = csv_lines.plain_fields(lines, _COMMA, layout.width, wanted)
+    plain &= ends[:, 0] - starts[:, 0] == 32
+    rows = np.flatnonzero(plain)
+    good, decoded = hex_rows(lines.arr, starts[rows, 0], 32)
+    plain[rows[~good]] = False
+    values = np.zeros((len(plain), 16), np.uint8)
+    values[rows[good]] = decoded
+    # Each line's name: the folder (if any), a backslash when both are there, the name.
+    empty = np.zeros((len(plain), 1), np.int64)
+    folder = (starts[:, 1:2], ends[:, 1:2]) if layout.folder is not None else (empty, empty)
+    name = (starts[:, -1:], ends[:, -1:]) if layout.name is not None else (empty, empty)
+
+    def block(low: int, high: int) -> PackedBlock | None:
+        kept = low + np.flatnonzero(plain[low:high])
+        if len(kept) == 0:
+            return None
+        column = PackedColumn("md5", values[kept], np.arange(len(kept), dtype=np.int64))
+        if layout.name is None:
+            data, offsets = b"", np.zeros(len(kept) + 1, np.int64)
+        else:
+            data, offsets = _names(lines, kept, folder, name)
+        return PackedBlock(len(kept), (column,), data, offsets)
+
+    return csv_lines.Taken(plain, block)
+
+
+def _names(
+    lines: csv_lines.Lines,
+    kept: np.ndarray,
+    folder: tuple[np.ndarray, np.ndarray],
+    name: tuple[np.ndarray, np.ndarray],
+) -> tuple[bytes, np.ndarray]:
+    """The ``kept`` lines' names (``folder\\name``) back to back in UTF-8, and offsets."""
+    folder_at, folder_end = folder[0][kept, 0], folder[1][kept, 0]
+    name_at, name_end = name[0][kept, 0], name[1][kept, 0]
+    folder_length, name_length = folder_end - folder_at, name_end - name_at
+    both = (folder_length > 0) & (name_length > 0)
+    arr = lines.arr
+    if both.any():
+        arr = np.concatenate((arr, np.array([_BACKSLASH], np.uint8)))
+    where = np.stack([folder_at, np.full(len(kept), len(lines.arr)), name_at], axis=1)
+    lengths = np.stack([folder_length, both.astype(np.int64), name_length], axis=1)
+    data, offsets = csv_lines.gather_bytes(arr, where.ravel(), lengths.ravel())
+    if data.isascii():
+        return data, offsets[::3]
+    # Names that are not ASCII: each read as the row reader reads it (bytes that are not
+    # UTF-8 as Windows-1252), then stored in UTF-8.
+    raw = lines.data
+    named = []
+    for a, b, c, d in zip(folder_at.tolist(), folder_end.tolist(), name_at.tolist(),
+                          name_end.tolist(), strict=True):  # fmt: skip
+        parts = (raw[a:b].decode(_DECODING.encoding, _DECODING.errors),
+                 raw[c:d].decode(_DECODING.encoding, _DECODING.errors))  # fmt: skip
+        named.append("\\".join(p for p in parts if p))
+    return texts(named)
