@@ -113,6 +113,8 @@ def test_hashkeeper_plain_lines_are_read_in_bulk(store: HashSetStore, tmp_path: 
     info = store.import_file(path, name="hk", skip_invalid=True).info
     assert info.layout is SetLayout.PACKED and info.format == "hashkeeper"
     assert info.entries == 4
+    key = bytes.fromhex("ab" * 16)  # (a Latin-1 name, kept as written, read as the rows are)
+    assert store.lookup(info, "md5", [key])[key][0].reference == "café.jpg"
 
 
 @st.composite

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
+from hashmatch.hashsets.name_decoding import NAME_ERRORS
 from hashmatch.hashsets.packed import PackedBlock, PackedLabel
 
 T = TypeVar("T")
@@ -52,7 +53,7 @@ def from_blocks(
             name = block.ref_data[block.ref_offsets[i] : block.ref_offsets[i + 1]]
             code = int(block.label_codes[i]) if block.label_codes is not None else 0
             own = block.label_table[code - 1] if code else None
-            reference = name.decode("utf-8", "backslashreplace") or None
+            reference = name.decode("utf-8", NAME_ERRORS) or None  # (as the store reads it)
             record = None
             if block.record_offsets is not None:
                 start, end = block.record_offsets[i], block.record_offsets[i + 1]

@@ -26,7 +26,7 @@ from hashmatch.hashsets.formats.base import HashSetFormat, Sample, csv_text
 from hashmatch.hashsets.formats.bulklines import hex_rows
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
 from hashmatch.hashsets.name_decoding import NAME_ERRORS
-from hashmatch.hashsets.packed.entries import entry_blocks, texts
+from hashmatch.hashsets.packed.entries import entry_blocks
 from hashmatch.hashsets.packed.layout import PackedBlock, PackedColumn
 
 HASHKEEPER_HEADER = (
@@ -163,7 +163,7 @@ def _names(
     folder: tuple[np.ndarray, np.ndarray],
     name: tuple[np.ndarray, np.ndarray],
 ) -> tuple[bytes, np.ndarray]:
-    """The ``kept`` lines' names (``folder\\name``) back to back in UTF-8, and offsets."""
+    """The ``kept`` lines' names (``folder\\name``) back to back, and their offsets."""
     folder_at, folder_end = folder[0][kept, 0], folder[1][kept, 0]
     name_at, name_end = name[0][kept, 0], name[1][kept, 0]
     folder_length, name_length = folder_end - folder_at, name_end - name_at
@@ -174,15 +174,6 @@ def _names(
     where = np.stack([folder_at, np.full(len(kept), len(lines.arr)), name_at], axis=1)
     lengths = np.stack([folder_length, both.astype(np.int64), name_length], axis=1)
     data, offsets = csv_lines.gather_bytes(arr, where.ravel(), lengths.ravel())
-    if data.isascii():
-        return data, offsets[::3]
-    # Names that are not ASCII: each read as the row reader reads it (bytes that are not
-    # UTF-8 as Windows-1252), then stored in UTF-8.
-    raw = lines.data
-    named = []
-    for a, b, c, d in zip(folder_at.tolist(), folder_end.tolist(), name_at.tolist(),
-                          name_end.tolist(), strict=True):  # fmt: skip
-        parts = (raw[a:b].decode(_DECODING.encoding, _DECODING.errors),
-                 raw[c:d].decode(_DECODING.encoding, _DECODING.errors))  # fmt: skip
-        named.append("\\".join(p for p in parts if p))
-    return texts(named)
+    # (Bytes that are not UTF-8 are kept: the store reads each name back with
+    # NAME_ERRORS, as the row reader decodes it.)
+    return data, offsets[::3]
