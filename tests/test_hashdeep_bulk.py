@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hashmatch.hashsets.formats import hashdeep
+from hashmatch.hashsets.formats import bulklines
 from hashmatch.hashsets.formats.hashdeep import Hashdeep
 from tests.unrolled import from_blocks, from_records
 
@@ -59,13 +59,30 @@ def shape(entry: Any) -> tuple[object, ...]:
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(document=documents(), batch=st.sampled_from([1, 3, 50_000]), crlf=st.booleans())
+@given(
+    document=documents(),
+    chunk=st.sampled_from([64, 300, bulklines.CHUNK_BYTES]),
+    ending=st.sampled_from(["\n", "\r\n", "\r"]),
+    bom=st.booleans(),
+    raw_byte=st.booleans(),
+)
 def test_the_bulk_reader_gives_what_the_row_reader_gives(
-    monkeypatch: pytest.MonkeyPatch, document: tuple[str, list[str]], batch: int, crlf: bool
+    monkeypatch: pytest.MonkeyPatch,
+    document: tuple[str, list[str]],
+    chunk: int,
+    ending: str,
+    bom: bool,
+    raw_byte: bool,
 ) -> None:
-    monkeypatch.setattr(hashdeep, "BATCH_ROWS", batch)
+    """Lines cut anywhere by the chunk size, any line end, a byte-order mark, a byte
+    that is not UTF-8."""
+    monkeypatch.setattr(bulklines, "CHUNK_BYTES", chunk)
     text, _ = document
-    data = (text.replace("\n", "\r\n") if crlf else text).encode("utf-8")
+    header, rows_text = text.split("\n", 2)[:2], text.split("\n", 2)[2]
+    body = rows_text.replace("\n", ending).encode("utf-8")
+    if raw_byte:  # (in a row: the headers' errors are tested apart)
+        body = body.replace(b"a", b"\xe9", 1)
+    data = (b"\xef\xbb\xbf" if bom else b"") + (ending.join(header) + ending).encode() + body
     bulk, rows = Hashdeep(), Hashdeep()
     found = from_blocks(bulk.blocks(io.BytesIO(data)), shape)
     assert found == from_records(rows.read(io.BytesIO(data)), shape)

@@ -48,12 +48,12 @@ def by_blocks(fmt: LineFormat, data: bytes) -> list[Entry | tuple[int | None, st
             out.append((block.line, block.reason))
             continue
         assert isinstance(block, PackedBlock)
-        (column,) = block.columns  # a line gives one value
-        assert column.rows.tolist() == list(range(block.entries))
-        for i, raw in enumerate(column.values):
+        for i in range(block.entries):
+            (value,) = [(c.algorithm, bytes(c.values[k]).hex()) for c in block.columns
+                        for k in (c.rows == i).nonzero()[0].tolist()]  # (one a line)  # fmt: skip
             name = block.ref_data[block.ref_offsets[i] : block.ref_offsets[i + 1]]
             reference = name.decode("utf-8", NAME_ERRORS) or None  # (as the store reads it)
-            out.append((column.algorithm, bytes(raw).hex(), reference))
+            out.append((*value, reference))
     return out
 
 

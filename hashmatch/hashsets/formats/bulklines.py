@@ -17,16 +17,16 @@ import enum
 import io
 from collections.abc import Generator, Iterator
 from dataclasses import replace
-from typing import BinaryIO, ClassVar
+from typing import BinaryIO, ClassVar, Protocol
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from hashmatch.hashing import get_algorithm
 from hashmatch.hashsets.formats.base import HashSetFormat, text_lines
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
 from hashmatch.hashsets.name_decoding import NAME_ERRORS
-from hashmatch.hashsets.packed.layout import QUALITY_DTYPE, PackedBlock, split_around
+from hashmatch.hashsets.packed.entries import entry_blocks
+from hashmatch.hashsets.packed.layout import PackedBlock, split_around
 
 CHUNK_BYTES = 8 << 20
 #: Beyond this share of slow lines in a chunk, the whole chunk is read line by line.
@@ -49,6 +49,7 @@ class LineStyle(enum.Enum):
     HASH_NAME = "hash-name"  # <hex><space or tab>[ or *]<name>
     HASH_QUALITY = "hash-quality"  # <hex>,<quality 0-100>[,<name>] (PDQ tools)
     HASH_PIPE = "hash-pipe"  # <hex>|<anything, not kept> (TSK .idx); one width only
+    FIELDS = "fields"  # checked by the format's own ``fast_lines`` (hashdeep)
 
 
 class LineFormat(HashSetFormat):
@@ -63,6 +64,11 @@ class LineFormat(HashSetFormat):
     def bulk_widths(self) -> dict[int, str]:
         """Hex digits → cryptographic algorithm, for values the bulk reader may decode."""
         return {}
+
+    def fast_lines(self, arr: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> Fast | None:
+        """The lines (``arr[starts[i]:ends[i]]``, of one chunk) the vectorised check
+        accepts, decoded (None: none); by default as the ``line_style`` says."""
+        return _Fast.parse(self, arr, starts, ends)
 
     def packs(self) -> bool:
         return bool(self.bulk_widths())
@@ -82,7 +88,7 @@ def read_blocks(fmt: LineFormat, stream: BinaryIO) -> Iterator[PackedBlock | Inv
     head = stream.read(4)
     stream.seek(0)
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        yield from _as_blocks(fmt.read(stream))  # the line reader decodes UTF-16
+        yield from entry_blocks(fmt.read(stream))  # the line reader decodes UTF-16
         return
     if head.startswith(codecs.BOM_UTF8):
         stream.seek(len(codecs.BOM_UTF8))
@@ -115,7 +121,7 @@ def _chunk(fmt: LineFormat, buf: bytes, first: int) -> _Blocks:
         # A carriage return inside a line ends a line for the line reader: let it count.
         return (yield from _slow_text(fmt, buf, first))
     ends = ends - has_cr
-    fast = _Fast.parse(fmt, arr, starts, ends)
+    fast = fmt.fast_lines(arr, starts, ends)
     slow = np.flatnonzero(~fast.ok) if fast is not None else np.arange(n)
     if len(slow) > SLOW_SHARE * n:
         return (yield from _slow_text(fmt, buf, first))
@@ -125,7 +131,7 @@ def _chunk(fmt: LineFormat, buf: bytes, first: int) -> _Blocks:
             yield fast.block(low, high)
         if line is not None:
             text = buf[starts[line] : ends[line]].decode("utf-8", NAME_ERRORS)
-            yield from _as_blocks(_one(fmt, first + line, text))
+            yield from entry_blocks(_one(fmt, first + line, text))
     return first + n
 
 
@@ -137,14 +143,28 @@ def _one(fmt: LineFormat, number: int, line: str) -> Iterator[ParsedEntry | Inva
 
 def _slow_text(fmt: LineFormat, buf: bytes, first: int) -> _Blocks:
     text = io.StringIO(buf.decode("utf-8", NAME_ERRORS), newline=None)
-    number = first
-    for number, line in enumerate(text, first):
-        yield from _as_blocks(_one(fmt, number, line.rstrip("\n")))
-    return number + 1
+    last = [first]
+
+    def records() -> Iterator[ParsedEntry | InvalidRecord]:
+        for number, line in enumerate(text, first):
+            last[0] = number
+            yield from _one(fmt, number, line.rstrip("\n"))
+
+    yield from entry_blocks(records())
+    return last[0] + 1
+
+
+class Fast(Protocol):
+    """The lines of a chunk a format's vectorised check accepts (``ok``, one flag a
+    line), and the block of those among lines ``low`` to ``high - 1``."""
+
+    ok: np.ndarray
+
+    def block(self, low: int, high: int) -> PackedBlock: ...
 
 
 class _Fast:
-    """The lines of a chunk the vectorised check accepts, decoded."""
+    """The lines of a chunk the check of a ``line_style`` accepts, decoded."""
 
     def __init__(
         self,
@@ -202,7 +222,7 @@ class _Fast:
         # Only the accepted lines' values: a line of hex refused for what follows it
         # (an empty name) once shifted every later value of its chunk onto the next line.
         values = values[good[hex_good]]
-        return cls(widths[digits], ok, values, _names(arr, name_start[ok], ends[ok]))
+        return cls(widths[digits], ok, values, names_at(arr, name_start[ok], ends[ok]))
 
     @classmethod
     def _with_quality(
@@ -242,7 +262,7 @@ class _Fast:
         ok[rows[~good]] = False
         begin = ends.copy()
         begin[rows] = name_start
-        names = _names(arr, begin[ok], ends[ok])
+        names = names_at(arr, begin[ok], ends[ok])
         values = values[good[hex_good]]
         return cls(algorithm, ok, values, names, quality[good].astype(np.uint8))
 
@@ -287,7 +307,7 @@ def _first_hex_run(arr: np.ndarray, start: int, end: int) -> int:
     return int(bad[0]) if len(bad) else int(end - start)
 
 
-def _names(arr: np.ndarray, begin: np.ndarray, end: np.ndarray) -> tuple[bytes, np.ndarray]:
+def names_at(arr: np.ndarray, begin: np.ndarray, end: np.ndarray) -> tuple[bytes, np.ndarray]:
     """The bytes of every ``[begin, end)`` range back to back, and their offsets."""
     lengths = end - begin
     offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
@@ -296,22 +316,3 @@ def _names(arr: np.ndarray, begin: np.ndarray, end: np.ndarray) -> tuple[bytes, 
         return b"", offsets
     index = np.arange(total, dtype=np.int64) + np.repeat(begin - offsets[:-1], lengths)
     return arr[index].tobytes(), offsets
-
-
-def _as_blocks(
-    records: Iterator[ParsedEntry | InvalidRecord],
-) -> Iterator[PackedBlock | InvalidRecord]:
-    """Records from the line reader as one-entry blocks (they are the rare lines)."""
-    for record in records:
-        if isinstance(record, InvalidRecord):
-            yield record
-            continue
-        for value in record.hashes:  # line formats give one value per record
-            name = (record.reference or "").encode("utf-8", "backslashreplace")
-            algorithm = get_algorithm(value.algorithm)
-            raw = np.frombuffer(value.to_bytes(), np.uint8).reshape(1, algorithm.bits // 8)
-            offsets = np.array([0, len(name)], np.int64)
-            block = PackedBlock.single(value.algorithm, raw, name, offsets)
-            if value.quality is not None:
-                block = replace(block, qualities=np.array([value.quality], QUALITY_DTYPE))
-            yield block

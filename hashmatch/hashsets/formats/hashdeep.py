@@ -9,7 +9,8 @@ set's provenance.
 
 from __future__ import annotations
 
-import itertools
+import codecs
+import io
 from collections.abc import Iterator
 from typing import BinaryIO, ClassVar
 
@@ -17,87 +18,73 @@ import numpy as np
 
 from hashmatch.errors import HashSetFormatError
 from hashmatch.hashing import get_algorithm
-from hashmatch.hashsets.formats.base import HashSetFormat, Sample, text_lines
-from hashmatch.hashsets.formats.columns import batch_blocks, hex_column
+from hashmatch.hashsets.formats.base import SAMPLE_BYTES, Sample, text_encoding
+from hashmatch.hashsets.formats.bulklines import Fast, LineFormat, LineStyle, hex_rows, names_at
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
-from hashmatch.hashsets.packed.layout import PackedBlock
+from hashmatch.hashsets.name_decoding import NAME_ERRORS
+from hashmatch.hashsets.packed.layout import PackedBlock, PackedColumn
 
 MAGIC = "%%%% HASHDEEP-1.0"
 _SUPPORTED = ("md5", "sha1", "sha256")
-#: Rows checked and decoded together.
-BATCH_ROWS = 50_000
+#: The longest size the vectorised check reads (longer ones go to ``parse_line``).
+_SIZE_DIGITS = 20
+_COMMA = 44
 
 
-class Hashdeep(HashSetFormat):
+class Hashdeep(LineFormat):
     name: ClassVar[str] = "hashdeep"
     description: ClassVar[str] = "hashdeep audit file (%%%% HASHDEEP-1.0 header)"
+    line_style: ClassVar[LineStyle] = LineStyle.FIELDS
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._columns_read: list[str] | None = None  # (from line 2)
+        self._layout: list[str] | None = None  # (the columns the bulk reader checks by)
 
     def sniff(self, sample: Sample) -> float:
         return 1.0 if sample.lines and sample.lines[0].strip() == MAGIC else 0.0
 
-    def read(self, stream: BinaryIO) -> Iterator[ParsedEntry | InvalidRecord]:
-        columns: list[str] | None = None
-        for number, raw, found in self._lines(stream):
-            if columns is None:
-                columns = found
-            yield self._row(number, raw, columns)
-
     def packs(self) -> bool:
         return True
 
-    def blocks(self, stream: BinaryIO) -> Iterator[PackedBlock | InvalidRecord]:
-        """The rows in batches: each hash column checked and decoded by numpy, the rows
-        it refuses (and those of the wrong shape) described by ``_row`` in their place,
-        as ``read`` describes them (a hypothesis test compares both)."""
-        lines = self._lines(stream)
-        for batch in iter(lambda: list(itertools.islice(lines, BATCH_ROWS)), []):
-            yield from self._batch(batch)
+    def read(self, stream: BinaryIO) -> Iterator[ParsedEntry | InvalidRecord]:
+        self._columns_read = None
+        yield from super().read(stream)
+        self._check_columns()
 
-    def _lines(self, stream: BinaryIO) -> Iterator[tuple[int, str, list[str]]]:
-        """(number, line as read, columns) of every row, the headers and comments read."""
-        columns: list[str] | None = None
-        for number, raw in text_lines(stream):
-            line = raw.strip()
-            if number == 1:
-                if line != MAGIC:
-                    raise HashSetFormatError(f"first line must be {MAGIC!r}", line=1)
-                continue
-            if columns is None:
-                columns = self._columns(number, line)
-                continue
-            # Comments, as hashdeep skips them (a row starts with a size or a hash).
-            if not line or line.startswith("#"):
-                if line.startswith("## Invoked from:"):
-                    self._provenance["invoked_from"] = line[len("## Invoked from:") :].strip()
-                continue
-            yield number, raw, columns
-        if columns is None:
+    def blocks(self, stream: BinaryIO) -> Iterator[PackedBlock | InvalidRecord]:
+        """Rows checked and decoded a chunk at a time (``fast_lines``), every other line
+        read by ``parse_line`` in its place (a hypothesis test compares both)."""
+        self._columns_read = None
+        self._layout = _peek_columns(stream)
+        yield from super().blocks(stream)
+        self._check_columns()
+
+    def _check_columns(self) -> None:
+        if self._columns_read is None:
             raise HashSetFormatError("no column line after the HASHDEEP header", line=2)
 
-    def _batch(
-        self, batch: list[tuple[int, str, list[str]]]
-    ) -> Iterator[PackedBlock | InvalidRecord]:
-        columns = batch[0][2]
-        width = len(columns)
-        split = [raw.split(",", width - 1) for _, raw, _ in batch]
-        keep = np.fromiter(map(len, split), np.int64, len(split)) == width
-        rows = [fields if len(fields) == width else [""] * width for fields in split]
-        hashed = []
-        for index, column in enumerate(columns):
-            texts = [fields[index] for fields in rows]
-            if column == "size":
-                keep &= np.fromiter((t.strip().isdigit() for t in texts), bool, len(texts))
-            elif column in _SUPPORTED:
-                found = hex_column(texts, column)
-                keep &= found.valid  # (an empty field is no value: the row is invalid)
-                hashed.append(found)
-        names = [fields[-1] for fields in rows]
+    def parse_line(self, number: int, line: str) -> ParsedEntry | InvalidRecord | None:
+        stripped = line.strip()
+        if number == 1:
+            if stripped != MAGIC:
+                raise HashSetFormatError(f"first line must be {MAGIC!r}", line=1)
+            return None
+        if number == 2:
+            self._columns_read = self._columns(number, stripped)
+            return None
+        # Comments, as hashdeep skips them (a row starts with a size or a hash).
+        if not stripped or stripped.startswith("#"):
+            if stripped.startswith("## Invoked from:"):
+                self._provenance["invoked_from"] = stripped[len("## Invoked from:") :].strip()
+            return None
+        assert self._columns_read is not None
+        return self._row(number, line, self._columns_read)
 
-        def describe(row: int) -> ParsedEntry | InvalidRecord:
-            number, raw, _ = batch[row]
-            return self._row(number, raw, columns)
-
-        yield from batch_blocks(hashed, names, keep, np.flatnonzero(~keep).tolist(), describe)
+    def fast_lines(self, arr: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> Fast | None:
+        if self._layout is None or len(starts) == 0:
+            return None
+        return _FastRows(self._layout, arr, starts, ends)
 
     def _columns(self, number: int, line: str) -> list[str]:
         if not line.startswith("%%%%"):
@@ -129,3 +116,73 @@ class Hashdeep(HashSetFormat):
                     return InvalidRecord(number, f"not a valid {column} value: {field!r:.80}")
                 values.append(algorithm.value(field))
         return ParsedEntry(tuple(values), reference=fields[-1])
+
+
+def _peek_columns(stream: BinaryIO) -> list[str] | None:
+    """The columns line 2 names, read from the file's head as ``parse_line`` will read
+    them (None: no such line there, or not one ``parse_line`` takes; the bulk reader
+    then checks no row itself)."""
+    head = stream.read(SAMPLE_BYTES)
+    stream.seek(0)
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return None  # (read line by line)
+    text = io.StringIO(head.decode(text_encoding(head), NAME_ERRORS), newline=None)
+    lines = text.readlines()
+    if len(lines) < 3 or lines[0].strip() != MAGIC:  # (line 2 whole: a line 3 begins)
+        return None
+    try:
+        return Hashdeep()._columns(2, lines[1].strip())
+    except HashSetFormatError:
+        return None
+
+
+class _FastRows:
+    """The rows of a chunk with the columns' number of fields (the name, last, takes
+    the rest), every size all ASCII digits and every hash of its algorithm's number of
+    hex digits, decoded."""
+
+    def __init__(
+        self, columns: list[str], arr: np.ndarray, starts: np.ndarray, ends: np.ndarray
+    ) -> None:
+        commas = np.flatnonzero(arr == _COMMA)
+        first = np.searchsorted(commas, starts)
+        width = len(columns)
+        ok = np.searchsorted(commas, ends) - first >= width - 1
+        if len(commas) == 0:
+            commas = np.zeros(1, np.int64)
+        self._values: list[tuple[str, np.ndarray]] = []
+        for j, column in enumerate(columns[:-1]):
+            begin = starts if j == 0 else commas.take(first + j - 1, mode="clip") + 1
+            end = commas.take(first + j, mode="clip")
+            if column == "size":
+                ok &= _digits(arr, begin, end)
+            elif column in _SUPPORTED:
+                digits = get_algorithm(column).bits // 4
+                ok &= end - begin == digits
+                rows = np.flatnonzero(ok)
+                good, decoded = hex_rows(arr, begin[rows], digits)
+                ok[rows[~good]] = False
+                values = np.zeros((len(starts), digits // 2), np.uint8)
+                values[rows[good]] = decoded
+                self._values.append((column, values))
+        self._name_starts = commas.take(first + width - 2, mode="clip") + 1
+        self._arr, self._ends = arr, ends
+        self.ok = ok
+
+    def block(self, low: int, high: int) -> PackedBlock:
+        kept = low + np.flatnonzero(self.ok[low:high])
+        rows = np.arange(len(kept), dtype=np.int64)
+        columns = tuple(PackedColumn(algorithm, values[kept], rows)
+                        for algorithm, values in self._values)  # fmt: skip
+        data, offsets = names_at(self._arr, self._name_starts[kept], self._ends[kept])
+        return PackedBlock(len(kept), columns, data, offsets)
+
+
+def _digits(arr: np.ndarray, begin: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Which ``[begin, end)`` ranges are 1 to ``_SIZE_DIGITS`` ASCII digits."""
+    length = end - begin
+    fits: np.ndarray = (length >= 1) & (length <= _SIZE_DIGITS)
+    for k in range(int(length[fits].max()) if fits.any() else 0):
+        byte = arr.take(begin + k, mode="clip")
+        fits &= (k >= length) | ((byte >= 48) & (byte <= 57))
+    return fits
