@@ -12,9 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hashmatch.hashsets.formats import csv_batches
+from hashmatch.hashsets.formats import csv_batches, csv_lines
 from hashmatch.hashsets.formats.generic_csv import GenericCsv
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
+from hashmatch.hashsets.name_decoding import NAME_ERRORS
 from hashmatch.hashsets.packed import PackedBlock
 from hashmatch.hashsets.packed.layout import QUALITY_NONE
 
@@ -49,7 +50,8 @@ def unrolled(records: Any) -> list[object]:
                 code = int(record.label_codes[i]) if record.label_codes is not None else 0
                 own = record.label_table[code - 1] if code else None
                 quality = int(record.qualities[i]) if record.qualities is not None else None
-                out.append((values, name.decode("utf-8") or None, own.label if own else None,
+                reference = name.decode("utf-8", NAME_ERRORS) or None  # (as the store reads)
+                out.append((values, reference, own.label if own else None,
                             own.category if own else None,
                             None if quality == QUALITY_NONE else quality))  # fmt: skip
     return out
@@ -57,14 +59,16 @@ def unrolled(records: Any) -> list[object]:
 
 @st.composite
 def documents(draw: Any) -> str:
+    """A CSV file as csv.writer writes it (quoting as needed, or every field), with now
+    and then a line written by hand that a CSV reader reads in its own way."""
     kinds = draw(st.lists(st.sampled_from(list(HEADERS)), min_size=1, max_size=6, unique=True)
                  .filter(lambda k: bool(set(k) & set(DIGITS))))  # fmt: skip
     header = [draw(st.sampled_from(HEADERS[k])) for k in kinds]
     delimiter = draw(st.sampled_from([",", ";", "\t"]))
     out = io.StringIO()
-    writer = csv.writer(
-        out, delimiter=delimiter, lineterminator=draw(st.sampled_from(["\n", "\r\n"]))
-    )
+    quoting = draw(st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL]))
+    writer = csv.writer(out, delimiter=delimiter, quoting=quoting,
+                        lineterminator=draw(st.sampled_from(["\n", "\r\n"])))  # fmt: skip
     writer.writerow(header)
     for _ in range(draw(st.integers(1, 25))):
         row = []
@@ -84,6 +88,10 @@ def documents(draw: Any) -> str:
                 row.append(draw(TEXT))
         if draw(st.integers(0, 9)) == 0:
             row = row[: max(0, len(row) - 1)]  # a short row
+        if draw(st.integers(0, 9)) == 0:  # a quote inside a field, a quoted field running on
+            odd = draw(st.sampled_from(['a"b', '"x"y', ' "z"', '"open', "\u00a0n ", "\r"]))
+            out.write(delimiter.join([*row[:-1], odd]) + "\n")
+            continue
         writer.writerow(row)
     return out.getvalue()
 
@@ -93,11 +101,29 @@ def documents(draw: Any) -> str:
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(document=documents(), batch=st.sampled_from([1, 4, 50_000]))
+@given(
+    document=documents(),
+    batch=st.sampled_from([1, 4, 50_000]),
+    chunk=st.sampled_from([64, 300, csv_lines.CHUNK_BYTES]),
+    encoding=st.sampled_from(["utf-8", "utf-8", "utf-8-sig", "utf-16", "cp1252"]),
+)
 def test_the_bulk_reader_gives_what_the_row_reader_gives(
-    monkeypatch: pytest.MonkeyPatch, document: str, batch: int
+    monkeypatch: pytest.MonkeyPatch, document: str, batch: int, chunk: int, encoding: str
 ) -> None:
+    """Lines read by numpy (cut anywhere by the chunk size) or, in UTF-16, in batches of
+    rows; bytes that are not UTF-8 (cp1252)."""
     monkeypatch.setattr(csv_batches, "BATCH_ROWS", batch)
-    data = document.encode("utf-8")
+    monkeypatch.setattr(csv_lines, "CHUNK_BYTES", chunk)
+    data = document.encode(encoding, "replace")
     fmt = GenericCsv()
     assert unrolled(fmt.blocks(io.BytesIO(data))) == unrolled(fmt.read(io.BytesIO(data)))
+
+
+@pytest.mark.parametrize("quality", ["101", "100", "090", "0", " 7", "x", "", "²", "1000", "-1"])
+def test_a_pdq_quality_is_read_in_bulk_as_by_rows(quality: str) -> None:
+    pdq = "ab" * 32
+    data = f"md5,pdq,quality,name\n,{pdq},{quality},a.jpg\n{'cd' * 16},,{quality},b.jpg\n"
+    fmt = GenericCsv()
+    bulk = unrolled(fmt.blocks(io.BytesIO(data.encode())))
+    assert bulk == unrolled(fmt.read(io.BytesIO(data.encode())))
+    assert len(bulk) == 2  # (a quality is read only beside a PDQ)

@@ -16,6 +16,7 @@ inside an unquoted field or a space before an opening quote leaves a line to ``c
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import itertools
@@ -30,6 +31,8 @@ from hashmatch.hashsets.packed.entries import gather
 from hashmatch.hashsets.packed.layout import PackedBlock, split_around
 
 CHUNK_BYTES = 8 << 20
+#: The longest header line the bulk readers read (a file with a longer one is left to csv).
+HEADER_BYTES = 1 << 16
 QUOTE, NEWLINE, RETURN = 34, 10, 13
 
 #: The row reader: one CSV row (its line number, its fields) as an entry, an invalid
@@ -38,11 +41,12 @@ RowReader = Callable[[int, list[str]], ParsedEntry | InvalidRecord | None]
 
 
 @dataclass(frozen=True)
-class Decoding:
-    """How the row reader decodes the file's bytes."""
+class Dialect:
+    """How the row reader reads the file: its bytes' decoding, and the CSV delimiter."""
 
     encoding: str
     errors: str = "strict"
+    delimiter: str = ","
 
 
 @dataclass(frozen=True)
@@ -70,8 +74,33 @@ class Taken:
 FastLines = Callable[[Lines], Taken]
 
 
+def header_row(
+    stream: BinaryIO, dialect: Dialect, delimiters: str = ","
+) -> tuple[list[str], str] | None:
+    """The first line as a CSV row and its delimiter (of ``delimiters``, the one it
+    holds most of; the first on a tie), the stream left at the next line. None for a
+    file the bulk reader leaves to the ``csv`` module: UTF-16, or a first line ``csv``
+    does not read as one row (a lone CR, a quoted field running on) or that is longer
+    than ``HEADER_BYTES``."""
+    head = stream.read(4)
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return None
+    stream.seek(len(codecs.BOM_UTF8) if head.startswith(codecs.BOM_UTF8) else 0)
+    first = stream.readline(HEADER_BYTES)
+    if len(first) == HEADER_BYTES and not first.endswith(b"\n"):
+        return None
+    line = first[:-1] if first.endswith(b"\n") else first
+    line = line[:-1] if line.endswith(b"\r") else line
+    if b"\r" in line:
+        return None
+    text = line.decode(dialect.encoding, dialect.errors)
+    delimiter = max(delimiters, key=text.count)
+    rows = list(itertools.islice(csv.reader([text, "\x00"], delimiter=delimiter), 2))
+    return (rows[0], delimiter) if len(rows) == 2 else None
+
+
 def line_blocks(
-    raw: BinaryIO, first_line: int, fast: FastLines, read_row: RowReader, decoding: Decoding
+    raw: BinaryIO, first_line: int, fast: FastLines, read_row: RowReader, dialect: Dialect
 ) -> Iterator[PackedBlock | InvalidRecord]:
     """The entries of the rest of ``raw`` (its next line is ``first_line``), in order."""
     pending = b""
@@ -81,14 +110,14 @@ def line_blocks(
         data = pending + chunk
         if not chunk:
             if data:
-                yield from _chunk(data + b"\n", line, raw, fast, read_row, decoding)
+                yield from _chunk(data + b"\n", line, raw, fast, read_row, dialect)
             return
         end = data.rfind(b"\n") + 1
         if end == 0:
             pending = data
             continue
         pending = data[end:]
-        done = yield from _chunk(data[:end], line, raw, fast, read_row, decoding, pending)
+        done = yield from _chunk(data[:end], line, raw, fast, read_row, dialect, pending)
         if done is None:
             return  # the rest went to the CSV reader
         line = done
@@ -100,7 +129,7 @@ def _chunk(
     raw: BinaryIO,
     fast: FastLines,
     read_row: RowReader,
-    decoding: Decoding,
+    dialect: Dialect,
     pending: bytes = b"",
 ) -> Generator[PackedBlock | InvalidRecord, None, int | None]:
     """A chunk of whole lines; returns the next line's number, or None when a line with
@@ -121,34 +150,37 @@ def _chunk(
         within = quotes[: int(counts[:stop].sum())]
         lines = Lines(data, arr, starts[:stop], ends[:stop], within, counts[:stop])
         taken = fast(lines)
-        stop = _first_open(lines, taken.plain, decoding)
-        yield from _place(lines, stop, first_line, taken, read_row, decoding)
+        stop = _first_open(lines, taken.plain, dialect)
+        yield from _place(lines, stop, first_line, taken, read_row, dialect)
     if stop < len(starts):
         rest = cast(BinaryIO, Chained(data[int(starts[stop]) :] + pending, raw))
-        yield from _csv_rest(rest, first_line + stop, read_row, decoding)
+        yield from _csv_rest(rest, first_line + stop, read_row, dialect)
         return None
     return first_line + stop
 
 
-def _first_open(lines: Lines, plain: np.ndarray, decoding: Decoding) -> int:
+def _first_open(lines: Lines, plain: np.ndarray, dialect: Dialect) -> int:
     """The first line (of those not taken) that leaves the CSV reader inside a quoted
     field although it holds an even number of quotes (``a"b,"c``: the first quote is
     a character of an unquoted field), or the number of lines if none does."""
     for row in np.flatnonzero((lines.quote_counts > 0) & ~plain).tolist():
-        text = _text(lines, row, decoding)
-        if len(list(itertools.islice(csv.reader([text, "\x00"]), 2))) < 2:
+        text = _text(lines, row, dialect)
+        if (
+            len(list(itertools.islice(csv.reader([text, "\x00"], delimiter=dialect.delimiter), 2)))
+            < 2
+        ):
             return int(row)  # (the field took the next line in)
     return len(lines.starts)
 
 
-def _text(lines: Lines, row: int, decoding: Decoding) -> str:
+def _text(lines: Lines, row: int, dialect: Dialect) -> str:
     line = lines.data[int(lines.starts[row]) : int(lines.ends[row])]
-    return line.decode(decoding.encoding, decoding.errors)
+    return line.decode(dialect.encoding, dialect.errors)
 
 
 def _place(
     lines: Lines, count: int, first_line: int, taken: Taken, read_row: RowReader,
-    decoding: Decoding,
+    dialect: Dialect,
 ) -> Iterator[PackedBlock | InvalidRecord]:  # fmt: skip
     """The entries of the chunk's first ``count`` lines in order: runs of taken lines as
     blocks, every other line that holds anything read by the CSV module in its place."""
@@ -160,8 +192,10 @@ def _place(
             if block is not None:
                 yield block
         if row is not None:
-            text = _text(lines, row, decoding)
-            yield from _as_blocks(read_row(first_line + row, next(csv.reader([text]))))
+            text = _text(lines, row, dialect)
+            yield from _as_blocks(
+                read_row(first_line + row, next(csv.reader([text], delimiter=dialect.delimiter)))
+            )
 
 
 def _as_blocks(record: ParsedEntry | InvalidRecord | None) -> Iterator[PackedBlock | InvalidRecord]:
@@ -173,10 +207,10 @@ def _as_blocks(record: ParsedEntry | InvalidRecord | None) -> Iterator[PackedBlo
 
 
 def _csv_rest(
-    rest: BinaryIO, first_line: int, read_row: RowReader, decoding: Decoding
+    rest: BinaryIO, first_line: int, read_row: RowReader, dialect: Dialect
 ) -> Iterator[PackedBlock | InvalidRecord]:
-    text = io.TextIOWrapper(rest, decoding.encoding, decoding.errors, newline="")
-    rows = csv.reader(text)
+    text = io.TextIOWrapper(rest, dialect.encoding, dialect.errors, newline="")
+    rows = csv.reader(text, delimiter=dialect.delimiter)
     for row in rows:
         yield from _as_blocks(read_row(first_line + rows.line_num - 1, row))
 

@@ -8,14 +8,18 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import BinaryIO, ClassVar
 
 from hashmatch.errors import HashSetFormatError, UsageError
 from hashmatch.hashing import get_algorithm
 from hashmatch.hashsets.categories import Category
+from hashmatch.hashsets.formats import csv_lines
 from hashmatch.hashsets.formats.base import HashSetFormat, Sample, csv_text
 from hashmatch.hashsets.formats.csv_batches import CsvLayout, csv_blocks
+from hashmatch.hashsets.formats.csv_fields import csv_line_blocks
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
+from hashmatch.hashsets.name_decoding import NAME_ERRORS
 from hashmatch.hashsets.packed.layout import PackedBlock
 
 #: Header names (lower case, without spaces, '-' and '_') that hold each algorithm.
@@ -28,6 +32,8 @@ _COLUMN_NAMES = {
 _NAME_COLUMNS = ("filename", "name", "file", "path", "reference", "filepath")
 _QUALITY_COLUMNS = ("quality", "pdqquality")
 _QUALITY = re.compile(r"[0-9]{1,3}")
+_DELIMITERS = ",;\t"
+_DIALECT = csv_lines.Dialect("utf-8", NAME_ERRORS)
 
 
 def _key(header: str) -> str:
@@ -60,29 +66,31 @@ class GenericCsv(HashSetFormat):
         return True
 
     def blocks(self, stream: BinaryIO) -> Iterator[PackedBlock | InvalidRecord]:
-        """Batches of rows checked and decoded by column (``csv_batches``)."""
-        rows, layout = _csv_rows(stream)
-        return csv_blocks(rows, layout, lambda line, row: _csv_row(line, row, layout))
+        """The usual lines a chunk at a time by numpy (``csv_fields``); a file in UTF-16
+        or whose header is no single line of CSV, in batches of rows (``csv_batches``)."""
+        found = csv_lines.header_row(stream, _DIALECT, _DELIMITERS)
+        if found is None:
+            stream.seek(0)
+            rows, layout = _csv_rows(stream)
+            return csv_blocks(rows, layout, lambda line, row: _csv_row(line, row, layout))
+        header, delimiter = found
+        layout = _layout(header)
+
+        def read_row(line: int, row: list[str]) -> ParsedEntry | InvalidRecord | None:
+            return _csv_row(line, row, layout) if any(c.strip() for c in row) else None
+
+        dialect = replace(_DIALECT, delimiter=delimiter)
+        return csv_line_blocks(stream, layout, read_row, dialect)
 
 
 def _csv_rows(stream: BinaryIO) -> tuple[Iterator[tuple[int, list[str]]], CsvLayout]:
     """The rows that hold anything, with their line numbers, and where the fields are."""
     text = csv_text(stream)
     first = text.readline()
-    delimiter = max((",", ";", "\t"), key=first.count)
+    delimiter = max(_DELIMITERS, key=first.count)
     text.seek(0)
     reader = csv.reader(text, delimiter=delimiter)
-    header = [_key(h) for h in next(reader, [])]
-    columns = [(i, _COLUMN_NAMES[k]) for i, k in enumerate(header) if k in _COLUMN_NAMES]
-    if not columns:
-        raise HashSetFormatError("no md5, sha1, sha256 or pdq column in the header", line=1)
-    layout = CsvLayout(
-        len(header),
-        columns,
-        next((header.index(k) for k in _NAME_COLUMNS if k in header), None),
-        next((header.index(k) for k in _QUALITY_COLUMNS if k in header), None),
-        header.index("category") if "category" in header else None,
-    )
+    layout = _layout(next(reader, []))
 
     def rows() -> Iterator[tuple[int, list[str]]]:
         for row in reader:
@@ -90,6 +98,21 @@ def _csv_rows(stream: BinaryIO) -> tuple[Iterator[tuple[int, list[str]]], CsvLay
                 yield reader.line_num, row
 
     return rows(), layout
+
+
+def _layout(row: list[str]) -> CsvLayout:
+    """Where the fields are, from the header row."""
+    header = [_key(h) for h in row]
+    columns = [(i, _COLUMN_NAMES[k]) for i, k in enumerate(header) if k in _COLUMN_NAMES]
+    if not columns:
+        raise HashSetFormatError("no md5, sha1, sha256 or pdq column in the header", line=1)
+    return CsvLayout(
+        len(header),
+        columns,
+        next((header.index(k) for k in _NAME_COLUMNS if k in header), None),
+        next((header.index(k) for k in _QUALITY_COLUMNS if k in header), None),
+        header.index("category") if "category" in header else None,
+    )
 
 
 def _csv_row(line: int, row: list[str], layout: CsvLayout) -> ParsedEntry | InvalidRecord:

@@ -11,7 +11,6 @@ messages and line numbers (a hypothesis test compares them).
 
 from __future__ import annotations
 
-import codecs
 import csv
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -33,10 +32,8 @@ HASHKEEPER_HEADER = (
     '"file_id","hashset_id","file_name","directory","hash","file_size","date_modified",'
     '"time_modified","time_zone","comments","date_accessed","time_accessed"'
 )
-#: The longest header line the bulk reader reads (any other file goes row by row).
-_HEADER_BYTES = 1 << 16
 _COMMA, _BACKSLASH = 44, 92
-_DECODING = csv_lines.Decoding("utf-8", NAME_ERRORS)
+_DIALECT = csv_lines.Dialect("utf-8", NAME_ERRORS)
 
 
 @dataclass(frozen=True)
@@ -70,33 +67,16 @@ class HashKeeper(HashSetFormat):
         return True
 
     def blocks(self, stream: BinaryIO) -> Iterator[PackedBlock | InvalidRecord]:
-        header = _header(stream)
-        if header is None:  # (UTF-16, or a header that is not one line of CSV)
+        found = csv_lines.header_row(stream, _DIALECT)
+        if found is None:  # (UTF-16, or a header that is not one line of CSV)
             stream.seek(0)
             yield from entry_blocks(self.read(stream))
             return
-        layout = _layout(header)
+        layout = _layout(found[0])
         yield from csv_lines.line_blocks(
             stream, 2, lambda lines: _taken(lines, layout),
-            lambda line, row: _row(line, row, layout), _DECODING,
+            lambda line, row: _row(line, row, layout), _DIALECT,
         )  # fmt: skip
-
-
-def _header(stream: BinaryIO) -> list[str] | None:
-    """The header row, the stream left at the next line; None if the bulk reader does
-    not read this file (UTF-16, or a first line the CSV reader would read otherwise)."""
-    head = stream.read(4)
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return None
-    stream.seek(len(codecs.BOM_UTF8) if head.startswith(codecs.BOM_UTF8) else 0)
-    first = stream.readline(_HEADER_BYTES)
-    if len(first) == _HEADER_BYTES and not first.endswith(b"\n"):
-        return None
-    line = first[:-1] if first.endswith(b"\n") else first
-    line = line[:-1] if line.endswith(b"\r") else line
-    if b"\r" in line or line.count(b'"') % 2:
-        return None
-    return next(csv.reader([line.decode(_DECODING.encoding, _DECODING.errors)]), [])
 
 
 def _layout(header: list[str]) -> Layout:

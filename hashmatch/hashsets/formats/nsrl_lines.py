@@ -39,7 +39,7 @@ def line_blocks(
 ) -> Iterator[PackedBlock | InvalidRecord]:
     """The entries of the lines after the header (already read), in order."""
     return csv_lines.line_blocks(
-        raw, 2, lambda lines: _taken(lines, label), read_row, csv_lines.Decoding("latin-1")
+        raw, 2, lambda lines: _taken(lines, label), read_row, csv_lines.Dialect("latin-1")
     )
 
 
