@@ -1,4 +1,4 @@
-"""HashKeeper, TSK (.idx, .kdb) and EnCase sets are packed: their bulk readers give what
+"""HashKeeper, TSK (.idx, .kdb), EnCase and BSD-tag sets are packed: their bulk readers give what
 their record readers give (values, names, messages and line numbers, in order), whatever
 the file holds."""
 
@@ -19,6 +19,7 @@ from hashmatch.hashsets.formats.base import HashSetFormat
 from hashmatch.hashsets.formats.encase import EnCaseHash
 from hashmatch.hashsets.formats.hashkeeper import HASHKEEPER_HEADER, HashKeeper
 from hashmatch.hashsets.formats.nsrl_text import NsrlText
+from hashmatch.hashsets.formats.sums import BsdTag
 from hashmatch.hashsets.formats.tsk import TskIdx, TskKdb
 from hashmatch.hashsets.model import ParsedEntry, SetLayout
 
@@ -195,3 +196,42 @@ def test_nsrl_line_that_leaves_a_quoted_field_open_goes_to_the_csv_reader(tmp_pa
     bulk, rows = both(NsrlText(), b"", path)
     assert bulk == rows
     assert len(bulk) == 3  # (the second good line is inside the odd line's last field)
+
+
+@st.composite
+def bsd_files(draw: Any) -> bytes:
+    """Tagged lines as the tools write them, and the variants only the line reader takes
+    (lower-case tags, no spaces, a hex of the wrong length, a ') = ' inside the name)."""
+    tags = {"MD5": MD5, "SHA1": "ab" * 20, "SHA256": "cd" * 32}
+    names = st.sampled_from(["a.jpg", "x (1).jpg", "b) = c", "", "caf\u00e9", " sp "])
+    lines = []
+    for _ in range(draw(st.integers(0, 20))):
+        tag = draw(st.sampled_from(list(tags)))
+        value = draw(st.sampled_from([tags[tag], tags[tag].lower(), tags[tag][:-1], MD5]))
+        form = draw(st.sampled_from(["{t} ({n}) = {v}"] * 4 + ["{t}({n})={v}", "{t} ({n})={v}",
+                                     "{t} ({n}) ={v}", "md5 ({n}) = {v}", " {t} ({n}) = {v} ",
+                                     "# {t}", ""]))  # fmt: skip
+        lines.append(form.format(t=tag, n=draw(names), v=value))
+    ends = draw(st.sampled_from(["\n", "\r\n"]))
+    return ends.join(lines).encode("utf-8") + (ends.encode() if lines else b"")
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=bsd_files(), chunk=st.sampled_from([40, 100, bulklines.CHUNK_BYTES]))
+def test_bsd_bulk_reader_gives_the_line_readers_entries(
+    monkeypatch: pytest.MonkeyPatch, data: bytes, chunk: int
+) -> None:
+    monkeypatch.setattr(bulklines, "CHUNK_BYTES", chunk)
+    bulk, rows = both(BsdTag(), data)
+    assert bulk == rows
+
+
+def test_bsd_tagged_lines_are_packed(store: HashSetStore, tmp_path: Path) -> None:
+    path = tmp_path / "sums.txt"
+    path.write_text(f"MD5 (x (1).jpg) = {MD5}\nSHA256 (b) = c.jpg) = {'cd' * 32}\n" * 20)
+    info = store.import_file(path, name="bsd").info
+    assert (info.format, info.layout, info.entries) == ("bsd", SetLayout.PACKED, 40)
+    key = bytes.fromhex("cd" * 32)
+    assert store.lookup(info, "sha256", [key])[key][0].reference == "b) = c.jpg"

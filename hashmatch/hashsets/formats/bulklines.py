@@ -49,7 +49,7 @@ class LineStyle(enum.Enum):
     HASH_NAME = "hash-name"  # <hex><space or tab>[ or *]<name>
     HASH_QUALITY = "hash-quality"  # <hex>,<quality 0-100>[,<name>] (PDQ tools)
     HASH_PIPE = "hash-pipe"  # <hex>|<anything, not kept> (TSK .idx); one width only
-    FIELDS = "fields"  # checked by the format's own ``fast_lines`` (hashdeep)
+    OWN = "own"  # checked by the format's own ``fast_lines`` (hashdeep, BSD tags)
 
 
 class LineFormat(HashSetFormat):

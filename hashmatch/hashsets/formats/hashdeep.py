@@ -34,7 +34,7 @@ _COMMA = 44
 class Hashdeep(LineFormat):
     name: ClassVar[str] = "hashdeep"
     description: ClassVar[str] = "hashdeep audit file (%%%% HASHDEEP-1.0 header)"
-    line_style: ClassVar[LineStyle] = LineStyle.FIELDS
+    line_style: ClassVar[LineStyle] = LineStyle.OWN
 
     def __init__(self) -> None:
         super().__init__()
