@@ -137,14 +137,17 @@ def _chunk(
     arr = np.frombuffer(data, np.uint8)
     ends = np.flatnonzero(arr == NEWLINE)
     starts = np.concatenate(([0], ends[:-1] + 1))
-    ends = ends - ((ends > starts) & (arr[np.maximum(ends - 1, 0)] == RETURN))
+    crlf = (ends > starts) & (arr[np.maximum(ends - 1, 0)] == RETURN)
+    ends = ends - crlf
     quotes = np.flatnonzero(arr == QUOTE)
     counts = np.searchsorted(quotes, ends) - np.searchsorted(quotes, starts)
     odd = np.flatnonzero(counts % 2)
     # A carriage return that ends no line here ends one (or sits in a quoted field) for
     # the CSV reader: from such a line on, it reads the rest.
-    returns = np.flatnonzero(arr == RETURN)
-    lone = np.flatnonzero(np.searchsorted(returns, ends) > np.searchsorted(returns, starts))
+    lone = np.zeros(0, np.int64)
+    if int(np.count_nonzero(arr == RETURN)) != int(np.count_nonzero(crlf)):
+        returns = np.flatnonzero(arr == RETURN)
+        lone = np.flatnonzero(np.searchsorted(returns, ends) > np.searchsorted(returns, starts))
     stop = int(min([*odd[:1].tolist(), *lone[:1].tolist(), len(starts)]))
     if stop:
         within = quotes[: int(counts[:stop].sum())]
@@ -238,7 +241,9 @@ def plain_fields(
     used = arr[: int(ends[-1]) if len(ends) else 0]
     special = np.flatnonzero((used == QUOTE) | (used == delimiter))
     is_quote = used[special] == QUOTE
-    commas = special[~is_quote & (np.cumsum(is_quote) % 2 == 0)]
+    inside = np.cumsum(is_quote, dtype=np.uint8) & 1  # (parity survives wrapping at 256)
+    inside |= is_quote  # (and the quotes themselves)
+    commas = special[inside == 0]
     first = np.searchsorted(commas, starts)
     plain &= np.searchsorted(commas, ends) - first == width - 1
     if len(commas) == 0:
