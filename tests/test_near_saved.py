@@ -275,3 +275,21 @@ def test_an_unwritable_store_gets_its_index_in_memory_for_the_scan(
         query = near(values, 5, 12, 2)
         assert [d for _, d in index.query(query, 31)] == [12]
         assert not (tmp_path / "store" / "near" / str(info.id) / "pdq.json").exists()
+
+
+def test_a_bare_phash_list_is_packed_and_near_searched(tmp_path: Path) -> None:
+    """A bare list of imagehash values is a packed set, its near index saved at import:
+    a value a few bits from one in the list finds that entry."""
+    values = np.random.default_rng(5).integers(0, 2**63, size=MIH_MIN_ENTRIES + 10, dtype=np.uint64)
+    path = tmp_path / "list.txt"
+    path.write_text("".join(f"{int(v):016x}\n" for v in values))
+    with HashSetStore(tmp_path / "store") as store:
+        info = store.import_file(path, name="ph", format_name="phash").info
+        assert info.layout.value == "packed" and info.entries == len(values)
+        assert (tmp_path / "store" / "near" / str(info.id) / "phash.json").is_file()
+        index = store.near_index(info, "phash")
+        assert index is not None and index.uses_multi_index
+        probe = int(values[1234]) ^ 0b1011  # (3 bits off)
+        ((key, distance),) = index.query(probe.to_bytes(8, "big"), 4)
+        (found,) = store.details(info, [key], "phash").values()
+        assert distance == 3 and found.value == f"{int(values[1234]):016x}"

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import sqlite3
 from pathlib import Path
+from typing import BinaryIO
 
+import numpy as np
 import pytest
 
 from hashmatch.errors import (
@@ -18,6 +21,7 @@ from hashmatch.errors import (
 from hashmatch.hashsets import Category, HashSetStore, importing
 from hashmatch.hashsets import store as store_module
 from hashmatch.hashsets.digest import FileDigest
+from hashmatch.hashsets.packed import writer
 from hashmatch.hashsets.store import STORE_FILENAME
 
 MD5 = "0123456789abcdef0123456789abcdef"
@@ -87,21 +91,26 @@ def test_malformed_line_leaves_the_store_exactly_as_it_was(
 
 
 def test_a_full_store_stops_the_import_and_keeps_the_store(
-    store: HashSetStore, tmp_path: Path
+    store: HashSetStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The disk fills while a set's rows are written (here the store's database is capped
-    by max_page_count; SQLite rolls the transaction back by itself): the import says the
-    store could not be written, the store is as it was and goes on working."""
+    """The disk fills while a set's files are written: the import says the store could
+    not be written, the store is as it was (catalogue and files) and goes on working."""
     store.import_file(write(tmp_path, "first.md5", md5_lines(5)), name="first")
-    before = dump(store.directory)
-    # (a pHash list: perceptual bare lists are still written as rows)
+    before = dump(store.directory), sorted(p.name for p in (store.directory / "packed").iterdir())
     hashes = write(tmp_path, "big.txt", "".join(f"{i:016x}\n" for i in range(1, 3001)))
-    pages = store._db.execute("PRAGMA page_count").fetchone()[0]
-    store._db.execute(f"PRAGMA max_page_count = {pages + 4}")
-    with pytest.raises(StoreError, match="writing the hash-set store failed: database or disk"):
+    real = writer.write_in_pieces
+
+    def full(stream: BinaryIO, array: np.ndarray) -> None:
+        if array.nbytes > 1000:  # (the values: the disk is full)
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real(stream, array)
+
+    monkeypatch.setattr(writer, "write_in_pieces", full)
+    with pytest.raises(StoreError, match=r"writing the hash-set store failed .*No space left"):
         store.import_file(hashes, name="big", format_name="phash")
-    assert dump(store.directory) == before
-    store._db.execute("PRAGMA max_page_count = 1073741823")
+    assert (dump(store.directory),
+            sorted(p.name for p in (store.directory / "packed").iterdir())) == before  # fmt: skip
+    monkeypatch.setattr(writer, "write_in_pieces", real)
     assert store.import_file(hashes, name="big", format_name="phash").info.entries == 3000
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import ClassVar
 
-from hashmatch.hashing import AlgorithmKind, get_algorithm
+from hashmatch.hashing import get_algorithm
 from hashmatch.hashsets.formats.base import Sample, fraction
 from hashmatch.hashsets.formats.bulklines import LineFormat, LineStyle
 from hashmatch.hashsets.formats.pdq import unsure as pdq_unsure
@@ -80,10 +80,7 @@ class AlgorithmList(LineFormat):
         return 0.0  # never guessed: the user names the algorithm
 
     def bulk_widths(self) -> dict[int, str]:
-        algorithm = self._algorithm
-        if algorithm.kind is not AlgorithmKind.CRYPTOGRAPHIC:
-            return {}  # perceptual values stay in rows, for the near index
-        return {algorithm.bits // 4: algorithm.name}
+        return {self._algorithm.bits // 4: self._algorithm.name}
 
     def parse_line(self, number: int, line: str) -> ParsedEntry | InvalidRecord | None:
         algorithm = self._algorithm
