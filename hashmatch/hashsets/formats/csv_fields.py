@@ -1,12 +1,13 @@
 """Generic CSV lines read a chunk at a time by numpy (``csv_lines``), as the row reader
 reads them.
 
-A line is taken when it has the header's number of fields with quotes only at their
-edges (``csv_lines.plain_fields``), each hash field is empty or exactly its algorithm's
-hex digits, at least one is not empty, a PDQ quality (where a PDQ is given) is one to
-three ASCII digits up to 100, and the name and category fields start and end with a
-printable ASCII character (so that the row reader's ``strip`` leaves them as they are).
-Every other line is read by the row reader in its place.
+A line is taken when it has at least the header's number of fields (more are read past,
+as the row reader reads past them) with quotes only at their edges
+(``csv_lines.plain_fields``), each hash field is empty or exactly its algorithm's hex
+digits, at least one is not empty, a PDQ quality (where a PDQ is given) is one to three
+ASCII digits up to 100, and the name and category fields start and end with a printable
+ASCII character (so that the row reader's ``strip`` leaves them as they are). Every
+other line is read by the row reader in its place.
 """
 
 from __future__ import annotations
@@ -35,12 +36,17 @@ from hashmatch.hashsets.packed.layout import (
 
 
 def csv_line_blocks(
-    stream: BinaryIO, layout: CsvLayout, read_row: csv_lines.RowReader, dialect: csv_lines.Dialect
+    stream: BinaryIO,
+    layout: CsvLayout,
+    read_row: csv_lines.RowReader,
+    dialect: csv_lines.Dialect,
+    batches: csv_lines.RowBatches,
 ) -> Iterator[PackedBlock | InvalidRecord]:
-    """The entries of the lines after the header (already read), in order."""
+    """The entries of the lines after the header (already read), in order; a chunk
+    most of whose lines the check does not take goes to ``batches`` as rows."""
     delimiter = ord(dialect.delimiter)
     return csv_lines.line_blocks(
-        stream, 2, lambda lines: _taken(lines, layout, delimiter), read_row, dialect
+        stream, 2, lambda lines: _taken(lines, layout, delimiter), read_row, dialect, batches
     )
 
 
@@ -48,7 +54,7 @@ def _taken(lines: csv_lines.Lines, layout: CsvLayout, delimiter: int) -> csv_lin
     arr = lines.arr
     extras = [f for f in (layout.name, layout.quality, layout.category) if f is not None]
     wanted = [index for index, _ in layout.columns] + extras
-    plain, starts, ends = csv_lines.plain_fields(lines, delimiter, layout.width, wanted)
+    plain, starts, ends = csv_lines.plain_fields(lines, delimiter, layout.width, wanted, True)
     lengths = ends - starts
     n = len(plain)
     given = np.zeros(n, bool)

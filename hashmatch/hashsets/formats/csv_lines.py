@@ -20,14 +20,14 @@ import codecs
 import csv
 import io
 import itertools
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO, cast
 
 import numpy as np
 
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
-from hashmatch.hashsets.packed.entries import gather
+from hashmatch.hashsets.packed.entries import BLOCK_ENTRIES, gather
 from hashmatch.hashsets.packed.layout import PackedBlock, split_around
 
 CHUNK_BYTES = 8 << 20
@@ -72,6 +72,11 @@ class Taken:
 
 
 FastLines = Callable[[Lines], Taken]
+#: A format's batch reader of CSV rows ((line number, fields) of rows that hold
+#: anything), for chunks most of whose lines the fast check does not take.
+RowBatches = Callable[[Iterator[tuple[int, list[str]]]], Iterator[PackedBlock | InvalidRecord]]
+#: Beyond this share of lines not taken, a chunk goes to the format's ``RowBatches``.
+SLOW_SHARE = 0.125
 
 
 def header_row(
@@ -100,9 +105,16 @@ def header_row(
 
 
 def line_blocks(
-    raw: BinaryIO, first_line: int, fast: FastLines, read_row: RowReader, dialect: Dialect
+    raw: BinaryIO,
+    first_line: int,
+    fast: FastLines,
+    read_row: RowReader,
+    dialect: Dialect,
+    batches: RowBatches | None = None,
 ) -> Iterator[PackedBlock | InvalidRecord]:
-    """The entries of the rest of ``raw`` (its next line is ``first_line``), in order."""
+    """The entries of the rest of ``raw`` (its next line is ``first_line``), in order;
+    ``batches``: how the format reads a chunk most of whose lines ``fast`` does not take
+    (None: each of those lines by ``read_row``)."""
     pending = b""
     line = first_line
     while True:
@@ -110,14 +122,14 @@ def line_blocks(
         data = pending + chunk
         if not chunk:
             if data:
-                yield from _chunk(data + b"\n", line, raw, fast, read_row, dialect)
+                yield from _chunk(data + b"\n", line, raw, fast, read_row, dialect, batches)
             return
         end = data.rfind(b"\n") + 1
         if end == 0:
             pending = data
             continue
         pending = data[end:]
-        done = yield from _chunk(data[:end], line, raw, fast, read_row, dialect, pending)
+        done = yield from _chunk(data[:end], line, raw, fast, read_row, dialect, batches, pending)
         if done is None:
             return  # the rest went to the CSV reader
         line = done
@@ -130,6 +142,7 @@ def _chunk(
     fast: FastLines,
     read_row: RowReader,
     dialect: Dialect,
+    batches: RowBatches | None,
     pending: bytes = b"",
 ) -> Generator[PackedBlock | InvalidRecord, None, int | None]:
     """A chunk of whole lines; returns the next line's number, or None when a line with
@@ -154,12 +167,35 @@ def _chunk(
         lines = Lines(data, arr, starts[:stop], ends[:stop], within, counts[:stop])
         taken = fast(lines)
         stop = _first_open(lines, taken.plain, dialect)
-        yield from _place(lines, stop, first_line, taken, read_row, dialect)
+        if stop and batches is not None and _mostly_others(lines, stop, taken):
+            yield from batches(_rows(lines, stop, first_line, dialect))
+        else:
+            yield from _place(lines, stop, first_line, taken, read_row, dialect)
     if stop < len(starts):
         rest = cast(BinaryIO, Chained(data[int(starts[stop]) :] + pending, raw))
         yield from _csv_rest(rest, first_line + stop, read_row, dialect)
         return None
     return first_line + stop
+
+
+def _mostly_others(lines: Lines, count: int, taken: Taken) -> bool:
+    """Whether more than ``SLOW_SHARE`` of the first ``count`` lines hold anything the
+    fast check did not take."""
+    blank = lines.ends[:count] == lines.starts[:count]
+    others = int(np.count_nonzero(~taken.plain[:count] & ~blank))
+    return others > SLOW_SHARE * count
+
+
+def _rows(
+    lines: Lines, count: int, first_line: int, dialect: Dialect
+) -> Iterator[tuple[int, list[str]]]:
+    """(line number, fields) of the first ``count`` lines that hold anything, read by
+    one ``csv`` reader (each line is whole: none leaves a quoted field open)."""
+    text = lines.data[: int(lines.ends[count - 1])].decode(dialect.encoding, dialect.errors)
+    rows = csv.reader(text.split("\n"), delimiter=dialect.delimiter)  # (a CR ends a row)
+    for number, row in enumerate(rows, first_line):
+        if any(cell.strip() for cell in row):
+            yield number, row
 
 
 def _first_open(lines: Lines, plain: np.ndarray, dialect: Dialect) -> int:
@@ -189,24 +225,42 @@ def _place(
     blocks, every other line that holds anything read by the CSV module in its place."""
     blank = lines.ends[:count] == lines.starts[:count]
     others = np.flatnonzero(~taken.plain[:count] & ~blank).tolist()
-    for low, high, row in split_around(count, others):
-        if high > low:
-            block = taken.block(low, high)
-            if block is not None:
-                yield block
-        if row is not None:
-            text = _text(lines, row, dialect)
-            yield from _as_blocks(
-                read_row(first_line + row, next(csv.reader([text], delimiter=dialect.delimiter)))
-            )
+
+    def items() -> Iterator[PackedBlock | ParsedEntry | InvalidRecord | None]:
+        for low, high, row in split_around(count, others):
+            if high > low:
+                yield taken.block(low, high)
+            if row is not None:
+                text = _text(lines, row, dialect)
+                row_read = next(csv.reader([text], delimiter=dialect.delimiter))
+                yield read_row(first_line + row, row_read)
+
+    return _batched(items())
 
 
-def _as_blocks(record: ParsedEntry | InvalidRecord | None) -> Iterator[PackedBlock | InvalidRecord]:
-    if isinstance(record, ParsedEntry):
-        if record.hashes:
-            yield gather([record])
-    elif record is not None:
-        yield record
+def _batched(
+    items: Iterable[PackedBlock | ParsedEntry | InvalidRecord | None],
+) -> Iterator[PackedBlock | InvalidRecord]:
+    """Blocks and invalid records as they come, and the row reader's entries between
+    them gathered into blocks (one a line cost a file every line of which went to the
+    row reader 25 times the time and 640 MB)."""
+    pending: list[ParsedEntry] = []
+    for item in items:
+        if isinstance(item, ParsedEntry):
+            if item.hashes:
+                pending.append(item)
+                if len(pending) >= BLOCK_ENTRIES:
+                    yield gather(pending)
+                    pending = []
+            continue
+        if item is None:
+            continue
+        if pending:
+            yield gather(pending)
+            pending = []
+        yield item
+    if pending:
+        yield gather(pending)
 
 
 def _csv_rest(
@@ -214,16 +268,15 @@ def _csv_rest(
 ) -> Iterator[PackedBlock | InvalidRecord]:
     text = io.TextIOWrapper(rest, dialect.encoding, dialect.errors, newline="")
     rows = csv.reader(text, delimiter=dialect.delimiter)
-    for row in rows:
-        yield from _as_blocks(read_row(first_line + rows.line_num - 1, row))
+    return _batched(read_row(first_line + rows.line_num - 1, row) for row in rows)
 
 
 def plain_fields(
-    lines: Lines, delimiter: int, width: int, wanted: Sequence[int]
+    lines: Lines, delimiter: int, width: int, wanted: Sequence[int], more: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Which lines have ``width`` fields and quotes only at fields' edges, and for each
-    line the bounds of each ``wanted`` field without its quotes: ``(n, len(wanted))``
-    start and end arrays (meaningless on lines not plain)."""
+    """Which lines have ``width`` fields (``more``: at least that many) and quotes only
+    at fields' edges, and for each line the bounds of each ``wanted`` field without its
+    quotes: ``(n, len(wanted))`` start and end arrays (meaningless on lines not plain)."""
     arr, starts, ends, quotes = lines.arr, lines.starts, lines.ends, lines.quotes
     plain = ends > starts
     # Every line before a quote holds an even number: the 1st, 3rd... quote of the chunk
@@ -245,14 +298,15 @@ def plain_fields(
     inside |= is_quote  # (and the quotes themselves)
     commas = special[inside == 0]
     first = np.searchsorted(commas, starts)
-    plain &= np.searchsorted(commas, ends) - first == width - 1
+    count = np.searchsorted(commas, ends) - first  # (delimiters: fields - 1)
+    plain &= (count >= width - 1) if more else (count == width - 1)
     if len(commas) == 0:
         commas = np.zeros(1, np.int64)
     field_starts = np.empty((len(starts), len(wanted)), np.int64)
     field_ends = np.empty_like(field_starts)
     for k, field in enumerate(wanted):
         begin = starts if field == 0 else commas.take(first + field - 1, mode="clip") + 1
-        end = ends if field == width - 1 else commas.take(first + field, mode="clip")
+        end = np.where(count > field, commas.take(first + field, mode="clip"), ends)
         quoted = (end - begin >= 2) & (arr.take(begin, mode="clip") == QUOTE)
         field_starts[:, k] = begin + quoted
         field_ends[:, k] = end - quoted

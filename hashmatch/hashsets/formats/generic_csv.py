@@ -79,8 +79,11 @@ class GenericCsv(HashSetFormat):
         def read_row(line: int, row: list[str]) -> ParsedEntry | InvalidRecord | None:
             return _csv_row(line, row, layout) if any(c.strip() for c in row) else None
 
+        def batches(rows: Iterator[tuple[int, list[str]]]) -> Iterator[PackedBlock | InvalidRecord]:
+            return csv_blocks(rows, layout, lambda line, row: _csv_row(line, row, layout))
+
         dialect = replace(_DIALECT, delimiter=delimiter)
-        return csv_line_blocks(stream, layout, read_row, dialect)
+        return csv_line_blocks(stream, layout, read_row, dialect, batches)
 
 
 def _csv_rows(stream: BinaryIO) -> tuple[Iterator[tuple[int, list[str]]], CsvLayout]:

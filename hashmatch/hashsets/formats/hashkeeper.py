@@ -3,8 +3,9 @@ packed set.
 
 The hash column is found by name (``hash``), as Autopsy does; an entry is named by its
 ``directory`` and ``file_name`` joined with a backslash. ``read`` goes row by row with
-the ``csv`` module. ``blocks`` reads the usual lines (twelve fields, quotes only at the
-fields' edges, a hash of 32 hex digits) a chunk at a time with numpy (``csv_lines``),
+the ``csv`` module. ``blocks`` reads the usual lines (the header's twelve fields or
+more, quotes only at the fields' edges, a hash of 32 hex digits) a chunk at a time with
+numpy (``csv_lines``),
 and every other line with ``read``'s own row logic in its place: the same entries,
 messages and line numbers (a hypothesis test compares them).
 """
@@ -108,10 +109,10 @@ def _row(line: int, row: list[str], layout: Layout) -> ParsedEntry | InvalidReco
 
 
 def _taken(lines: csv_lines.Lines, layout: Layout) -> csv_lines.Taken:
-    """The lines of a chunk with the header's number of fields, quotes only at their
+    """The lines of a chunk with at least the header's number of fields, quotes only at their
     edges and a hash of 32 hex digits; each one's value and name."""
     wanted = [layout.hash, *(f for f in (layout.folder, layout.name) if f is not None)]
-    plain, starts, ends = csv_lines.plain_fields(lines, _COMMA, layout.width, wanted)
+    plain, starts, ends = csv_lines.plain_fields(lines, _COMMA, layout.width, wanted, True)
     plain &= ends[:, 0] - starts[:, 0] == 32
     rows = np.flatnonzero(plain)
     good, decoded = hex_rows(lines.arr, starts[rows, 0], 32)
