@@ -25,10 +25,12 @@ from numpy.lib.stride_tricks import sliding_window_view
 from hashmatch.hashsets.formats.base import HashSetFormat, text_lines
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
 from hashmatch.hashsets.name_decoding import NAME_ERRORS
-from hashmatch.hashsets.packed.entries import entry_blocks
+from hashmatch.hashsets.packed.entries import entry_blocks, merged_blocks
 from hashmatch.hashsets.packed.layout import PackedBlock, split_around
 
 CHUNK_BYTES = 8 << 20
+#: Lines of a chunk whose hex width decides the chunk's (``_usual_width``).
+_WIDTH_SAMPLE = 64
 #: Beyond this share of slow lines in a chunk, the whole chunk is read line by line.
 SLOW_SHARE = 0.125
 
@@ -126,12 +128,21 @@ def _chunk(fmt: LineFormat, buf: bytes, first: int) -> _Blocks:
     if len(slow) > SLOW_SHARE * n:
         return (yield from _slow_text(fmt, buf, first))
     assert fast is not None or n == 0
-    for low, high, line in split_around(n, slow.tolist()):
-        if high > low and fast is not None:
-            yield fast.block(low, high)
-        if line is not None:
-            text = buf[starts[line] : ends[line]].decode("utf-8", NAME_ERRORS)
-            yield from entry_blocks(_one(fmt, first + line, text))
+    # The line reader's reading of each slow line first: a line without a record (a
+    # comment, a blank line) need not cut the fast lines around it into two blocks.
+    read = {line: fmt.parse_line(first + line,
+                                 buf[starts[line] : ends[line]].decode("utf-8", NAME_ERRORS))
+            for line in slow.tolist()}  # fmt: skip
+    cuts = [line for line, record in read.items() if record is not None]
+
+    def items() -> Iterator[PackedBlock | ParsedEntry | InvalidRecord | None]:
+        for low, high, line in split_around(n, cuts):
+            if high > low and fast is not None and fast.ok[low:high].any():
+                yield fast.block(low, high)
+            if line is not None:
+                yield read[line]
+
+    yield from merged_blocks(items())  # (the line reader's entries gathered into blocks)
     return first + n
 
 
@@ -200,9 +211,10 @@ class _Fast:
             (digits,) = widths  # (not the first line's: TSK's header lines are longer)
             ok = lengths >= digits + 1
         else:
-            digits = _first_hex_run(arr, starts[0], ends[0])
-            if digits not in widths:
+            usual = _usual_width(arr, starts, ends, widths)
+            if usual is None:
                 return None
+            digits = usual
             ok = lengths >= digits + 2
         rows = np.flatnonzero(ok)
         first = starts[rows]
@@ -301,10 +313,21 @@ def decode_hex(window: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return good, (accepted[:, 0::2] << 4) | accepted[:, 1::2]
 
 
-def _first_hex_run(arr: np.ndarray, start: int, end: int) -> int:
-    nibbles = HEX_NIBBLE[arr[start:end]]
-    bad = np.flatnonzero(nibbles >= 16)
-    return int(bad[0]) if len(bad) else int(end - start)
+def _usual_width(
+    arr: np.ndarray, starts: np.ndarray, ends: np.ndarray, widths: dict[int, str]
+) -> int | None:
+    """The hex width most of a chunk's first lines use before a space or a tab (None:
+    none does). Not the first line's alone: a comment or an escaped name there sent the
+    whole chunk to the line reader."""
+    sample = slice(0, _WIDTH_SAMPLE)
+    begin, end = starts[sample], ends[sample]
+    counts = {}
+    for digits in widths:
+        sep = arr.take(begin + digits, mode="clip")
+        fits = (end - begin >= digits + 2) & ((sep == 32) | (sep == 9))
+        counts[digits] = int(np.count_nonzero(fits))
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else None
 
 
 def names_at(arr: np.ndarray, begin: np.ndarray, end: np.ndarray) -> tuple[bytes, np.ndarray]:

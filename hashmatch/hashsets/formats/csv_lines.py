@@ -20,14 +20,14 @@ import codecs
 import csv
 import io
 import itertools
-from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO, cast
 
 import numpy as np
 
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
-from hashmatch.hashsets.packed.entries import BLOCK_ENTRIES, gather
+from hashmatch.hashsets.packed.entries import merged_blocks
 from hashmatch.hashsets.packed.layout import PackedBlock, split_around
 
 CHUNK_BYTES = 8 << 20
@@ -235,32 +235,7 @@ def _place(
                 row_read = next(csv.reader([text], delimiter=dialect.delimiter))
                 yield read_row(first_line + row, row_read)
 
-    return _batched(items())
-
-
-def _batched(
-    items: Iterable[PackedBlock | ParsedEntry | InvalidRecord | None],
-) -> Iterator[PackedBlock | InvalidRecord]:
-    """Blocks and invalid records as they come, and the row reader's entries between
-    them gathered into blocks (one a line cost a file every line of which went to the
-    row reader 25 times the time and 640 MB)."""
-    pending: list[ParsedEntry] = []
-    for item in items:
-        if isinstance(item, ParsedEntry):
-            if item.hashes:
-                pending.append(item)
-                if len(pending) >= BLOCK_ENTRIES:
-                    yield gather(pending)
-                    pending = []
-            continue
-        if item is None:
-            continue
-        if pending:
-            yield gather(pending)
-            pending = []
-        yield item
-    if pending:
-        yield gather(pending)
+    return merged_blocks(items())
 
 
 def _csv_rest(
@@ -268,7 +243,7 @@ def _csv_rest(
 ) -> Iterator[PackedBlock | InvalidRecord]:
     text = io.TextIOWrapper(rest, dialect.encoding, dialect.errors, newline="")
     rows = csv.reader(text, delimiter=dialect.delimiter)
-    return _batched(read_row(first_line + rows.line_num - 1, row) for row in rows)
+    return merged_blocks(read_row(first_line + rows.line_num - 1, row) for row in rows)
 
 
 def plain_fields(

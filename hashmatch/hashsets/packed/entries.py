@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 import numpy as np
 
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
+from hashmatch.hashsets.packed.concat import concat
 from hashmatch.hashsets.packed.layout import (
     LABEL_CODE_DTYPE,
     QUALITY_DTYPE,
@@ -45,6 +46,53 @@ def entry_blocks(
                 pending = []
     if pending:
         yield gather(pending)
+
+
+def merged_blocks(
+    items: Iterable[PackedBlock | ParsedEntry | InvalidRecord | None],
+) -> Iterator[PackedBlock | InvalidRecord]:
+    """Blocks and entries (read one at a time: the lines a bulk reader leaves to the line
+    reader) in order, joined into blocks of about ``BLOCK_ENTRIES`` (a block an entry, or
+    a block for each few lines between two such lines, made a file of many of them 20
+    times slower); invalid records in their place; None (no record) passed over."""
+    held: list[PackedBlock] = []
+    entries: list[ParsedEntry] = []
+    count = 0
+
+    def flush() -> Iterator[PackedBlock]:
+        nonlocal count
+        if entries:
+            held.append(gather(entries))
+            entries.clear()
+        if held:
+            yield concat(held)
+            held.clear()
+        count = 0
+
+    for item in items:
+        if item is None:
+            continue
+        if isinstance(item, InvalidRecord):
+            yield from flush()
+            yield item
+            continue
+        if isinstance(item, ParsedEntry):
+            if not item.hashes:
+                continue
+            entries.append(item)
+        elif item.entries >= BLOCK_ENTRIES:  # (large enough: not copied into another)
+            yield from flush()
+            yield item
+            continue
+        else:
+            if entries:
+                held.append(gather(entries))
+                entries.clear()
+            held.append(item)
+        count += 1 if isinstance(item, ParsedEntry) else item.entries
+        if count >= BLOCK_ENTRIES:
+            yield from flush()
+    yield from flush()
 
 
 def gather(entries: Sequence[ParsedEntry]) -> PackedBlock:
