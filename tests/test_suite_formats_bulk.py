@@ -235,3 +235,20 @@ def test_bsd_tagged_lines_are_packed(store: HashSetStore, tmp_path: Path) -> Non
     assert (info.format, info.layout, info.entries) == ("bsd", SetLayout.PACKED, 40)
     key = bytes.fromhex("cd" * 32)
     assert store.lookup(info, "sha256", [key])[key][0].reference == "b) = c.jpg"
+
+
+def test_tsk_kdb_progress_follows_the_hashes_read(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A .kdb is read through SQLite, not the stream: its progress is the share of its
+    hashes read (it stood at 0 until the end)."""
+    monkeypatch.setattr(tsk, "FETCH_ROWS", 1)
+    path = tmp_path / "set.kdb"
+    path.write_bytes((DATA / "set.kdb").read_bytes())
+    reader = TskKdb()
+    seen = []
+    with path.open("rb") as stream:
+        for _ in reader.blocks(stream):
+            seen.append(reader.bytes_read())
+    size = path.stat().st_size
+    assert seen == [None, size // 2] and reader.bytes_read() == size

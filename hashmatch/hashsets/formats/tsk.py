@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 from collections.abc import Iterator
@@ -52,8 +53,12 @@ class TskKdb(HashSetFormat):
             return 1.0 if {"hashes", "file_names"} <= sample.tables else 0.0
         return 1.0 if b"hashes" in head and b"file_names" in head else 0.0
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._read_bytes: int | None = None
+
     def read(self, stream: BinaryIO) -> Iterator[ParsedEntry | InvalidRecord]:
-        for first, rows in _fetches(stream):
+        for first, rows in self._fetches(stream):
             for number, row in enumerate(rows, first):
                 yield _kdb_entry(number, row)
 
@@ -61,21 +66,28 @@ class TskKdb(HashSetFormat):
         return True
 
     def blocks(self, stream: BinaryIO) -> Iterator[PackedBlock | InvalidRecord]:
-        for first, rows in _fetches(stream):
+        for first, rows in self._fetches(stream):
             yield from _kdb_blocks(first, rows)
 
+    def bytes_read(self) -> int | None:
+        return self._read_bytes
 
-def _fetches(stream: BinaryIO) -> Iterator[tuple[int, _KdbRows]]:
-    """(number of the first row, rows) per fetch."""
-    try:
-        with sqlite_readonly(stream) as db:
-            cursor = db.execute(_KDB_QUERY)
-            first = 1
-            while rows := cursor.fetchmany(FETCH_ROWS):
-                yield first, rows
-                first += len(rows)
-    except sqlite3.DatabaseError as exc:
-        raise HashSetFormatError(f"not a readable TSK hash database: {exc}") from exc
+    def _fetches(self, stream: BinaryIO) -> Iterator[tuple[int, _KdbRows]]:
+        """(number of the first row, rows) per fetch; the share of the hashes read, as
+        a share of the file's bytes, for the progress bar."""
+        try:
+            with sqlite_readonly(stream) as db:
+                (expected,) = db.execute("SELECT max(rowid) FROM hashes").fetchone()
+                size = os.fstat(stream.fileno()).st_size
+                cursor = db.execute(_KDB_QUERY)
+                first = 1
+                while rows := cursor.fetchmany(FETCH_ROWS):
+                    yield first, rows
+                    first += len(rows)
+                    if isinstance(expected, int) and expected > 0:
+                        self._read_bytes = int(size * min(1.0, (first - 1) / expected))
+        except sqlite3.DatabaseError as exc:
+            raise HashSetFormatError(f"not a readable TSK hash database: {exc}") from exc
 
 
 def _kdb_entry(number: int, row: tuple[object, object]) -> ParsedEntry | InvalidRecord:
