@@ -241,6 +241,11 @@ def test_a_vics_set_is_exported_as_its_media_were_written(
     md5sum = tmp_path / "v.md5"
     invoke(runner, store, "hashset", "export", "v", "--format", "md5sum", "-o", str(md5sum))
     assert sorted(line.split()[0] for line in md5sum.read_text().splitlines()) == [own, other]
+    hashdeep = tmp_path / "v.hd"  # (it once wrote the entry's own MD5 only)
+    invoke(runner, store, "hashset", "export", "v", "--format", "hashdeep", "-o", str(hashdeep))
+    rows = [line for line in hashdeep.read_text().splitlines() if not line.startswith(("%", "#"))]
+    name = "MediaID 101; orig01.jpg; series SerA"  # (what names a VICS entry)
+    assert rows == [f"{own},{name}", f"{other},{name}"]
 
 
 def test_a_label_that_reads_like_vics_from_another_format_gives_no_category(

@@ -93,7 +93,12 @@ def _hashdeep(info: HashSetInfo, entries: Iterator[StoredEntry], out: TextIO) ->
         if any(c not in entry.values for c in columns):
             left_out += 1
             continue
-        out.write(",".join(entry.values[c] for c in columns) + f",{_name(entry)}\n")
+        # A line for each value it is found by: its own, then each further one (a VICS
+        # medium's alternative MD5) in its column, as the md5sum export writes them.
+        rows = [entry.values] + [entry.values | {name: value} for name, value in entry.more
+                                 if name in columns]  # fmt: skip
+        for values in rows:
+            out.write(",".join(values[c] for c in columns) + f",{_name(entry)}\n")
         written += 1
         _perceptual(entry, dropped)
     return ExportResult(written, left_out, dict(dropped))
