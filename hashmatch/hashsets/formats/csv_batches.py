@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -92,19 +92,31 @@ def _batch(
 
 def _labels(rows: list[list[str]], column: int) -> Labels | None:
     """Each row's category as written (its label) and as hashmatch reads it."""
+    codes, table = label_codes([row[column].strip() for row in rows])
+    return Labels(codes, table) if table else None
+
+
+def label_codes(labels: Sequence[str]) -> tuple[np.ndarray, tuple[PackedLabel, ...]]:
+    """Each label's code (0: an empty label) and what the codes mean: the category as
+    written and as hashmatch reads it (``category_of``)."""
     table: dict[PackedLabel, int] = {}
-    codes = np.zeros(len(rows), LABEL_CODE_DTYPE)
+    codes = np.zeros(len(labels), LABEL_CODE_DTYPE)
     known: dict[str, int] = {}
-    for i, row in enumerate(rows):
-        label = row[column].strip()
+    for i, label in enumerate(labels):
         if not label:
             continue
         code = known.get(label)
         if code is None:
-            try:
-                mapped: Category | None = Category.parse(label)
-            except UsageError:
-                mapped = None  # kept as the label; the set's category applies
-            code = known[label] = table.setdefault(PackedLabel(label, mapped), len(table) + 1)
+            own = PackedLabel(label, category_of(label))
+            code = known[label] = table.setdefault(own, len(table) + 1)
         codes[i] = code
-    return Labels(codes, tuple(table)) if table else None
+    return codes, tuple(table)
+
+
+def category_of(label: str) -> Category | None:
+    """The category a CSV category column's text names (None: none hashmatch knows; it
+    is kept as the label, and the set's category applies)."""
+    try:
+        return Category.parse(label)
+    except UsageError:
+        return None

@@ -17,12 +17,10 @@ from typing import BinaryIO
 
 import numpy as np
 
-from hashmatch.errors import UsageError
 from hashmatch.hashing import get_algorithm
-from hashmatch.hashsets.categories import Category
 from hashmatch.hashsets.formats import csv_lines
 from hashmatch.hashsets.formats.bulklines import hex_rows
-from hashmatch.hashsets.formats.csv_batches import CsvLayout
+from hashmatch.hashsets.formats.csv_batches import CsvLayout, label_codes
 from hashmatch.hashsets.model import InvalidRecord
 from hashmatch.hashsets.name_decoding import NAME_ERRORS
 from hashmatch.hashsets.packed.layout import (
@@ -162,17 +160,6 @@ def _labels(
     sizes = np.stack([lengths[rows], np.ones(len(rows), np.int64)], axis=1)
     data, _ = csv_lines.gather_bytes(lines.arr, pieces.ravel(), sizes.ravel())
     texts = data.decode("utf-8", NAME_ERRORS).split("\n")[:-1]
-    table: dict[PackedLabel, int] = {}
-    known: dict[str, int] = {}
-    found = np.zeros(len(rows), LABEL_CODE_DTYPE)
-    for i, label in enumerate(texts):
-        code = known.get(label)
-        if code is None:
-            try:
-                mapped: Category | None = Category.parse(label)
-            except UsageError:
-                mapped = None  # kept as the label; the set's category applies
-            code = known[label] = table.setdefault(PackedLabel(label, mapped), len(table) + 1)
-        found[i] = code
+    found, table = label_codes(texts)
     codes[rows] = found
-    return codes, tuple(table)
+    return codes, table

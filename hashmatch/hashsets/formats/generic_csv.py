@@ -11,12 +11,11 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import BinaryIO, ClassVar
 
-from hashmatch.errors import HashSetFormatError, UsageError
+from hashmatch.errors import HashSetFormatError
 from hashmatch.hashing import get_algorithm
-from hashmatch.hashsets.categories import Category
 from hashmatch.hashsets.formats import csv_lines
 from hashmatch.hashsets.formats.base import HashSetFormat, Sample, csv_text
-from hashmatch.hashsets.formats.csv_batches import CsvLayout, csv_blocks
+from hashmatch.hashsets.formats.csv_batches import CsvLayout, category_of, csv_blocks
 from hashmatch.hashsets.formats.csv_fields import csv_line_blocks
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
 from hashmatch.hashsets.name_decoding import NAME_ERRORS
@@ -155,9 +154,6 @@ def _csv_entry(
     label, mapped = None, None
     if category is not None and row[category].strip():
         label = row[category].strip()
-        try:
-            mapped = Category.parse(label)
-        except UsageError:
-            mapped = None  # kept as the label; the set's category applies
+        mapped = category_of(label)
     reference = row[name].strip() if name is not None else None
     return ParsedEntry(tuple(values), reference=reference or None, label=label, category=mapped)
