@@ -234,7 +234,9 @@ class _Fast:
         # Only the accepted lines' values: a line of hex refused for what follows it
         # (an empty name) once shifted every later value of its chunk onto the next line.
         values = values[good[hex_good]]
-        return cls(widths[digits], ok, values, names_at(arr, name_start[ok], ends[ok]))
+        return cls(
+            widths[digits], ok, values, gather_bytes(arr, name_start[ok], ends[ok] - name_start[ok])
+        )
 
     @classmethod
     def _with_quality(
@@ -274,7 +276,7 @@ class _Fast:
         ok[rows[~good]] = False
         begin = ends.copy()
         begin[rows] = name_start
-        names = names_at(arr, begin[ok], ends[ok])
+        names = gather_bytes(arr, begin[ok], ends[ok] - begin[ok])
         values = values[good[hex_good]]
         return cls(algorithm, ok, values, names, quality[good].astype(np.uint8))
 
@@ -330,12 +332,14 @@ def _usual_width(
     return best if counts[best] else None
 
 
-def names_at(arr: np.ndarray, begin: np.ndarray, end: np.ndarray) -> tuple[bytes, np.ndarray]:
-    """The bytes of every ``[begin, end)`` range back to back, and their offsets."""
-    lengths = end - begin
+def gather_bytes(
+    arr: np.ndarray, starts: np.ndarray, lengths: np.ndarray
+) -> tuple[bytes, np.ndarray]:
+    """The ranges ``[starts, starts + lengths)`` of ``arr`` back to back (one gather), and
+    their ``len + 1`` offsets."""
     offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
     total = int(offsets[-1])
     if total == 0:
         return b"", offsets
-    index = np.arange(total, dtype=np.int64) + np.repeat(begin - offsets[:-1], lengths)
+    index = np.arange(total, dtype=np.int64) + np.repeat(starts - offsets[:-1], lengths)
     return arr[index].tobytes(), offsets

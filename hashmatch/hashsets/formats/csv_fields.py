@@ -19,7 +19,7 @@ import numpy as np
 
 from hashmatch.hashing import get_algorithm
 from hashmatch.hashsets.formats import csv_lines
-from hashmatch.hashsets.formats.bulklines import hex_rows
+from hashmatch.hashsets.formats.bulklines import gather_bytes, hex_rows
 from hashmatch.hashsets.formats.csv_batches import CsvLayout, label_codes
 from hashmatch.hashsets.model import InvalidRecord
 from hashmatch.hashsets.name_decoding import NAME_ERRORS
@@ -98,7 +98,7 @@ def _taken(lines: csv_lines.Lines, layout: CsvLayout, delimiter: int) -> csv_lin
         if names is None:
             data, offsets = b"", np.zeros(len(kept) + 1, np.int64)
         else:
-            data, offsets = csv_lines.gather_bytes(arr, names[0][kept], names[1][kept])
+            data, offsets = gather_bytes(arr, names[0][kept], names[1][kept])
         codes, table = (labels[0][kept], labels[1]) if labels is not None else (None, ())
         own = qualities[kept] if qualities is not None else None
         return PackedBlock(len(kept), columns, data, offsets, codes, table, qualities=own)
@@ -158,7 +158,7 @@ def _labels(
     # One text of all of them, a newline between (no field of a line holds one).
     pieces = np.stack([starts[rows], np.full(len(rows), len(lines.arr) - 1)], axis=1)
     sizes = np.stack([lengths[rows], np.ones(len(rows), np.int64)], axis=1)
-    data, _ = csv_lines.gather_bytes(lines.arr, pieces.ravel(), sizes.ravel())
+    data, _ = gather_bytes(lines.arr, pieces.ravel(), sizes.ravel())
     texts = data.decode("utf-8", NAME_ERRORS).split("\n")[:-1]
     found, table = label_codes(texts)
     codes[rows] = found

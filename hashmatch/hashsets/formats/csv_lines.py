@@ -288,19 +288,6 @@ def plain_fields(
     return plain, field_starts, field_ends
 
 
-def gather_bytes(
-    arr: np.ndarray, starts: np.ndarray, lengths: np.ndarray
-) -> tuple[bytes, np.ndarray]:
-    """The ranges ``[starts, starts + lengths)`` of ``arr`` back to back, and their
-    ``len + 1`` offsets."""
-    offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
-    total = int(offsets[-1])
-    if total == 0:
-        return b"", offsets
-    where = np.repeat(starts - offsets[:-1], lengths) + np.arange(total, dtype=np.int64)
-    return arr[where].tobytes(), offsets
-
-
 class Chained(io.RawIOBase):
     """Bytes already read, then the rest of a stream."""
 

@@ -19,7 +19,7 @@ import numpy as np
 from hashmatch.errors import HashSetFormatError
 from hashmatch.hashing import get_algorithm
 from hashmatch.hashsets.formats.base import SAMPLE_BYTES, Sample, text_encoding
-from hashmatch.hashsets.formats.bulklines import Fast, LineFormat, LineStyle, hex_rows, names_at
+from hashmatch.hashsets.formats.bulklines import Fast, LineFormat, LineStyle, gather_bytes, hex_rows
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
 from hashmatch.hashsets.name_decoding import NAME_ERRORS
 from hashmatch.hashsets.packed.layout import PackedBlock, PackedColumn
@@ -174,7 +174,8 @@ class _FastRows:
         rows = np.arange(len(kept), dtype=np.int64)
         columns = tuple(PackedColumn(algorithm, values[kept], rows)
                         for algorithm, values in self._values)  # fmt: skip
-        data, offsets = names_at(self._arr, self._name_starts[kept], self._ends[kept])
+        starts = self._name_starts[kept]
+        data, offsets = gather_bytes(self._arr, starts, self._ends[kept] - starts)
         return PackedBlock(len(kept), columns, data, offsets)
 
 

@@ -23,7 +23,7 @@ from hashmatch.errors import HashSetFormatError
 from hashmatch.hashing import get_algorithm
 from hashmatch.hashsets.formats import csv_lines
 from hashmatch.hashsets.formats.base import HashSetFormat, Sample, csv_text
-from hashmatch.hashsets.formats.bulklines import hex_rows
+from hashmatch.hashsets.formats.bulklines import gather_bytes, hex_rows
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
 from hashmatch.hashsets.name_decoding import NAME_ERRORS
 from hashmatch.hashsets.packed.entries import entry_blocks
@@ -154,7 +154,7 @@ def _names(
         arr = np.concatenate((arr, np.array([_BACKSLASH], np.uint8)))
     where = np.stack([folder_at, np.full(len(kept), len(lines.arr)), name_at], axis=1)
     lengths = np.stack([folder_length, both.astype(np.int64), name_length], axis=1)
-    data, offsets = csv_lines.gather_bytes(arr, where.ravel(), lengths.ravel())
+    data, offsets = gather_bytes(arr, where.ravel(), lengths.ravel())
     # (Bytes that are not UTF-8 are kept: the store reads each name back with
     # NAME_ERRORS, as the row reader decodes it.)
     return data, offsets[::3]

@@ -19,7 +19,7 @@ from typing import BinaryIO
 import numpy as np
 
 from hashmatch.hashsets.formats import csv_lines
-from hashmatch.hashsets.formats.bulklines import hex_rows
+from hashmatch.hashsets.formats.bulklines import gather_bytes, hex_rows
 from hashmatch.hashsets.formats.csv_lines import RowReader
 from hashmatch.hashsets.model import InvalidRecord
 from hashmatch.hashsets.packed.layout import PackedBlock, PackedColumn, PackedLabel
@@ -124,12 +124,7 @@ def _block(
     rows = np.arange(count, dtype=np.int64)
     columns = (PackedColumn("sha1", sha1[kept], rows), PackedColumn("md5", md5[kept], rows))
     first, last = names[kept, 0], names[kept, 1]
-    lengths = last - first
-    offsets = np.concatenate(([0], np.cumsum(lengths)))
-    # Every name's bytes at once: each name's start, repeated over its length, plus the
-    # position within it.
-    where = np.repeat(first - offsets[:-1], lengths) + np.arange(int(offsets[-1]))
-    ref_data = np.frombuffer(data, np.uint8)[where].tobytes()
+    ref_data, offsets = gather_bytes(np.frombuffer(data, np.uint8), first, last - first)
     if not ref_data.isascii():  # Latin-1 names: stored as UTF-8, as the CSV reader's are
         picked = [data[a:b].decode("latin-1").encode("utf-8")
                   for a, b in zip(first.tolist(), last.tolist(), strict=True)]  # fmt: skip

@@ -17,7 +17,7 @@ import numpy as np
 
 from hashmatch.hashing import get_algorithm
 from hashmatch.hashsets.formats.base import Sample, fraction
-from hashmatch.hashsets.formats.bulklines import Fast, LineFormat, LineStyle, hex_rows, names_at
+from hashmatch.hashsets.formats.bulklines import Fast, LineFormat, LineStyle, gather_bytes, hex_rows
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
 from hashmatch.hashsets.packed.layout import PackedBlock, PackedColumn
 
@@ -146,5 +146,6 @@ class _TaggedLines:
             inside = (rows >= low) & (rows < high)
             if inside.any():
                 columns.append(PackedColumn(algorithm, values[inside], rank[rows[inside] - low]))
-        data, offsets = names_at(self._arr, self._name_starts[kept], self._name_ends[kept])
+        starts, ends = self._name_starts[kept], self._name_ends[kept]
+        data, offsets = gather_bytes(self._arr, starts, ends - starts)
         return PackedBlock(len(kept), tuple(columns), data, offsets)
