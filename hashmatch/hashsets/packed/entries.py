@@ -32,20 +32,7 @@ def entry_blocks(
 ) -> Iterator[PackedBlock | InvalidRecord]:
     """Blocks of consecutive entries, with each invalid record in its place. Entries
     without a value are left out, as the row layout leaves them out."""
-    pending: list[ParsedEntry] = []
-    for record in records:
-        if isinstance(record, InvalidRecord):
-            if pending:
-                yield gather(pending)
-                pending = []
-            yield record
-        elif record.hashes:
-            pending.append(record)
-            if len(pending) >= BLOCK_ENTRIES:
-                yield gather(pending)
-                pending = []
-    if pending:
-        yield gather(pending)
+    return merged_blocks(records)
 
 
 def merged_blocks(
