@@ -100,8 +100,16 @@ def header_row(
         return None
     text = line.decode(dialect.encoding, dialect.errors)
     delimiter = max(delimiters, key=text.count)
+    row = _one_row(text, delimiter)
+    return None if row is None else (row, delimiter)
+
+
+def _one_row(text: str, delimiter: str) -> list[str] | None:
+    """A line's text as ``csv`` reads it, when it is a row of its own; None when a quoted
+    field runs on past its end (``csv`` would read the next line into it: tried with a
+    sentinel line after it)."""
     rows = list(itertools.islice(csv.reader([text, "\x00"], delimiter=delimiter), 2))
-    return (rows[0], delimiter) if len(rows) == 2 else None
+    return rows[0] if len(rows) == 2 else None
 
 
 def line_blocks(
@@ -203,11 +211,7 @@ def _first_open(lines: Lines, plain: np.ndarray, dialect: Dialect) -> int:
     field although it holds an even number of quotes (``a"b,"c``: the first quote is
     a character of an unquoted field), or the number of lines if none does."""
     for row in np.flatnonzero((lines.quote_counts > 0) & ~plain).tolist():
-        text = _text(lines, row, dialect)
-        if (
-            len(list(itertools.islice(csv.reader([text, "\x00"], delimiter=dialect.delimiter), 2)))
-            < 2
-        ):
+        if _one_row(_text(lines, row, dialect), dialect.delimiter) is None:
             return int(row)  # (the field took the next line in)
     return len(lines.starts)
 
