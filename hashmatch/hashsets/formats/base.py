@@ -15,6 +15,7 @@ from __future__ import annotations
 import abc
 import codecs
 import io
+import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import closing
@@ -178,6 +179,30 @@ def sqlite_readonly(stream: BinaryIO) -> closing[sqlite3.Connection]:
             f"integrity_check') and import again"
         )
     return closing(connect_read_only(path))
+
+
+def expected_rows(db: sqlite3.Connection, table: str) -> int | None:
+    """About how many rows a read of ``table`` gives, for a progress bar: its largest
+    rowid (one index lookup; a view or a table without rowids gives no estimate)."""
+    try:
+        (last,) = db.execute(f"SELECT max(rowid) FROM {table}").fetchone()
+    except sqlite3.DatabaseError:
+        return None
+    return int(last) if isinstance(last, int) and last > 0 else None
+
+
+def fetches(
+    stream: BinaryIO, cursor: sqlite3.Cursor, expected: int | None, at_once: int
+) -> Iterator[tuple[int, list[tuple[object, ...]], int | None]]:
+    """(number of the first row, ``at_once`` rows, how far into the file's bytes the
+    rows read up to the end of these are: their share of ``expected``, None without an
+    estimate) per fetch of a query over an SQLite hash set."""
+    size = os.fstat(stream.fileno()).st_size
+    first = 1
+    while rows := cursor.fetchmany(at_once):
+        first += len(rows)
+        done = int(size * min(1.0, (first - 1) / expected)) if expected else None
+        yield first - len(rows), rows, done
 
 
 #: The first bytes of a rollback journal that holds a transaction (one kept after its

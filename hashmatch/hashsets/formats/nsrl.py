@@ -14,7 +14,6 @@ whole (``blocks``), so a full RDS of 10^8 rows never becomes Python objects one 
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from collections.abc import Iterator
 from typing import BinaryIO, ClassVar
@@ -24,7 +23,14 @@ import numpy as np
 from hashmatch.errors import HashSetFormatError
 from hashmatch.hashing import get_algorithm
 from hashmatch.hashsets.categories import Category
-from hashmatch.hashsets.formats.base import SQLITE_MAGIC, HashSetFormat, Sample, sqlite_readonly
+from hashmatch.hashsets.formats.base import (
+    SQLITE_MAGIC,
+    HashSetFormat,
+    Sample,
+    expected_rows,
+    fetches,
+    sqlite_readonly,
+)
 from hashmatch.hashsets.formats.columns import batch_blocks, hex_column
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
 from hashmatch.hashsets.packed.layout import PackedBlock
@@ -74,14 +80,10 @@ class NsrlV3(HashSetFormat):
         try:
             with sqlite_readonly(stream) as db:
                 cursor, wanted, named = self._select(db)
-                expected = _expected_rows(db)
-                size = os.fstat(stream.fileno()).st_size
-                first = 1
-                while rows := cursor.fetchmany(FETCH_ROWS):
+                expected = expected_rows(db, "FILE")
+                for first, rows, done in fetches(stream, cursor, expected, FETCH_ROWS):
                     yield first, wanted, rows, named
-                    first += len(rows)
-                    if expected:
-                        self._read_bytes = int(size * min(1.0, (first - 1) / expected))
+                    self._read_bytes = done
         except sqlite3.DatabaseError as exc:
             raise HashSetFormatError(f"not a readable NSRL RDSv3 database: {exc}") from exc
 
@@ -108,16 +110,6 @@ class NsrlV3(HashSetFormat):
         select = ", ".join(wanted + (["file_name"] if named else []))
         self._provenance["read_from"] = f"{source}({select})"
         return db.execute(f"SELECT {select} FROM {source}"), wanted, named
-
-
-def _expected_rows(db: sqlite3.Connection) -> int | None:
-    """About how many rows the read will give, for a progress bar: FILE's largest rowid
-    (one index lookup; a view or a table without rowids gives no estimate)."""
-    try:
-        (last,) = db.execute("SELECT max(rowid) FROM FILE").fetchone()
-    except sqlite3.DatabaseError:
-        return None
-    return int(last) if isinstance(last, int) and last > 0 else None
 
 
 def _blocks(

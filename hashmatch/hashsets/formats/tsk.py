@@ -10,17 +10,23 @@
 
 from __future__ import annotations
 
-import os
 import re
 import sqlite3
 from collections.abc import Iterator
-from typing import BinaryIO, ClassVar
+from typing import BinaryIO, ClassVar, cast
 
 import numpy as np
 
 from hashmatch.errors import HashSetFormatError
 from hashmatch.hashing import get_algorithm
-from hashmatch.hashsets.formats.base import SQLITE_MAGIC, HashSetFormat, Sample, sqlite_readonly
+from hashmatch.hashsets.formats.base import (
+    SQLITE_MAGIC,
+    HashSetFormat,
+    Sample,
+    expected_rows,
+    fetches,
+    sqlite_readonly,
+)
 from hashmatch.hashsets.formats.bulklines import LineFormat, LineStyle
 from hashmatch.hashsets.formats.columns import references
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
@@ -77,15 +83,11 @@ class TskKdb(HashSetFormat):
         a share of the file's bytes, for the progress bar."""
         try:
             with sqlite_readonly(stream) as db:
-                (expected,) = db.execute("SELECT max(rowid) FROM hashes").fetchone()
-                size = os.fstat(stream.fileno()).st_size
+                expected = expected_rows(db, "hashes")
                 cursor = db.execute(_KDB_QUERY)
-                first = 1
-                while rows := cursor.fetchmany(FETCH_ROWS):
-                    yield first, rows
-                    first += len(rows)
-                    if isinstance(expected, int) and expected > 0:
-                        self._read_bytes = int(size * min(1.0, (first - 1) / expected))
+                for first, rows, done in fetches(stream, cursor, expected, FETCH_ROWS):
+                    yield first, cast(_KdbRows, rows)
+                    self._read_bytes = done
         except sqlite3.DatabaseError as exc:
             raise HashSetFormatError(f"not a readable TSK hash database: {exc}") from exc
 
