@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from hashmatch.errors import HashSetFormatError
 from hashmatch.hashsets import HashSetStore
-from hashmatch.hashsets.formats import vics_bulk, vics_chunks
+from hashmatch.hashsets.formats import vics_bulk, vics_chunks, workers
 from hashmatch.hashsets.formats.vics import Vics
 from hashmatch.hashsets.formats.vics_bulk import BulkReader, NotBulk
 from hashmatch.hashsets.formats.vics_chunks import Holds
@@ -276,7 +276,7 @@ def _faults_of_large_buffers() -> int:
 def test_worker_processes_keep_the_memory_they_free() -> None:
     """A worker reuses the memory of the large buffers it frees, instead of having each
     next one faulted in again page by page (a third of its time on large files)."""
-    pool = vics_bulk._pool(1)
+    pool = workers.start_pool(1)
     if pool is None:
         pytest.skip("this machine cannot make worker processes")
     with pool:
@@ -287,8 +287,8 @@ def test_worker_processes_keep_the_memory_they_free() -> None:
 
 _ORPHAN_SCRIPT = """
 import os, sys, time
-from hashmatch.hashsets.formats import vics_bulk
-pool = vics_bulk._pool(2)
+from hashmatch.hashsets.formats import workers
+pool = workers.start_pool(2)
 if pool is None:
     print("none", flush=True)
     sys.exit(0)

@@ -19,13 +19,8 @@ with the streaming reader.
 
 from __future__ import annotations
 
-import ctypes
 import gc
-import io
-import multiprocessing
 import os
-import signal
-import sys
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -38,6 +33,7 @@ from hashmatch.hashsets.formats.vics_chunks import CHUNK_BYTES, Holds, NotBulk, 
 from hashmatch.hashsets.formats.vics_fields import CaseNotes, fields
 from hashmatch.hashsets.formats.vics_media import Categorise, Media
 from hashmatch.hashsets.formats.vics_stream import note_case, note_cases
+from hashmatch.hashsets.formats.workers import file_descriptor, start_pool, worker_count
 from hashmatch.hashsets.model import InvalidRecord
 from hashmatch.hashsets.packed.layout import (
     PackedBlock,
@@ -47,12 +43,6 @@ __all__ = ["BulkReader", "NotBulk"]
 
 #: Files smaller than this are read in this process (starting workers costs more).
 WORKER_MIN_BYTES = 4 * CHUNK_BYTES
-#: Worker processes at most.
-MAX_WORKERS = 2
-#: glibc's ``mallopt`` parameters, and what the workers set them to: buffers below 32 MB
-#: come from the heap, and the heap keeps up to 128 MB of freed memory.
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
-_WORKER_MALLOC = ((_M_MMAP_THRESHOLD, 32 << 20), (_M_TRIM_THRESHOLD, 128 << 20))
 
 
 @dataclass
@@ -84,7 +74,7 @@ class BulkReader:
         giving out anything of the piece concerned) where the file is not for it."""
         pieces = Pieces(stream, provenance)
         workers = _workers(stream)
-        pool = _pool(workers) if workers >= 2 else None
+        pool = start_pool(workers) if workers >= 2 else None
         if pool is None:
             results: Iterable[tuple[Piece, _Read]] = (
                 (p, read_piece(self._categorise, p.text, p.holds)) for p in pieces
@@ -93,7 +83,7 @@ class BulkReader:
             return
         with pool:
             try:
-                read = _in_order(pool, self._categorise, pieces, workers, _file(stream))
+                read = _in_order(pool, self._categorise, pieces, workers, file_descriptor(stream))
                 yield from self._placed(read, provenance)
             finally:
                 pool.shutdown(wait=True, cancel_futures=True)
@@ -114,86 +104,7 @@ class BulkReader:
 
 def _workers(stream: BinaryIO) -> int:
     """Worker processes for this file: none for a small one, or where fork is missing."""
-    try:
-        size = os.fstat(stream.fileno()).st_size
-    except (OSError, AttributeError, ValueError):
-        return 0
-    if size < WORKER_MIN_BYTES or "fork" not in multiprocessing.get_all_start_methods():
-        return 0
-    return min(MAX_WORKERS, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-               else (os.cpu_count() or 1))  # fmt: skip
-
-
-def _pool(workers: int) -> ProcessPoolExecutor | None:
-    """Forked workers (they only compute; a fork server's start-up would cost a third of
-    the time), or None where processes cannot be made (no semaphores in some sandboxes)."""
-    try:
-        context = multiprocessing.get_context("fork")
-        return ProcessPoolExecutor(
-            workers, mp_context=context, initializer=_started, initargs=(os.getpid(),)
-        )
-    except (OSError, ValueError, NotImplementedError):
-        return None
-
-
-def _started(parent: int) -> None:
-    """A worker leaves Ctrl-C to the importing process, which stops the pool; dies with
-    it (``die_with``); and keeps the memory it frees (``keep_freed_memory``)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    die_with(parent)
-    keep_freed_memory()
-
-
-#: Linux's prctl option that has a signal sent to a process when its parent dies.
-_PR_SET_PDEATHSIG = 1
-
-
-def die_with(parent: int) -> bool:
-    """Have the kernel kill this worker when ``parent``, the importing process, dies
-    (whether it could: Linux only). Killed with kill -9, the importer left its workers
-    running for minutes, holding the hash-set file and the store's files open (a drive
-    that could not be unmounted)."""
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        prctl = ctypes.CDLL(None).prctl
-    except (OSError, AttributeError):
-        return False
-    if prctl(_PR_SET_PDEATHSIG, signal.SIGKILL) != 0:
-        return False
-    if os.getppid() != parent:  # (it died before the request was made)
-        os._exit(1)
-    return True
-
-
-def keep_freed_memory() -> bool:
-    """Have glibc keep the large buffers a worker frees for its next piece (whether it
-    could: not on other C libraries).
-
-    A worker allocates and frees several buffers of megabytes a piece (the piece, the
-    records, the pickled result). glibc gives each back to the system when it is freed
-    and the next one is faulted in again, page by page, zeroed: on a 350 MB file of
-    media of about 1 KB, 400,000 page faults and a third of the workers' time. With
-    the buffers kept, 13,000, and the import is a fifth shorter.
-    """
-    try:  # (the parameters' numbers are glibc's)
-        if not (os.confstr("CS_GNU_LIBC_VERSION") or "").startswith("glibc"):
-            return False
-        mallopt = ctypes.CDLL(None).mallopt  # (this process's C library)
-    except (OSError, ValueError, AttributeError, TypeError):
-        return False
-    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
-    return all(mallopt(parameter, value) == 1 for parameter, value in _WORKER_MALLOC)
-
-
-def _file(stream: BinaryIO) -> int | None:
-    """The descriptor of the file ``stream`` reads as it is (not transcoded), if any."""
-    if not isinstance(stream, io.BufferedReader | io.FileIO):
-        return None
-    try:
-        return stream.fileno()
-    except (OSError, ValueError):
-        return None
+    return worker_count(stream, WORKER_MIN_BYTES)
 
 
 def _in_order(
