@@ -26,6 +26,7 @@ from typing import BinaryIO, cast
 
 import numpy as np
 
+from hashmatch.hashsets.formats.line_workers import ChunkRead, chunk_lines, drained
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
 from hashmatch.hashsets.packed.entries import merged_blocks
 from hashmatch.hashsets.packed.layout import PackedBlock, split_around
@@ -122,7 +123,31 @@ def line_blocks(
 ) -> Iterator[PackedBlock | InvalidRecord]:
     """The entries of the rest of ``raw`` (its next line is ``first_line``), in order;
     ``batches``: how the format reads a chunk most of whose lines ``fast`` does not take
-    (None: each of those lines by ``read_row``)."""
+    (None: each of those lines by ``read_row``). Chunks are read by worker processes
+    where it pays (``line_workers``)."""
+
+    def read_chunk(data: bytes, line: int) -> ChunkRead:
+        items, (stop, count, at) = drained(_whole(data, line, fast, read_row, dialect, batches))
+        return ChunkRead(items, (at, line + stop) if stop < count else None)
+
+    def sequential(stream: BinaryIO, line: int) -> Iterator[PackedBlock | InvalidRecord]:
+        return _sequential(stream, line, fast, read_row, dialect, batches)
+
+    def rest(stream: BinaryIO, line: int) -> Iterator[PackedBlock | InvalidRecord]:
+        return _csv_rest(cast(BinaryIO, Chained(b"", stream)), line, read_row, dialect)
+
+    return chunk_lines(raw, first_line, read_chunk, sequential, rest)
+
+
+def _sequential(
+    raw: BinaryIO,
+    first_line: int,
+    fast: FastLines,
+    read_row: RowReader,
+    dialect: Dialect,
+    batches: RowBatches | None,
+) -> Iterator[PackedBlock | InvalidRecord]:
+    """``line_blocks`` in this process: a chunk after another."""
     pending = b""
     line = first_line
     while True:
@@ -155,6 +180,26 @@ def _chunk(
 ) -> Generator[PackedBlock | InvalidRecord, None, int | None]:
     """A chunk of whole lines; returns the next line's number, or None when a line with
     an odd number of quotes or a lone CR sent it and the rest of the file to ``csv``."""
+    stop, count, at = yield from _whole(data, first_line, fast, read_row, dialect, batches)
+    if stop < count:
+        rest = cast(BinaryIO, Chained(data[at:] + pending, raw))
+        yield from _csv_rest(rest, first_line + stop, read_row, dialect)
+        return None
+    return first_line + stop
+
+
+def _whole(
+    data: bytes,
+    first_line: int,
+    fast: FastLines,
+    read_row: RowReader,
+    dialect: Dialect,
+    batches: RowBatches | None,
+) -> Generator[PackedBlock | InvalidRecord, None, tuple[int, int, int]]:
+    """The entries of a chunk of whole lines up to the first that leaves the CSV reader
+    in a quoted field or holds a lone CR (after which ``csv`` must read the file as a
+    whole); returns how many lines were read, how many the chunk has, and the byte at
+    which the first line not read starts."""
     arr = np.frombuffer(data, np.uint8)
     ends = np.flatnonzero(arr == NEWLINE)
     starts = np.concatenate(([0], ends[:-1] + 1))
@@ -179,11 +224,8 @@ def _chunk(
             yield from batches(_rows(lines, stop, first_line, dialect))
         else:
             yield from _place(lines, stop, first_line, taken, read_row, dialect)
-    if stop < len(starts):
-        rest = cast(BinaryIO, Chained(data[int(starts[stop]) :] + pending, raw))
-        yield from _csv_rest(rest, first_line + stop, read_row, dialect)
-        return None
-    return first_line + stop
+    at = int(starts[stop]) if stop < len(starts) else len(data)
+    return stop, len(starts), at
 
 
 def _mostly_others(lines: Lines, count: int, taken: Taken) -> bool:

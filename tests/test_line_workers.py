@@ -1,0 +1,182 @@
+"""Chunks of lines read by worker processes (``line_workers``) give what the reading in
+this process gives, in order, line numbers included: wherever the chunks are cut, and
+when a chunk stops (a quoted field running on), must be read with the rest (lone CRs),
+holds a line longer than a chunk, or kills its worker."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hashmatch.hashsets.formats import csv_lines, line_workers
+from hashmatch.hashsets.formats.base import HashSetFormat
+from hashmatch.hashsets.formats.generic_csv import GenericCsv
+from hashmatch.hashsets.formats.hashkeeper import HashKeeper
+from hashmatch.hashsets.formats.line_workers import ChunkRead, Item, NotApart, chunk_lines
+from hashmatch.hashsets.formats.lists import AlgorithmList
+from hashmatch.hashsets.formats.pdq import PdqList
+from hashmatch.hashsets.formats.sums import Md5sum
+from hashmatch.hashsets.model import InvalidRecord
+
+from .test_csv_bulk import documents, unrolled
+from .test_nsrl_text_bulk import by_blocks as nsrl_by_blocks
+from .test_nsrl_text_bulk import by_rows as nsrl_by_rows
+from .test_nsrl_text_bulk import rows as nsrl_rows
+from .test_nsrl_text_bulk import write as write_nsrl
+from .test_packed import ENDINGS, LINES, render
+from .test_suite_formats_bulk import hashkeeper_files
+
+EXAMPLES = settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+CHUNKS = st.sampled_from([16, 64, 300])
+
+
+@pytest.fixture
+def workers(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """Two workers for any file, even on one core."""
+    monkeypatch.setattr(line_workers, "worker_count", lambda stream, least: 2)
+    return monkeypatch
+
+
+# A toy format: each line that holds anything an invalid record of its text. Reading it,
+# a line STOP hands the rest of the file to the ``rest`` reader; in a worker, a line DIE
+# kills the worker and a line APART raises NotApart (read here, both are text).
+def _record(number: int, text: str, prefix: str = "") -> InvalidRecord:
+    return InvalidRecord(number, prefix + text)
+
+
+def _read_chunk(data: bytes, first: int) -> ChunkRead:
+    items: list[Item] = []
+    at = 0
+    for number, line in enumerate(data.split(b"\n")[:-1], first):
+        if line == b"DIE":
+            os._exit(1)
+        if line == b"APART":
+            raise NotApart("read it with the rest")
+        if line == b"STOP":
+            return ChunkRead(items, (at, number))
+        if line:
+            items.append(_record(number, line.decode()))
+        at += len(line) + 1
+    return ChunkRead(items)
+
+
+def _sequential(stream: BinaryIO, first: int) -> Iterator[Item]:
+    prefix = ""
+    for number, line in enumerate(stream.read().split(b"\n"), first):
+        prefix = "rest:" if line == b"STOP" else prefix
+        if line:
+            yield _record(number, line.decode(), prefix)
+
+
+def _rest(stream: BinaryIO, first: int) -> Iterator[Item]:
+    for number, line in enumerate(stream.read().split(b"\n"), first):
+        if line:
+            yield _record(number, line.decode(), "rest:")
+
+
+WORDS = st.sampled_from(["a", "bb", "ccc" * 7, "d" * 40, "", "DIE", "APART", "STOP", "e" * 400])
+
+
+@EXAMPLES
+@given(words=st.lists(WORDS, max_size=60), chunk=CHUNKS, newline_at_end=st.booleans())
+def test_chunks_come_back_in_order_whatever_happens_to_them(
+    workers: pytest.MonkeyPatch, tmp_path: Path, words: list[str], chunk: int,
+    newline_at_end: bool,
+) -> None:  # fmt: skip
+    workers.setattr(line_workers, "CHUNK_BYTES", chunk)
+    data = "\n".join(["first", *words]).encode() + (b"\n" if newline_at_end else b"")
+    path = tmp_path / "lines.txt"
+    path.write_bytes(data)
+    with path.open("rb") as stream:
+        read = list(chunk_lines(stream, 1, _read_chunk, _sequential, _rest))
+    assert read == list(_sequential(io.BytesIO(data), 1))
+
+
+def _both(fmt: HashSetFormat, data: bytes, path: Path) -> tuple[list[object], list[object]]:
+    """(what ``blocks`` gives with workers, what ``read`` gives) for a file of ``data``."""
+    path.write_bytes(data)
+    with path.open("rb") as stream:
+        bulk = unrolled(fmt.blocks(stream))
+    return bulk, unrolled(fmt.read(io.BytesIO(data)))
+
+
+@EXAMPLES
+@given(data=hashkeeper_files(), chunk=CHUNKS)
+def test_hashkeeper_chunks_in_workers_give_the_row_readers_entries(
+    workers: pytest.MonkeyPatch, tmp_path: Path, data: bytes, chunk: int
+) -> None:
+    workers.setattr(line_workers, "CHUNK_BYTES", chunk)
+    workers.setattr(csv_lines, "CHUNK_BYTES", chunk)
+    bulk, rows = _both(HashKeeper(), data, tmp_path / "set.hsh")
+    assert bulk == rows
+
+
+@EXAMPLES
+@given(document=documents(), chunk=CHUNKS)
+def test_csv_chunks_in_workers_give_the_row_readers_entries(
+    workers: pytest.MonkeyPatch, tmp_path: Path, document: str, chunk: int
+) -> None:
+    workers.setattr(line_workers, "CHUNK_BYTES", chunk)
+    bulk, rows = _both(GenericCsv(), document.encode(), tmp_path / "set.csv")
+    assert bulk == rows
+
+
+@pytest.mark.parametrize("fmt", [Md5sum(), AlgorithmList("md5"), PdqList()], ids=lambda f: f.name)
+@EXAMPLES
+@given(lines=LINES, ending=ENDINGS, last_end=st.booleans(), chunk=CHUNKS)
+def test_line_chunks_in_workers_give_the_line_readers_entries(
+    workers: pytest.MonkeyPatch, tmp_path: Path, fmt: HashSetFormat, lines: list[str],
+    ending: str, last_end: bool, chunk: int,
+) -> None:  # fmt: skip
+    """Lone CRs (``ending``) end lines for the line reader: such a chunk is read here."""
+    workers.setattr(line_workers, "CHUNK_BYTES", chunk)
+    data = render(lines, ending, False, last_end, False)
+    bulk, rows = _both(fmt, data, tmp_path / "set.txt")
+    assert bulk == rows
+
+
+def test_workers_read_a_file_they_share_and_only_a_plain_file(
+    workers: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The chunks are read by other processes (the reader sees their ids); a stream that
+    is no file is read here."""
+    workers.setattr(line_workers, "CHUNK_BYTES", 64)
+    path = tmp_path / "lines.txt"
+    path.write_bytes(b"".join(b"line %d\n" % n for n in range(100)))
+
+    def by_whom(data: bytes, first: int) -> ChunkRead:
+        return ChunkRead([InvalidRecord(first, str(os.getpid()))])
+
+    def here(stream: BinaryIO, first: int) -> Iterator[Any]:
+        yield InvalidRecord(first, "here")
+
+    with path.open("rb") as stream:
+        read = list(chunk_lines(stream, 1, by_whom, here, here))
+    assert len(read) > 10 and [r.line for r in read] == sorted(r.line for r in read)
+    assert {r.reason for r in read} - {str(os.getpid()), "here"}  # (other processes)
+    assert str(os.getpid()) not in {r.reason for r in read}
+    with io.BytesIO(path.read_bytes()) as stream:
+        assert list(chunk_lines(stream, 1, by_whom, here, here)) == [InvalidRecord(1, "here")]
+
+
+@EXAMPLES
+@given(rows=nsrl_rows, blanks=st.sets(st.integers(0, 25), max_size=3), chunk=CHUNKS,
+       nist=st.booleans())  # fmt: skip
+def test_nsrl_chunks_in_workers_give_the_row_readers_entries(
+    workers: pytest.MonkeyPatch, tmp_path: Path, rows: list[list[str]], blanks: set[int],
+    chunk: int, nist: bool,
+) -> None:  # fmt: skip
+    workers.setattr(line_workers, "CHUNK_BYTES", chunk)
+    path = write_nsrl(tmp_path / "NSRLFile.txt", rows, tuple(blanks), nist)
+    assert nsrl_by_blocks(path) == nsrl_by_rows(path)
