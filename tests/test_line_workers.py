@@ -1,7 +1,7 @@
-"""Chunks of lines read by worker processes (``line_workers``) give what the reading in
-this process gives, in order, line numbers included: wherever the chunks are cut, and
-when a chunk stops (a quoted field running on), must be read with the rest (lone CRs),
-holds a line longer than a chunk, or kills its worker."""
+"""Chunks of CSV lines read by worker processes (``line_workers``) give what the reading
+in this process gives, in order, line numbers included: wherever the chunks are cut,
+and when a chunk stops (a quoted field running on), holds a line longer than a chunk,
+or kills its worker."""
 
 from __future__ import annotations
 
@@ -19,10 +19,7 @@ from hashmatch.hashsets.formats import csv_lines, line_workers
 from hashmatch.hashsets.formats.base import HashSetFormat
 from hashmatch.hashsets.formats.generic_csv import GenericCsv
 from hashmatch.hashsets.formats.hashkeeper import HashKeeper
-from hashmatch.hashsets.formats.line_workers import ChunkRead, Item, NotApart, chunk_lines
-from hashmatch.hashsets.formats.lists import AlgorithmList
-from hashmatch.hashsets.formats.pdq import PdqList
-from hashmatch.hashsets.formats.sums import Md5sum
+from hashmatch.hashsets.formats.line_workers import ChunkRead, Item, chunk_lines
 from hashmatch.hashsets.model import InvalidRecord
 
 from .test_csv_bulk import documents, unrolled
@@ -30,7 +27,6 @@ from .test_nsrl_text_bulk import by_blocks as nsrl_by_blocks
 from .test_nsrl_text_bulk import by_rows as nsrl_by_rows
 from .test_nsrl_text_bulk import rows as nsrl_rows
 from .test_nsrl_text_bulk import write as write_nsrl
-from .test_packed import ENDINGS, LINES, render
 from .test_suite_formats_bulk import hashkeeper_files
 
 EXAMPLES = settings(
@@ -50,7 +46,7 @@ def workers(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
 
 # A toy format: each line that holds anything an invalid record of its text. Reading it,
 # a line STOP hands the rest of the file to the ``rest`` reader; in a worker, a line DIE
-# kills the worker and a line APART raises NotApart (read here, both are text).
+# kills the worker (read here, it is text).
 def _record(number: int, text: str, prefix: str = "") -> InvalidRecord:
     return InvalidRecord(number, prefix + text)
 
@@ -61,8 +57,6 @@ def _read_chunk(data: bytes, first: int) -> ChunkRead:
     for number, line in enumerate(data.split(b"\n")[:-1], first):
         if line == b"DIE":
             os._exit(1)
-        if line == b"APART":
-            raise NotApart("read it with the rest")
         if line == b"STOP":
             return ChunkRead(items, (at, number))
         if line:
@@ -85,7 +79,7 @@ def _rest(stream: BinaryIO, first: int) -> Iterator[Item]:
             yield _record(number, line.decode(), "rest:")
 
 
-WORDS = st.sampled_from(["a", "bb", "ccc" * 7, "d" * 40, "", "DIE", "APART", "STOP", "e" * 400])
+WORDS = st.sampled_from(["a", "bb", "ccc" * 7, "d" * 40, "", "DIE", "STOP", "e" * 400])
 
 
 @EXAMPLES
@@ -129,20 +123,6 @@ def test_csv_chunks_in_workers_give_the_row_readers_entries(
 ) -> None:
     workers.setattr(line_workers, "CHUNK_BYTES", chunk)
     bulk, rows = _both(GenericCsv(), document.encode(), tmp_path / "set.csv")
-    assert bulk == rows
-
-
-@pytest.mark.parametrize("fmt", [Md5sum(), AlgorithmList("md5"), PdqList()], ids=lambda f: f.name)
-@EXAMPLES
-@given(lines=LINES, ending=ENDINGS, last_end=st.booleans(), chunk=CHUNKS)
-def test_line_chunks_in_workers_give_the_line_readers_entries(
-    workers: pytest.MonkeyPatch, tmp_path: Path, fmt: HashSetFormat, lines: list[str],
-    ending: str, last_end: bool, chunk: int,
-) -> None:  # fmt: skip
-    """Lone CRs (``ending``) end lines for the line reader: such a chunk is read here."""
-    workers.setattr(line_workers, "CHUNK_BYTES", chunk)
-    data = render(lines, ending, False, last_end, False)
-    bulk, rows = _both(fmt, data, tmp_path / "set.txt")
     assert bulk == rows
 
 

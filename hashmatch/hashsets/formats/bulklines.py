@@ -23,7 +23,6 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from hashmatch.hashsets.formats.base import HashSetFormat, text_lines
-from hashmatch.hashsets.formats.line_workers import ChunkRead, NotApart, chunk_lines, drained
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
 from hashmatch.hashsets.name_decoding import NAME_ERRORS
 from hashmatch.hashsets.packed.entries import entry_blocks, merged_blocks
@@ -59,10 +58,6 @@ class LineFormat(HashSetFormat):
     """A format with one record per text line."""
 
     line_style: ClassVar[LineStyle]
-    #: Whether chunks of lines may be read apart, in worker processes: ``parse_line``
-    #: and ``fast_lines`` change nothing in the format (its provenance) and read
-    #: nothing earlier lines set.
-    lines_apart: ClassVar[bool] = True
 
     @abc.abstractmethod
     def parse_line(self, number: int, line: str) -> ParsedEntry | InvalidRecord | None:
@@ -91,8 +86,7 @@ class LineFormat(HashSetFormat):
 
 
 def read_blocks(fmt: LineFormat, stream: BinaryIO) -> Iterator[PackedBlock | InvalidRecord]:
-    """Every entry of a line-format file, in order, as blocks (and invalid records); the
-    chunks read by worker processes where it pays and the format allows it."""
+    """Every entry of a line-format file, in order, as blocks (and invalid records)."""
     head = stream.read(4)
     stream.seek(0)
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -100,26 +94,7 @@ def read_blocks(fmt: LineFormat, stream: BinaryIO) -> Iterator[PackedBlock | Inv
         return
     if head.startswith(codecs.BOM_UTF8):
         stream.seek(len(codecs.BOM_UTF8))
-    if not fmt.lines_apart:
-        yield from _sequential(fmt, stream, 1)
-        return
-
-    def read_chunk(data: bytes, line: int) -> ChunkRead:
-        items, after = drained(_chunk(fmt, data, line))
-        if after != line + data.count(b"\n"):  # (lone CRs end lines for the line reader)
-            raise NotApart("the line reader counts this chunk's lines otherwise")
-        return ChunkRead(items)
-
-    def sequential(rest: BinaryIO, line: int) -> Iterator[PackedBlock | InvalidRecord]:
-        return _sequential(fmt, rest, line)
-
-    yield from chunk_lines(stream, 1, read_chunk, sequential, sequential)
-
-
-def _sequential(
-    fmt: LineFormat, stream: BinaryIO, number: int
-) -> Iterator[PackedBlock | InvalidRecord]:
-    """``read_blocks`` in this process, from the stream's position (line ``number``)."""
+    number = 1
     rest = b""
     while True:
         data = stream.read(CHUNK_BYTES)

@@ -35,7 +35,6 @@ class Hashdeep(LineFormat):
     name: ClassVar[str] = "hashdeep"
     description: ClassVar[str] = "hashdeep audit file (%%%% HASHDEEP-1.0 header)"
     line_style: ClassVar[LineStyle] = LineStyle.OWN
-    lines_apart: ClassVar[bool] = False  # (line 2 sets the columns; comments provenance)
 
     def __init__(self) -> None:
         super().__init__()

@@ -2,8 +2,10 @@
 
 ``chunk_lines`` cuts a plain file into chunks of whole lines (about ``CHUNK_BYTES``
 each) and has forked workers read them with a format's ``ChunkReader`` while this
-process takes the blocks, in file order, and writes the set: a large file is read
-about 1.4 times as fast on two cores. Each worker reads its chunk from the file
+process takes the blocks, in file order, and writes the set. The quoted CSV formats
+(``csv_lines``: HashKeeper, NSRL RDS 2.x, generic CSV), whose chunks numpy reads at
+about 120 MB/s, import 12-23 % faster on two cores; plain hash lists, read at several
+times that speed, are bound by the writing in this process and stay in it. Each worker reads its chunk from the file
 descriptor it shares with this process; only the chunk's place and first line number
 go to it (this process counts the lines), and only its blocks and invalid records
 come back.
@@ -51,12 +53,6 @@ class ChunkRead:
 
     items: list[Item]
     stop: tuple[int, int] | None = None
-
-
-class NotApart(Exception):
-    """Raised by a chunk reader for a chunk that must be read with the rest of the file
-    (its lines counted otherwise than by LF): the file from there is read by
-    ``sequential``."""
 
 
 #: Reads one chunk of whole lines (each ending in LF), given its first line's number.
@@ -134,7 +130,7 @@ def _in_order(
         start, line, future = flight.popleft()
         try:
             read = future.result()
-        except Exception:  # (NotApart, a worker killed, a chunk it cannot read: read here)
+        except Exception:  # (a worker killed, a chunk it cannot read: read it here)
             read = None
         if read is None:
             raw.seek(start)

@@ -121,7 +121,6 @@ class TskIdx(LineFormat):
     name: ClassVar[str] = "tsk-idx"
     description: ClassVar[str] = "TSK .idx index (md5|offset lines)"
     line_style: ClassVar[LineStyle] = LineStyle.HASH_PIPE
-    lines_apart: ClassVar[bool] = False  # (its header lines set the provenance)
 
     def sniff(self, sample: Sample) -> float:
         lines = [line for line in sample.data_lines[:2] if not _IDX_HEADER.match(line)]
