@@ -7,7 +7,8 @@ its own, in its place, and given to the format's row reader. A line with an odd 
 of quotes (a field spanning lines) or a carriage return that ends no line hands the rest
 of the file to the ``csv`` module, and so does a line with an even number that leaves
 it inside a quoted field (``a"b,"c``), so that entries, messages and line numbers are
-the ``csv`` reader's whatever the file holds.
+the ``csv`` reader's whatever the file holds. On a large plain file the chunks are read
+by worker processes (``line_workers``), each as it would be read here.
 
 ``plain_fields`` finds the fields of lines that have a given number of them and in
 which every quote opens or closes a field (``"a","b,c",1``): a doubled quote, a quote
