@@ -15,10 +15,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hashmatch.errors import HashSetFormatError
+from hashmatch.hashsets import HashSetStore
 from hashmatch.hashsets.formats import csv_lines, line_workers
 from hashmatch.hashsets.formats.base import HashSetFormat
 from hashmatch.hashsets.formats.generic_csv import GenericCsv
-from hashmatch.hashsets.formats.hashkeeper import HashKeeper
+from hashmatch.hashsets.formats.hashkeeper import HASHKEEPER_HEADER, HashKeeper
 from hashmatch.hashsets.formats.line_workers import ChunkRead, Item, chunk_lines
 from hashmatch.hashsets.model import InvalidRecord
 
@@ -160,3 +162,38 @@ def test_nsrl_chunks_in_workers_give_the_row_readers_entries(
     workers.setattr(line_workers, "CHUNK_BYTES", chunk)
     path = write_nsrl(tmp_path / "NSRLFile.txt", rows, tuple(blanks), nist)
     assert nsrl_by_blocks(path) == nsrl_by_rows(path)
+
+
+def test_an_import_read_by_workers_keeps_what_one_read_here_keeps(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Through the store: the same entries and names, and the same count of invalid rows
+    skipped, with workers (small chunks) as in this process; a malformed row stops
+    either import at the same line."""
+    rows = [HASHKEEPER_HEADER]
+    for n in range(400):
+        hash_field = "nothex" if n % 97 == 5 else f"{n:032x}"
+        rows.append(f'{n},5,"IMG{n}.JPG","C:\\PICS\\{n % 7}","{hash_field}",1,,,"EST",,,')
+    path = tmp_path / "set.hsh"
+    path.write_bytes(("\r\n".join(rows) + "\r\n").encode())
+
+    def imported(store: HashSetStore) -> tuple[int, list[tuple[str, str | None]]]:
+        result = store.import_file(path, skip_invalid=True)
+        kept = [(e.values["md5"], e.reference) for e in store.iter_entries(result.info)]
+        return result.skipped, kept
+
+    def refused(store: HashSetStore) -> HashSetFormatError:
+        with pytest.raises(HashSetFormatError) as error:
+            store.import_file(path)
+        return error.value
+
+    with HashSetStore(tmp_path / "here") as store, HashSetStore(tmp_path / "here2") as other:
+        here, here_error = imported(store), refused(other)
+    monkeypatch.setattr(line_workers, "worker_count", lambda stream, least: 2)
+    monkeypatch.setattr(line_workers, "CHUNK_BYTES", 512)
+    with HashSetStore(tmp_path / "work") as store, HashSetStore(tmp_path / "work2") as other:
+        assert imported(store) == here
+        workers_error = refused(other)
+    assert here[0] == 5 and len(here[1]) == 395
+    assert str(workers_error) == str(here_error)
+    assert workers_error.line == 7
