@@ -5,10 +5,10 @@ each) and has forked workers read them with a format's ``ChunkReader`` while thi
 process takes the blocks, in file order, and writes the set. The quoted CSV formats
 (``csv_lines``: HashKeeper, NSRL RDS 2.x, generic CSV), whose chunks numpy reads at
 about 120 MB/s, import 12-23 % faster on two cores; plain hash lists, read at several
-times that speed, are bound by the writing in this process and stay in it. Each worker reads its chunk from the file
-descriptor it shares with this process; only the chunk's place and first line number
-go to it (this process counts the lines), and only its blocks and invalid records
-come back.
+times that speed, are bound by the writing in this process and stay in it. Each
+worker reads its chunk from the file descriptor it shares with this process; only the
+chunk's place and first line number go to it (this process counts the lines), and only
+its blocks and invalid records come back.
 
 A chunk reader may stop at a line after which the file must be read as a whole (a
 quoted CSV field that runs on to later lines): the rest of the file from there goes
