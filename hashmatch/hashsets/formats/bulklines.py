@@ -332,11 +332,6 @@ def _usual_width(
     return best if counts[best] else None
 
 
-#: ``gather_bytes`` reads rows of fixed width while they hold at most this many times the
-#: bytes it keeps.
-_WINDOW_WASTE = 4
-
-
 def gather_bytes(
     arr: np.ndarray, starts: np.ndarray, lengths: np.ndarray
 ) -> tuple[bytes, np.ndarray]:
@@ -346,15 +341,5 @@ def gather_bytes(
     total = int(offsets[-1])
     if total == 0:
         return b"", offsets
-    widest = int(lengths.max())
-    if widest * len(lengths) <= _WINDOW_WASTE * total:
-        # Each range read as a row of the widest one's length, the bytes past its own
-        # dropped: a few bytes of work for each byte kept, where an index a byte moves
-        # twenty-four (names of a HashKeeper chunk: 15 ms down to 4).
-        starts = np.minimum(starts, len(arr))  # (those of empty ranges may point past)
-        if int(starts.max()) + widest > len(arr):
-            arr = np.concatenate((arr, np.zeros(widest, np.uint8)))
-        rows = sliding_window_view(arr, widest)[starts]
-        return rows[np.arange(widest) < lengths[:, None]].tobytes(), offsets
     index = np.arange(total, dtype=np.int64) + np.repeat(starts - offsets[:-1], lengths)
     return arr[index].tobytes(), offsets
