@@ -128,8 +128,8 @@ def line_blocks(
     where it pays (``line_workers``)."""
 
     def read_chunk(data: bytes, line: int) -> ChunkRead:
-        items, (stop, count, at) = drained(_whole(data, line, fast, read_row, dialect, batches))
-        return ChunkRead(items, (at, line + stop) if stop < count else None)
+        items, (stop, at) = drained(_whole(data, line, fast, read_row, dialect, batches))
+        return ChunkRead(items, None if at is None else (at, line + stop))
 
     def sequential(stream: BinaryIO, line: int) -> Iterator[PackedBlock | InvalidRecord]:
         return _sequential(stream, line, fast, read_row, dialect, batches)
@@ -181,8 +181,8 @@ def _chunk(
 ) -> Generator[PackedBlock | InvalidRecord, None, int | None]:
     """A chunk of whole lines; returns the next line's number, or None when a line with
     an odd number of quotes or a lone CR sent it and the rest of the file to ``csv``."""
-    stop, count, at = yield from _whole(data, first_line, fast, read_row, dialect, batches)
-    if stop < count:
+    stop, at = yield from _whole(data, first_line, fast, read_row, dialect, batches)
+    if at is not None:
         rest = cast(BinaryIO, Chained(data[at:] + pending, raw))
         yield from _csv_rest(rest, first_line + stop, read_row, dialect)
         return None
@@ -196,11 +196,11 @@ def _whole(
     read_row: RowReader,
     dialect: Dialect,
     batches: RowBatches | None,
-) -> Generator[PackedBlock | InvalidRecord, None, tuple[int, int, int]]:
+) -> Generator[PackedBlock | InvalidRecord, None, tuple[int, int | None]]:
     """The entries of a chunk of whole lines up to the first that leaves the CSV reader
     in a quoted field or holds a lone CR (after which ``csv`` must read the file as a
-    whole); returns how many lines were read, how many the chunk has, and the byte at
-    which the first line not read starts."""
+    whole); returns how many lines were read and the byte at which the first line not
+    read starts (None: every line was read)."""
     arr = np.frombuffer(data, np.uint8)
     ends = np.flatnonzero(arr == NEWLINE)
     starts = np.concatenate(([0], ends[:-1] + 1))
@@ -225,8 +225,7 @@ def _whole(
             yield from batches(_rows(lines, stop, first_line, dialect))
         else:
             yield from _place(lines, stop, first_line, taken, read_row, dialect)
-    at = int(starts[stop]) if stop < len(starts) else len(data)
-    return stop, len(starts), at
+    return stop, int(starts[stop]) if stop < len(starts) else None
 
 
 def _mostly_others(lines: Lines, count: int, taken: Taken) -> bool:

@@ -77,13 +77,13 @@ def chunk_lines(
     its end, in order: read by workers where it pays, else by ``sequential``."""
     file = file_descriptor(raw)
     workers = worker_count(raw, WORKER_MIN_BYTES) if file is not None else 0
+    pool = start_pool(workers) if workers >= 2 else None
+    if pool is None or file is None:
+        yield from sequential(raw, first_line)
+        return
     token = next(_TOKENS)
-    _READERS[token] = read_chunk
+    _READERS[token] = read_chunk  # (before the first task forks the workers)
     try:
-        pool = start_pool(workers) if workers >= 2 else None
-        if pool is None or file is None:
-            yield from sequential(raw, first_line)
-            return
         with pool:
             try:
                 yield from _in_order(pool, token, raw, file, workers, first_line,
