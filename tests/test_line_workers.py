@@ -107,24 +107,24 @@ def _both(fmt: HashSetFormat, data: bytes, path: Path) -> tuple[list[object], li
     return bulk, unrolled(fmt.read(io.BytesIO(data)))
 
 
-@EXAMPLES
-@given(data=hashkeeper_files(), chunk=CHUNKS)
-def test_hashkeeper_chunks_in_workers_give_the_row_readers_entries(
-    workers: pytest.MonkeyPatch, tmp_path: Path, data: bytes, chunk: int
-) -> None:
+CSV_FILES = st.one_of(
+    hashkeeper_files().map(lambda data: (HashKeeper(), data)),
+    documents().map(lambda document: (GenericCsv(), document.encode())),
+)
+
+
+@settings(EXAMPLES, max_examples=80)
+@given(fmt_data=CSV_FILES, chunk=CHUNKS)
+def test_csv_chunks_in_workers_give_the_row_readers_entries(
+    workers: pytest.MonkeyPatch, tmp_path: Path, fmt_data: tuple[HashSetFormat, bytes],
+    chunk: int,
+) -> None:  # fmt: skip
+    """HashKeeper and generic CSV files, the chunks cut anywhere (in the workers and in
+    this process's reading after a stop)."""
     workers.setattr(line_workers, "CHUNK_BYTES", chunk)
     workers.setattr(csv_lines, "CHUNK_BYTES", chunk)
-    bulk, rows = _both(HashKeeper(), data, tmp_path / "set.hsh")
-    assert bulk == rows
-
-
-@EXAMPLES
-@given(document=documents(), chunk=CHUNKS)
-def test_csv_chunks_in_workers_give_the_row_readers_entries(
-    workers: pytest.MonkeyPatch, tmp_path: Path, document: str, chunk: int
-) -> None:
-    workers.setattr(line_workers, "CHUNK_BYTES", chunk)
-    bulk, rows = _both(GenericCsv(), document.encode(), tmp_path / "set.csv")
+    fmt, data = fmt_data
+    bulk, rows = _both(fmt, data, tmp_path / "set.txt")
     assert bulk == rows
 
 
