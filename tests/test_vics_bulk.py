@@ -583,7 +583,7 @@ def test_a_record_is_the_medium_as_written(tmp_path: Path) -> None:
     assert found == written
 
 
-def _die(categorise: Any, text: bytes, holds: Any = None) -> Any:
+def _die(categorise: Any, text: bytes, holds: Any = None, slot: Any = None) -> Any:
     os._exit(1)  # a worker killed, as by the kernel when memory runs out
 
 

@@ -57,6 +57,6 @@ def from_blocks(
             record = None
             if block.record_offsets is not None:
                 start, end = block.record_offsets[i], block.record_offsets[i + 1]
-                record = block.record_data[start:end].decode("utf-8") or None
+                record = bytes(block.record_data[start:end]).decode("utf-8") or None
             out.append(shape(BlockEntry(values, reference, own, record)))
     return out

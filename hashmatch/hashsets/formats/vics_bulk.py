@@ -7,7 +7,9 @@ Python: about 45,000 media a second. Here pieces of about 2 MB of media (cut by
 by msgspec, into the few fields the media are read by and each medium's text, after a
 check of their UTF-8 (``vics_fields``), and turned into packed blocks
 (``vics_blocks``). On a machine with more than one core, two worker processes read the
-pieces while this one cuts the file and writes the set.
+pieces while this one cuts the file and writes the set; the media's records (their
+texts, most of the bytes) come back through memory shared with them
+(``shared_slots``), the rest through the pool's pipe.
 
 Media whose fields are not plain (hex with spaces, an odd category, OData annotations,
 an invalid hash, an alternative MD5) are read by ``Media.entry``, the reference
@@ -28,6 +30,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from typing import BinaryIO
 
+from hashmatch.hashsets.formats.shared_slots import Slot, Slots, put, shared_slots
 from hashmatch.hashsets.formats.vics_blocks import Numbered, interpret
 from hashmatch.hashsets.formats.vics_chunks import CHUNK_BYTES, Holds, NotBulk, Piece, Pieces
 from hashmatch.hashsets.formats.vics_fields import CaseNotes, fields
@@ -43,6 +46,8 @@ __all__ = ["BulkReader", "NotBulk"]
 
 #: Files smaller than this are read in this process (starting workers costs more).
 WORKER_MIN_BYTES = 4 * CHUNK_BYTES
+#: Bytes of records a shared slot holds (a piece's that do not fit come by the pipe).
+SLOT_BYTES = 2 * CHUNK_BYTES
 
 
 @dataclass
@@ -58,6 +63,9 @@ class _Read:
     count: int
     items: list[PackedBlock | Numbered]
     cases: CaseNotes | None
+    #: Where the blocks' records are: in the blocks (None), or put in the task's slot
+    #: back to back, these many bytes of each block's (``record_data`` left empty).
+    shared: tuple[int, ...] | None = None
 
 
 class BulkReader:
@@ -76,30 +84,52 @@ class BulkReader:
         workers = _workers(stream)
         pool = start_pool(workers) if workers >= 2 else None
         if pool is None:
-            results: Iterable[tuple[Piece, _Read]] = (
-                (p, read_piece(self._categorise, p.text, p.holds)) for p in pieces
-            )
+            results = ((p, read_piece(self._categorise, p.text, p.holds), None) for p in pieces)
             yield from self._placed(results, provenance)
             return
-        with pool:
+        # (the slots before the first task, which forks the workers)
+        with pool, shared_slots(workers + 2, SLOT_BYTES) as slots:
             try:
-                read = _in_order(pool, self._categorise, pieces, workers, file_descriptor(stream))
-                yield from self._placed(read, provenance)
+                file = file_descriptor(stream)
+                read = _in_order(pool, self._categorise, pieces, workers, file, slots)
+                yield from self._placed(read, provenance, slots)
             finally:
                 pool.shutdown(wait=True, cancel_futures=True)
 
     def _placed(
-        self, results: Iterable[tuple[Piece, _Read]], provenance: dict[str, str]
+        self,
+        results: Iterable[tuple[Piece, _Read, Slot | None]],
+        provenance: dict[str, str],
+        slots: Slots | None = None,
     ) -> Iterator[PackedBlock | InvalidRecord]:
-        for piece, read in results:
+        """Each piece's blocks and invalid media, in order. A block whose records are
+        in a shared slot holds views of them, valid until the next item is asked for
+        (then the slot is given back)."""
+        for piece, read, slot in results:
             for case in piece.notes:
                 note_case(provenance, case)
             if read.cases is not None:
                 note_cases(provenance, read.cases.count, read.cases.firsts)
             first = self.progress.media + 1
-            for item in read.items:
+            views: list[memoryview] = []
+            items = read.items
+            if slots is not None and slot is not None and read.shared is not None:
+                views = slots.views(slot, read.shared)
+                items = _with_views(items, views)
+            for item in items:
                 yield _renumbered(item, first) if isinstance(item, tuple) else item
             self.progress.media += read.count
+            if slots is not None and slot is not None:
+                slots.give_back(slot, views)
+
+
+def _with_views(
+    items: list[PackedBlock | Numbered], views: list[memoryview]
+) -> list[PackedBlock | Numbered]:
+    """The items, each block with its records' view (in order)."""
+    given = iter(views)
+    return [replace(item, record_data=next(given)) if isinstance(item, PackedBlock) else item
+            for item in items]  # fmt: skip
 
 
 def _workers(stream: BinaryIO) -> int:
@@ -113,14 +143,16 @@ def _in_order(
     pieces: Iterable[Piece],
     workers: int,
     file: int | None,
-) -> Iterator[tuple[Piece, _Read]]:
-    """Each piece read by the pool, in order, with a few in flight (memory stays bounded).
+    slots: Slots,
+) -> Iterator[tuple[Piece, _Read, Slot | None]]:
+    """Each piece read by the pool, in order, with a few in flight (memory stays bounded),
+    and the slot its records may be in (the caller gives it back once they are used).
     If cutting stops (``NotBulk``), the pieces already cut are given out first.
 
     A piece that is a stretch of ``file`` (a descriptor the forked workers share) is
     read from it by the worker: sending its text through a pipe cost this process as
     much as reading it."""
-    flight: deque[tuple[Piece, Future[_Read]]] = deque()
+    flight: deque[tuple[Piece, Slot | None, Future[_Read]]] = deque()
     stopped: NotBulk | None = None
     source = iter(pieces)
     while True:
@@ -132,22 +164,25 @@ def _in_order(
             except NotBulk as exc:
                 stopped = exc
                 break
+            slot = slots.take()
             if file is not None and piece.start is not None:
                 size = len(piece.text)
-                task = pool.submit(read_stretch, categorise, file, piece.start, size, piece.holds)
+                task = pool.submit(
+                    read_stretch, categorise, file, piece.start, size, piece.holds, slot
+                )
             else:
-                task = pool.submit(read_piece, categorise, piece.text, piece.holds)
-            flight.append((piece, task))
+                task = pool.submit(read_piece, categorise, piece.text, piece.holds, slot)
+            flight.append((piece, slot, task))
         if not flight:
             break
-        piece, future = flight.popleft()
+        piece, slot, future = flight.popleft()
         try:
             done = future.result()
         except BrokenProcessPool:  # a worker killed (out of memory?): stream the rest
             done = None
         if done is None:
             raise NotBulk("a worker process stopped")
-        yield piece, done
+        yield piece, done, slot
     if stopped is not None:
         raise stopped
 
@@ -161,16 +196,20 @@ def _renumbered(item: Numbered, first: int) -> InvalidRecord:
     return record
 
 
-def read_stretch(categorise: Categorise, file: int, start: int, size: int, holds: Holds) -> _Read:
+def read_stretch(
+    categorise: Categorise, file: int, start: int, size: int, holds: Holds, slot: Slot | None
+) -> _Read:
     """What the ``size`` bytes of ``file`` from ``start`` hold (a piece as cut)."""
     text = os.pread(file, size, start)
     if len(text) != size:
         raise NotBulk("the file is shorter than when it was cut")
-    return read_piece(categorise, text, holds)
+    return read_piece(categorise, text, holds, slot)
 
 
-def read_piece(categorise: Categorise, text: bytes, holds: Holds = Holds.MEDIA) -> _Read:
-    """What one piece holds.
+def read_piece(
+    categorise: Categorise, text: bytes, holds: Holds = Holds.MEDIA, slot: Slot | None = None
+) -> _Read:
+    """What one piece holds; with a ``slot``, its records put in it where they fit.
 
     Python's cycle collector is paused meanwhile: decoding a piece makes hundreds of
     thousands of objects (a list per medium's AlternativeHashes), none in a cycle, and
@@ -179,7 +218,18 @@ def read_piece(categorise: Categorise, text: bytes, holds: Holds = Holds.MEDIA) 
     gc.disable()
     try:
         found = fields(text, holds)
-        return _Read(len(found.records), list(interpret(Media(categorise), found)), found.cases)
+        read = _Read(len(found.records), list(interpret(Media(categorise), found)), found.cases)
+        return read if slot is None else _shared(read, slot)
     finally:
         if enabled:
             gc.enable()
+
+
+def _shared(read: _Read, slot: Slot) -> _Read:
+    """``read`` with its blocks' records put in ``slot``, if they fit."""
+    records = [item.record_data for item in read.items if isinstance(item, PackedBlock)]
+    if not put(slot, records):
+        return read
+    items = [replace(item, record_data=b"") if isinstance(item, PackedBlock) else item
+             for item in read.items]  # fmt: skip
+    return replace(read, items=items, shared=tuple(map(len, records)))

@@ -61,7 +61,7 @@ def _offsets(offsets: np.ndarray | None, entries: int) -> np.ndarray:
     return offsets if offsets is not None else np.zeros(entries + 1, np.int64)
 
 
-def _texts(parts: Sequence[tuple[bytes, np.ndarray]]) -> tuple[bytes, np.ndarray]:
+def _texts(parts: Sequence[tuple[bytes | memoryview, np.ndarray]]) -> tuple[bytes, np.ndarray]:
     """Texts laid out as data and ``entries + 1`` offsets, joined."""
     shifted = [np.zeros(1, np.int64)]
     at = 0

@@ -78,8 +78,9 @@ class PackedBlock:
     label_codes: np.ndarray | None = None
     label_table: tuple[PackedLabel, ...] = ()
     #: Entry ``i``'s original record is ``record_data[record_offsets[i]:...[i + 1]]``
-    #: (None: the block keeps no records).
-    record_data: bytes = b""
+    #: (None: the block keeps no records). A view is valid only until the next block
+    #: is asked for (a reader's buffer, used again: ``formats/shared_slots.py``).
+    record_data: bytes | memoryview = b""
     record_offsets: np.ndarray | None = None
     #: Per entry, its quality (``QUALITY_DTYPE``; None: no entry has one).
     qualities: np.ndarray | None = None

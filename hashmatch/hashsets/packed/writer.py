@@ -166,7 +166,7 @@ class _Texts:
         self._flusher = _Flusher()
         self._flushed = 0
 
-    def add(self, entries: int, data: bytes, offsets: np.ndarray | None) -> None:
+    def add(self, entries: int, data: bytes | memoryview, offsets: np.ndarray | None) -> None:
         if self._data is None or self._offsets is None:
             if not data:  # (no text yet: every entry's is empty)
                 self._entries += entries
