@@ -200,6 +200,7 @@ def child_import(store: Path, path: Path, fmt: str, keep: bool = False) -> tuple
     forks workers (VICS), the largest of them). The store is removed unless ``keep``."""
     code = (
         "import resource, sys, time; from pathlib import Path\n"
+        "import hashmatch.cli  # (the command's environment: one OpenBLAS thread)\n"
         "from hashmatch.hashsets import HashSetStore\n"
         "s = HashSetStore(Path(sys.argv[1])); t = time.perf_counter()\n"
         "s.import_file(Path(sys.argv[2]), format_name=sys.argv[3]); "

@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from hashmatch import __version__
+from hashmatch.cli import environment  # noqa: F401  (before numpy is imported)
 from hashmatch.cli.errors import ExitCode, exit_code_for
 from hashmatch.errors import HashmatchError
 from hashmatch.hashsets import HashSetStore, default_store_dir
