@@ -1,10 +1,10 @@
 """Buffers in memory shared with the worker processes, for the bulk of their results.
 
 A worker's result comes back through the pool's pipe, pickled. For a piece of VICS
-media that is mostly its media's records, as many bytes as the piece: 350 MB of them
-cost the two processes 0.4-0.7 s of processor time that way (pickled, pushed through a
-64 KB pipe buffer, unpickled); copied into a shared buffer and written to the set from
-there, 0.1-0.2 s (2026-12-03, 2-core VM).
+media that is mostly its media's records, as many bytes as the piece: 340 MB of them
+cost the two sides 0.6-1.0 s of processor time that way (pickled, pushed through a
+64 KB pipe buffer, unpickled, written to a file); copied into a shared buffer and
+written from there, 0.25-0.3 s (2026-12-03, 2-core VM).
 
 ``Slots`` are made before the workers fork (they inherit the mapping, and find it by
 its token). The importing process gives each task a free slot; the worker copies its
