@@ -24,7 +24,7 @@ from hashmatch.hashsets.formats.lists import AlgorithmList, HashList
 from hashmatch.hashsets.formats.sums import Md5sum
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry, SetLayout
 from hashmatch.hashsets.name_decoding import NAME_ERRORS
-from hashmatch.hashsets.packed import PackedBlock, PackedSet, PackedWriter, writer
+from hashmatch.hashsets.packed import PackedBlock, PackedSet, PackedWriter, entry_files, writer
 from hashmatch.hashsets.packed.concat import concat
 from hashmatch.hashsets.packed.entries import gather
 from hashmatch.hashsets.packed.layout import QUALITY_NONE, PackedColumn, PackedLabel
@@ -335,16 +335,16 @@ def test_texts_are_written_to_disk_while_the_set_is_written(
     refs = tmp_path / "set" / "refs.data"
     asked: list[int] = []  # entries written when a flush was asked for
     flushed: list[bool] = []  # whether each flush was of refs.data
-    ask = writer._Flusher.request
+    ask = entry_files._Flusher.request
 
-    def request(self: writer._Flusher, fd: int) -> None:
+    def request(self: entry_files._Flusher, fd: int) -> None:
         asked.append(out.entries)
         ask(self, fd)
 
-    monkeypatch.setattr(writer, "FLUSH_BYTES", 1000)
-    monkeypatch.setattr(writer._Flusher, "request", request)
+    monkeypatch.setattr(entry_files, "FLUSH_BYTES", 1000)
+    monkeypatch.setattr(entry_files._Flusher, "request", request)
     monkeypatch.setattr(
-        writer.os,
+        entry_files.os,
         "fdatasync",
         lambda fd: flushed.append(os.path.samefile(f"/proc/self/fd/{fd}", refs)),
     )
@@ -366,8 +366,8 @@ def test_a_failed_background_write_fails_the_import(
     def fdatasync(fd: int) -> None:
         raise OSError(errno.EIO, os.strerror(errno.EIO))
 
-    monkeypatch.setattr(writer, "FLUSH_BYTES", 1000)
-    monkeypatch.setattr(writer.os, "fdatasync", fdatasync)
+    monkeypatch.setattr(entry_files, "FLUSH_BYTES", 1000)
+    monkeypatch.setattr(entry_files.os, "fdatasync", fdatasync)
     store_dir = tmp_path / "store"
     with HashSetStore(store_dir) as store:
         with pytest.raises(StoreError, match=r"writing the hash-set store failed .*Input/output"):
