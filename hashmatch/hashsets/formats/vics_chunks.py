@@ -48,6 +48,16 @@ from typing import Any, BinaryIO
 import msgspec
 
 from hashmatch.hashsets.formats import vics_cases
+from hashmatch.hashsets.formats.vics_places import (
+    CUT,
+    HEAD,
+    SEPARATOR_BYTES,
+    SPACE,
+    SPACE_RUN,
+    cuts_back,
+    first_key,
+    separator_before,
+)
 from hashmatch.hashsets.formats.vics_stream import (
     ROOT_KEYS,
     Shape,
@@ -74,35 +84,6 @@ HEAD_BYTES = 64 * 1024
 
 #: JSON text as an array of values, each kept as its text as written.
 TEXTS = msgspec.json.Decoder(list[msgspec.Raw])
-
-_WS = rb"[ \t\r\n]*"
-_STRING = rb'"(?:[^"\\]|\\.)*"'
-_SCALAR = rb"(?:" + _STRING + rb"|-?\d[\d.eE+-]*|true|false|null)"
-#: The root object up to ``value``'s ``[``, when only scalar keys come before it.
-_HEAD = re.compile(
-    _WS + rb"\{" + _WS + rb"((?:" + _STRING + _WS + rb":" + _WS + _SCALAR + _WS + rb"," + _WS
-    + rb")*)\"value\"" + _WS + rb":" + _WS + rb"\[",
-    re.S,
-)  # fmt: skip
-_FIRST_KEY = re.compile(_WS + rb"\{" + _WS + rb"(" + _STRING + rb")", re.S)
-_CUT = re.compile(rb"\}" + _WS + rb"," + _WS + rb"\{")
-
-
-def first_key(media: bytes, at: int = 0) -> bytes | None:
-    """The key (quoted, as written) the medium that ``media`` starts with (from ``at``)
-    starts with."""
-    found = _FIRST_KEY.match(media, at)
-    return found[1] if found else None
-
-
-def separator_before(key: bytes) -> re.Pattern[bytes]:
-    """``}``, ``,`` and ``{`` (white space between) followed by ``key``: between two
-    media that start with it, and never inside a string (its quote would be escaped)."""
-    return re.compile(_CUT.pattern + _WS + re.escape(key))
-
-
-_SPACE = b" \t\r\n"
-_SPACE_RUN = re.compile(_WS)
 
 
 class NotBulk(Exception):
@@ -179,7 +160,7 @@ class Pieces:
         shape = shape_of(self._stream)
         if shape is Shape.UNDECIDED:
             raise NotBulk("the data model is named after the media, or the head is odd")
-        found = _HEAD.match(head, bom)
+        found = HEAD.match(head, bom)
         if found is None:
             raise NotBulk("the root object does not start with scalar keys and value")
         self._note_head(found[1])
@@ -214,7 +195,7 @@ class Pieces:
         return len(self._pending) - self._at
 
     def _skip_space(self) -> None:
-        found = _SPACE_RUN.match(self._pending, self._at)
+        found = SPACE_RUN.match(self._pending, self._at)
         self._take_to(found.end() if found else self._at)
 
     def _take_to(self, at: int) -> None:
@@ -265,7 +246,7 @@ class Pieces:
             if self._pending.startswith(b"]", self._at):  # the end of value: the root's end
                 while not self._ended and self._left() < HEAD_BYTES:
                     self._read()
-                if self._pending[self._at + 1 :].strip(_SPACE) != b"}" or not self._ended:
+                if self._pending[self._at + 1 :].strip(SPACE) != b"}" or not self._ended:
                     raise NotBulk("keys after value")
                 if self._notes:
                     yield self._piece((b"", self._origin + self._at))
@@ -299,7 +280,7 @@ class Pieces:
             if end is not None:
                 self._notes.append({**fields, **end.keys})
                 media = self._text(
-                    self._at + len(self._pending[self._at : end.start].rstrip(_SPACE))
+                    self._at + len(self._pending[self._at : end.start].rstrip(SPACE))
                 )
                 self._take_to(end.end - 1)
                 if media[0]:
@@ -324,7 +305,7 @@ class Pieces:
             if end.start < self._ends_tried:
                 continue  # (tried: the stretches looked at can overlap)
             self._ends_tried = end.start + 1
-            if self._valid(pending[at : end.start].rstrip(_SPACE)):
+            if self._valid(pending[at : end.start].rstrip(SPACE)):
                 return end
             self._failures += 1
             if self._failures >= CUT_TRIES:
@@ -353,13 +334,13 @@ class Pieces:
                 return None  # (learnt from a case after the first medium)
             self._case_key = key, separator_before(key)
         key, cut = self._case_key
-        reach = CHUNK_BYTES + len(key) + _SEPARATOR_BYTES
+        reach = CHUNK_BYTES + len(key) + SEPARATOR_BYTES
         while self._left() < reach and not self._ended:
             self._read()
         pending, at = self._pending, self._at
         if self._ended and self._left() <= reach:
             return self._last(), True
-        places = _cuts_back(pending, key, cut, at + 1, at + CHUNK_BYTES)
+        places = cuts_back(pending, key, cut, at + 1, at + CHUNK_BYTES)
         if self._whole_checked:  # the key did not start nested objects in the first piece
             place = next(places, None)
             return (self._take(place), False) if place is not None else None
@@ -378,9 +359,7 @@ class Pieces:
 
     def _note_head(self, keys: bytes) -> None:
         try:
-            root = json.loads(
-                b"{" + keys.rstrip(_SPACE).rstrip(b",") + b"}", object_pairs_hook=list
-            )
+            root = json.loads(b"{" + keys.rstrip(SPACE).rstrip(b",") + b"}", object_pairs_hook=list)
         except ValueError as exc:
             raise NotBulk("root keys") from exc
         for key, value in root:
@@ -415,7 +394,7 @@ class Pieces:
                 # The media's first key starts nested objects too (a MediaFiles or
                 # AlternativeHashes object written with MD5 first): each cut is checked.
                 self._keyed_trusted = False
-        places = [m.start() for m in _CUT.finditer(pending, max(at, self._tried_until))]
+        places = [m.start() for m in CUT.finditer(pending, max(at, self._tried_until))]
         # A place whose separator was cut off by the end of ``pending`` is found next time.
         self._tried_until = max(places[-1] + 1 if places else 0, len(pending) - 4096)
         for place in reversed(places):
@@ -432,23 +411,6 @@ class Pieces:
         except (msgspec.MsgspecError, RecursionError):
             return False
         return True
-
-
-def _cuts_back(
-    pending: bytes, key: bytes, cut: re.Pattern[bytes], low: int, high: int
-) -> Iterator[int]:
-    """Where each ``cut`` (a separator before ``key``) from ``low`` to about ``high``
-    starts, last first, looked for back from ``key``'s occurrences."""
-    end = high + len(key) + _SEPARATOR_BYTES
-    while (found := pending.rfind(key, low, end)) >= 0:
-        for place in cut.finditer(pending, max(low, found - _SEPARATOR_BYTES), found + len(key)):
-            if place.end() == found + len(key):
-                yield place.start()
-        end = found + len(key) - 1
-
-
-#: How long a separator before a case's first key may be (its white space) to be found.
-_SEPARATOR_BYTES = 256
 
 
 def _batched(pieces: Iterator[Piece]) -> Iterator[Piece]:
@@ -479,10 +441,10 @@ def _joined(batch: list[Piece]) -> Piece:
 def _last_media(pending: bytes) -> bytes:
     """The media before the end of ``value`` and of the root object (which must be all
     that is left); empty when there are none."""
-    body = pending.rstrip(_SPACE)
+    body = pending.rstrip(SPACE)
     if not body.endswith(b"}"):
         raise NotBulk("the file does not end with the root object")
-    body = body[:-1].rstrip(_SPACE)
+    body = body[:-1].rstrip(SPACE)
     if not body.endswith(b"]"):
         raise NotBulk("keys after value")
-    return body[:-1].rstrip(_SPACE)  # the parse of the piece checks what it holds
+    return body[:-1].rstrip(SPACE)  # the parse of the piece checks what it holds
