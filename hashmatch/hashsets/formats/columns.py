@@ -58,8 +58,19 @@ def exact_hex(texts: Sequence[str], digits: int) -> tuple[np.ndarray, np.ndarray
     if len(rows) == 0:
         return good, values
     picked = texts if len(rows) == n else [texts[i] for i in rows.tolist()]
+    text = "".join(picked)
+    if text.isascii():  # the usual case, all hex: decoded from the text as it is
+        try:
+            whole = bytes.fromhex(text)
+        except ValueError:
+            whole = b""
+        # (fromhex passes over white space: fewer bytes then, as a row is not all hex)
+        if len(whole) == len(rows) * (digits // 2):
+            values[rows] = np.frombuffer(whole, np.uint8).reshape(len(rows), digits // 2)
+            good[rows] = True
+            return good, values
     # One byte a character ('?' for any other than ASCII), so rows stay aligned.
-    joined = "".join(picked).encode("ascii", "replace")
+    joined = text.encode("ascii", "replace")
     ok, decoded = decode_hex(np.frombuffer(joined, np.uint8).reshape(len(rows), digits))
     values[rows[ok]] = decoded
     good[rows[ok]] = True
