@@ -105,6 +105,26 @@ def test_records_through_slots_or_the_pipe_are_the_streamed_ones(
     assert reader.progress.media == 80
 
 
+def test_without_shared_memory_records_come_through_the_pipe(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """Where the mapping cannot be made (a sandbox, no memory), the import goes on."""
+    monkeypatch.setattr(vics_chunks, "CHUNK_BYTES", 300)
+    monkeypatch.setattr(vics_bulk, "WORKER_MIN_BYTES", 0)
+    monkeypatch.setattr(vics_bulk, "_workers", lambda stream: 2)
+
+    def refused(*args: object) -> None:
+        raise OSError(12, "Cannot allocate memory")
+
+    monkeypatch.setattr(shared_slots.mmap, "mmap", refused)
+    path = tmp_path / "set.json"
+    path.write_bytes(document([{"MD5": f"{i:032x}", "Category": 1} for i in range(60)], {}))
+    with path.open("rb") as stream:
+        blocks = list(BulkReader(Vics()._categorise()).blocks(stream, {}))
+    assert all(isinstance(b, PackedBlock) and type(b.record_data) is bytes for b in blocks)
+    assert from_blocks(blocks, shape) == streamed(path.read_bytes())
+
+
 def test_a_block_s_records_are_released_once_the_next_piece_is_asked_for(
     tmp_path: Path, monkeypatch: Any
 ) -> None:

@@ -83,9 +83,14 @@ def put(slot: Slot, texts: Sequence[bytes | memoryview]) -> bool:
 
 
 @contextmanager
-def shared_slots(count: int, size: int) -> Iterator[Slots]:
-    """Slots the workers forked from now on can ``put`` into, while the block lasts."""
-    slots = Slots(count, size)
+def shared_slots(count: int, size: int) -> Iterator[Slots | None]:
+    """Slots the workers forked from now on can ``put`` into, while the block lasts;
+    None where the memory cannot be mapped (results then come through the pipe)."""
+    try:
+        slots = Slots(count, size)
+    except (OSError, ValueError):
+        yield None
+        return
     _REGISTERED[slots.token] = slots
     try:
         yield slots

@@ -143,7 +143,7 @@ def _in_order(
     pieces: Iterable[Piece],
     workers: int,
     file: int | None,
-    slots: Slots,
+    slots: Slots | None,
 ) -> Iterator[tuple[Piece, _Read, Slot | None]]:
     """Each piece read by the pool, in order, with a few in flight (memory stays bounded),
     and the slot its records may be in (the caller gives it back once they are used).
@@ -164,7 +164,7 @@ def _in_order(
             except NotBulk as exc:
                 stopped = exc
                 break
-            slot = slots.take()
+            slot = slots.take() if slots is not None else None
             if file is not None and piece.start is not None:
                 size = len(piece.text)
                 task = pool.submit(
