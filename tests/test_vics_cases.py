@@ -1,0 +1,53 @@
+"""Where a case of a case file ends: found from the text just after the case, however
+many cases are read ahead (the look-back for each later case's last medium is made
+only when the search reaches it: made for every case read ahead, reading a 17 MB file
+of small cases whose media were cut medium by medium took more than ten minutes)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from hashmatch.hashsets.formats import vics_cases
+from hashmatch.hashsets.formats.vics_places import separator_before
+
+
+def _cases(count: int) -> bytes:
+    """``count`` cases of three media, comma-separated, as a case file's value holds."""
+    return b",".join(
+        json.dumps({"CaseNumber": f"C-{c}", "Media": [{"MD5": f"{c * 3 + i:032x}"}
+                                                       for i in range(3)]}).encode()
+        for c in range(count)
+    )  # fmt: skip
+
+
+def test_the_first_case_end_is_found_where_it_is() -> None:
+    pending = _cases(2000) + b"]}"
+    head = vics_cases.head(pending)
+    assert head is not None
+    keys, media_start = head
+    end = next(vics_cases.ends(pending, media_start, True, separator_before(b'"MD5"')))
+    first = json.loads(pending[: pending.index(b"},{", end.start) + 1])
+    assert keys == {"CaseNumber": "C-0"}
+    assert json.loads(b"[" + pending[media_start : end.start] + b"]") == first["Media"]
+    assert pending[end.end - 1 : end.end] == b","
+
+
+def test_finding_a_case_end_looks_at_the_cases_after_it_only_as_far_as_needed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    made: list[Any] = []
+    region = vics_cases._region
+
+    def counted(*args: Any) -> tuple[int, int]:
+        made.append(args[2])
+        return region(*args)
+
+    monkeypatch.setattr(vics_cases, "_region", counted)
+    pending = _cases(2000) + b"]}"
+    head = vics_cases.head(pending)
+    assert head is not None
+    next(vics_cases.ends(pending, head[1], True, separator_before(b'"MD5"')))
+    assert 1 <= len(made) <= 2  # (the next case's region, and the one after for its reach)
