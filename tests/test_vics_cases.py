@@ -1,7 +1,8 @@
 """Where a case of a case file ends: found from the text just after the case, however
 many cases are read ahead (the look-back for each later case's last medium is made
 only when the search reaches it: made for every case read ahead, reading a 17 MB file
-of small cases whose media were cut medium by medium took more than ten minutes)."""
+of small cases whose media were cut medium by medium took more than ten minutes), and
+however often its media hold the word ``Media`` as a value."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hashmatch.hashsets.formats import vics_cases
 from hashmatch.hashsets.formats.vics_places import separator_before
@@ -51,3 +54,41 @@ def test_finding_a_case_end_looks_at_the_cases_after_it_only_as_far_as_needed(
     assert head is not None
     next(vics_cases.ends(pending, head[1], True, separator_before(b'"MD5"')))
     assert 1 <= len(made) <= 2  # (the next case's region, and the one after for its reach)
+
+
+def test_the_word_media_as_a_value_starts_no_region(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A case of media each tagged ``"Media"``: only the next case's key is looked back
+    from (each tag was: 82 MB of such media took two minutes)."""
+    made: list[Any] = []
+    region = vics_cases._region
+
+    def counted(*args: Any) -> tuple[int, int]:
+        made.append(args[2])
+        return region(*args)
+
+    monkeypatch.setattr(vics_cases, "_region", counted)
+    media = [{"MD5": f"{i:032x}", "Tags": ["Media"], "Kind": "Media"} for i in range(500)]
+    first = json.dumps({"CaseNumber": "C-1", "Media": media}).encode()
+    pending = first + b"," + _cases(1) + b"]}"
+    head = vics_cases.head(pending)
+    assert head is not None
+    end = next(vics_cases.ends(pending, head[1], True, separator_before(b'"MD5"')))
+    assert json.loads(b"[" + pending[head[1] : end.start] + b"]") == media
+    # (the next case's key, and the file's end after it, which gives that region's reach)
+    assert made == [pending.index(b'"Media":', len(first)), len(pending)]
+
+
+@settings(max_examples=200)
+@given(
+    st.lists(st.sampled_from([b'},{"MD5"', b"}, {", b'"MD5"', b"x" * 50, b"}", b" ,\n"]),
+             max_size=60),
+    st.integers(0, 40),
+    st.integers(1, 64),
+)  # fmt: skip
+def test_the_last_medium_start_is_the_last_of_all(parts: list[bytes], cut: int, near: int) -> None:
+    pending = b"".join(parts)
+    medium = separator_before(b'"MD5"')
+    low = min(cut, len(pending))
+    every = [m.start() for m in medium.finditer(pending, low, len(pending))]
+    expected = every[-1] if every else low
+    assert vics_cases._last_start(pending, medium, low, len(pending), near) == expected

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -108,12 +109,12 @@ def _regions(
     pending: bytes, since: int, ended: bool, medium: re.Pattern[bytes] | None
 ) -> Iterator[tuple[int, int]]:
     """Stretches that may hold the case's end, first first: from the last medium's start
-    before each ``"Media"`` key read (the next case's, unless a string holds the word),
-    and before the end of the file once it is read."""
-    at = pending.find(b'"Media"', since)
-    while at >= 0:
-        yield _region(pending, since, at, medium)
-        at = pending.find(b'"Media"', at + 1)
+    before each ``"Media"`` key read (the next case's, unless a nested object has one),
+    and before the end of the file once it is read. (The word as a value, as in
+    ``"Tags": ["Media"]``, starts none: in a case of 300,000 media each holding it, each
+    piece looked back from all of them, and 82 MB took two minutes.)"""
+    for key in _MEDIA_KEY.finditer(pending, since):
+        yield _region(pending, since, key.start(), medium)
     if ended:
         yield _region(pending, since, len(pending), medium)
 
@@ -123,14 +124,30 @@ def _region(
 ) -> tuple[int, int]:
     low = max(since, high - _LOOK_BACK)
     if medium is not None:
-        starts = [m.start() for m in medium.finditer(pending, low, high)]
-        low = starts[-1] if starts else low
+        low = _last_start(pending, medium, low, high, _LOOK_NEAR)
     return low, high
+
+
+def _last_start(pending: bytes, medium: re.Pattern[bytes], low: int, high: int, near: int) -> int:
+    """Where the last medium from ``low`` to ``high`` starts (``low`` if none does): looked
+    for in the last ``near`` bytes first, then in four times as many, and so on. (The
+    last found is the last there is: a separator holds one ``}``, its first byte, unless
+    its key is as odd as ``"},{"``; and the caller parses what it finds anyway.)"""
+    while True:
+        start = max(low, high - near)
+        last = deque(medium.finditer(pending, start, high), maxlen=1)
+        if last or start == low:
+            return last[0].start() if last else low
+        near *= 4
 
 
 #: How far before the next case's ``Media`` key its case's end is looked for when no
 #: medium starts there (a head and a last medium, each at most the head's 64 KB).
 _LOOK_BACK = 4 * 64 * 1024
+#: How far back a medium's start is looked for first.
+_LOOK_NEAR = 4096
+#: A ``Media`` key (not the word as a value).
+_MEDIA_KEY = re.compile(rb'"Media"' + _WS + rb":")
 
 
 def _end_at(
