@@ -41,7 +41,7 @@ import io
 import itertools
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -386,14 +386,15 @@ class Pieces:
                 keyed = [m.start() for m in self._keyed.finditer(pending, at)]
             if keyed and self._keyed_checks == 0:  # trusted: the worker's parse checks it
                 return keyed[-1]
-            for place in reversed(keyed[-CUT_TRIES:]):
-                if self._valid(pending[at : place + 1]):
-                    if self._keyed_checks > 0 and self._keyed_trusted:
-                        self._keyed_checks -= 1  # (one more first cut that parsed)
-                    return place
+            place, failed = _last_parsing(pending, at, keyed, self._valid)
+            if failed:
                 # The media's first key starts nested objects too (a MediaFiles or
                 # AlternativeHashes object written with MD5 first): each cut is checked.
                 self._keyed_trusted = False
+            if place is not None:
+                if self._keyed_checks > 0 and self._keyed_trusted:
+                    self._keyed_checks -= 1  # (one more first cut that parsed)
+                return place
         places = [m.start() for m in CUT.finditer(pending, max(at, self._tried_until))]
         # A place whose separator was cut off by the end of ``pending`` is found next time.
         self._tried_until = max(places[-1] + 1 if places else 0, len(pending) - 4096)
@@ -411,6 +412,34 @@ class Pieces:
         except (msgspec.MsgspecError, RecursionError):
             return False
         return True
+
+
+def _last_parsing(
+    pending: bytes, at: int, places: list[int], valid: Callable[[bytes], bool]
+) -> tuple[int | None, bool]:
+    """The last of ``places`` (separators before a medium's first key, ascending) where
+    the media from ``at`` end, as parsing them proves, and whether one did not parse.
+
+    At most ``CUT_TRIES`` are parsed, last first. One that does not parse is inside a
+    medium, between two objects of an array of it (such a separator, its key's quotes
+    unescaped, cannot be inside a string): no medium ends between that array's ``[``
+    and it, and the places there are passed over without parsing. (Tried one by one,
+    the last medium's MediaFiles objects written with MD5 first cost a parse of the
+    whole piece each, and 32 of them sent the file to the streaming reader.)"""
+    failed = False
+    bound = len(pending)
+    tries = 0
+    for place in reversed(places):
+        if place >= bound:
+            continue
+        if tries == CUT_TRIES:
+            break
+        tries += 1
+        if valid(pending[at : place + 1]):
+            return place, failed
+        failed = True
+        bound = pending.rfind(b"[", at, place)  # (-1: none, no place before is tried)
+    return None, failed
 
 
 def _batched(pieces: Iterator[Piece]) -> Iterator[Piece]:
