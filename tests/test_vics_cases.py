@@ -6,6 +6,7 @@ however often its media hold the word ``Media`` as a value."""
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any
 
@@ -13,8 +14,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hashmatch.hashsets.formats import vics_cases
+from hashmatch.hashsets.formats import vics_cases, vics_chunks
+from hashmatch.hashsets.formats.vics import Vics
+from hashmatch.hashsets.formats.vics_bulk import BulkReader
 from hashmatch.hashsets.formats.vics_places import separator_before
+from tests.test_vics_bulk import document, shape, streamed
+from tests.unrolled import from_blocks
 
 
 def _cases(count: int) -> bytes:
@@ -92,3 +97,23 @@ def test_the_last_medium_start_is_the_last_of_all(parts: list[bytes], cut: int, 
     every = [m.start() for m in medium.finditer(pending, low, len(pending))]
     expected = every[-1] if every else low
     assert vics_cases._last_start(pending, medium, low, len(pending), near) == expected
+
+
+@pytest.mark.parametrize("objects", [3, 40])
+def test_keys_after_the_last_case_s_media_are_read_before_it_is_cut(
+    monkeypatch: pytest.MonkeyPatch, objects: int
+) -> None:
+    """The last case's CaseMetadata after its Media array: a cut looked for before it was
+    read to the file's end tried each of its objects, and 32 sent the file to the
+    streaming reader. (Keys after Media longer than a piece still would.)"""
+    monkeypatch.setattr(vics_chunks, "CHUNK_BYTES", 4000)  # (more than the keys after)
+    monkeypatch.setattr(vics_chunks, "HEAD_BYTES", 1024)  # (the file is read in parts)
+    metadata = [{"PropertyName": f"P{k}", "PropertyValue": "x"} for k in range(objects)]
+    value = [{"CaseNumber": f"C-{c}",
+              "Media": [{"MediaID": c * 100 + i, "MD5": f"{c * 100 + i:032x}"} for i in range(60)],
+              "CaseMetadata": metadata} for c in range(3)]  # fmt: skip
+    data = document(value, {"indent": 1}).replace(b"#Media", b"#Cases")
+    provenance: dict[str, str] = {}
+    reader = BulkReader(Vics()._categorise())
+    found = from_blocks(reader.blocks(io.BytesIO(data), provenance), shape)  # (no NotBulk)
+    assert found == streamed(data) and len(found) == 180 and provenance["cases"] == "3"

@@ -286,6 +286,13 @@ class Pieces:
                 if media[0]:
                     yield media
                 return
+            if not self._ended and self._left() < CHUNK_BYTES:
+                # A piece's worth read before a cut is looked for, as for a set's media:
+                # the last case's keys after its Media array are then read to the file's
+                # end before its last medium is cut (a CaseMetadata of 32 objects there
+                # failed as many cuts, and the whole file went to the streaming reader).
+                self._read()
+                continue
             cut = self._cut()
             if cut is not None:  # a piece of this case's media, its end not yet read
                 yield self._take(cut)
