@@ -17,8 +17,7 @@ from hypothesis import strategies as st
 from hashmatch.hashsets.formats import vics_chunks
 from hashmatch.hashsets.formats.vics import Vics
 from hashmatch.hashsets.formats.vics_bulk import BulkReader
-from hashmatch.hashsets.formats.vics_chunks import _last_parsing
-from hashmatch.hashsets.formats.vics_places import separator_before
+from hashmatch.hashsets.formats.vics_places import last_parsing, separator_before
 from tests.test_vics_bulk import document, shape, streamed
 from tests.unrolled import from_blocks
 
@@ -49,7 +48,7 @@ def test_a_medium_with_many_nested_objects_costs_few_parses() -> None:
         parsed.append(len(text))
         return _parses(text)
 
-    place, failed = _last_parsing(pending, 0, places, valid)
+    place, failed = last_parsing(pending, 0, places, valid, vics_chunks.CUT_TRIES)
     last_start = pending.index(json.dumps(media[2]).encode())
     assert place is not None and pending[place + 1 :].lstrip(b", ").startswith(b'{"MD5"')
     assert pending.index(b"{", place) == last_start  # (the last medium's start)
@@ -63,7 +62,7 @@ def test_the_place_found_is_the_last_that_parses(shapes: list[tuple[int, int]]) 
     pending = b", ".join(json.dumps(m).encode() for m in media) + b', {"MD5": "x", "Media'
     places = [m.start() for m in separator_before(b'"MD5"').finditer(pending)]
     every = [p for p in places if _parses(pending[: p + 1])]
-    place, _ = _last_parsing(pending, 0, places, _parses)
+    place, _ = last_parsing(pending, 0, places, _parses, vics_chunks.CUT_TRIES)
     assert place == (every[-1] if every else None)
 
 

@@ -41,7 +41,7 @@ import io
 import itertools
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -56,6 +56,7 @@ from hashmatch.hashsets.formats.vics_places import (
     SPACE_RUN,
     cuts_back,
     first_key,
+    last_parsing,
     separator_before,
 )
 from hashmatch.hashsets.formats.vics_stream import (
@@ -393,7 +394,7 @@ class Pieces:
                 keyed = [m.start() for m in self._keyed.finditer(pending, at)]
             if keyed and self._keyed_checks == 0:  # trusted: the worker's parse checks it
                 return keyed[-1]
-            place, failed = _last_parsing(pending, at, keyed, self._valid)
+            place, failed = last_parsing(pending, at, keyed, self._valid, CUT_TRIES)
             if failed:
                 # The media's first key starts nested objects too (a MediaFiles or
                 # AlternativeHashes object written with MD5 first): each cut is checked.
@@ -419,34 +420,6 @@ class Pieces:
         except (msgspec.MsgspecError, RecursionError):
             return False
         return True
-
-
-def _last_parsing(
-    pending: bytes, at: int, places: list[int], valid: Callable[[bytes], bool]
-) -> tuple[int | None, bool]:
-    """The last of ``places`` (separators before a medium's first key, ascending) where
-    the media from ``at`` end, as parsing them proves, and whether one did not parse.
-
-    At most ``CUT_TRIES`` are parsed, last first. One that does not parse is inside a
-    medium, between two objects of an array of it (such a separator, its key's quotes
-    unescaped, cannot be inside a string): no medium ends between that array's ``[``
-    and it, and the places there are passed over without parsing. (Tried one by one,
-    the last medium's MediaFiles objects written with MD5 first cost a parse of the
-    whole piece each, and 32 of them sent the file to the streaming reader.)"""
-    failed = False
-    bound = len(pending)
-    tries = 0
-    for place in reversed(places):
-        if place >= bound:
-            continue
-        if tries == CUT_TRIES:
-            break
-        tries += 1
-        if valid(pending[at : place + 1]):
-            return place, failed
-        failed = True
-        bound = pending.rfind(b"[", at, place)  # (-1: none, no place before is tried)
-    return None, failed
 
 
 def _batched(pieces: Iterator[Piece]) -> Iterator[Piece]:

@@ -1,14 +1,14 @@
 """Places in the text of a VICS file that the cutting of its media into pieces looks
 for: the root object's head up to ``value``'s array, and the separator between two
-media (or cases) followed by the key they start with. Only what text alone can tell:
-whether a place really is a medium's end is for msgspec's parse to say
-(``vics_chunks``).
+media (or cases) followed by the key they start with. Text alone tells where they may
+be; whether a place really is a medium's end is for msgspec's parse to say
+(``vics_chunks`` gives it), and ``last_parsing`` asks it as seldom as it can.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 _WS = rb"[ \t\r\n]*"
 _STRING = rb'"(?:[^"\\]|\\.)*"'
@@ -53,3 +53,31 @@ def cuts_back(
             if place.end() == found + len(key):
                 yield place.start()
         end = found + len(key) - 1
+
+
+def last_parsing(
+    pending: bytes, at: int, places: list[int], valid: Callable[[bytes], bool], tries: int
+) -> tuple[int | None, bool]:
+    """The last of ``places`` (separators before a medium's first key, ascending) where
+    the media from ``at`` end, as parsing them proves, and whether one did not parse.
+
+    At most ``tries`` are parsed, last first. One that does not parse is inside a
+    medium, between two objects of an array of it (such a separator, its key's quotes
+    unescaped, cannot be inside a string): no medium ends between that array's ``[``
+    and it, and the places there are passed over without parsing. (Tried one by one,
+    the last medium's MediaFiles objects written with MD5 first cost a parse of the
+    whole piece each, and 32 of them sent the file to the streaming reader.)"""
+    failed = False
+    bound = len(pending)
+    parsed = 0
+    for place in reversed(places):
+        if place >= bound:
+            continue
+        if parsed == tries:
+            break
+        parsed += 1
+        if valid(pending[at : place + 1]):
+            return place, failed
+        failed = True
+        bound = pending.rfind(b"[", at, place)  # (-1: none, no place before is tried)
+    return None, failed
