@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from hashmatch.errors import HashSetFormatError, StoreError
 from hashmatch.hashsets.durable import sync_folder
 from hashmatch.hashsets.model import InvalidRecord
+from hashmatch.hashsets.packed.concat import concat
 from hashmatch.hashsets.packed.layout import PackedBlock
 from hashmatch.hashsets.packed.writer import PackedWriter
 
@@ -32,6 +33,7 @@ def load(
     """Write every block into ``directory``; on any error nothing is left behind."""
     counts = PackedCounts()
     writer = PackedWriter(directory)
+    small = _Small(writer)
     try:
         for block in blocks:
             if isinstance(block, InvalidRecord):
@@ -40,9 +42,10 @@ def load(
                 counts.skipped += 1
                 continue
             with _writing(directory):
-                writer.add(block)
+                small.add(block)
             after_block()
         with _writing(directory):
+            small.flush()
             writer.finish()
             sync_folder(directory)
     except BaseException:
@@ -51,6 +54,41 @@ def load(
     counts.entries = writer.entries
     counts.values = writer.counts
     return counts
+
+
+#: Blocks of fewer entries than this are joined before they are written.
+SMALL_BLOCK = 4096
+
+
+class _Small:
+    """Small blocks joined up to ``SMALL_BLOCK`` entries, in order, before the writer
+    takes them. Lines a bulk reader leaves to the line reader split its blocks (each
+    invalid record ends one): with one line in two invalid, blocks of one entry each,
+    each written on its own, took 40-75 s and 500-950 MB for 1 M lines. (Invalid
+    records only count or stop the import, so they need not wait for the blocks.)"""
+
+    def __init__(self, writer: PackedWriter) -> None:
+        self._writer = writer
+        self._held: list[PackedBlock] = []
+        self._entries = 0
+
+    def add(self, block: PackedBlock) -> None:
+        if block.entries >= SMALL_BLOCK:
+            self.flush()
+            self._writer.add(block)
+            return
+        if isinstance(block.record_data, memoryview):  # (a reader's buffer, used again)
+            block = replace(block, record_data=bytes(block.record_data))
+        self._held.append(block)
+        self._entries += block.entries
+        if self._entries >= SMALL_BLOCK:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._held:
+            self._writer.add(concat(self._held))
+            self._held.clear()
+            self._entries = 0
 
 
 @contextmanager
