@@ -7,6 +7,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
+from hashmatch.hashsets.formats import bulklines
 from hashmatch.hashsets.formats.bulklines import gather_bytes
 
 
@@ -48,3 +49,22 @@ def test_like_ranges_and_an_empty_one_past_the_end() -> None:
     gathered, offsets = gather_bytes(np.frombuffer(data, np.uint8), starts, lengths)
     assert gathered == b"abc" + b"ghij" + b"ij"
     assert offsets.tolist() == [0, 3, 3, 7, 9]
+
+
+@given(ranges(), st.integers(1, 40))
+def test_ranges_gathered_in_parts_come_back_the_same(
+    drawn: tuple[bytes, list[tuple[int, int]]], part: int
+) -> None:
+    """Ranges of more than ``GATHER_BYTES`` in all are gathered in parts, one longer than
+    a part sliced: the same bytes, the same offsets."""
+    data, spans = drawn
+    starts = np.array([s for s, _ in spans], np.int64)
+    lengths = np.array([n for _, n in spans], np.int64)
+    usual = bulklines.GATHER_BYTES
+    bulklines.GATHER_BYTES = part
+    try:
+        gathered, offsets = gather_bytes(np.frombuffer(data, np.uint8), starts, lengths)
+    finally:
+        bulklines.GATHER_BYTES = usual
+    assert gathered == b"".join(data[s : s + n] for s, n in spans)
+    assert offsets.tolist() == [0, *np.cumsum([n for _, n in spans]).tolist()]

@@ -351,11 +351,38 @@ def _usual_width(
 def gather_bytes(
     arr: np.ndarray, starts: np.ndarray, lengths: np.ndarray
 ) -> tuple[bytes, np.ndarray]:
-    """The ranges ``[starts, starts + lengths)`` of ``arr`` back to back (one gather), and
-    their ``len + 1`` offsets."""
+    """The ranges ``[starts, starts + lengths)`` of ``arr`` back to back, and their
+    ``len + 1`` offsets: one gather, or one for each ``GATHER_BYTES`` of them (a gather's
+    index is 8 bytes a byte: one name of 50 MB took 1 GB), a longer range sliced."""
     offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
     total = int(offsets[-1])
+    if total <= GATHER_BYTES:
+        return _gathered(arr, starts, lengths, offsets), offsets
+    parts = []
+    low = 0
+    while low < len(starts):
+        end = int(np.searchsorted(offsets, offsets[low] + GATHER_BYTES, "right")) - 1
+        if end <= low:  # a range longer than a gather's: sliced
+            at = int(starts[low])
+            parts.append(arr[at : at + int(lengths[low])].tobytes())
+            end = low + 1
+        else:
+            part = offsets[low : end + 1] - offsets[low]
+            parts.append(_gathered(arr, starts[low:end], lengths[low:end], part))
+        low = end
+    return b"".join(parts), offsets
+
+
+#: Bytes gathered at once (its index takes eight times as many).
+GATHER_BYTES = 16 << 20
+
+
+def _gathered(
+    arr: np.ndarray, starts: np.ndarray, lengths: np.ndarray, offsets: np.ndarray
+) -> bytes:
+    total = int(offsets[-1])
     if total == 0:
-        return b"", offsets
+        return b""
     index = np.arange(total, dtype=np.int64) + np.repeat(starts - offsets[:-1], lengths)
-    return arr[index].tobytes(), offsets
+    gathered: bytes = arr[index].tobytes()
+    return gathered
