@@ -31,6 +31,19 @@ def _cases(count: int) -> bytes:
     )  # fmt: skip
 
 
+def _regions_made(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Where each region the search for a case's end looks back from ends, as made."""
+    made: list[int] = []
+    region = vics_cases._region
+
+    def counted(*args: Any) -> tuple[int, int]:
+        made.append(args[2])
+        return region(*args)
+
+    monkeypatch.setattr(vics_cases, "_region", counted)
+    return made
+
+
 def test_the_first_case_end_is_found_where_it_is() -> None:
     pending = _cases(2000) + b"]}"
     head = vics_cases.head(pending)
@@ -46,14 +59,7 @@ def test_the_first_case_end_is_found_where_it_is() -> None:
 def test_finding_a_case_end_looks_at_the_cases_after_it_only_as_far_as_needed(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    made: list[Any] = []
-    region = vics_cases._region
-
-    def counted(*args: Any) -> tuple[int, int]:
-        made.append(args[2])
-        return region(*args)
-
-    monkeypatch.setattr(vics_cases, "_region", counted)
+    made = _regions_made(monkeypatch)
     pending = _cases(2000) + b"]}"
     head = vics_cases.head(pending)
     assert head is not None
@@ -64,14 +70,7 @@ def test_finding_a_case_end_looks_at_the_cases_after_it_only_as_far_as_needed(
 def test_the_word_media_as_a_value_starts_no_region(monkeypatch: pytest.MonkeyPatch) -> None:
     """A case of media each tagged ``"Media"``: only the next case's key is looked back
     from (each tag was: 82 MB of such media took two minutes)."""
-    made: list[Any] = []
-    region = vics_cases._region
-
-    def counted(*args: Any) -> tuple[int, int]:
-        made.append(args[2])
-        return region(*args)
-
-    monkeypatch.setattr(vics_cases, "_region", counted)
+    made = _regions_made(monkeypatch)
     media = [{"MD5": f"{i:032x}", "Tags": ["Media"], "Kind": "Media"} for i in range(500)]
     first = json.dumps({"CaseNumber": "C-1", "Media": media}).encode()
     pending = first + b"," + _cases(1) + b"]}"

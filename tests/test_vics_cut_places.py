@@ -21,12 +21,10 @@ from hashmatch.hashsets.formats.vics_places import last_parsing, separator_befor
 from tests.test_vics_bulk import document, shape, streamed
 from tests.unrolled import from_blocks
 
-_TEXTS = msgspec.json.Decoder(list[msgspec.Raw])
-
 
 def _parses(text: bytes) -> bool:
     try:
-        _TEXTS.decode(b"[" + text + b"]")
+        vics_chunks.TEXTS.decode(b"[" + text + b"]")
     except msgspec.DecodeError:
         return False
     return True
