@@ -315,15 +315,25 @@ def hex_rows(arr: np.ndarray, starts: np.ndarray, digits: int) -> tuple[np.ndarr
     return decode_hex(sliding_window_view(arr, digits)[starts])  # one gather
 
 
+def all_hex(text: str, size: int) -> bytes | None:
+    """``text`` decoded, if it is nothing but hex digits making ``size`` bytes (None
+    else: bytes.fromhex passes over white space, which gives fewer bytes)."""
+    try:
+        decoded = bytes.fromhex(text)
+    except ValueError:
+        return None
+    return decoded if len(decoded) == size else None
+
+
 def decode_hex(window: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Which rows of ``window`` (uint8, one text a row, an even number of columns) are
     all hex digits, and those rows decoded (only the good ones, in order)."""
     width = window.shape[1] // 2
     try:  # the usual case, every row hex: decoded at C speed
-        decoded = bytes.fromhex(window.tobytes().decode("ascii"))
-    except (UnicodeDecodeError, ValueError):
-        decoded = b""
-    if len(decoded) == len(window) * width:  # (fromhex passes over spaces: fewer bytes)
+        decoded = all_hex(window.tobytes().decode("ascii"), len(window) * width)
+    except UnicodeDecodeError:
+        decoded = None
+    if decoded is not None:
         return np.ones(len(window), bool), np.frombuffer(decoded, np.uint8).reshape(-1, width)
     nibbles = HEX_NIBBLE[window]
     good = (nibbles < 16).all(axis=1)

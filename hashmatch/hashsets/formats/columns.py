@@ -18,7 +18,7 @@ from typing import cast
 import numpy as np
 
 from hashmatch.hashing import get_algorithm
-from hashmatch.hashsets.formats.bulklines import decode_hex
+from hashmatch.hashsets.formats.bulklines import all_hex, decode_hex
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
 from hashmatch.hashsets.packed.entries import gather
 from hashmatch.hashsets.packed.layout import PackedBlock, PackedColumn, PackedLabel, split_around
@@ -59,16 +59,12 @@ def exact_hex(texts: Sequence[str], digits: int) -> tuple[np.ndarray, np.ndarray
         return good, values
     picked = texts if len(rows) == n else [texts[i] for i in rows.tolist()]
     text = "".join(picked)
-    if text.isascii():  # the usual case, all hex: decoded from the text as it is
-        try:
-            whole = bytes.fromhex(text)
-        except ValueError:
-            whole = b""
-        # (fromhex passes over white space: fewer bytes then, as a row is not all hex)
-        if len(whole) == len(rows) * (digits // 2):
-            values[rows] = np.frombuffer(whole, np.uint8).reshape(len(rows), digits // 2)
-            good[rows] = True
-            return good, values
+    # The usual case, all hex: decoded from the text as it is.
+    whole = all_hex(text, len(rows) * (digits // 2)) if text.isascii() else None
+    if whole is not None:
+        values[rows] = np.frombuffer(whole, np.uint8).reshape(len(rows), digits // 2)
+        good[rows] = True
+        return good, values
     # One byte a character ('?' for any other than ASCII), so rows stay aligned.
     joined = text.encode("ascii", "replace")
     ok, decoded = decode_hex(np.frombuffer(joined, np.uint8).reshape(len(rows), digits))
