@@ -8,23 +8,23 @@ string left open, brackets that do not balance), msgspec says so, and the place
 before it is tried. A piece that parses therefore ends exactly at a medium's end, and
 the next one starts at a medium's start.
 
-Exporters write every medium's keys in one order, so a place followed by the key the
-first medium starts with is a medium's start: it cannot be inside a string (the key's
-quote would be escaped there), and a nested object would have to start with the same
-key. Once the first ``KEYED_CHECKS`` such places have parsed here, later ones are taken
-without parsing the piece here (the worker that reads it parses it anyway; should it
-not parse, the rest of the file goes to the streaming reader). Where one of the first
-does not parse (files written in the schema's order start MediaFiles and
-AlternativeHashes objects with ``MD5`` too), every such place is tried by parsing, last
-first. Without any, places are tried, last first, by parsing.
+Exporters write every medium's keys in one order, so a place followed by the keys the
+first medium starts with (its first, and its second where the first's value is a
+scalar: ``vics_places.first_keys``) is a medium's start: it cannot be inside a string
+(the key's quote would be escaped there), and a nested object would have to start with
+the same keys. Once the first ``KEYED_CHECKS`` such places have parsed here, later ones
+are taken without parsing the piece here (the worker that reads it parses it anyway;
+should it not parse, the rest of the file goes to the streaming reader). Where one of
+the first does not parse (nested objects that start as media do), every such place is
+tried by parsing, last first. Without any, places are tried, last first, by parsing.
 
-Small cases are cut whole, several a piece, before a case that starts with the key
-cases start with (when it is not the media's). The first such cut is made where the
-cases before it parse (that key may start nested objects too; where it does, cases are
-no longer cut whole); later ones are taken as places followed by a medium's key are,
-without parsing here (parsing each 2 MB piece twice, here and in a worker, made this
-process the one the import waited for). A case that reaches beyond a piece's size has
-its media cut as above, the keys around them read here.
+Small cases are cut whole, several a piece, before a case that starts with the keys
+cases start with (when they are not the media's). The first such cut is made where the
+cases before it parse (those keys may start nested objects too; where they do, cases
+are no longer cut whole); later ones are taken as places followed by a medium's keys
+are, without parsing here (parsing each 2 MB piece twice, here and in a worker, made
+this process the one the import waited for). A case that reaches beyond a piece's size
+has its media cut as above, the keys around them read here.
 
 Only what the bulk reader is sure of is cut: a UTF-8 file (or UTF-16 transcoded)
 whose root object names the data model before ``value`` (scalar keys only) and holds
@@ -51,12 +51,12 @@ from hashmatch.hashsets.formats import vics_cases
 from hashmatch.hashsets.formats.vics_places import (
     CUT,
     HEAD,
-    SEPARATOR_BYTES,
     SPACE,
     SPACE_RUN,
     cuts_back,
-    first_key,
+    first_keys,
     last_parsing,
+    reach,
     separator_before,
 )
 from hashmatch.hashsets.formats.vics_stream import (
@@ -124,14 +124,15 @@ class Pieces:
     def __init__(self, stream: BinaryIO, provenance: dict[str, str]) -> None:
         self._stream = stream
         self._provenance = provenance
-        self._medium_key: bytes | None = None  # the key media start with (as written)
+        #: The keys media start with (as written: ``first_keys``).
+        self._medium_keys: tuple[bytes, ...] | None = None
         self._keyed: re.Pattern[bytes] | None = None  # a place followed by a medium's start
         #: Cuts before a medium's key still to be checked here before the rest are
         #: trusted, and whether they may be (no such cut failed to parse).
         self._keyed_checks = KEYED_CHECKS
         self._keyed_trusted = True
-        #: The key cases start with (if not the media's), and a place followed by it.
-        self._case_key: tuple[bytes, re.Pattern[bytes]] | None = None
+        #: The keys cases start with (if not the media's), and a place followed by them.
+        self._case_keys: tuple[tuple[bytes, ...], re.Pattern[bytes]] | None = None
         self._whole = True  # cases may be cut whole (no cut before that key failed)
         self._whole_checked = False  # a cut before that key parsed here
         self._notes: list[dict[str, Any]] = []  # cases ended since the last piece
@@ -336,19 +337,19 @@ class Pieces:
         from there on; after that, at the last such place (a worker's parse checks it)."""
         if not self._whole:
             return None
-        if self._case_key is None:
-            key = first_key(self._pending, self._at)
-            if self._medium_key is None or key is None or key == self._medium_key:
+        if self._case_keys is None:
+            keys = first_keys(self._pending, self._at)
+            if self._medium_keys is None or keys is None or keys == self._medium_keys:
                 return None  # (learnt from a case after the first medium)
-            self._case_key = key, separator_before(key)
-        key, cut = self._case_key
-        reach = CHUNK_BYTES + len(key) + SEPARATOR_BYTES
-        while self._left() < reach and not self._ended:
+            self._case_keys = keys, separator_before(*keys)
+        keys, cut = self._case_keys
+        ahead = CHUNK_BYTES + reach(keys)
+        while self._left() < ahead and not self._ended:
             self._read()
         pending, at = self._pending, self._at
-        if self._ended and self._left() <= reach:
+        if self._ended and self._left() <= ahead:
             return self._last(), True
-        places = cuts_back(pending, key, cut, at + 1, at + CHUNK_BYTES)
+        places = cuts_back(pending, keys, cut, at + 1, at + CHUNK_BYTES)
         if self._whole_checked:  # the key did not start nested objects in the first piece
             place = next(places, None)
             return (self._take(place), False) if place is not None else None
@@ -360,10 +361,10 @@ class Pieces:
         return None
 
     def _learn_medium_key(self) -> None:
-        """Learn the key a medium starts with from the first one ``pending`` starts with."""
-        if self._keyed is None and (key := first_key(self._pending, self._at)):
-            self._medium_key = key
-            self._keyed = separator_before(key)
+        """Learn the keys a medium starts with from the first one ``pending`` starts with."""
+        if self._keyed is None and (keys := first_keys(self._pending, self._at)):
+            self._medium_keys = keys
+            self._keyed = separator_before(*keys)
 
     def _note_head(self, keys: bytes) -> None:
         try:
