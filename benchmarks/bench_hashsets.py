@@ -133,6 +133,35 @@ def write_vics(
         out.write((close if case else "") + "]}\n")
 
 
+def write_vics_odata(path: Path, media: int, seed: int, cases: int) -> None:
+    """A VICS 1.3 case file as OData's full metadata writes it: ``odata.id`` starts every
+    case, medium and file, a ``*@odata.navigationLinkUrl`` before each array (about
+    600 bytes a medium)."""
+    rng = random.Random(seed)
+    context = "http://github.com/ICMEC/ProjectVic/DataModels/1.3.xml#Cases"
+    per_case = -(-media // cases)
+    with path.open("w") as out:
+        out.write(json.dumps({"odata.metadata": context})[:-1] + ', "value": [\n')
+        for n in range(media):
+            if n % per_case == 0:
+                c = n // per_case + 1
+                case = f"http://localhost/Cases({c})"
+                head = {"odata.id": case, "CaseID": c, "CaseNumber": f"BENCH-{c}",
+                        "Media@odata.navigationLinkUrl": case + "/Media"}  # fmt: skip
+                out.write(("]}," if n else "") + json.dumps(head)[:-1] + ', "Media": [\n')
+            md5 = f"{rng.getrandbits(128):032X}"
+            url = f"http://localhost/Media('{md5}')"
+            medium = {"odata.id": url, "MediaID": n + 1, "Category": rng.choice([0, 1, 2, 3, 4]),
+                      "MD5": md5, "SHA1": f"{rng.getrandbits(160):040X}",
+                      "MediaSize": rng.randrange(10**6), "VictimIdentified": False,
+                      "MediaFiles@odata.navigationLinkUrl": url + "/MediaFiles",
+                      "MediaFiles": [{"odata.id": f"http://localhost/MediaFiles({n + 1})",
+                                      "MD5": md5, "FileName": f"IMG_{n}.JPG"}],
+                      "Exifs@odata.navigationLinkUrl": url + "/Exifs", "Exifs": []}  # fmt: skip
+            out.write(("" if n % per_case == 0 else ",") + json.dumps(medium) + "\n")
+        out.write("]}]}\n")
+
+
 def _fill(medium: dict[str, object], rng: random.Random, n: int) -> None:
     """The rest of the fields a medium of an examiner's export has."""
     md5 = medium["MD5"]
@@ -285,6 +314,8 @@ def main() -> None:
     )
     write_vics(vics, args.media, 2, full=True)
     vics_import(work, vics, args.media, "media of about 1.2 KB, with every field of an export")
+    write_vics_odata(vics, args.media, 2, 30)
+    vics_import(work, vics, args.media, "VICS 1.3 in 30 cases, OData annotations everywhere")
     vics.unlink()
 
     rds = work / "rds.db"

@@ -1,19 +1,24 @@
 """VICS 1.x files as OData wrote them: ``odata.id`` starts every case, medium and file,
 ``*@odata.navigationLinkUrl`` before each array. They are read in bulk (not handed to
-the streaming reader)."""
+the streaming reader), their records kept as read, the annotations left out when a
+record is given out (export)."""
 
 from __future__ import annotations
 
 import io
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from hashmatch.hashsets import HashSetStore
+from hashmatch.hashsets.export import export_set
 from hashmatch.hashsets.formats import vics_chunks
 from hashmatch.hashsets.formats.vics import Vics
 from hashmatch.hashsets.formats.vics_bulk import BulkReader
+from hashmatch.hashsets.formats.vics_media import shown_record
 from hashmatch.hashsets.formats.vics_places import first_keys, separator_before
 from tests.test_vics_bulk import shape, streamed
 from tests.unrolled import from_blocks
@@ -68,3 +73,43 @@ def test_two_keys_tell_a_case_from_a_medium_that_start_with_the_same_key() -> No
     # ("}, {" before) each case's second medium; not the second case's start
     assert [p + 3 for p in places] == [media[1], media[3]]
     assert first_keys(b'{"MD5": {"x": 1}, "SHA1": "a"}') == (b'"MD5"',)  # (not a scalar)
+
+
+def test_annotations_are_kept_as_read_and_left_out_when_given_out(tmp_path: Path) -> None:
+    data = _case_file(3, 4)
+    records = from_blocks(
+        BulkReader(Vics()._categorise()).blocks(io.BytesIO(data), {}), lambda e: e.record
+    )
+    assert all('"odata.id"' in str(r) and "@odata.navigationLinkUrl" in str(r) for r in records)
+    path = tmp_path / "cases.json"
+    path.write_bytes(data)
+    with HashSetStore(tmp_path / "store") as store:
+        store.import_file(path, name="v13")
+        info = store.list_sets()[0]
+        given = [store.record(info, entry) for entry in range(1, info.entries + 1)]
+        out = tmp_path / "out.json"
+        with out.open("w") as stream:
+            export_set(store, info, "vics", stream)
+    expected = [_without_annotations(_medium(n)) for n in range(12)]
+    assert sorted((json.loads(str(r)) for r in given), key=lambda m: m["MediaID"]) == expected
+    exported = json.loads(out.read_text())["value"]
+    assert sorted(m["MD5"] for m in exported) == sorted(m["MD5"] for m in expected)
+    assert not any("odata." in json.dumps(m) for m in exported)
+
+
+def _without_annotations(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_annotations(v) for k, v in value.items()
+                if k != "odata.id" and not k.endswith("@odata.navigationLinkUrl")}  # fmt: skip
+    if isinstance(value, list):
+        return [_without_annotations(v) for v in value]
+    return value
+
+
+def test_a_record_is_given_out_without_annotations_however_they_are_spelt() -> None:
+    written = '{"MD5": "AB", "Size": 1.50, "Path": "C:\\\\odata"}'
+    assert shown_record(written) is written
+    spelt = '{"MD5": "AB", "\\u006fdata.id": "x", "N": [{"odata.id": 1, "K": 2}]}'
+    assert json.loads(shown_record(spelt)) == {"MD5": "AB", "N": [{"K": 2}]}
+    long_number = '{"odata.id": "x", "MediaID": ' + "9" * 5000 + "}"
+    assert shown_record(long_number) == long_number  # (Python cannot read it back)

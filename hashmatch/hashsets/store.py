@@ -296,10 +296,13 @@ class HashSetStore:
             yield StoredEntry(entry, hexed, qualities, category, label, reference, further)
 
     def record(self, info: HashSetInfo, entry: int) -> str | None:
-        """The entry's original record (JSON), for formats that keep one (VICS)."""
+        """The entry's original record (JSON), for formats that keep one (VICS), as its
+        format gives it out (VICS: without OData annotations)."""
         if info.layout is SetLayout.PACKED:
-            return self._packed_set(info).record(entry)
-        return rows.record(self._db, info, entry)
+            record = self._packed_set(info).record(entry)
+        else:
+            record = rows.record(self._db, info, entry)
+        return None if record is None else _shown_record(info.format, record)
 
 
 def _unwritable(directory: Path) -> bool:
@@ -346,6 +349,13 @@ def _format_label(format_name: str) -> str | None:
         return get_format(format_name).entry_label
     except HashmatchError:  # a format this version no longer knows
         return None
+
+
+def _shown_record(format_name: str, record: str) -> str:
+    try:
+        return get_format(format_name).shown_record(record)
+    except HashmatchError:  # a format this version no longer knows
+        return record
 
 
 def _format_reference(format_name: str, record: str) -> str | None:

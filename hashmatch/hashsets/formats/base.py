@@ -131,6 +131,11 @@ class HashSetFormat(abc.ABC):
         in a packed set derive it when asked instead of storing it too)."""
         return None
 
+    def shown_record(self, record: str) -> str:
+        """An entry's record as it is given out (VICS leaves out the OData annotations
+        the record keeps as read)."""
+        return record
+
     def packs(self) -> bool:
         """Whether ``blocks`` reads this file (into a packed set) instead of ``read``."""
         return False

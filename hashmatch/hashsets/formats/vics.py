@@ -45,6 +45,7 @@ from hashmatch.hashsets.formats.vics_media import (
     Media,
     reference_of_record,
     shown,
+    shown_record,
 )
 from hashmatch.hashsets.formats.vics_stream import (
     ROOT_KEYS,
@@ -225,6 +226,9 @@ class Vics(HashSetFormat):
 
     def reference_of_record(self, record: str) -> str | None:
         return reference_of_record(record)
+
+    def shown_record(self, record: str) -> str:
+        return shown_record(record)
 
     def read(self, stream: BinaryIO) -> Iterator[ParsedEntry | InvalidRecord]:
         return self._read(stream, Media(self._categorise()))

@@ -42,7 +42,7 @@ def interpret(media: Media, chunk: Fields) -> Iterator[PackedBlock | Numbered]:
     labels = _Labels()
     codes, odd_category = _categories(media, chunk.category, labels)
     odd = ~md5.good | ~(sha1.good | sha1_none) | odd_category
-    odd[list(chunk.odd | chunk.annotated)] = True
+    odd[list(chunk.odd)] = True
     odd[list(chunk.alternatives.odd)] = True
     extra = _Extra()
     for algorithm, (rows, values) in chunk.alternatives.values.items():
@@ -52,19 +52,17 @@ def interpret(media: Media, chunk: Fields) -> Iterator[PackedBlock | Numbered]:
     sha1_present = sha1.good.copy()
     records = chunk.records
     for i in np.flatnonzero(odd).tolist():
-        # An odd medium: the reference reading (its record cleaned if annotated).
+        # An odd medium: the reference reading (its record as written).
         text = records[i].decode("utf-8")
         # What the piece's decoder read, to the last field; fractions exact, as ijson
         # gives them (a Category of 0.99999999999999999999 is no 1).
         medium = json.loads(text, parse_float=Decimal)
-        entry = media.entry(i + 1, medium, record=None if i in chunk.annotated else text)
+        entry = media.entry(i + 1, medium, record=text)
         if isinstance(entry, InvalidRecord):
             invalid[i] = (i, entry)
             continue
         _place(i, entry, md5.values, sha1.values, sha1_present, extra)
         codes[i] = labels.code(PackedLabel(entry.label or "", entry.category))
-        if entry.record is not None and entry.record != text:
-            records.replace(i, entry.record.encode("utf-8"))
     columns = _Columns(md5.values, sha1.values, sha1_present, extra.arrays(), codes,
                        labels.table(), records)  # fmt: skip
     for low, high, row in split_around(n, sorted(invalid)):  # each invalid in its place

@@ -11,12 +11,12 @@ pieces while this one cuts the file and writes the set; the media's records (the
 texts, most of the bytes) come back through memory shared with them
 (``shared_slots``), the rest through the pool's pipe.
 
-Media whose fields are not plain (hex with spaces, an odd category, OData annotations,
-an invalid hash, an alternative MD5) are read by ``Media.entry``, the reference
-reading, so both readers give the same entries, labels, records and messages. Anything
-the bulk reader does not take (a case among the media, JSON that does not parse)
-raises ``NotBulk`` before the piece concerned is given out; the caller reads the rest
-with the streaming reader.
+Media whose fields are not plain (hex with spaces, an odd category, an invalid hash,
+an alternative MD5) are read by ``Media.entry``, the reference reading, so both
+readers give the same entries, labels, records and messages. Anything the bulk reader
+does not take (a case among the media, JSON that does not parse) raises ``NotBulk``
+before the piece concerned is given out; the caller reads the rest with the streaming
+reader.
 """
 
 from __future__ import annotations

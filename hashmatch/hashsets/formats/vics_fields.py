@@ -36,13 +36,11 @@ from hashmatch.hashsets.formats.vics_stream import CASE_KEYS
 
 
 class Records:
-    """Each medium's record: bytes back to back and ``len + 1`` offsets; a record can
-    be replaced (an annotated one, cleaned)."""
+    """Each medium's record: bytes back to back and ``len + 1`` offsets."""
 
     def __init__(self, data: bytes, offsets: np.ndarray) -> None:
         self.data = data
         self.offsets = offsets
-        self._replaced: dict[int, bytes] = {}
 
     @classmethod
     def of(cls, items: list[bytes]) -> Records:
@@ -53,38 +51,12 @@ class Records:
         return len(self.offsets) - 1
 
     def __getitem__(self, row: int) -> bytes:
-        if row in self._replaced:
-            return self._replaced[row]
         return self.data[int(self.offsets[row]) : int(self.offsets[row + 1])]
-
-    def replace(self, row: int, record: bytes) -> None:
-        self._replaced[row] = record
-
-    def matching(self, pattern: re.Pattern[bytes]) -> set[int]:
-        """Rows whose record holds a match of ``pattern`` (not found in replaced ones)."""
-        found = [m.start() for m in pattern.finditer(self.data)]
-        if not found:
-            return set()
-        return set((np.searchsorted(self.offsets, np.array(found), "right") - 1).tolist())
-
-    def holding(self, needle: bytes) -> set[int]:
-        """Rows whose record holds ``needle`` (looked for in all the records at once:
-        quick when none does, as for the rare keys it is asked about)."""
-        if needle not in self.data:
-            return set()
-        return self.matching(re.compile(re.escape(needle)))
 
     def block(self, low: int, high: int) -> tuple[bytes, np.ndarray]:
         """Rows ``low`` to ``high - 1`` as (bytes, offsets from 0)."""
-        if any(low <= row < high for row in self._replaced):
-            return _joined([self[row] for row in range(low, high)])
         start, end = int(self.offsets[low]), int(self.offsets[high])
         return self.data[start:end], self.offsets[low : high + 1] - start
-
-
-def _joined(items: list[bytes]) -> tuple[bytes, np.ndarray]:
-    records = Records.of(items)
-    return records.data, records.offsets
 
 
 @dataclass
@@ -96,8 +68,6 @@ class Fields:
     category: list[object]
     records: Records
     odd: set[int]  # media the reference reading takes (nested values where text belongs)
-    #: Media whose record holds "odata." (an OData annotation), or may spell it.
-    annotated: set[int]
     #: What the media's AlternativeHashes arrays hold.
     alternatives: Alternatives = field(default_factory=lambda: Alternatives())
     #: The piece's cases, when it holds whole cases.
@@ -200,11 +170,8 @@ def fields(piece: bytes, holds: Holds = Holds.MEDIA) -> Fields:
     if any(map(len, map(_CASE_MEDIA, media))):
         raise NotBulk("a case among the media")
     records = Records.of(cast(list[bytes], texts))
-    annotated = records.holding(b"odata.")
-    if escaped:
-        annotated |= records.matching(_SPELLS_ODATA)
     md5, sha1, category = (list(map(attrgetter(key), media)) for key in ("MD5", "SHA1", "Category"))
-    found = Fields(md5, sha1, category, records, set(), annotated, cases=notes)
+    found = Fields(md5, sha1, category, records, set(), cases=notes)
     column = list(map(_ALTERNATIVES, media))
     if column.count(None) < len(column):
         found.alternatives = of_objects(column) if typed else of_values(column)
@@ -268,9 +235,6 @@ _ESCAPED_MEDIA_KEY = re.compile(
 )
 #: A ``\u`` escape.
 _ESCAPE = re.compile(rb"\\u")
-#: An escape of a character of "odata.": only a record holding one can spell an
-#: annotation its text does not show (msgspec reads keys through their escapes).
-_SPELLS_ODATA = re.compile(rb"\\u00(?:6[14fF]|74|2[eE])")
 _CASE_MEDIA = attrgetter("Media")
 _CASE_MD5 = attrgetter("MD5")
 _ALTERNATIVES = attrgetter("AlternativeHashes")
