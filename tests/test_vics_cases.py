@@ -116,3 +116,33 @@ def test_keys_after_the_last_case_s_media_are_read_before_it_is_cut(
     reader = BulkReader(Vics()._categorise())
     found = from_blocks(reader.blocks(io.BytesIO(data), provenance), shape)  # (no NotBulk)
     assert found == streamed(data) and len(found) == 180 and provenance["cases"] == "3"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    parts=st.lists(
+        st.sampled_from([b'"Media"', b'"Media" :', b":", b" ", b"\n", b'"MediaID":', b"x", b'"']),
+        max_size=40,
+    ),
+    reads=st.lists(st.integers(1, 12), min_size=1, max_size=20),
+    shifts=st.lists(st.integers(0, 9), max_size=20),
+)
+def test_media_keys_are_found_once_each_as_the_text_grows(
+    parts: list[bytes], reads: list[int], shifts: list[int]
+) -> None:
+    """Where the "Media" keys are, kept as more is read (a key cut off by the end of
+    what is read included) and the text before is dropped: as searching it all anew."""
+    text = b"".join(parts)
+    keys = vics_cases.MediaKeys()
+    origin, read = 0, 0
+    for step, size in enumerate(reads):
+        read = min(len(text), read + size)
+        shift = shifts[step] if step < len(shifts) else 0
+        shift = min(shift, read - origin)
+        if shift:
+            keys.shift(shift)
+            origin += shift
+        pending = text[origin:read]
+        for since in (0, len(pending) // 2):
+            fresh = [m.start() for m in vics_cases._MEDIA_KEY.finditer(pending, since)]
+            assert keys.since(pending, since) == fresh

@@ -137,6 +137,7 @@ class Pieces:
         self._whole_checked = False  # a cut before that key parsed here
         self._notes: list[dict[str, Any]] = []  # cases ended since the last piece
         self._ends_tried = 0  # case ends before this in ``pending`` were looked at
+        self._media_keys = vics_cases.MediaKeys()  # where "Media" keys are in ``pending``
         self._tried_until = 0  # places before this in ``pending`` were found not to parse
         self._failures = 0  # places that did not parse in the piece being cut
         self._pending = b""
@@ -189,6 +190,7 @@ class Pieces:
             self._origin += shift
             self._at = 0
             self._ends_tried = max(0, self._ends_tried - shift)
+            self._media_keys.shift(shift)
             self._tried_until = max(0, self._tried_until - shift)
         return bool(more)
 
@@ -310,7 +312,8 @@ class Pieces:
         first place that ends a case as far as the text after it tells
         (``vics_cases.ends``) and has media before it that parse."""
         pending, at = self._pending, self._at
-        for end in vics_cases.ends(pending, self._ends_tried, self._ended, self._keyed):
+        keys = self._media_keys.since(pending, self._ends_tried)
+        for end in vics_cases.ends(pending, self._ends_tried, self._ended, self._keyed, keys):
             if end.start < self._ends_tried:
                 continue  # (tried: the stretches looked at can overlap)
             self._ends_tried = end.start + 1
