@@ -48,6 +48,21 @@ def write_md5sum(path: Path, lines: int, seed: int) -> None:
             out.write(f"{rng.getrandbits(128):032x}  file{n}.jpg\n")
 
 
+def write_half_invalid(path: Path, lines: int, seed: int, shape: str) -> None:
+    """An md5sum list or a generic CSV (``md5,sha1,name``) with every other line's MD5
+    not hex: what skipping invalid lines costs at its worst."""
+    rng = random.Random(seed)
+    with path.open("w") as out:
+        if shape == "csv":
+            out.write("md5,sha1,name\n")
+        for n in range(lines):
+            md5 = f"{rng.getrandbits(128):032x}" if n % 2 == 0 else f"zz{rng.getrandbits(120):030x}"
+            if shape == "csv":
+                out.write(f"{md5},{rng.getrandbits(160):040x},file{n}.jpg\n")
+            else:
+                out.write(f"{md5}  file{n}.jpg\n")
+
+
 def write_pdq_list(path: Path, lines: int, seed: int) -> None:
     """A PDQ list as Meta's pdq-photo-hasher writes it: ``<hex64>,<quality>,<name>``."""
     rng = np.random.default_rng(seed)
@@ -93,6 +108,7 @@ def write_vics(
     cases: int = 1,
     accented: bool = False,
     full: bool = False,
+    half_invalid: bool = False,
 ) -> None:
     """A flat VICS 2.0 hash set, or (``case``) the same media inside ``cases`` cases
     (more than one: each with CaseMetadata and Identifiers arrays, as the schema has
@@ -101,7 +117,8 @@ def write_vics(
     ``\\u`` escape, as json.dumps and .NET's System.Text.Json write it by default); with
     ``full``, each medium has the fields an examiner's export has (a PhotoDNA, flags, a
     MIME type, dates, each file's path, times and evidence item, a SHA-256): about
-    1.2 KB a medium, where the plain ones are 230 bytes."""
+    1.2 KB a medium, where the plain ones are 230 bytes; with ``half_invalid``, every
+    other medium's MD5 is not hex."""
     rng = random.Random(seed)
     shape = "Cases" if case else "Media"
     context = f"http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/US/$metadata#{shape}"
@@ -122,6 +139,8 @@ def write_vics(
                       "MediaFiles": [{"FileName": f"IMG_{n}{accent}.JPG"}]}  # fmt: skip
             if full:
                 _fill(medium, rng, n)
+            if half_invalid and n % 2:
+                medium["MD5"] = "zz" + str(medium["MD5"])[2:]
             if alternatives:  # each with the medium's MD5, as the schema has it
                 medium["AlternativeHashes"] = [
                     {"MD5": medium["MD5"], "HashName": name,
@@ -224,22 +243,27 @@ def write_rds2(path: Path, lines: int, seed: int) -> None:
                       f'"file{n}.dll",4096,{n % 977},"358",""\r\n')  # fmt: skip
 
 
-def child_import(store: Path, path: Path, fmt: str, keep: bool = False) -> tuple[float, float]:
+def child_import(
+    store: Path, path: Path, fmt: str, keep: bool = False, skip_invalid: bool = False
+) -> tuple[float, float]:
     """Import in a child process: (seconds, peak RSS in MB of the child plus, when it
-    forks workers (VICS), the largest of them). The store is removed unless ``keep``."""
+    forks workers (VICS, CSV), the largest of them). The store is removed unless
+    ``keep``."""
     code = (
         "import resource, sys, time; from pathlib import Path\n"
         "import hashmatch.cli  # (the command's environment: one OpenBLAS thread)\n"
         "from hashmatch.hashsets import HashSetStore\n"
         "s = HashSetStore(Path(sys.argv[1])); t = time.perf_counter()\n"
-        "s.import_file(Path(sys.argv[2]), format_name=sys.argv[3]); "
+        "s.import_file(Path(sys.argv[2]), format_name=sys.argv[3], "
+        "skip_invalid=sys.argv[4] == 'skip'); "
         "print(time.perf_counter() - t)\n"
         # VmHWM belongs to the child's own address space (ru_maxrss would count the
         # parent's pages the child had between fork and exec).
         "print([l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')][0])\n"
         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
     )
-    done = subprocess.run([sys.executable, "-c", code, str(store), str(path), fmt],
+    skip = "skip" if skip_invalid else "stop"
+    done = subprocess.run([sys.executable, "-c", code, str(store), str(path), fmt, skip],
                           check=True, capture_output=True, text=True)  # fmt: skip
     seconds, peak_kb, worker_kb = done.stdout.split()
     if not keep:
@@ -247,9 +271,12 @@ def child_import(store: Path, path: Path, fmt: str, keep: bool = False) -> tuple
     return float(seconds), (int(peak_kb) + int(worker_kb)) / 1024
 
 
-def vics_import(work: Path, vics: Path, media: int, what: str, timed_with: str = "") -> None:
+def vics_import(
+    work: Path, vics: Path, media: int, what: str, timed_with: str = "", skip: bool = False
+) -> None:
     """Import one VICS variant and print its line."""
-    seconds, rss = child_import(work / f"store-{time.time_ns()}", vics, "vics")
+    seconds, rss = child_import(work / f"store-{time.time_ns()}", vics, "vics",
+                                skip_invalid=skip)  # fmt: skip
     print(f"VICS import, {what}: {media / seconds:,.0f} media/s, "
           f"{vics.stat().st_size / seconds / 1e6:.0f} MB/s ({seconds:.2f} s{timed_with}, "
           f"peak RSS {rss:.0f} MB)")  # fmt: skip
@@ -280,6 +307,17 @@ def main() -> None:
     print(f"md5sum import: {args.lines / seconds:,.0f} hashes/s ({seconds:.2f} s, peak RSS "
           f"{rss:.0f} MB); reading into a Python set: {args.lines / baseline:,.0f}/s; "
           f"ratio {baseline / seconds:.2f}")  # fmt: skip
+
+    write_half_invalid(listing, args.lines, 8, "md5sum")
+    seconds, rss = child_import(work / f"store-{time.time_ns()}", listing, "md5sum",
+                                skip_invalid=True)  # fmt: skip
+    print(f"md5sum import, every other line invalid (skipped): {args.lines / seconds:,.0f} "
+          f"lines/s ({seconds:.2f} s, peak RSS {rss:.0f} MB)")  # fmt: skip
+    write_half_invalid(listing, args.lines, 8, "csv")
+    seconds, rss = child_import(work / f"store-{time.time_ns()}", listing, "csv",
+                                skip_invalid=True)  # fmt: skip
+    print(f"generic CSV import, every other line invalid (skipped): {args.lines / seconds:,.0f} "
+          f"lines/s ({seconds:.2f} s, peak RSS {rss:.0f} MB with a worker's)")  # fmt: skip
 
     pdq = work / "list.pdq"
     write_pdq_list(pdq, args.lines, 7)
@@ -314,6 +352,8 @@ def main() -> None:
     )
     write_vics(vics, args.media, 2, full=True)
     vics_import(work, vics, args.media, "media of about 1.2 KB, with every field of an export")
+    write_vics(vics, args.media, 2, half_invalid=True)
+    vics_import(work, vics, args.media, "every other medium invalid (skipped)", skip=True)
     write_vics_odata(vics, args.media, 2, 30)
     vics_import(work, vics, args.media, "VICS 1.3 in 30 cases, OData annotations everywhere")
     vics.unlink()

@@ -33,22 +33,25 @@ Entry = tuple[str, str, str | None]  # algorithm, hex, reference
 
 
 def by_lines(fmt: LineFormat, data: bytes) -> list[Entry | tuple[int | None, str]]:
+    """Entries, then invalid records (``tests.unrolled`` says why)."""
     out: list[Entry | tuple[int | None, str]] = []
+    invalid: list[Entry | tuple[int | None, str]] = []
     for record in fmt.read(io.BytesIO(data)):
         if isinstance(record, InvalidRecord):
-            out.append((record.line, record.reason))
+            invalid.append((record.line, record.reason))
             continue
         assert isinstance(record, ParsedEntry)
         (value,) = record.hashes
         out.append((value.algorithm, value.to_bytes().hex(), record.reference or None))
-    return out
+    return out + invalid
 
 
 def by_blocks(fmt: LineFormat, data: bytes) -> list[Entry | tuple[int | None, str]]:
     out: list[Entry | tuple[int | None, str]] = []
+    invalid: list[Entry | tuple[int | None, str]] = []
     for block in read_blocks(fmt, io.BytesIO(data)):
         if isinstance(block, InvalidRecord):
-            out.append((block.line, block.reason))
+            invalid.append((block.line, block.reason))
             continue
         assert isinstance(block, PackedBlock)
         for i in range(block.entries):
@@ -57,7 +60,7 @@ def by_blocks(fmt: LineFormat, data: bytes) -> list[Entry | tuple[int | None, st
             name = block.ref_data[block.ref_offsets[i] : block.ref_offsets[i + 1]]
             reference = name.decode("utf-8", NAME_ERRORS) or None  # (as the store reads it)
             out.append((*value, reference))
-    return out
+    return out + invalid
 
 
 HEX = st.text("0123456789abcdefABCDEF", min_size=32, max_size=32)

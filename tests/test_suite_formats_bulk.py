@@ -110,8 +110,8 @@ def test_hashkeeper_plain_lines_are_read_in_bulk(store: HashSetStore, tmp_path: 
     assert bulk == [((("md5", MD5.lower()),), "C:\\PICS\\IMG1.JPG"),
                     ((("md5", "ab" * 16),), "café.jpg"),
                     ((("md5", "cd" * 16),), "D:\\x"),
-                    (6, "hash is not an MD5: 'D:\\\\y'"),  # (lines 5 and 6: one row)
-                    ((("md5", "34" * 16),), "D:\\y\\e.jpg")]  # fmt: skip
+                    ((("md5", "34" * 16),), "D:\\y\\e.jpg"),
+                    (6, "hash is not an MD5: 'D:\\\\y'")]  # (lines 5 and 6: one row)  # fmt: skip
     info = store.import_file(path, name="hk", skip_invalid=True).info
     assert info.layout is SetLayout.PACKED and info.format == "hashkeeper"
     assert info.entries == 4

@@ -1,5 +1,7 @@
 """What a bulk reader and a row reader give, unrolled into comparable lists: one item
-per entry (shaped by the test) and ``(line, reason)`` per invalid record, in order."""
+per entry (shaped by the test), in order, then ``(line, reason)`` per invalid record, in
+order. (Readers give an invalid record ahead of the entries read before it and not yet
+given in a block: only the two orders are the file's, not how they interleave.)"""
 
 from __future__ import annotations
 
@@ -31,21 +33,23 @@ def from_records(
 ) -> list[T | Invalid]:
     """The row reader's entries (those with a value: the store skips the rest)."""
     out: list[T | Invalid] = []
+    invalid: list[T | Invalid] = []
     for record in records:
         if isinstance(record, InvalidRecord):
-            out.append((record.line, record.reason))
+            invalid.append((record.line, record.reason))
         elif record.hashes:
             out.append(shape(record))
-    return out
+    return out + invalid
 
 
 def from_blocks(
     blocks: Iterable[PackedBlock | InvalidRecord], shape: Callable[[BlockEntry], T]
 ) -> list[T | Invalid]:
     out: list[T | Invalid] = []
+    invalid: list[T | Invalid] = []
     for block in blocks:
         if isinstance(block, InvalidRecord):
-            out.append((block.line, block.reason))
+            invalid.append((block.line, block.reason))
             continue
         for i in range(block.entries):
             values = tuple((c.algorithm, bytes(c.values[k]).hex()) for c in block.columns
@@ -59,4 +63,4 @@ def from_blocks(
                 start, end = block.record_offsets[i], block.record_offsets[i + 1]
                 record = bytes(block.record_data[start:end]).decode("utf-8") or None
             out.append(shape(BlockEntry(values, reference, own, record)))
-    return out
+    return out + invalid

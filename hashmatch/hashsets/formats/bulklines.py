@@ -6,7 +6,8 @@ entries much faster: it cuts the file into chunks of whole lines, and checks and
 every line of a chunk at once (fixed-width hex digits, then the separator and file name
 for ``md5sum``). Any line the fast check does not accept (a comment, an escaped name,
 a bad digit, another hash length) goes through ``parse_line``, in its place, so
-entries, their order, line numbers and error messages are those of the line reader.
+entries, their order, line numbers and error messages are those of the line reader
+(an invalid line's message comes ahead of its chunk's entries: ``packed.entries``).
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 from hashmatch.hashsets.formats.base import HashSetFormat, text_lines
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
 from hashmatch.hashsets.name_decoding import NAME_ERRORS
-from hashmatch.hashsets.packed.entries import entry_blocks, merged_blocks
-from hashmatch.hashsets.packed.layout import PackedBlock, split_around
+from hashmatch.hashsets.packed.entries import around_entries, entry_blocks, merged_blocks
+from hashmatch.hashsets.packed.layout import PackedBlock
 
 CHUNK_BYTES = 8 << 20
 #: Lines of a chunk whose hex width decides the chunk's (``_usual_width``).
@@ -124,27 +125,26 @@ def _chunk(fmt: LineFormat, buf: bytes, first: int) -> _Blocks:
         return (yield from _slow_text(fmt, buf, first))
     ends = ends - has_cr
     fast = fmt.fast_lines(arr, starts, ends)
-    slow = np.flatnonzero(~fast.ok) if fast is not None else np.arange(n)
-    if fast is not None and len(slow):
-        slow = _without_blank(fmt, slow, starts, ends, first)
-    if len(slow) > SLOW_SHARE * n:
+    if fast is None:
         return (yield from _slow_text(fmt, buf, first))
-    assert fast is not None or n == 0
-    # The line reader's reading of each slow line first: a line without a record (a
-    # comment, a blank line) need not cut the fast lines around it into two blocks.
+    slow = np.flatnonzero(~fast.ok)
+    if len(slow):
+        slow = _without_blank(fmt, slow, starts, ends, first)
+    # The line reader's reading of each slow line first: a line without an entry (a
+    # comment, a blank line, an invalid line) need not cut the fast lines around it.
     read = {line: fmt.parse_line(first + line,
                                  buf[starts[line] : ends[line]].decode("utf-8", NAME_ERRORS))
             for line in slow.tolist()}  # fmt: skip
-    cuts = [line for line, record in read.items() if record is not None]
+    if sum(isinstance(record, ParsedEntry) for record in read.values()) > SLOW_SHARE * n:
+        # Many entries the fast check did not take (names with escapes): the fast lines
+        # between them would be a block each.
+        return (yield from _slow_text(fmt, buf, first))
 
-    def items() -> Iterator[PackedBlock | ParsedEntry | InvalidRecord | None]:
-        for low, high, line in split_around(n, cuts):
-            if high > low and fast is not None and fast.ok[low:high].any():
-                yield fast.block(low, high)
-            if line is not None:
-                yield read[line]
+    def bulk(low: int, high: int) -> PackedBlock | None:
+        return fast.block(low, high) if fast.ok[low:high].any() else None
 
-    yield from merged_blocks(items())  # (the line reader's entries gathered into blocks)
+    # (the line reader's entries gathered into blocks)
+    yield from merged_blocks(around_entries(n, read, bulk))
     return first + n
 
 
@@ -152,9 +152,8 @@ def _without_blank(
     fmt: LineFormat, slow: np.ndarray, starts: np.ndarray, ends: np.ndarray, first: int
 ) -> np.ndarray:
     """The slow lines but the empty ones, where the line reader finds no record in an
-    empty line: they neither count towards ``SLOW_SHARE`` nor are read one by one (a
-    list with a blank line after each went to the line reader whole, 7-22 times
-    slower)."""
+    empty line: they are not read one by one (a list with a blank line after each went
+    to the line reader whole, 7-22 times slower)."""
     blank = ends[slow] == starts[slow]
     if not blank.any() or fmt.parse_line(first + int(slow[blank][0]), "") is not None:
         return slow

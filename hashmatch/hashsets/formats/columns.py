@@ -20,8 +20,8 @@ import numpy as np
 from hashmatch.hashing import get_algorithm
 from hashmatch.hashsets.formats.bulklines import all_hex, decode_hex
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
-from hashmatch.hashsets.packed.entries import gather
-from hashmatch.hashsets.packed.layout import PackedBlock, PackedColumn, PackedLabel, split_around
+from hashmatch.hashsets.packed.entries import around_entries, gather
+from hashmatch.hashsets.packed.layout import PackedBlock, PackedColumn, PackedLabel
 
 
 @dataclass(frozen=True)
@@ -99,15 +99,17 @@ def batch_blocks(
     qualities: np.ndarray | None = None,
 ) -> Iterator[PackedBlock | InvalidRecord]:
     """The ``keep`` rows of a batch as entries, and ``describe(i)`` (the row reader's
-    reading) for each row of ``described`` (ascending, none of them kept), all in row
-    order; ``qualities``: each row's (``QUALITY_NONE``: none). A described row the
-    reader takes after all is taken as the reader says."""
-    for low, high, row in split_around(len(keep), described):
-        if high > low:
-            yield _block(columns, names, keep, low, high, labels, qualities)
-        if row is not None:
-            read = describe(row)
-            yield read if isinstance(read, InvalidRecord) else gather([read])
+    reading) for each row of ``described`` (ascending, none of them kept), entries in
+    row order, invalid records ahead (``around_entries``); ``qualities``: each row's
+    (``QUALITY_NONE``: none). A described row the reader takes after all is taken as
+    the reader says."""
+    read = {row: describe(row) for row in described}
+
+    def bulk(low: int, high: int) -> PackedBlock:
+        return _block(columns, names, keep, low, high, labels, qualities)
+
+    for item in around_entries(len(keep), read, bulk):
+        yield gather([item]) if isinstance(item, ParsedEntry) else item
 
 
 def references(column: Sequence[object] | None, kept: np.ndarray) -> tuple[bytes, np.ndarray]:

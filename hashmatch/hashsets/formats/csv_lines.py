@@ -29,8 +29,8 @@ import numpy as np
 
 from hashmatch.hashsets.formats.line_workers import ChunkRead, chunk_lines, drained
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
-from hashmatch.hashsets.packed.entries import merged_blocks
-from hashmatch.hashsets.packed.layout import PackedBlock, split_around
+from hashmatch.hashsets.packed.entries import around_entries, merged_blocks
+from hashmatch.hashsets.packed.layout import PackedBlock
 
 CHUNK_BYTES = 8 << 20
 #: The longest header line the bulk readers read (a file with a longer one is left to csv).
@@ -268,20 +268,14 @@ def _place(
     dialect: Dialect,
 ) -> Iterator[PackedBlock | InvalidRecord]:  # fmt: skip
     """The entries of the chunk's first ``count`` lines in order: runs of taken lines as
-    blocks, every other line that holds anything read by the CSV module in its place."""
+    blocks, every other line that holds anything read by the CSV module in its place
+    (an invalid one ahead: ``around_entries``)."""
     blank = lines.ends[:count] == lines.starts[:count]
     others = np.flatnonzero(~taken.plain[:count] & ~blank).tolist()
-
-    def items() -> Iterator[PackedBlock | ParsedEntry | InvalidRecord | None]:
-        for low, high, row in split_around(count, others):
-            if high > low:
-                yield taken.block(low, high)
-            if row is not None:
-                text = _text(lines, row, dialect)
-                row_read = next(csv.reader([text], delimiter=dialect.delimiter))
-                yield read_row(first_line + row, row_read)
-
-    return merged_blocks(items())
+    read = {row: read_row(first_line + row, next(csv.reader([_text(lines, row, dialect)],
+                                                             delimiter=dialect.delimiter)))
+            for row in others}  # fmt: skip
+    return merged_blocks(around_entries(count, read, taken.block))
 
 
 def _csv_rest(

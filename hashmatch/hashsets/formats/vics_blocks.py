@@ -1,9 +1,10 @@
-"""What one piece of VICS media becomes: packed blocks, and its invalid media in place.
+"""What one piece of VICS media becomes: its invalid media, then a packed block.
 
 The MD5 and SHA1 columns of a piece are checked and decoded by numpy, categories are
 labelled once per distinct value, AlternativeHashes' SHA-256 and PDQ values decoded in
 bulk. A medium that is not plain is read by ``Media.entry``, the reference reading, and
-put in its place; an invalid one splits the blocks around it.
+put in its place; an invalid one is given ahead of the piece's block, which leaves it
+out.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from hashmatch.hashsets.packed.layout import (
 
 #: An invalid medium, numbered within its piece (0-based) until the piece is placed.
 Numbered = tuple[int, InvalidRecord]
+#: Python's reading of a medium (fractions exact, as ijson gives them).
+_DECODER = json.JSONDecoder(parse_float=Decimal)
 
 
 def interpret(media: Media, chunk: Fields) -> Iterator[PackedBlock | Numbered]:
@@ -56,7 +59,7 @@ def interpret(media: Media, chunk: Fields) -> Iterator[PackedBlock | Numbered]:
         text = records[i].decode("utf-8")
         # What the piece's decoder read, to the last field; fractions exact, as ijson
         # gives them (a Category of 0.99999999999999999999 is no 1).
-        medium = json.loads(text, parse_float=Decimal)
+        medium = _DECODER.decode(text)
         entry = media.entry(i + 1, medium, record=text)
         if isinstance(entry, InvalidRecord):
             invalid[i] = (i, entry)
@@ -65,11 +68,13 @@ def interpret(media: Media, chunk: Fields) -> Iterator[PackedBlock | Numbered]:
         codes[i] = labels.code(PackedLabel(entry.label or "", entry.category))
     columns = _Columns(md5.values, sha1.values, sha1_present, extra.arrays(), codes,
                        labels.table(), records)  # fmt: skip
-    for low, high, row in split_around(n, sorted(invalid)):  # each invalid in its place
-        if high > low:
-            yield columns.block(low, high)
-        if row is not None:
-            yield invalid[row]
+    # The invalid media ahead of the piece's entries (``packed.entries`` says why): cut
+    # around each, a piece with one medium in two invalid was blocks of one entry.
+    yield from (invalid[row] for row in sorted(invalid))
+    if not invalid and n:
+        yield columns.block(0, n)
+    elif len(invalid) < n:
+        yield columns.rows(sorted(invalid))
 
 
 class _Extra:
@@ -180,6 +185,31 @@ class _Columns:
     codes: np.ndarray
     table: tuple[PackedLabel, ...]
     records: Records
+
+    def rows(self, left_out: list[int]) -> PackedBlock:
+        """Every row but ``left_out`` (ascending) as consecutive entries."""
+        kept = np.ones(len(self.md5), bool)
+        kept[left_out] = False
+        rows = np.flatnonzero(kept)
+        count = len(rows)
+        columns = [PackedColumn("md5", self.md5[rows], np.arange(count, dtype=np.int64))]
+        with_sha1 = np.flatnonzero(self.sha1_present[rows])
+        if len(with_sha1):
+            columns.append(PackedColumn("sha1", self.sha1[rows[with_sha1]], with_sha1))
+        rank = np.full(len(self.md5), -1, np.int64)
+        rank[rows] = np.arange(count)
+        for algorithm, (at, values) in self.extra.items():
+            new = rank[at]
+            taken = new >= 0
+            if taken.any():
+                columns.append(PackedColumn(algorithm, values[taken], new[taken]))
+        runs = [self.records.block(low, high) for low, high, _ in
+                split_around(len(self.md5), left_out) if high > low]  # fmt: skip
+        data = b"".join(bytes(d) for d, _ in runs)
+        lengths = np.concatenate([np.diff(o) for _, o in runs])
+        offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+        return PackedBlock(count, tuple(columns), b"", np.zeros(count + 1, np.int64),
+                           self.codes[rows], self.table, data, offsets)  # fmt: skip
 
     def block(self, low: int, high: int) -> PackedBlock:
         """Rows ``low`` to ``high - 1`` (all valid) as consecutive entries."""
