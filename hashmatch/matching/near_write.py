@@ -71,9 +71,10 @@ def _write_tables(directory: Path, name: str, bits: int, count: int, chunks: Chu
                 column = group[k]
                 order = np.argsort(column, kind="stable")
                 write_in_pieces(out, order.astype(row_type))
-                found = np.searchsorted(column[order], np.arange(1 << SUBSTRING_BITS), "left")
-                starts.append(found.astype(np.int64) + (first + k) * count)
                 del order
+                # Where each value's group starts: how many values are below it.
+                below = np.cumsum(np.bincount(column, minlength=1 << SUBSTRING_BITS))[:-1]
+                starts.append(np.concatenate(([0], below)) + (first + k) * count)
             del group
     starts.append(np.array([substrings * count], np.int64))
     _write_npy(directory / f"{name}.starts.npy", np.dtype(np.int64),
