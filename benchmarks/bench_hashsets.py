@@ -230,8 +230,10 @@ def write_rdsv3(path: Path, rows: int, seed: int) -> None:
     db.close()
 
 
-def write_rds2(path: Path, lines: int, seed: int) -> None:
-    """An NSRL RDS 2.x ``NSRLFile.txt``: quoted CSV, upper-case hex, CRLF."""
+def write_rds2(path: Path, lines: int, seed: int, stray_every: int = 0) -> None:
+    """An NSRL RDS 2.x ``NSRLFile.txt``: quoted CSV, upper-case hex, CRLF; with
+    ``stray_every``, a stray quote in one name in that many (``"fi"le7.dll"``: the
+    field runs on as far as ``csv`` reads it)."""
     rng = random.Random(seed)
     header = (
         '"SHA-1","MD5","CRC32","FileName","FileSize","ProductCode","OpSystemCode","SpecialCode"'
@@ -239,8 +241,9 @@ def write_rds2(path: Path, lines: int, seed: int) -> None:
     with path.open("w", encoding="latin-1", newline="") as out:
         out.write(header + "\r\n")
         for n in range(lines):
+            name = f'"fi"le{n}.dll"' if stray_every and n % stray_every == 5 else f'"file{n}.dll"'
             out.write(f'"{rng.getrandbits(160):040X}","{rng.getrandbits(128):032X}","C0FFEE00",'
-                      f'"file{n}.dll",4096,{n % 977},"358",""\r\n')  # fmt: skip
+                      f'{name},4096,{n % 977},"358",""\r\n')  # fmt: skip
 
 
 def child_import(
@@ -370,6 +373,12 @@ def main() -> None:
     seconds, rss = child_import(work / f"store-{time.time_ns()}", rds2, "nsrl-rds2")
     print(f"NSRL RDS 2.x import, {args.nsrl_rows:,} lines: "
           f"{2 * args.nsrl_rows / seconds:,.0f} hashes/s ({seconds:.2f} s, peak RSS "
+          f"{rss:.0f} MB)")  # fmt: skip
+    write_rds2(rds2, args.nsrl_rows, 6, stray_every=100)
+    seconds, rss = child_import(work / f"store-{time.time_ns()}", rds2, "nsrl-rds2",
+                                skip_invalid=True)  # fmt: skip
+    print(f"NSRL RDS 2.x import, a stray quote in one name in a hundred: "
+          f"{args.nsrl_rows / seconds:,.0f} lines/s ({seconds:.2f} s, peak RSS "
           f"{rss:.0f} MB)")  # fmt: skip
     rds2.unlink()
 

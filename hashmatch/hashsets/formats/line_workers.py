@@ -11,7 +11,7 @@ chunk's place and first line number go to it (this process counts the lines), an
 its blocks and invalid records come back.
 
 A chunk reader may stop at a line after which the file must be read as a whole (a
-quoted CSV field that runs on to later lines): the rest of the file from there goes
+quoted CSV field that runs on past the chunk): the rest of the file from there goes
 to ``rest`` in this process. A small file, a stream that is no plain file, a line
 longer than a chunk, or a worker that fails (a chunk it cannot read, a worker killed)
 sends the file from that chunk on to ``sequential``, the reading in this process,
