@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import os
 import random
 import shutil
 import sqlite3
@@ -266,6 +267,7 @@ def child_import(
         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
     )
     skip = "skip" if skip_invalid else "stop"
+    os.sync()  # (the file was just written: its writeback would be timed with the import)
     done = subprocess.run([sys.executable, "-c", code, str(store), str(path), fmt, skip],
                           check=True, capture_output=True, text=True)  # fmt: skip
     seconds, peak_kb, worker_kb = done.stdout.split()

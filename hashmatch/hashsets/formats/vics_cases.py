@@ -161,7 +161,8 @@ _MEDIA_KEY = re.compile(rb'"Media"' + _WS + rb":")
 class MediaKeys:
     """Where the ``"Media"`` keys of the text read ahead start, each found once. (Found
     anew each time a case's end was looked for, once a piece, most of the text was
-    searched twice: a quarter of the importing process's time on a case file.)"""
+    searched twice: one search of 184 MB takes 0.13 s, the file's MediaID, MediaFiles
+    and MediaSize keys each stopping it.)"""
 
     def __init__(self) -> None:
         self._found: list[int] = []
