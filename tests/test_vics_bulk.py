@@ -393,11 +393,10 @@ def test_a_case_key_that_starts_nested_objects_only_later_is_read_as_streamed(
 ) -> None:
     """Cases are cut whole without parsing here once the first cut parsed: a later cut
     before the case key inside a medium does not parse in the worker, and the rest of
-    the file is read by the streaming reader: nothing lost, nothing twice. (The case's
-    first value is an array: only its first key tells where a case starts.)"""
+    the file is read by the streaming reader: nothing lost, nothing twice."""
     monkeypatch.setattr(vics_chunks, "CHUNK_BYTES", 300)
     nested = [{"x": None, "HashName": "SHA256", "HashValue": "ab" * 32}] * 2
-    value: list[Any] = [{"x": [f"C-{c}"], "Media": [
+    value: list[Any] = [{"x": f"C-{c}", "Media": [
         {"MD5": f"{c * 3 + i:032x}"} | ({"AlternativeHashes": nested} if c >= 20 else {})
         for i in range(3)
     ]} for c in range(40)]  # fmt: skip

@@ -9,8 +9,8 @@ before it is tried. A piece that parses therefore ends exactly at a medium's end
 the next one starts at a medium's start.
 
 Exporters write every medium's keys in one order, so a place followed by the keys the
-first medium starts with (its first, and its second where the first's value is a
-scalar: ``vics_places.first_keys``) is a medium's start: it cannot be inside a string
+first medium starts with (its first, and the next where the first is an OData
+annotation: ``vics_places.first_keys``) is a medium's start: it cannot be inside a string
 (the key's quote would be escaped there), and a nested object would have to start with
 the same keys. Once the first ``KEYED_CHECKS`` such places have parsed here, later ones
 are taken without parsing the piece here (the worker that reads it parses it anyway;

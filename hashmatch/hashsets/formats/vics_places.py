@@ -21,7 +21,7 @@ HEAD = re.compile(
 )  # fmt: skip
 #: A key's scalar value and the comma before the next key.
 _PAIR_END = _WS + rb":" + _WS + _SCALAR + _WS + rb"," + _WS
-#: An object's first key and, where the first value is a scalar, its second key.
+#: An object's first key and, where its value is a scalar, its second key.
 _FIRST_KEYS = re.compile(
     _WS + rb"\{" + _WS + rb"(" + _STRING + rb")(?:" + _PAIR_END + rb"(" + _STRING + rb"))?",
     re.S,
@@ -31,17 +31,21 @@ CUT = re.compile(rb"\}" + _WS + rb"," + _WS + rb"\{")
 
 def first_keys(media: bytes, at: int = 0) -> tuple[bytes, ...] | None:
     """The keys (quoted, as written) the object ``media`` starts with at ``at`` starts
-    with: its first, and its second where the first's value is a scalar.
+    with: its first, and, where that is an OData annotation with a scalar value
+    (``"odata.id": "Media('...')"``), its second.
 
-    Two keys tell apart objects that start with the same one: OData's ``odata.id`` starts
-    a 1.x file's cases, media and media's files alike (then ``CaseID``, ``MediaID``...),
-    and the schema's order starts media and their files with ``MD5``. With the first
-    alone, the end of a case was taken for the end of a medium, and such files went to
-    the streaming reader (300,000 media in 30 cases: 28 s)."""
+    An annotation says nothing of what the object is: OData's ``odata.id`` starts a 1.x
+    file's cases, media and media's files alike (then ``CaseID``, ``MediaID``,
+    ``MediaFileID``...). With it alone, the end of a case was taken for the end of a
+    medium, and such files went to the streaming reader (300,000 media in 30 cases:
+    28 s). Any other first key is taken alone: the second may be a field an exporter
+    leaves out (a missing ``Category``), and a start that matched few media would
+    leave a case's end unfound."""
     found = _FIRST_KEYS.match(media, at)
     if found is None:
         return None
-    return (found[1], found[2]) if found[2] else (found[1],)
+    annotation = found[1].startswith((b'"odata.', b'"@odata.'))
+    return (found[1], found[2]) if found[2] and annotation else (found[1],)
 
 
 def separator_before(key: bytes, second: bytes | None = None) -> re.Pattern[bytes]:
@@ -68,13 +72,14 @@ def reach(keys: tuple[bytes, ...]) -> int:
 def cuts_back(
     pending: bytes, keys: tuple[bytes, ...], cut: re.Pattern[bytes], low: int, high: int
 ) -> Iterator[int]:
-    """Where each ``cut`` (a separator before ``keys``) from ``low`` to ``high``
-    starts, last first, looked for back from the occurrences of the last key."""
+    """Where each ``cut`` (a separator before ``keys``) from ``low`` to about ``high``
+    (``SEPARATOR_BYTES`` past it) starts, last first, looked for back from the
+    occurrences of the last key."""
     key, back = keys[-1], reach(keys)
     end = high + back
     while (found := pending.rfind(key, low, end)) >= 0:
         for place in cut.finditer(pending, max(low, found + len(key) - back), found + len(key)):
-            if place.end() == found + len(key) and place.start() <= high:
+            if place.end() == found + len(key) and place.start() <= high + SEPARATOR_BYTES:
                 yield place.start()
         end = found + len(key) - 1
 

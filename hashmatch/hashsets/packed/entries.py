@@ -8,8 +8,9 @@ one (the formats that give qualities give one perceptual value an entry).
 Invalid records are given as soon as they are read, ahead of the entries read before
 them and not yet given in a block: an import only counts them, or stops at the first,
 so their places among the entries do not matter, and cutting a block at each one made
-a file with one line in two invalid into blocks of one entry (30 s and 300-500 MB for
-1 M lines). Their order among themselves, and the entries', is the file's.
+a file with one line in two invalid into blocks of one entry (1 M md5sum lines: 30 s; a
+generic CSV: 56 s and 428 MB, with 316 MB more in a worker). Their order among
+themselves, and the entries', is the file's.
 """
 
 from __future__ import annotations
