@@ -513,11 +513,10 @@ def test_progress_never_goes_back_when_the_stream_takes_over(
         + CONTEXT.encode()
         + b'"}',
         b"\xff\xfe" + json.dumps({"@odata.context": CONTEXT, "value": []}).encode("utf-16-le"),
-        document([{"MD5": "a" * 32}], {})[:-1] + b', "odata.count": 1}',
         # a Category beyond a float's range (msgspec refuses it)
         document([{"MD5": "a" * 32}], {}).replace(b'"}', b'", "Category": 1e400}'),
     ],
-    ids=["value-first", "utf-16-not-transcoded", "keys-after-value", "huge-category"],
+    ids=["value-first", "utf-16-not-transcoded", "huge-category"],
 )
 def test_what_bulk_reading_does_not_take_is_streamed(data: bytes) -> None:
     with pytest.raises(NotBulk):

@@ -11,7 +11,8 @@ as the schema allows, arrays and objects (``CaseMetadata``, ``Identifiers``) aro
   escaped.
 - The end is a ``]`` followed by ``,`` key ``:`` value pairs (each value read by Python's
   JSON decoder), ``}``, then ``,`` and a case that is not a medium, or the ``]`` ending
-  ``value``. Only the last medium before the next case's ``Media`` key (or the end of
+  ``value`` (then the root's ``}``, or its last keys and ``}``: ``vics_tail``). Only
+  the last medium before the next case's ``Media`` key (or the end of
   the file) holds such places; the caller proves each by parsing the media before it.
 
 A ``Media`` key among the keys after the array (a second array) is refused, and a
@@ -29,6 +30,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+
+from hashmatch.hashsets.formats import vics_tail
 
 _WS = rb"[ \t\r\n]*"
 _SPACE = b" \t\r\n"
@@ -248,11 +251,23 @@ def _tail(text: str) -> tuple[dict[str, Any], int, int] | object | None:
         return _SHORT
     if text[at] not in ",]":
         return None
-    if text[at] == "]":  # the end of value: only the root's "}" may follow
+    if text[at] == "]":  # the end of value: only the root's last keys and "}" may follow
         after = _skip(text, at + 1)
-        if after < len(text) and (text[after] != "}" or _skip(text, after + 1) < len(text)):
+        ends_root = after >= len(text) or (
+            text[after] == "}" and _skip(text, after + 1) >= len(text)
+        )
+        if not ends_root and (text[after] != "," or not _root_keys(text[at + 1 :])):
             return None  # (as the end of an array in the case's last medium does)
     return keys, brace, at + 1
+
+
+def _root_keys(text: str) -> bool:
+    """Whether ``text`` is the root's last keys and its ``}`` (``vics_tail``)."""
+    try:
+        vics_tail.keys_after(text.encode("utf-8", "surrogateescape"))
+    except ValueError:
+        return False
+    return True
 
 
 def _bytes(text: str, chars: int) -> int:

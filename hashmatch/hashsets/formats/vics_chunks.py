@@ -28,9 +28,10 @@ has its media cut as above, the keys around them read here.
 
 Only what the bulk reader is sure of is cut: a UTF-8 file (or UTF-16 transcoded)
 whose root object names the data model before ``value`` (scalar keys only) and holds
-nothing after it. Anything else
-raises ``NotBulk`` before the piece concerned is given out, as does a piece that
-finds no place to cut within ``MAX_MEDIUM_BYTES``.
+no second ``value`` after it (other keys there, an OData next link or count, are read
+as the streaming reader reads them: ``vics_tail``). Anything else raises ``NotBulk``
+before the piece concerned is given out, as does a piece that finds no place to cut
+within ``MAX_MEDIUM_BYTES``.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from typing import Any, BinaryIO
 
 import msgspec
 
-from hashmatch.hashsets.formats import vics_cases
+from hashmatch.hashsets.formats import vics_cases, vics_tail
 from hashmatch.hashsets.formats.vics_places import (
     CUT,
     HEAD,
@@ -237,7 +238,12 @@ class Pieces:
     def _last(self) -> _Text:
         """The media (or cases) from ``at`` to the end of ``value``, which must be all
         that is left but the root's end; empty if there are none."""
-        return self._text(self._at + len(_last_media(self._pending[self._at :])))
+        try:
+            media, keys = vics_tail.last_media(self._pending[self._at :])
+        except ValueError as exc:
+            raise NotBulk(str(exc)) from exc
+        self._note_tail(keys)
+        return self._text(self._at + len(media))
 
     def _cases(self) -> Iterator[Piece]:
         """The cases: small ones whole, in pieces of several (``_whole_cases``); a large
@@ -250,8 +256,12 @@ class Pieces:
             if self._pending.startswith(b"]", self._at):  # the end of value: the root's end
                 while not self._ended and self._left() < HEAD_BYTES:
                     self._read()
-                if self._pending[self._at + 1 :].strip(SPACE) != b"}" or not self._ended:
+                if not self._ended:
                     raise NotBulk("keys after value")
+                try:
+                    self._note_tail(vics_tail.keys_after(self._pending[self._at + 1 :]))
+                except ValueError as exc:
+                    raise NotBulk(str(exc)) from exc
                 if self._notes:
                     yield self._piece((b"", self._origin + self._at))
                 return
@@ -369,6 +379,13 @@ class Pieces:
             self._medium_keys = keys
             self._keyed = separator_before(*keys)
 
+    def _note_tail(self, keys: list[tuple[str, Any]]) -> None:
+        """Note the data model where the root's keys after ``value`` name it, as the
+        streaming reader does (the last one named counts)."""
+        for key, value in keys:
+            if key in ROOT_KEYS and isinstance(value, str):
+                note_context(self._provenance, value)
+
     def _note_head(self, keys: bytes) -> None:
         try:
             root = json.loads(b"{" + keys.rstrip(SPACE).rstrip(b",") + b"}", object_pairs_hook=list)
@@ -449,15 +466,3 @@ def _joined(batch: list[Piece]) -> Piece:
         return batch[0]
     text = b",".join(piece.text for piece in batch if piece.text)
     return Piece(text, Holds.MEDIA, tuple(itertools.chain.from_iterable(p.notes for p in batch)))
-
-
-def _last_media(pending: bytes) -> bytes:
-    """The media before the end of ``value`` and of the root object (which must be all
-    that is left); empty when there are none."""
-    body = pending.rstrip(SPACE)
-    if not body.endswith(b"}"):
-        raise NotBulk("the file does not end with the root object")
-    body = body[:-1].rstrip(SPACE)
-    if not body.endswith(b"]"):
-        raise NotBulk("keys after value")
-    return body[:-1].rstrip(SPACE)  # the parse of the piece checks what it holds
