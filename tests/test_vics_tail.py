@@ -58,3 +58,12 @@ def test_a_second_value_after_value_is_left_to_the_streaming_reader(cases: bool)
     with pytest.raises(NotBulk):
         list(BulkReader(Vics()._categorise()).blocks(io.BytesIO(data), {}))
     assert from_blocks(Vics().blocks(io.BytesIO(data)), shape) == streamed(data)
+
+
+@pytest.mark.parametrize("tail", [b', "x": NaN}', b', "x": ' + b"7" * 1001 + b"}"],
+                         ids=["NaN", "a long number"])  # fmt: skip
+def test_keys_after_value_the_streaming_reader_refuses_are_left_to_it(tail: bytes) -> None:
+    """(Python's reader takes what ijson refuses: the import must fail as it does.)"""
+    data = _file({}, False)[:-1] + tail
+    with pytest.raises(NotBulk):
+        list(BulkReader(Vics()._categorise()).blocks(io.BytesIO(data), {}))

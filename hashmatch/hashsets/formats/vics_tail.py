@@ -9,14 +9,23 @@ all again to pass over the media already given (300,000 media: 6.3 s instead of 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
+from hashmatch.hashsets.formats.json_depth import MAX_DIGITS
 from hashmatch.hashsets.formats.vics_places import SPACE
 
 #: Python's JSON reader, to find where ``value`` ends when keys follow it.
 _JSON = json.JSONDecoder()
 
 Keys = list[tuple[str, Any]]
+#: More digits than the streaming reader takes in one number (``json_depth``): such a
+#: tail is left to it (digits in a string too, rather than telling them apart).
+_LONG_NUMBER = re.compile(rb"[0-9]{%d}" % (MAX_DIGITS + 1))
+
+
+def _refuse(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")  # (Python's reader takes NaN, ijson not)
 
 
 def last_media(rest: bytes) -> tuple[bytes, Keys]:
@@ -48,8 +57,10 @@ def keys_after(tail: bytes) -> Keys:
         return []
     if not rest.startswith(b","):
         raise ValueError("keys after value")
+    if _LONG_NUMBER.search(rest):
+        raise ValueError("a number too long for the streaming reader")  # (it says so)
     try:
-        keys = json.loads(b"{" + rest[1:], object_pairs_hook=list)
+        keys = json.loads(b"{" + rest[1:], object_pairs_hook=list, parse_constant=_refuse)
     except (ValueError, RecursionError) as exc:
         raise ValueError(f"keys after value: {exc}") from exc
     if not isinstance(keys, list) or any(key == "value" for key, _ in keys):
