@@ -146,3 +146,36 @@ def test_media_keys_are_found_once_each_as_the_text_grows(
         for since in (0, len(pending) // 2):
             fresh = [m.start() for m in vics_cases._MEDIA_KEY.finditer(pending, since)]
             assert keys.since(pending, since) == fresh
+
+
+@pytest.mark.parametrize("piece", [300, vics_chunks.CHUNK_BYTES])
+def test_a_case_whose_media_is_null_is_an_empty_case(
+    monkeypatch: pytest.MonkeyPatch, piece: int
+) -> None:
+    """As serializers write an empty collection: once a medium without an MD5, which
+    stopped the import (and handed the file to the streaming reader)."""
+    monkeypatch.setattr(vics_chunks, "CHUNK_BYTES", piece)
+    value: list[Any] = [{"CaseNumber": f"C-{c}", "Media": [{"MD5": f"{c * 3 + i:032x}"}
+                                                            for i in range(3)]}
+                        for c in range(12)]  # fmt: skip
+    value[0]["SourceApplicationName"] = "Exporter"
+    value[5]["Media"] = None
+    data = document(value, {}).replace(b"#Media", b"#Cases")
+    provenance: dict[str, str] = {}
+    found = from_blocks(BulkReader(Vics()._categorise()).blocks(io.BytesIO(data), provenance),
+                        shape)  # (no NotBulk)  # fmt: skip
+    assert found == streamed(data) and len(found) == 33
+    assert all(not isinstance(f[0], int) for f in found)  # (no invalid record)
+    vics = Vics()
+    list(vics.read(io.BytesIO(data)))
+    assert provenance["cases"] == vics.provenance()["cases"] == "12"
+
+
+def test_an_item_with_a_null_media_among_media_is_an_empty_case_too() -> None:
+    value: list[Any] = [{"MD5": f"{i:032x}"} for i in range(4)]
+    value.insert(2, {"CaseNumber": "C-1", "Media": None})
+    data = document(value, {})
+    vics = Vics()
+    found = from_blocks(vics.blocks(io.BytesIO(data)), shape)
+    assert found == streamed(data) and len(found) == 4
+    assert vics.provenance()["cases"] == "1"

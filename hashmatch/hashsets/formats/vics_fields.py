@@ -100,7 +100,7 @@ def _of_cases(
     """The texts and fields of the media of a piece of whole cases (objects with one
     ``Media`` array each), flattened, whether the typed decoder took them, and what the
     provenance keeps of the cases (``escaped``: the piece holds ``\\u`` escapes)."""
-    texts = list(chain.from_iterable(map(_CASE_MEDIA, _CASE_TEXTS.decode(document))))
+    texts = list(chain.from_iterable(map(_media_of, _CASE_TEXTS.decode(document))))
     cases, typed = _decoded(document, _CASES, _ANY_CASES)
     if any(map(len, map(_CASE_MD5, cases))):
         raise NotBulk("a case with an MD5: a medium holding media")  # (``is_case``)
@@ -108,7 +108,13 @@ def _of_cases(
     media_key = _ESCAPED_MEDIA_KEY if escaped else _MEDIA_KEY
     if len(media_key.findall(piece)) != len(cases):
         _one_media_key_each(document, media_key)
-    return texts, list(chain.from_iterable(map(_CASE_MEDIA, cases))), typed, _notes(cases)
+    return texts, list(chain.from_iterable(map(_media_of, cases))), typed, _notes(cases)
+
+
+def _media_of(case: Any) -> list[Any]:
+    """A case's media (none where its ``Media`` is null: ``vics_stream.is_case``)."""
+    media: list[Any] | None = case.Media
+    return media if media is not None else []
 
 
 def _one_media_key_each(document: bytes, media_key: re.Pattern[bytes]) -> None:
@@ -224,10 +230,10 @@ _ANY_MEDIA = msgspec.json.Decoder(list[_ANY_MEDIUM])
 
 
 def _case(name: str, media: Any) -> type[msgspec.Struct]:
-    """A case: its Media array (required) and ``CASE_KEYS`` and ``MD5`` as written
-    (empty: missing)."""
+    """A case: its Media array (required; null: a case without media) and ``CASE_KEYS``
+    and ``MD5`` as written (empty: missing)."""
     keys = [(key, msgspec.Raw, msgspec.Raw(b"")) for key in (*CASE_KEYS, "MD5")]
-    return msgspec.defstruct(name, [("Media", media), *keys], gc=False)
+    return msgspec.defstruct(name, [("Media", media | None), *keys], gc=False)
 
 
 _CASE_TEXTS = msgspec.json.Decoder(list[_case("_CaseTexts", list[msgspec.Raw])])  # type: ignore[misc]

@@ -98,26 +98,31 @@ def _flat(source: BinaryIO) -> Iterator[tuple[str, Any]]:
     for item in ijson.items(source, "value.item"):
         if not isinstance(item, dict):
             continue
+        keyed = "Media" in item
         media = item.pop("Media", None)  # the event loop never keeps it either
         if isinstance(media, list):  # a case among media: its media, then the case
             for medium in media:
                 if isinstance(medium, dict):
                     yield "media", medium
-        yield ("case" if is_case(item, media) else "media"), item
+        yield ("case" if is_case(item, media, keyed) else "media"), item
 
 
-def is_case(item: dict[str, Any], media: object) -> bool:
-    """Whether an item of ``value`` is a case: it has a ``Media`` array (``media``) and
-    no ``MD5`` of its own. An item with both is a medium whose array's media are read
-    too: no MD5 in the file is dropped (an exporter's medium with an empty ``Media``
-    array was once taken for an empty case and lost)."""
-    return isinstance(media, list) and "MD5" not in item
+def is_case(item: dict[str, Any], media: object, keyed: bool = True) -> bool:
+    """Whether an item of ``value`` is a case: it has a ``Media`` array (``media``), or a
+    ``Media`` of null (``keyed``: the key is there; a case without media, as serializers
+    write an empty collection), and no ``MD5`` of its own. An item with both is a medium
+    whose array's media are read too: no MD5 in the file is dropped (an exporter's
+    medium with an empty ``Media`` array was once taken for an empty case and lost).
+    (An empty case with a null ``Media`` was once a medium without an MD5, which
+    stopped the import.)"""
+    empty = keyed and media is None
+    return (isinstance(media, list) or empty) and "MD5" not in item
 
 
 def _events(source: BinaryIO, provenance: dict[str, str]) -> Iterator[tuple[str, Any]]:
     """The event loop: a medium is built alone even inside a case. An item of ``value``
-    whose ``Media`` is an array is a case, unless it has an MD5 (``is_case``); any other
-    item is a medium."""
+    whose ``Media`` is an array (or null) is a case, unless it has an MD5 (``is_case``);
+    any other item is a medium."""
     builder: ijson.ObjectBuilder | None = None
     case_builder: ijson.ObjectBuilder | None = None
     in_case = False
@@ -148,7 +153,11 @@ def _events(source: BinaryIO, provenance: dict[str, str]) -> Iterator[tuple[str,
                 yield "media", fields
         elif case_builder is not None and not _in_media_array(prefix):
             case_builder.event(event, value)
-        elif prefix == "value.item.Media" and event == "start_array" and case_builder is not None:
+        elif (
+            prefix == "value.item.Media"
+            and event in ("start_array", "null")  # (null: a case without media)
+            and case_builder is not None
+        ):
             in_case = True
 
 
