@@ -20,6 +20,7 @@ which raises the same errors at the same lines as it always does.
 
 from __future__ import annotations
 
+import io
 import itertools
 import os
 from collections import deque
@@ -27,10 +28,11 @@ from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import BinaryIO, TypeVar
+from typing import BinaryIO, TypeVar, cast
 
 import numpy as np
 
+from hashmatch.hashsets.formats.read_ahead import ReadAhead
 from hashmatch.hashsets.formats.workers import file_descriptor, start_pool, worker_count
 from hashmatch.hashsets.model import InvalidRecord
 from hashmatch.hashsets.packed.layout import PackedBlock
@@ -78,6 +80,10 @@ def chunk_lines(
     file = file_descriptor(raw)
     workers = worker_count(raw, WORKER_MIN_BYTES) if file is not None else 0
     pool = start_pool(workers) if workers >= 2 else None
+    if file is None and not isinstance(raw, io.BytesIO):  # (a zip member: decompressed)
+        with ReadAhead(raw, CHUNK_BYTES) as ahead:
+            yield from sequential(cast(BinaryIO, ahead), first_line)
+        return
     if pool is None or file is None:
         yield from sequential(raw, first_line)
         return
