@@ -71,10 +71,8 @@ def interpret(media: Media, chunk: Fields) -> Iterator[PackedBlock | Numbered]:
     # The invalid media ahead of the piece's entries (``packed.entries`` says why): cut
     # around each, a piece with one medium in two invalid was blocks of one entry.
     yield from (invalid[row] for row in sorted(invalid))
-    if not invalid and n:
-        yield columns.block(0, n)
-    elif len(invalid) < n:
-        yield columns.rows(sorted(invalid))
+    if len(invalid) < n:
+        yield columns.without(sorted(invalid))
 
 
 class _Extra:
@@ -186,8 +184,9 @@ class _Columns:
     table: tuple[PackedLabel, ...]
     records: Records
 
-    def rows(self, left_out: list[int]) -> PackedBlock:
-        """Every row but ``left_out`` (ascending) as consecutive entries."""
+    def without(self, left_out: list[int]) -> PackedBlock:
+        """Every row but ``left_out`` (ascending; the invalid media) as consecutive
+        entries."""
         kept = np.ones(len(self.md5), bool)
         kept[left_out] = False
         rows = np.flatnonzero(kept)
@@ -205,23 +204,8 @@ class _Columns:
                 columns.append(PackedColumn(algorithm, values[taken], new[taken]))
         runs = [self.records.block(low, high) for low, high, _ in
                 split_around(len(self.md5), left_out) if high > low]  # fmt: skip
-        data = b"".join(bytes(d) for d, _ in runs)
+        data = b"".join(d for d, _ in runs)
         lengths = np.concatenate([np.diff(o) for _, o in runs])
         offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
         return PackedBlock(count, tuple(columns), b"", np.zeros(count + 1, np.int64),
                            self.codes[rows], self.table, data, offsets)  # fmt: skip
-
-    def block(self, low: int, high: int) -> PackedBlock:
-        """Rows ``low`` to ``high - 1`` (all valid) as consecutive entries."""
-        count = high - low
-        columns = [PackedColumn("md5", self.md5[low:high], np.arange(count, dtype=np.int64))]
-        with_sha1 = np.flatnonzero(self.sha1_present[low:high])
-        if len(with_sha1):
-            columns.append(PackedColumn("sha1", self.sha1[low + with_sha1], with_sha1))
-        for algorithm, (rows, values) in self.extra.items():
-            first, last = np.searchsorted(rows, [low, high])
-            if last > first:
-                columns.append(PackedColumn(algorithm, values[first:last], rows[first:last] - low))
-        data, offsets = self.records.block(low, high)
-        return PackedBlock(count, tuple(columns), b"", np.zeros(count + 1, np.int64),
-                           self.codes[low:high], self.table, data, offsets)  # fmt: skip
