@@ -242,7 +242,7 @@ class Pieces:
             media, keys = vics_tail.last_media(self._pending[self._at :])
         except ValueError as exc:
             raise NotBulk(str(exc)) from exc
-        self._note_tail(keys)
+        self._note_root(keys)
         return self._text(self._at + len(media))
 
     def _cases(self) -> Iterator[Piece]:
@@ -259,7 +259,7 @@ class Pieces:
                 if not self._ended:
                     raise NotBulk("keys after value")
                 try:
-                    self._note_tail(vics_tail.keys_after(self._pending[self._at + 1 :]))
+                    self._note_root(vics_tail.keys_after(self._pending[self._at + 1 :]))
                 except ValueError as exc:
                     raise NotBulk(str(exc)) from exc
                 if self._notes:
@@ -379,9 +379,9 @@ class Pieces:
             self._medium_keys = keys
             self._keyed = separator_before(*keys)
 
-    def _note_tail(self, keys: list[tuple[str, Any]]) -> None:
-        """Note the data model where the root's keys after ``value`` name it, as the
-        streaming reader does (the last one named counts)."""
+    def _note_root(self, keys: list[tuple[str, Any]]) -> None:
+        """Note the data model where the root's keys (before or after ``value``) name
+        it, as the streaming reader does (the last one named counts)."""
         for key, value in keys:
             if key in ROOT_KEYS and isinstance(value, str):
                 note_context(self._provenance, value)
@@ -391,9 +391,7 @@ class Pieces:
             root = json.loads(b"{" + keys.rstrip(SPACE).rstrip(b",") + b"}", object_pairs_hook=list)
         except ValueError as exc:
             raise NotBulk("root keys") from exc
-        for key, value in root:
-            if key in ROOT_KEYS and isinstance(value, str):
-                note_context(self._provenance, value)
+        self._note_root(root)
         if "context" not in self._provenance:
             raise NotBulk("no data model named before value")
 
