@@ -144,7 +144,7 @@ def test_media_keys_are_found_once_each_as_the_text_grows(
             origin += shift
         pending = text[origin:read]
         for since in (0, len(pending) // 2):
-            fresh = [m.start() for m in vics_cases._MEDIA_KEY.finditer(pending, since)]
+            fresh = [m.start() for m in vics_cases.MEDIA_KEY.finditer(pending, since)]
             assert keys.since(pending, since) == fresh
 
 

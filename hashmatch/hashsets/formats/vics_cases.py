@@ -97,7 +97,7 @@ def ends(
     # first, and each one looks back up to ``_LOOK_BACK`` bytes for a medium's start (made
     # all at once for a buffer of small cases, 1,700 of them took half a second).
     if keys is None:
-        keys = [key.start() for key in _MEDIA_KEY.finditer(pending, since)]
+        keys = [key.start() for key in MEDIA_KEY.finditer(pending, since)]
     regions = _regions(pending, since, ended, medium, keys)
     following = next(regions, None)
     given = -1
@@ -158,7 +158,7 @@ _LOOK_BACK = 4 * 64 * 1024
 #: How far back a medium's start is looked for first.
 _LOOK_NEAR = 4096
 #: A ``Media`` key (not the word as a value).
-_MEDIA_KEY = re.compile(rb'"Media"' + _WS + rb":")
+MEDIA_KEY = re.compile(rb'"Media"' + _WS + rb":")
 
 
 class MediaKeys:
@@ -180,7 +180,7 @@ class MediaKeys:
         """Where the keys from ``since`` on start (``pending``: the text read ahead, the
         same as before or longer)."""
         found = self._found
-        for key in _MEDIA_KEY.finditer(pending, self._until):
+        for key in MEDIA_KEY.finditer(pending, self._until):
             found.append(key.start())
             self._until = key.end()
         # A key cut off by the end of the text is found when more is read: its start

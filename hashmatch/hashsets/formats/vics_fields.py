@@ -105,7 +105,7 @@ def _of_cases(
     if any(map(len, map(_CASE_MD5, cases))):
         raise NotBulk("a case with an MD5: a medium holding media")  # (``is_case``)
     # msgspec keeps the last of a repeated key: there must be one Media key a case.
-    media_key = _ESCAPED_MEDIA_KEY if escaped else _MEDIA_KEY
+    media_key = _ESCAPED_MEDIA_KEY if escaped else vics_cases.MEDIA_KEY
     if len(media_key.findall(piece)) != len(cases):
         _one_media_key_each(document, media_key)
     return texts, list(chain.from_iterable(map(_media_of, cases))), typed, _notes(cases)
@@ -239,8 +239,8 @@ def _case(name: str, media: Any) -> type[msgspec.Struct]:
 _CASE_TEXTS = msgspec.json.Decoder(list[_case("_CaseTexts", list[msgspec.Raw])])  # type: ignore[misc]
 _CASES = msgspec.json.Decoder(list[_case("_Case", list[_Medium])])  # type: ignore[misc]
 _ANY_CASES = msgspec.json.Decoder(list[_case("_AnyCase", list[_ANY_MEDIUM])])  # type: ignore[misc]
-#: A Media key; and one that may be spelt with escapes (as msgspec reads keys).
-_MEDIA_KEY = re.compile(rb'"Media"[ \t\r\n]*:')
+#: A Media key that may be spelt with escapes (as msgspec reads keys; without any:
+#: ``vics_cases.MEDIA_KEY``).
 _ESCAPED_MEDIA_KEY = re.compile(
     rb'"(?:M|\\u004[dD])(?:e|\\u0065)(?:d|\\u0064)(?:i|\\u0069)(?:a|\\u0061)"[ \t\r\n]*:'
 )
