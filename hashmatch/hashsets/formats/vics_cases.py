@@ -39,11 +39,7 @@ _MEDIA_OPEN = re.compile(rb'"Media"' + _WS + rb":" + _WS + rb"\[")
 _SPACES = " \t\r\n"
 
 
-def _refuse(constant: str) -> Any:
-    raise ValueError(f"{constant} is not JSON")  # (Python's reader takes NaN, ijson not)
-
-
-_DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_refuse)
+_DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=vics_tail.refuse_constant)
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,9 @@ Keys = list[tuple[str, Any]]
 _LONG_NUMBER = re.compile(rb"[0-9]{%d}" % (MAX_DIGITS + 1))
 
 
-def _refuse(constant: str) -> Any:
-    raise ValueError(f"{constant} is not JSON")  # (Python's reader takes NaN, ijson not)
+def refuse_constant(constant: str) -> Any:
+    """For Python's JSON reader: NaN and the infinities are no JSON (ijson refuses them)."""
+    raise ValueError(f"{constant} is not JSON")
 
 
 def last_media(rest: bytes) -> tuple[bytes, Keys]:
@@ -60,7 +61,7 @@ def keys_after(tail: bytes) -> Keys:
     if _LONG_NUMBER.search(rest):
         raise ValueError("a number too long for the streaming reader")  # (it says so)
     try:
-        keys = json.loads(b"{" + rest[1:], object_pairs_hook=list, parse_constant=_refuse)
+        keys = json.loads(b"{" + rest[1:], object_pairs_hook=list, parse_constant=refuse_constant)
     except (ValueError, RecursionError) as exc:
         raise ValueError(f"keys after value: {exc}") from exc
     if not isinstance(keys, list) or any(key == "value" for key, _ in keys):
