@@ -32,7 +32,7 @@ from hashmatch.errors import (
 from hashmatch.hashing import AlgorithmKind, get_algorithm
 from hashmatch.hashsets import near_indexes, packed, rows
 from hashmatch.hashsets.categories import Category
-from hashmatch.hashsets.formats import get_format
+from hashmatch.hashsets.formats import HashSetFormat, get_format
 from hashmatch.hashsets.importing import (
     ByteProgress,
     Catalogue,
@@ -341,30 +341,32 @@ def _label_of(info: HashSetInfo, own: packed.PackedLabel | None) -> tuple[Catego
     return own.category or info.category, own.label or None
 
 
+def _known_format(format_name: str) -> HashSetFormat | None:
+    """The set's format, or None for one this version no longer knows."""
+    try:
+        return get_format(format_name)
+    except HashmatchError:
+        return None
+
+
 @functools.cache
 def _format_label(format_name: str) -> str | None:
     """The label of a packed set's entries: its format's (e.g. ``NSRL``), if any. Cached:
     it is asked for every hit, and NSRL sets give many."""
-    try:
-        return get_format(format_name).entry_label
-    except HashmatchError:  # a format this version no longer knows
-        return None
+    found = _known_format(format_name)
+    return found.entry_label if found is not None else None
 
 
 def _shown_record(format_name: str, record: str) -> str:
-    try:
-        return get_format(format_name).shown_record(record)
-    except HashmatchError:  # a format this version no longer knows
-        return record
+    found = _known_format(format_name)
+    return found.shown_record(record) if found is not None else record
 
 
 def _format_reference(format_name: str, record: str) -> str | None:
     """What names an entry, taken from its record by its format (VICS: media id, file
     name, series)."""
-    try:
-        return get_format(format_name).reference_of_record(record)
-    except HashmatchError:
-        return None
+    found = _known_format(format_name)
+    return found.reference_of_record(record) if found is not None else None
 
 
 _COLUMNS = (
