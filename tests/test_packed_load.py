@@ -1,6 +1,7 @@
 """Loading blocks into a packed set: small blocks (split by the invalid lines between
 them) are joined before they are written, and the set is the one written block by
-block; a view of a reader's buffer is copied before it is held."""
+block; a view of a reader's buffer is copied before it is held; a block of large
+records is written as it comes."""
 
 from __future__ import annotations
 
@@ -69,6 +70,24 @@ def test_a_held_block_s_view_is_copied(tmp_path: Path) -> None:
 
     load.load(tmp_path / "s", items(), skip_invalid=True, path="x", after_block=lambda: None)
     assert (tmp_path / "s" / "records.data").read_bytes() == b'{"a":1}{"a":2}{"a":3}'
+
+
+def test_a_few_large_records_are_written_as_they_come(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A block of few entries whose records are large (a VICS piece of large media) is
+    not held to be joined; its view is written before the reader uses its buffer again."""
+    medium = b'{"a":"' + b"x" * (load.LARGE_RECORDS // 2) + b'"}'
+    buffer = bytearray(medium * 2)
+
+    def items() -> Any:
+        yield _block(0, 2, memoryview(buffer))
+        buffer[:] = b"y" * len(buffer)  # (the reader's next piece)
+        yield _block(2, 2, b'{"a":3}{"a":4}')
+
+    assert _written(tmp_path / "s", items(), monkeypatch) == 2  # (joined: 1)
+    data = (tmp_path / "s" / "records.data").read_bytes()
+    assert data == medium * 2 + b'{"a":3}{"a":4}'
 
 
 def test_every_other_line_invalid_is_imported(store: HashSetStore, tmp_path: Path) -> None:

@@ -56,16 +56,20 @@ def load(
     return counts
 
 
-#: Blocks of fewer entries than this are joined before they are written.
+#: Blocks of fewer entries than this are joined before they are written,
 SMALL_BLOCK = 4096
+#: unless their records take this many bytes (a VICS piece of media of 1 KB or more:
+#: joining copied its records twice more, out of the worker's slot and into the join).
+LARGE_RECORDS = 1 << 20
 
 
 class _Small:
     """Small blocks joined up to ``SMALL_BLOCK`` entries, in order, before the writer
-    takes them: a reader's small blocks (a VICS piece of large media, the fast lines
+    takes them: a reader's small blocks (a VICS piece short of media, the fast lines
     between lines the line reader reads as entries), each written on its own and held as
     arrays of its own, took 500-950 MB for 1 M lines when each invalid line also ended
-    one (174 MB joined; invalid records no longer cut blocks: ``packed.entries``)."""
+    one (174 MB joined; invalid records no longer cut blocks: ``packed.entries``). A
+    block with ``LARGE_RECORDS`` of records is few enough a file to be written alone."""
 
     def __init__(self, writer: PackedWriter) -> None:
         self._writer = writer
@@ -73,7 +77,7 @@ class _Small:
         self._entries = 0
 
     def add(self, block: PackedBlock) -> None:
-        if block.entries >= SMALL_BLOCK:
+        if block.entries >= SMALL_BLOCK or len(block.record_data) >= LARGE_RECORDS:
             self.flush()
             self._writer.add(block)
             return
