@@ -18,7 +18,7 @@ from typing import BinaryIO
 import numpy as np
 
 from hashmatch.hashing import get_algorithm
-from hashmatch.hashsets.formats import csv_lines
+from hashmatch.hashsets.formats import csv_lines, csv_rows
 from hashmatch.hashsets.formats.bulklines import gather_bytes, hex_rows
 from hashmatch.hashsets.formats.csv_batches import CsvLayout, label_codes
 from hashmatch.hashsets.model import InvalidRecord
@@ -36,8 +36,8 @@ from hashmatch.hashsets.packed.layout import (
 def csv_line_blocks(
     stream: BinaryIO,
     layout: CsvLayout,
-    read_row: csv_lines.RowReader,
-    dialect: csv_lines.Dialect,
+    read_row: csv_rows.RowReader,
+    dialect: csv_rows.Dialect,
     batches: csv_lines.RowBatches,
 ) -> Iterator[PackedBlock | InvalidRecord]:
     """The entries of the lines after the header (already read), in order; a chunk

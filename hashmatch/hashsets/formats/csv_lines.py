@@ -15,42 +15,28 @@ the file holds. On a large plain file the chunks are read by worker processes
 ``plain_fields`` finds the fields of lines that have a given number of them and in
 which every quote opens or closes a field (``"a","b,c",1``): a doubled quote, a quote
 inside an unquoted field or a space before an opening quote leaves a line to ``csv``.
+What is read as ``csv`` reads it (the dialect, the header row, whether a line is a row
+of its own) is ``csv_rows``'.
 """
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
-import itertools
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO, cast
 
 import numpy as np
 
+from hashmatch.hashsets.formats.csv_rows import Chained, Dialect, RowReader, one_row
 from hashmatch.hashsets.formats.line_workers import ChunkRead, chunk_lines, drained
-from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
+from hashmatch.hashsets.model import InvalidRecord
 from hashmatch.hashsets.packed.entries import around_entries, merged_blocks
 from hashmatch.hashsets.packed.layout import PackedBlock
 
 CHUNK_BYTES = 8 << 20
-#: The longest header line the bulk readers read (a file with a longer one is left to csv).
-HEADER_BYTES = 1 << 16
 QUOTE, NEWLINE, RETURN = 34, 10, 13
-
-#: The row reader: one CSV row (its line number, its fields) as an entry, an invalid
-#: record, or None (a row without a record).
-RowReader = Callable[[int, list[str]], ParsedEntry | InvalidRecord | None]
-
-
-@dataclass(frozen=True)
-class Dialect:
-    """How the row reader reads the file: its bytes' decoding, and the CSV delimiter."""
-
-    encoding: str
-    errors: str = "strict"
-    delimiter: str = ","
 
 
 @dataclass(frozen=True)
@@ -81,39 +67,6 @@ FastLines = Callable[[Lines], Taken]
 RowBatches = Callable[[Iterator[tuple[int, list[str]]]], Iterator[PackedBlock | InvalidRecord]]
 #: Beyond this share of lines not taken, a chunk goes to the format's ``RowBatches``.
 SLOW_SHARE = 0.125
-
-
-def header_row(
-    stream: BinaryIO, dialect: Dialect, delimiters: str = ","
-) -> tuple[list[str], str] | None:
-    """The first line as a CSV row and its delimiter (of ``delimiters``, the one it
-    holds most of; the first on a tie), the stream left at the next line. None for a
-    file the bulk reader leaves to the ``csv`` module: UTF-16, or a first line ``csv``
-    does not read as one row (a lone CR, a quoted field running on) or that is longer
-    than ``HEADER_BYTES``."""
-    head = stream.read(4)
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return None
-    stream.seek(len(codecs.BOM_UTF8) if head.startswith(codecs.BOM_UTF8) else 0)
-    first = stream.readline(HEADER_BYTES)
-    if len(first) == HEADER_BYTES and not first.endswith(b"\n"):
-        return None
-    line = first[:-1] if first.endswith(b"\n") else first
-    line = line[:-1] if line.endswith(b"\r") else line
-    if b"\r" in line:
-        return None
-    text = line.decode(dialect.encoding, dialect.errors)
-    delimiter = max(delimiters, key=text.count)
-    row = _one_row(text, delimiter)
-    return None if row is None else (row, delimiter)
-
-
-def _one_row(text: str, delimiter: str) -> list[str] | None:
-    """A line's text as ``csv`` reads it, when it is a row of its own; None when a quoted
-    field runs on past its end (``csv`` would read the next line into it: tried with a
-    sentinel line after it)."""
-    rows = list(itertools.islice(csv.reader([text, "\x00"], delimiter=delimiter), 2))
-    return rows[0] if len(rows) == 2 else None
 
 
 def line_blocks(
@@ -324,7 +277,7 @@ def _first_open(lines: Lines, plain: np.ndarray, dialect: Dialect) -> int:
     field although it holds an even number of quotes (``a"b,"c``: the first quote is
     a character of an unquoted field), or the number of lines if none does."""
     for row in np.flatnonzero((lines.quote_counts > 0) & ~plain).tolist():
-        if _one_row(_text(lines, row, dialect), dialect.delimiter) is None:
+        if one_row(_text(lines, row, dialect), dialect.delimiter) is None:
             return int(row)  # (the field took the next line in)
     return len(lines.starts)
 
@@ -397,24 +350,3 @@ def plain_fields(
         field_starts[:, k] = begin + quoted
         field_ends[:, k] = end - quoted
     return plain, field_starts, field_ends
-
-
-class Chained(io.RawIOBase):
-    """Bytes already read, then the rest of a stream."""
-
-    def __init__(self, head: bytes, rest: BinaryIO) -> None:
-        self._head = head
-        self._rest = rest
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        if self._head:
-            size = min(len(buffer), len(self._head))
-            buffer[:size] = self._head[:size]
-            self._head = self._head[size:]
-            return size
-        data = self._rest.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)

@@ -13,7 +13,7 @@ from typing import BinaryIO, ClassVar
 
 from hashmatch.errors import HashSetFormatError
 from hashmatch.hashing import get_algorithm
-from hashmatch.hashsets.formats import csv_lines
+from hashmatch.hashsets.formats import csv_rows
 from hashmatch.hashsets.formats.base import HashSetFormat, Sample, csv_text
 from hashmatch.hashsets.formats.csv_batches import CsvLayout, category_of, csv_blocks
 from hashmatch.hashsets.formats.csv_fields import csv_line_blocks
@@ -32,7 +32,7 @@ _NAME_COLUMNS = ("filename", "name", "file", "path", "reference", "filepath")
 _QUALITY_COLUMNS = ("quality", "pdqquality")
 _QUALITY = re.compile(r"[0-9]{1,3}")
 _DELIMITERS = ",;\t"
-_DIALECT = csv_lines.Dialect("utf-8", NAME_ERRORS)
+_DIALECT = csv_rows.Dialect("utf-8", NAME_ERRORS)
 
 
 def _key(header: str) -> str:
@@ -67,7 +67,7 @@ class GenericCsv(HashSetFormat):
     def blocks(self, stream: BinaryIO) -> Iterator[PackedBlock | InvalidRecord]:
         """The usual lines a chunk at a time by numpy (``csv_fields``); a file in UTF-16
         or whose header is no single line of CSV, in batches of rows (``csv_batches``)."""
-        found = csv_lines.header_row(stream, _DIALECT, _DELIMITERS)
+        found = csv_rows.header_row(stream, _DIALECT, _DELIMITERS)
         if found is None:
             stream.seek(0)
             rows, layout = _csv_rows(stream)

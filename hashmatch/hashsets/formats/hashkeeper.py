@@ -22,7 +22,7 @@ import numpy as np
 
 from hashmatch.errors import HashSetFormatError
 from hashmatch.hashing import get_algorithm
-from hashmatch.hashsets.formats import csv_lines
+from hashmatch.hashsets.formats import csv_lines, csv_rows
 from hashmatch.hashsets.formats.base import HashSetFormat, Sample, csv_text
 from hashmatch.hashsets.formats.bulklines import gather_bytes, hex_rows
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
@@ -36,7 +36,7 @@ HASHKEEPER_HEADER = (
 )
 _COMMA, _BACKSLASH = 44, 92
 _BACKSLASH_BYTE = np.array([_BACKSLASH], np.uint8)
-_DIALECT = csv_lines.Dialect("utf-8", NAME_ERRORS)
+_DIALECT = csv_rows.Dialect("utf-8", NAME_ERRORS)
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ class HashKeeper(HashSetFormat):
         return True
 
     def blocks(self, stream: BinaryIO) -> Iterator[PackedBlock | InvalidRecord]:
-        found = csv_lines.header_row(stream, _DIALECT)
+        found = csv_rows.header_row(stream, _DIALECT)
         if found is None:  # (UTF-16, or a header that is not one line of CSV)
             stream.seek(0)
             yield from entry_blocks(self.read(stream))

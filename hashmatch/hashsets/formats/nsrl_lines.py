@@ -18,9 +18,9 @@ from typing import BinaryIO
 
 import numpy as np
 
-from hashmatch.hashsets.formats import csv_lines
+from hashmatch.hashsets.formats import csv_lines, csv_rows
 from hashmatch.hashsets.formats.bulklines import gather_bytes, hex_rows
-from hashmatch.hashsets.formats.csv_lines import RowReader
+from hashmatch.hashsets.formats.csv_rows import RowReader
 from hashmatch.hashsets.model import InvalidRecord
 from hashmatch.hashsets.packed.layout import PackedBlock, PackedColumn, PackedLabel
 
@@ -39,7 +39,7 @@ def line_blocks(
 ) -> Iterator[PackedBlock | InvalidRecord]:
     """The entries of the lines after the header (already read), in order."""
     return csv_lines.line_blocks(
-        raw, 2, lambda lines: _taken(lines, label), read_row, csv_lines.Dialect("latin-1")
+        raw, 2, lambda lines: _taken(lines, label), read_row, csv_rows.Dialect("latin-1")
     )
 
 

@@ -28,7 +28,7 @@ from hashmatch.hashing import get_algorithm
 from hashmatch.hashsets.categories import Category
 from hashmatch.hashsets.formats.base import HashSetFormat, Sample
 from hashmatch.hashsets.formats.columns import Labels, batch_blocks, hex_column
-from hashmatch.hashsets.formats.csv_lines import Chained
+from hashmatch.hashsets.formats.csv_rows import Chained
 from hashmatch.hashsets.formats.nsrl import NSRL_LABEL
 from hashmatch.hashsets.formats.nsrl_lines import line_blocks
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
