@@ -26,8 +26,8 @@ from hashmatch.hashsets import HashSetStore
 from hashmatch.hashsets.formats import vics_bulk, vics_chunks, workers
 from hashmatch.hashsets.formats.vics import Vics
 from hashmatch.hashsets.formats.vics_bulk import BulkReader, NotBulk
-from hashmatch.hashsets.formats.vics_chunks import Holds
 from hashmatch.hashsets.formats.vics_media import shown_record
+from hashmatch.hashsets.formats.vics_piece import Holds
 from hashmatch.hashsets.formats.vics_stream import Rewindable
 from hashmatch.hashsets.packed import entries
 from hashmatch.hashsets.packed.entries import entry_blocks

@@ -9,7 +9,6 @@ import io
 import json
 from typing import Any
 
-import msgspec
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -17,17 +16,10 @@ from hypothesis import strategies as st
 from hashmatch.hashsets.formats import vics_chunks
 from hashmatch.hashsets.formats.vics import Vics
 from hashmatch.hashsets.formats.vics_bulk import BulkReader
+from hashmatch.hashsets.formats.vics_piece import parses
 from hashmatch.hashsets.formats.vics_places import last_parsing, separator_before
 from tests.test_vics_bulk import document, shape, streamed
 from tests.unrolled import from_blocks
-
-
-def _parses(text: bytes) -> bool:
-    try:
-        vics_chunks.TEXTS.decode(b"[" + text + b"]")
-    except msgspec.DecodeError:
-        return False
-    return True
 
 
 def _medium(i: int, files: int, tags: int = 0) -> dict[str, Any]:
@@ -36,7 +28,7 @@ def _medium(i: int, files: int, tags: int = 0) -> dict[str, Any]:
     return {"MD5": md5, "MediaID": i, "Tags": ["[x]"] * tags, "MediaFiles": files_of}
 
 
-def test_a_medium_with_many_nested_objects_costs_few_parses() -> None:
+def test_a_medium_with_many_nested_objects_costs_fewparses() -> None:
     media = [_medium(i, 40) for i in range(3)]
     pending = b",".join(json.dumps(m).encode() for m in media)
     places = [m.start() for m in separator_before(b'"MD5"').finditer(pending)]
@@ -44,7 +36,7 @@ def test_a_medium_with_many_nested_objects_costs_few_parses() -> None:
 
     def valid(text: bytes) -> bool:
         parsed.append(len(text))
-        return _parses(text)
+        return parses(text)
 
     place, failed = last_parsing(pending, 0, places, valid, vics_chunks.CUT_TRIES)
     last_start = pending.index(json.dumps(media[2]).encode())
@@ -55,12 +47,12 @@ def test_a_medium_with_many_nested_objects_costs_few_parses() -> None:
 
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 6), st.integers(0, 2)), min_size=1, max_size=8))
-def test_the_place_found_is_the_last_that_parses(shapes: list[tuple[int, int]]) -> None:
+def test_the_place_found_is_the_last_thatparses(shapes: list[tuple[int, int]]) -> None:
     media = [_medium(i, files, tags) for i, (files, tags) in enumerate(shapes)]
     pending = b", ".join(json.dumps(m).encode() for m in media) + b', {"MD5": "x", "Media'
     places = [m.start() for m in separator_before(b'"MD5"').finditer(pending)]
-    every = [p for p in places if _parses(pending[: p + 1])]
-    place, _ = last_parsing(pending, 0, places, _parses, vics_chunks.CUT_TRIES)
+    every = [p for p in places if parses(pending[: p + 1])]
+    place, _ = last_parsing(pending, 0, places, parses, vics_chunks.CUT_TRIES)
     assert place == (every[-1] if every else None)
 
 

@@ -32,9 +32,10 @@ from typing import BinaryIO
 
 from hashmatch.hashsets.formats.shared_slots import Slot, Slots, put, shared_slots
 from hashmatch.hashsets.formats.vics_blocks import Numbered, interpret
-from hashmatch.hashsets.formats.vics_chunks import CHUNK_BYTES, Holds, NotBulk, Piece, Pieces
+from hashmatch.hashsets.formats.vics_chunks import CHUNK_BYTES, Pieces
 from hashmatch.hashsets.formats.vics_fields import CaseNotes, fields
 from hashmatch.hashsets.formats.vics_media import Categorise, Media
+from hashmatch.hashsets.formats.vics_piece import Holds, NotBulk, Piece
 from hashmatch.hashsets.formats.vics_stream import note_case, note_cases
 from hashmatch.hashsets.formats.workers import file_descriptor, start_pool, worker_count
 from hashmatch.hashsets.model import InvalidRecord

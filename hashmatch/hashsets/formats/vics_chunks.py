@@ -37,18 +37,14 @@ within ``MAX_MEDIUM_BYTES``.
 from __future__ import annotations
 
 import codecs
-import enum
 import io
 import itertools
-import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-import msgspec
-
 from hashmatch.hashsets.formats import vics_cases, vics_tail
+from hashmatch.hashsets.formats.vics_piece import Holds, NotBulk, Piece, batched, parses
 from hashmatch.hashsets.formats.vics_places import (
     CUT,
     HEAD,
@@ -83,34 +79,6 @@ CHECK_BYTES = 64 * 1024
 MAX_MEDIUM_BYTES = 64 << 20
 #: How much of the file's head may hold the root keys before ``value``.
 HEAD_BYTES = 64 * 1024
-
-#: JSON text as an array of values, each kept as its text as written.
-TEXTS = msgspec.json.Decoder(list[msgspec.Raw])
-
-
-class NotBulk(Exception):
-    """The file, from the piece being read on, is for the streaming reader."""
-
-
-class Holds(enum.Enum):
-    """What a piece holds, comma-separated."""
-
-    MEDIA = "media"
-    CASES = "cases"  # whole cases: what is read of them is their Media arrays' media
-
-
-@dataclass(frozen=True)
-class Piece:
-    """A piece of a file's media, and the cases read to their end by the cutting since
-    the piece before (their keys: noted before the piece's own cases, if it holds
-    whole cases, so that cases are noted in the order of the file)."""
-
-    text: bytes
-    holds: Holds = Holds.MEDIA
-    notes: tuple[dict[str, Any], ...] = ()
-    #: Where ``text`` is in the stream (None: joined from several places).
-    start: int | None = None
-
 
 #: Text of the stream, and where it starts in the stream.
 _Text = tuple[bytes, int]
@@ -178,7 +146,7 @@ class Pieces:
             if last[0]:
                 yield Piece(last[0], start=last[1])
         else:
-            yield from _batched(self._cases())
+            yield from batched(self._cases(), CHUNK_BYTES)
 
     def _read(self) -> bool:
         """Read more into ``pending`` (dropping what is before ``at``); False at the end
@@ -327,7 +295,7 @@ class Pieces:
             if end.start < self._ends_tried:
                 continue  # (tried: the stretches looked at can overlap)
             self._ends_tried = end.start + 1
-            if self._valid(pending[at : end.start].rstrip(SPACE)):
+            if parses(pending[at : end.start].rstrip(SPACE)):
                 return end
             self._failures += 1
             if self._failures >= CUT_TRIES:
@@ -367,7 +335,7 @@ class Pieces:
             place = next(places, None)
             return (self._take(place), False) if place is not None else None
         for place in itertools.islice(places, CUT_TRIES):
-            if self._valid(pending[at : place + 1]):
+            if parses(pending[at : place + 1]):
                 self._whole_checked = True
                 return self._take(place), False
             self._whole = False  # (the key starts nested objects too)
@@ -388,10 +356,9 @@ class Pieces:
 
     def _note_head(self, keys: bytes) -> None:
         try:
-            root = json.loads(b"{" + keys.rstrip(SPACE).rstrip(b",") + b"}", object_pairs_hook=list)
+            self._note_root(vics_tail.keys_before(keys))
         except ValueError as exc:
             raise NotBulk("root keys") from exc
-        self._note_root(root)
         if "context" not in self._provenance:
             raise NotBulk("no data model named before value")
 
@@ -413,7 +380,7 @@ class Pieces:
                 keyed = [m.start() for m in self._keyed.finditer(pending, at)]
             if keyed and self._keyed_checks == 0:  # trusted: the worker's parse checks it
                 return keyed[-1]
-            place, failed = last_parsing(pending, at, keyed, self._valid, CUT_TRIES)
+            place, failed = last_parsing(pending, at, keyed, parses, CUT_TRIES)
             if failed:
                 # The media's first key starts nested objects too (a MediaFiles or
                 # AlternativeHashes object written with MD5 first): each cut is checked.
@@ -426,41 +393,9 @@ class Pieces:
         # A place whose separator was cut off by the end of ``pending`` is found next time.
         self._tried_until = max(places[-1] + 1 if places else 0, len(pending) - 4096)
         for place in reversed(places):
-            if self._valid(pending[at : place + 1]):
+            if parses(pending[at : place + 1]):
                 return place
             self._failures += 1
             if self._failures >= CUT_TRIES:
                 raise NotBulk("no place to cut parses")
         return None  # none here (all inside one medium?): read on
-
-    def _valid(self, piece: bytes) -> bool:
-        try:
-            TEXTS.decode(b"[" + piece + b"]")
-        except (msgspec.MsgspecError, RecursionError):
-            return False
-        return True
-
-
-def _batched(pieces: Iterator[Piece]) -> Iterator[Piece]:
-    """The pieces, the media of small ones (of small cases read medium by medium)
-    joined up to ``CHUNK_BYTES``: each piece costs a worker's task."""
-    batch: list[Piece] = []
-    size = 0
-    for piece in pieces:
-        if batch and (piece.holds is Holds.CASES or size + len(piece.text) > CHUNK_BYTES):
-            yield _joined(batch)
-            batch, size = [], 0
-        if piece.holds is Holds.CASES:
-            yield piece
-            continue
-        batch.append(piece)
-        size += len(piece.text)
-    if batch:
-        yield _joined(batch)
-
-
-def _joined(batch: list[Piece]) -> Piece:
-    if len(batch) == 1:
-        return batch[0]
-    text = b",".join(piece.text for piece in batch if piece.text)
-    return Piece(text, Holds.MEDIA, tuple(itertools.chain.from_iterable(p.notes for p in batch)))

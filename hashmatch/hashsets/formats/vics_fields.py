@@ -31,7 +31,7 @@ import numpy as np
 
 from hashmatch.hashsets.formats import vics_cases
 from hashmatch.hashsets.formats.vics_alternatives import Alternatives, of_objects, of_values
-from hashmatch.hashsets.formats.vics_chunks import TEXTS, Holds, NotBulk
+from hashmatch.hashsets.formats.vics_piece import TEXTS, Holds, NotBulk
 from hashmatch.hashsets.formats.vics_stream import CASE_KEYS
 
 

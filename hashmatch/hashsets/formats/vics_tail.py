@@ -1,6 +1,7 @@
-"""The end of a VICS file's ``value`` array and what may follow it: the root object's
-last keys (an OData next link or count) and its ``}``, for the bulk reader's cutting
-(``vics_chunks``), which needs to know where the last media end.
+"""The root object's keys around a VICS file's ``value`` array, for the bulk reader's
+cutting (``vics_chunks``): those before it (the data model), and the end of ``value``
+and what may follow it, the root's last keys (an OData next link or count) and its
+``}``, where the last media end.
 
 Keys after ``value`` once sent the whole file to the streaming reader, which read it
 all again to pass over the media already given (300,000 media: 6.3 s instead of 0.9).
@@ -27,6 +28,14 @@ _LONG_NUMBER = re.compile(rb"[0-9]{%d}" % (MAX_DIGITS + 1))
 def refuse_constant(constant: str) -> Any:
     """For Python's JSON reader: NaN and the infinities are no JSON (ijson refuses them)."""
     raise ValueError(f"{constant} is not JSON")
+
+
+def keys_before(keys: bytes) -> Keys:
+    """The root's keys in ``keys``, the scalar keys before ``value`` as written (with
+    the comma after the last); ValueError where they are not JSON."""
+    text = b"{" + keys.rstrip(SPACE).rstrip(b",") + b"}"
+    found: Keys = json.loads(text, object_pairs_hook=list)
+    return found
 
 
 def last_media(rest: bytes) -> tuple[bytes, Keys]:
