@@ -59,7 +59,8 @@ def interpret(media: Media, chunk: Fields) -> Iterator[PackedBlock | Numbered]:
         text = records[i].decode("utf-8")
         # What the piece's decoder read, to the last field; fractions exact, as ijson
         # gives them (a Category of 0.99999999999999999999 is no 1).
-        medium = _DECODER.decode(text)
+        read = chunk.read.get(i)
+        medium = _DECODER.decode(text if read is None else read.decode("utf-8"))
         entry = media.entry(i + 1, medium, record=text)
         if isinstance(entry, InvalidRecord):
             invalid[i] = (i, entry)

@@ -29,7 +29,7 @@ from typing import Any, cast
 import msgspec
 import numpy as np
 
-from hashmatch.hashsets.formats import vics_cases
+from hashmatch.hashsets.formats import vics_cases, vics_halves
 from hashmatch.hashsets.formats.vics_alternatives import Alternatives, of_objects, of_values
 from hashmatch.hashsets.formats.vics_piece import TEXTS, Holds, NotBulk
 from hashmatch.hashsets.formats.vics_stream import CASE_KEYS
@@ -72,6 +72,9 @@ class Fields:
     alternatives: Alternatives = field(default_factory=lambda: Alternatives())
     #: The piece's cases, when it holds whole cases.
     cases: CaseNotes | None = None
+    #: The texts of the media whose text is not read as written (``vics_halves``), as
+    #: read: the reference reading reads them (their records are as written).
+    read: dict[int, bytes] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -157,6 +160,19 @@ def _escaped(piece: bytes) -> bool:
     return b"\\" in piece and _ESCAPE.search(piece) is not None
 
 
+def _with_lone_halves(document: bytes) -> tuple[list[bytes], list[bytes], list[Any], bool]:
+    """The media of ``document`` (a piece of media), which holds lone first halves of
+    surrogate pairs (``vics_halves``), each read as ``?``: their texts as written and as
+    read, their fields, and whether the typed decoder took them."""
+    text = vics_halves.readable(document)
+    try:
+        read = list(map(bytes, TEXTS.decode(text)))
+        media, typed = _decoded(text, _MEDIA, _ANY_MEDIA)
+    except (msgspec.MsgspecError, RecursionError) as exc:
+        raise NotBulk(str(exc)) from exc
+    return vics_halves.as_written(document, read), read, media, typed
+
+
 def fields(piece: bytes, holds: Holds = Holds.MEDIA) -> Fields:
     """The fields of every medium of a piece (of media, or of whole cases)."""
     if not piece.isascii():
@@ -166,6 +182,7 @@ def fields(piece: bytes, holds: Holds = Holds.MEDIA) -> Fields:
             raise NotBulk(f"text that is not UTF-8: {exc}") from exc
     document = b"[" + piece + b"]"
     notes = None
+    read: list[bytes] | None = None  # the texts as read, where they are not as written
     try:
         if holds is Holds.CASES:
             texts, media, typed, notes = _of_cases(piece, document, _escaped(piece))
@@ -173,16 +190,22 @@ def fields(piece: bytes, holds: Holds = Holds.MEDIA) -> Fields:
             texts = TEXTS.decode(document)
             media, typed = _decoded(document, _MEDIA, _ANY_MEDIA)
     except (msgspec.MsgspecError, RecursionError) as exc:
-        raise NotBulk(str(exc)) from exc
+        if holds is Holds.CASES or not vics_halves.LONE_FIRST_HALF.search(piece):
+            raise NotBulk(str(exc)) from exc
+        texts, read, media, typed = _with_lone_halves(document)
     if not typed and not set(map(type, media)) <= {_AnyMedium}:
         # The streaming reader skips what is not an object, and does not count it.
         kept = [k for k, medium in enumerate(media) if type(medium) is _AnyMedium]
         media, texts = [media[k] for k in kept], [texts[k] for k in kept]
+        read = None if read is None else [read[k] for k in kept]
     if any(map(len, map(_CASE_MEDIA, media))):
         raise NotBulk("a case among the media")
     records = Records.of(cast(list[bytes], texts))
     md5, sha1, category = (list(map(attrgetter(key), media)) for key in ("MD5", "SHA1", "Category"))
     found = Fields(md5, sha1, category, records, set(), cases=notes)
+    if read is not None:  # (the reference reading takes those media, read as read)
+        found.read = {k: text for k, text in enumerate(read) if text != texts[k]}
+        found.odd.update(found.read)
     column = list(map(_ALTERNATIVES, media))
     if column.count(None) < len(column):
         found.alternatives = of_objects(column) if typed else of_values(column)

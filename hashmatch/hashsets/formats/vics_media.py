@@ -22,6 +22,7 @@ from typing import Any
 
 from hashmatch.hashing import HashValue, get_algorithm
 from hashmatch.hashsets.categories import Category
+from hashmatch.hashsets.formats.vics_halves import readable_text
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
 
 #: AlternativeHashes names (compared in lower case, without '-' and '_') → algorithm.
@@ -137,7 +138,7 @@ def shown_record(record: str) -> str:
     if "odata." not in record and not _SPELLS_ODATA.search(record):
         return record
     try:
-        media = json.loads(record, parse_float=Decimal)
+        media = json.loads(readable_text(record), parse_float=Decimal)
     except ValueError:
         return record
     return _ENCODER.encode(_clean(media))
@@ -162,8 +163,8 @@ def reference(media: dict[str, Any]) -> str | None:
 
 def reference_of_record(record: str) -> str | None:
     """``reference`` of a medium kept as its record (None for a record that is not one)."""
-    try:
-        media = json.loads(record, parse_int=_long_as_text)
+    try:  # (a name's lone half of a surrogate pair read as "?", as the file was read)
+        media = json.loads(readable_text(record), parse_int=_long_as_text)
     except ValueError:
         return None
     return reference(media) if isinstance(media, dict) else None

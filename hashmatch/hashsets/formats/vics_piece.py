@@ -15,14 +15,24 @@ from typing import Any
 
 import msgspec
 
+from hashmatch.hashsets.formats.vics_halves import LONE_FIRST_HALF, readable
+
 #: JSON text as an array of values, each kept as its text as written.
 TEXTS = msgspec.json.Decoder(list[msgspec.Raw])
 
 
 def parses(piece: bytes) -> bool:
-    """Whether ``piece`` is values, comma-separated, that msgspec parses."""
+    """Whether ``piece`` is values, comma-separated, that msgspec parses (once any lone
+    first half of a surrogate pair is read as ``vics_halves`` reads it)."""
+    document = b"[" + piece + b"]"
+    if _decodes(document):
+        return True
+    return LONE_FIRST_HALF.search(piece) is not None and _decodes(readable(document))
+
+
+def _decodes(document: bytes) -> bool:
     try:
-        TEXTS.decode(b"[" + piece + b"]")
+        TEXTS.decode(document)
     except (msgspec.MsgspecError, RecursionError):
         return False
     return True

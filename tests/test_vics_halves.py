@@ -1,0 +1,82 @@
+"""A VICS medium holding the first half of a UTF-16 surrogate pair alone (a Windows file
+name can): read in bulk as the streaming reader reads it (``?``), its record kept as
+written. msgspec refused such a piece, and the whole file went to the streaming reader:
+one such name made a 300,000-media import 7-9 s instead of 0.6-0.8."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hashmatch.hashsets import HashSetStore
+from hashmatch.hashsets.formats import vics_chunks
+from hashmatch.hashsets.formats.vics import Vics
+from hashmatch.hashsets.formats.vics_bulk import BulkReader
+from hashmatch.hashsets.formats.vics_halves import readable, readable_text
+from hashmatch.hashsets.formats.vics_media import reference_of_record
+from hashmatch.hashsets.packed.entries import entry_blocks
+from tests.test_vics_bulk import document
+from tests.unrolled import BlockEntry, from_blocks
+
+PDQ = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
+
+
+def _values_and_label(entry: BlockEntry) -> tuple[object, ...]:
+    label = (entry.label.label, entry.label.category) if entry.label else None
+    return tuple(sorted(entry.values)), label
+
+
+def _media() -> list[dict[str, Any]]:
+    value: list[dict[str, Any]] = [
+        {"MD5": f"{i:032x}", "Category": 1, "MediaFiles": [{"FileName": f"f{i}.jpg"}]}
+        for i in range(40)
+    ]
+    value[3]["MediaFiles"][0]["FileName"] = "IMG\ud83d.jpg"  # (json.dumps: "\ud83d")
+    value[4]["Category"] = "x\ud800"  # a label read as yajl reads it: "x?"
+    value[5]["MD5"] = "00112233445566778899aabbccdd\udbff"  # invalid, said as streamed
+    value[6]["AlternativeHashes"] = [{"HashName": "PDQ\ud800", "HashValue": PDQ}]
+    value[7]["MediaFiles"][0]["FileName"] = "pair \ud83d\ude00 and \\ud800 as text"
+    value[8]["Note"] = "\ud800 \ud800\n"  # (then another escape: no second half either)
+    return value
+
+
+@pytest.mark.parametrize("piece", [300, vics_chunks.CHUNK_BYTES])
+def test_lone_first_halves_are_read_in_bulk_as_streamed(
+    monkeypatch: pytest.MonkeyPatch, piece: int
+) -> None:
+    data = document(_media(), {"indent": 1})
+    assert b"\\ud83d.jpg" in data and b"\\\\ud800 as text" in data
+    monkeypatch.setattr(vics_chunks, "CHUNK_BYTES", piece)
+    bulk = BulkReader(Vics()._categorise()).blocks(io.BytesIO(data), {})  # (NotBulk: fails)
+    found = from_blocks(bulk, lambda e: e)
+    streamed = from_blocks(entry_blocks(Vics().read(io.BytesIO(data))), lambda e: e)
+    assert len(found) == len(streamed) == 40  # 39 entries, then medium 6's message
+    assert [_values_and_label(e) if isinstance(e, BlockEntry) else e for e in found] == [
+        _values_and_label(e) if isinstance(e, BlockEntry) else e for e in streamed
+    ]
+    records = [e.record for e in found if isinstance(e, BlockEntry)]
+    assert records[3] is not None and '"IMG\\ud83d.jpg"' in records[3]  # as written
+    assert json.loads(records[3]) == _media()[3]
+    assert records[4] is not None and json.loads(readable_text(records[4]))["Category"] == "x?"
+
+
+def test_a_name_s_lone_half_is_shown_as_read(store: HashSetStore, tmp_path: Path) -> None:
+    path = tmp_path / "half.json"
+    path.write_bytes(document(_media(), {}))
+    result = store.import_file(path, skip_invalid=True)
+    info = store.get(result.info.name)
+    assert info.entries == 39 and result.skipped == 1
+    record = store.record(info, 4)  # (medium 4: entry 4)
+    assert record is not None and '"IMG\\ud83d.jpg"' in record
+    reference = reference_of_record(record)
+    assert reference == "IMG?.jpg"
+    assert reference is not None and reference.encode("utf-8")  # (a lone surrogate: no)
+
+
+def test_escaped_backslashes_are_not_escapes_and_pairs_are_kept() -> None:
+    text = rb'"a\\ud800" "\ud800" "\\\ud800" "\ud800\udc00" "\ud800\\udc00"'
+    assert readable(text) == (rb'"a\\ud800" "\u003f" "\\\u003f" "\ud800\udc00" "\u003f\\udc00"')
