@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
+from hashmatch.cli import cli
 from hashmatch.hashsets import HashSetStore
 from hashmatch.hashsets.formats import vics_chunks
 from hashmatch.hashsets.formats.vics import Vics
@@ -80,3 +82,23 @@ def test_a_name_s_lone_half_is_shown_as_read(store: HashSetStore, tmp_path: Path
 def test_escaped_backslashes_are_not_escapes_and_pairs_are_kept() -> None:
     text = rb'"a\\ud800" "\ud800" "\\\ud800" "\ud800\udc00" "\ud800\\udc00"'
     assert readable(text) == (rb'"a\\ud800" "\u003f" "\\\u003f" "\ud800\udc00" "\u003f\\udc00"')
+
+
+def test_a_set_with_a_name_s_lone_half_is_exported_and_imported_again(tmp_path: Path) -> None:
+    """Its record, read back with the lone surrogate, was written to a UTF-8 file: the
+    export stopped (UnicodeEncodeError)."""
+    source, out = tmp_path / "half.json", tmp_path / "out.json"
+    source.write_bytes(document(_media(), {}))
+    runner = CliRunner()
+    store = ["--store", str(tmp_path / "store")]
+    imported = runner.invoke(cli, [*store, "hashset", "import", str(source), "--name", "h",
+                                   "--skip-invalid", "-q"])  # fmt: skip
+    assert imported.exit_code == 0, imported.output
+    exported = runner.invoke(cli, [*store, "hashset", "export", "h", "--format", "vics",
+                                   "-o", str(out)])  # fmt: skip
+    assert exported.exit_code == 0, exported.output
+    assert '"IMG\\ud83d.jpg"' in out.read_text(encoding="utf-8")
+    again = runner.invoke(cli, [*store, "hashset", "import", str(out), "--name", "a", "-q"])
+    assert again.exit_code == 0, again.output
+    with HashSetStore(tmp_path / "store") as opened:
+        assert opened.get("a").entries == opened.get("h").entries == 39

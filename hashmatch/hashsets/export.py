@@ -16,6 +16,7 @@ Evidence-free: a set only holds hashes and the names its source gave them.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -121,12 +122,26 @@ def _vics(store: HashSetStore, info: HashSetInfo, entries: Iterator[StoredEntry]
             medium = _medium(entry, written, dropped)
         if isinstance(medium, dict):
             try:  # (a number beyond a float, 1e999999, read back as infinity: JSON has none)
-                medium = json.dumps(medium, ensure_ascii=False, allow_nan=False)
+                medium = _json(medium)
             except ValueError:
                 medium = str(record)
         out.write(separator + medium)
     out.write("\n]}\n")
     return ExportResult(written, left_out, dict(dropped))
+
+
+def _json(medium: dict[str, Any]) -> str:
+    """The medium as JSON, in UTF-8 where it can be: a text holding half of a surrogate
+    pair alone (a Windows file name's, written as a ``\\u`` escape) cannot be, and such a
+    medium is written in ASCII, the half as its escape."""
+    text = json.dumps(medium, ensure_ascii=False, allow_nan=False)
+    if _SURROGATE.search(text) is None:
+        return text
+    return json.dumps(medium, allow_nan=False)
+
+
+#: A character UTF-8 cannot hold: half of a surrogate pair.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _recorded(record: str | None, entry: StoredEntry) -> dict[str, Any] | str | None:
