@@ -32,6 +32,7 @@ from decimal import Decimal
 from typing import Any
 
 from hashmatch.hashsets.formats import vics_tail
+from hashmatch.hashsets.formats.vics_halves import readable, readable_text
 
 _WS = rb"[ \t\r\n]*"
 _SPACE = b" \t\r\n"
@@ -198,7 +199,8 @@ def _end_at(
     ``Media`` key), and only when that is too short (the keys themselves hold the word
     Media) up to ``_LOOK_BACK`` past it."""
     for stop in (high + 64, high + _LOOK_BACK):
-        text = pending[place + 1 : stop].decode("utf-8", "surrogateescape")
+        # (lone halves of surrogate pairs read as "?": ``vics_halves``; the same length)
+        text = readable_text(pending[place + 1 : stop].decode("utf-8", "surrogateescape"))
         tail = _tail(text)
         if tail is not _SHORT or stop >= len(pending):
             break
@@ -280,7 +282,7 @@ def _skip(text: str, at: int) -> int:
 def _object(keys: bytes) -> dict[str, Any]:
     """``"key": value`` pairs (comma-separated) as the streaming reader reads them
     (fractions as Decimal); ValueError if they are not."""
-    text = "{" + keys.decode("utf-8") + "}"
+    text = "{" + readable(keys).decode("utf-8") + "}"
     found, at = _DECODER.raw_decode(text)
     if not isinstance(found, dict) or at != len(text):
         raise ValueError("not one object")
@@ -290,4 +292,4 @@ def _object(keys: bytes) -> dict[str, Any]:
 def value(text: bytes) -> Any:
     """One JSON value (UTF-8, checked) as the streaming reader reads it (fractions as
     Decimal)."""
-    return _DECODER.decode(text.decode("utf-8"))
+    return _DECODER.decode(readable(text).decode("utf-8"))

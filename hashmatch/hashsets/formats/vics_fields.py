@@ -160,17 +160,32 @@ def _escaped(piece: bytes) -> bool:
     return b"\\" in piece and _ESCAPE.search(piece) is not None
 
 
-def _with_lone_halves(document: bytes) -> tuple[list[bytes], list[bytes], list[Any], bool]:
-    """The media of ``document`` (a piece of media), which holds lone first halves of
-    surrogate pairs (``vics_halves``), each read as ``?``: their texts as written and as
-    read, their fields, and whether the typed decoder took them."""
-    text = vics_halves.readable(document)
+def _piece_media(
+    piece: bytes, document: bytes, holds: Holds
+) -> tuple[list[Any], list[Any], bool, CaseNotes | None]:
+    """The texts and fields of a piece's media (``document``: the piece in ``[...]``),
+    whether the typed decoder took them, and its cases' notes if it holds cases."""
+    if holds is Holds.CASES:
+        return _of_cases(piece, document, _escaped(piece))
+    texts = TEXTS.decode(document)
+    media, typed = _decoded(document, _MEDIA, _ANY_MEDIA)
+    return texts, media, typed, None
+
+
+def _with_lone_halves(
+    piece: bytes, document: bytes, holds: Holds
+) -> tuple[list[bytes], list[bytes], list[Any], bool, CaseNotes | None]:
+    """``_piece_media`` of a piece that holds lone first halves of surrogate pairs
+    (``vics_halves``), each read as ``?``; with the media's texts as written, then as
+    read."""
+    readable = vics_halves.readable(piece)
+    document_read = b"[" + readable + b"]"
     try:
-        read = list(map(bytes, TEXTS.decode(text)))
-        media, typed = _decoded(text, _MEDIA, _ANY_MEDIA)
+        texts, media, typed, notes = _piece_media(readable, document_read, holds)
     except (msgspec.MsgspecError, RecursionError) as exc:
         raise NotBulk(str(exc)) from exc
-    return vics_halves.as_written(document, read), read, media, typed
+    read = list(map(bytes, texts))
+    return vics_halves.as_written(document, document_read, read), read, media, typed, notes
 
 
 def fields(piece: bytes, holds: Holds = Holds.MEDIA) -> Fields:
@@ -181,18 +196,13 @@ def fields(piece: bytes, holds: Holds = Holds.MEDIA) -> Fields:
         except UnicodeDecodeError as exc:
             raise NotBulk(f"text that is not UTF-8: {exc}") from exc
     document = b"[" + piece + b"]"
-    notes = None
     read: list[bytes] | None = None  # the texts as read, where they are not as written
     try:
-        if holds is Holds.CASES:
-            texts, media, typed, notes = _of_cases(piece, document, _escaped(piece))
-        else:
-            texts = TEXTS.decode(document)
-            media, typed = _decoded(document, _MEDIA, _ANY_MEDIA)
+        texts, media, typed, notes = _piece_media(piece, document, holds)
     except (msgspec.MsgspecError, RecursionError) as exc:
-        if holds is Holds.CASES or not vics_halves.LONE_FIRST_HALF.search(piece):
+        if not vics_halves.LONE_FIRST_HALF.search(piece):
             raise NotBulk(str(exc)) from exc
-        texts, read, media, typed = _with_lone_halves(document)
+        texts, read, media, typed, notes = _with_lone_halves(piece, document, holds)
     if not typed and not set(map(type, media)) <= {_AnyMedium}:
         # The streaming reader skips what is not an object, and does not count it.
         kept = [k for k, medium in enumerate(media) if type(medium) is _AnyMedium]

@@ -24,8 +24,6 @@ _LONE_FIRST_HALF_TEXT = re.compile(_PATTERN)
 #: What it is read as: ``?``, as yajl reads it.
 AS_READ = rb"\u003f"
 _AS_READ_TEXT = AS_READ.decode()
-#: White space, a comma and white space: what separates two values of an array.
-_SEPARATOR = re.compile(rb"[ \t\r\n]*,?[ \t\r\n]*")
 
 
 def readable(text: bytes) -> bytes:
@@ -39,17 +37,17 @@ def readable_text(record: str) -> str:
     return _LONE_FIRST_HALF_TEXT.sub(lambda found: found[1] + _AS_READ_TEXT, record)
 
 
-def as_written(document: bytes, texts: list[bytes]) -> list[bytes]:
-    """The values of the array ``document`` as written, given ``texts``, the same values
-    decoded from ``readable(document)`` (each as long as it is written, in its place)."""
+def as_written(document: bytes, read: bytes, texts: list[bytes]) -> list[bytes]:
+    """``texts``, values decoded in order from ``read`` (``readable(document)``), as
+    ``document`` has them: in its place, each is the first text equal to it in ``read``
+    from the end of the one before. (In an array of media only separators come between
+    two, so it is theirs; in a piece of cases, a case's keys before its first medium
+    could hold an equal text, which differs from it as written at most in its lone
+    halves.)"""
     found = []
-    at = _past_separator(document, 1)  # (after the "[")
+    at = 0
     for text in texts:
-        found.append(document[at : at + len(text)])
-        at = _past_separator(document, at + len(text))
+        start = read.index(text, at)
+        found.append(document[start : start + len(text)])
+        at = start + len(text)
     return found
-
-
-def _past_separator(document: bytes, at: int) -> int:
-    separator = _SEPARATOR.match(document, at)
-    return separator.end() if separator else at

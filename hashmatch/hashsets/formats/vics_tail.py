@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from hashmatch.hashsets.formats.json_depth import MAX_DIGITS
+from hashmatch.hashsets.formats.vics_halves import readable
 from hashmatch.hashsets.formats.vics_places import SPACE
 
 #: Python's JSON reader, to find where ``value`` ends when keys follow it.
@@ -33,7 +34,7 @@ def refuse_constant(constant: str) -> Any:
 def keys_before(keys: bytes) -> Keys:
     """The root's keys in ``keys``, the scalar keys before ``value`` as written (with
     the comma after the last); ValueError where they are not JSON."""
-    text = b"{" + keys.rstrip(SPACE).rstrip(b",") + b"}"
+    text = b"{" + readable(keys.rstrip(SPACE).rstrip(b",")) + b"}"
     found: Keys = json.loads(text, object_pairs_hook=list)
     return found
 
@@ -70,7 +71,8 @@ def keys_after(tail: bytes) -> Keys:
     if _LONG_NUMBER.search(rest):
         raise ValueError("a number too long for the streaming reader")  # (it says so)
     try:
-        keys = json.loads(b"{" + rest[1:], object_pairs_hook=list, parse_constant=refuse_constant)
+        text = b"{" + readable(rest[1:])
+        keys = json.loads(text, object_pairs_hook=list, parse_constant=refuse_constant)
     except (ValueError, RecursionError) as exc:
         raise ValueError(f"keys after value: {exc}") from exc
     if not isinstance(keys, list) or any(key == "value" for key, _ in keys):
