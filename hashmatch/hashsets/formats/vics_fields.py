@@ -200,7 +200,7 @@ def fields(piece: bytes, holds: Holds = Holds.MEDIA) -> Fields:
     try:
         texts, media, typed, notes = _piece_media(piece, document, holds)
     except (msgspec.MsgspecError, RecursionError) as exc:
-        if not vics_halves.LONE_FIRST_HALF.search(piece):
+        if not vics_halves.has_lone_half(piece):
             raise NotBulk(str(exc)) from exc
         texts, read, media, typed, notes = _with_lone_halves(piece, document, holds)
     if not typed and not set(map(type, media)) <= {_AnyMedium}:

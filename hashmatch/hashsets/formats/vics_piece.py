@@ -15,7 +15,7 @@ from typing import Any
 
 import msgspec
 
-from hashmatch.hashsets.formats.vics_halves import LONE_FIRST_HALF, readable
+from hashmatch.hashsets.formats.vics_halves import has_lone_half, readable
 
 #: JSON text as an array of values, each kept as its text as written.
 TEXTS = msgspec.json.Decoder(list[msgspec.Raw])
@@ -27,7 +27,7 @@ def parses(piece: bytes) -> bool:
     document = b"[" + piece + b"]"
     if _decodes(document):
         return True
-    return LONE_FIRST_HALF.search(piece) is not None and _decodes(readable(document))
+    return has_lone_half(piece) and _decodes(readable(document))
 
 
 def _decodes(document: bytes) -> bool:
