@@ -93,7 +93,7 @@ def read_blocks(fmt: LineFormat, stream: BinaryIO) -> Iterator[PackedBlock | Inv
     The process keeps the memory it frees from then on (``keep_freed_memory``, as the
     VICS and CSV workers do): each chunk's bytes and arrays, megabytes each, were given
     back to the system when freed and faulted in again for the next chunk, zeroed page
-    by page (1 M md5sum lines: 40,000 page faults against 22,000, and a fifth to a
+    by page (1 M md5sum lines: 33,000 page faults against 20,000, and a tenth to a
     third of the time)."""
     keep_freed_memory()
     head = stream.read(4)

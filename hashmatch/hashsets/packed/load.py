@@ -69,7 +69,8 @@ class _Small:
     between lines the line reader reads as entries), each written on its own and held as
     arrays of its own, took 500-950 MB for 1 M lines when each invalid line also ended
     one (174 MB joined; invalid records no longer cut blocks: ``packed.entries``). A
-    block with ``LARGE_RECORDS`` of records is few enough a file to be written alone."""
+    block with ``LARGE_RECORDS`` bytes of records or more is written alone: a file has
+    few such blocks."""
 
     def __init__(self, writer: PackedWriter) -> None:
         self._writer = writer
