@@ -40,9 +40,11 @@ PDQ = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
 
 hex32 = st.text("0123456789abcdefABCDEF", min_size=32, max_size=32)
 hex40 = st.text("0123456789abcdef", min_size=40, max_size=40)
-#: Texts as they come, and some holding the first half of a surrogate pair alone (a
-#: Windows file name can), which both readers read as "?" (``vics_halves``).
-text = st.text(max_size=6) | st.sampled_from(["IMG\ud83d.jpg", "\udbff", "a\ud800 b"])
+#: Texts as they come, and some holding half of a surrogate pair alone (a Windows file
+#: name can), which both readers read as "?" (``vics_halves``).
+text = st.text(max_size=6) | st.sampled_from(
+    ["IMG\ud83d.jpg", "\udbff", "a\ud800 b", "\udc00x", "\ud800\ud801", "\ud83d\ude00"]
+)
 odd_scalars = st.none() | st.booleans() | st.integers(-5, 10**6) | text | st.floats(-9, 9)
 names = st.sampled_from(["SHA256", "sha-256", "PDQ", "PhotoDNA", "MD5", "Sha_1", "x", "pdq\\"])
 hash_values = st.sampled_from(

@@ -1,21 +1,25 @@
-"""A VICS medium holding the first half of a UTF-16 surrogate pair alone (a Windows file
-name can): read in bulk as the streaming reader reads it (``?``), its record kept as
-written. msgspec refused such a piece, and the whole file went to the streaming reader:
-one such name made a 300,000-media import 7-9 s instead of 0.6-0.8."""
+"""A VICS medium holding half of a UTF-16 surrogate pair alone (a Windows file name can):
+read as "?" by both readers, its record kept as written. msgspec refused such a piece,
+and the whole file went to the streaming reader (one such name made a 300,000-media
+import 7-9 s instead of 0.6-0.8), which read a first half as "?" and stopped at a
+second half alone."""
 
 from __future__ import annotations
 
 import io
+import itertools
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hashmatch.cli import cli
 from hashmatch.hashsets import HashSetStore
-from hashmatch.hashsets.formats import vics_chunks
+from hashmatch.hashsets.formats import vics_chunks, vics_halves
 from hashmatch.hashsets.formats.vics import Vics
 from hashmatch.hashsets.formats.vics_bulk import BulkReader
 from hashmatch.hashsets.formats.vics_halves import readable, readable_text
@@ -43,6 +47,7 @@ def _media() -> list[dict[str, Any]]:
     value[6]["AlternativeHashes"] = [{"HashName": "PDQ\ud800", "HashValue": PDQ}]
     value[7]["MediaFiles"][0]["FileName"] = "pair \ud83d\ude00 and \\ud800 as text"
     value[8]["Note"] = "\ud800 \ud800\n"  # (then another escape: no second half either)
+    value[9]["MediaFiles"][0]["FileName"] = "\udc00\ud800\ud801"  # (second, first, first)
     return value
 
 
@@ -55,7 +60,7 @@ def _in_cases(media: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize("piece", [300, vics_chunks.CHUNK_BYTES])
 @pytest.mark.parametrize("cases", [False, True], ids=["flat", "cases"])
-def test_lone_first_halves_are_read_in_bulk_as_streamed(
+def test_lone_halves_are_read_in_bulk_as_streamed(
     monkeypatch: pytest.MonkeyPatch, piece: int, cases: bool
 ) -> None:
     data = document(_in_cases(_media()) if cases else _media(), {"indent": 1})
@@ -91,8 +96,12 @@ def test_a_name_s_lone_half_is_shown_as_read(store: HashSetStore, tmp_path: Path
 
 
 def test_escaped_backslashes_are_not_escapes_and_pairs_are_kept() -> None:
-    text = rb'"a\\ud800" "\ud800" "\\\ud800" "\ud800\udc00" "\ud800\\udc00"'
-    assert readable(text) == (rb'"a\\ud800" "\u003f" "\\\u003f" "\ud800\udc00" "\u003f\\udc00"')
+    text = (rb'"a\\ud800" "\ud800" "\\\ud800" "\ud800\udc00" "\ud800\\udc00" "\udc00"'
+            rb' "\\\udc00" "\ud800\ud801\udc00"')  # fmt: skip
+    assert readable(text) == (
+        rb'"a\\ud800" "\u003f" "\\\u003f" "\ud800\udc00" "\u003f\\udc00" "\u003f"'
+        rb' "\\\u003f" "\u003f\ud801\udc00"'
+    )
 
 
 def test_a_set_with_a_name_s_lone_half_is_exported_and_imported_again(tmp_path: Path) -> None:
@@ -113,3 +122,48 @@ def test_a_set_with_a_name_s_lone_half_is_exported_and_imported_again(tmp_path: 
     assert again.exit_code == 0, again.output
     with HashSetStore(tmp_path / "store") as opened:
         assert opened.get("a").entries == opened.get("h").entries == 39
+
+
+#: Halves of pairs, other escapes and backslashes, in any order.
+ESCAPE_BYTES = st.lists(
+    st.sampled_from(
+        [
+            b"\\ud83d",
+            b"\\uDBFF",
+            b"\\udc00",
+            b"\\uDC0f",
+            b"\\u0041",
+            b"\\",
+            b"\\\\",
+            b"\\" * 19,  # (a run across the bytes a chunk's end is looked for in)
+            b"u",
+            b"d8",
+            b"x",
+            b'"',
+        ]
+    ),
+    max_size=120,
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(parts=ESCAPE_BYTES, reads=st.lists(st.integers(1, 70), min_size=1, max_size=20))
+def test_reading_through_as_read_is_reading_the_whole_text(
+    parts: list[bytes], reads: list[int]
+) -> None:
+    """Whatever the chunks (25 bytes here) and the reads: escapes, pairs and runs of
+    backslashes cut by a chunk's end are read as in the whole text."""
+    text = b"".join(parts)
+    stream = vics_halves.AsRead(io.BytesIO(text))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(vics_halves, "_CHUNK", 25)
+        got = b""
+        for size in itertools.cycle(reads):
+            piece = stream.read(size)
+            if not piece:
+                break
+            got += piece
+            assert stream.tell() == len(got)
+        assert got == readable(text)
+        stream.seek(0)
+        assert stream.read() == readable(text)

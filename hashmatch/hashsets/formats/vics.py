@@ -40,6 +40,7 @@ from hashmatch.hashsets.categories import Category
 from hashmatch.hashsets.formats.base import HashSetFormat, Sample, text_encoding
 from hashmatch.hashsets.formats.json_depth import depth_limited
 from hashmatch.hashsets.formats.vics_bulk import BulkReader, NotBulk
+from hashmatch.hashsets.formats.vics_halves import as_read
 from hashmatch.hashsets.formats.vics_media import (
     Categorise,
     Media,
@@ -239,7 +240,7 @@ class Vics(HashSetFormat):
 
     def _read(self, stream: BinaryIO, media: Media) -> Iterator[ParsedEntry | InvalidRecord]:
         self._provenance = {"category_scheme": self.scheme.value}
-        source = depth_limited(utf8(stream))
+        source = depth_limited(as_read(utf8(stream)))  # (halves of pairs alone: ``?``)
         count = 0
         try:
             for kind, obj in objects(source, self._provenance):
@@ -253,7 +254,7 @@ class Vics(HashSetFormat):
                 f"not valid JSON {_where(count)}{_bytes_read(tell(source))}: {_first_line(exc)}"
             ) from exc
         except UnicodeDecodeError as exc:
-            raise HashSetFormatError(_undecodable(exc, count)) from exc
+            raise HashSetFormatError(_undecodable(exc)) from exc
         if "context" not in self._provenance:
             raise HashSetFormatError("no odata.metadata / @odata.context: not a VICS file")
 
@@ -283,14 +284,8 @@ def _first_line(exc: Exception) -> str:
     return (str(message).strip().splitlines() or [type(exc).__name__])[0]
 
 
-def _undecodable(error: UnicodeDecodeError, count: int) -> str:
-    """What a decoding error means: the file's bytes, or (the parser's own UTF-8 of a
-    string, 0xED then 0xA0-0xBF) a ``\\u`` escape of half a surrogate pair."""
-    bad = error.object[error.start : error.start + 2]
-    if len(bad) == 2 and bad[0] == 0xED and 0xA0 <= bad[1] <= 0xBF:
-        return (
-            f"a string {_where(count)} holds a \\u escape of half a UTF-16 surrogate pair (an "
-            "unpaired surrogate, as a Windows file name can hold): it is not Unicode text "
-            "and cannot be read"
-        )
+def _undecodable(error: UnicodeDecodeError) -> str:
+    """What a decoding error means: the file's bytes are no UTF-8 or UTF-16 text. (An
+    escape of half a surrogate pair alone, which the parser wrote as bytes that are not
+    UTF-8, is read as ``?`` before it: ``vics_halves``.)"""
     return f"not valid UTF-8/UTF-16 text: {error}"

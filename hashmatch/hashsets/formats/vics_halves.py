@@ -1,55 +1,63 @@
-"""A ``\\u`` escape of the first half of a UTF-16 surrogate pair with no second half after
-it (``"IMG\\ud83d.jpg"``): what an exporter writes for a Windows file name holding an
+"""A ``\\u`` escape of half of a UTF-16 surrogate pair without the other half
+(``"IMG\\ud83d.jpg"``): what an exporter writes for a Windows file name holding an
 unpaired surrogate, which NTFS allows.
 
-JSON's grammar allows such an escape; msgspec refuses the text that holds one, and the
-streaming reader's parser (yajl) reads it as ``?``. Each is read here as a ``\\u003f``
-escape (``?``, as the streaming reader reads it) put in its place: an escape of the same
-length, so every value of the text stays where it was, and the records are taken from
-the text as written. (Half a pair's second half alone is no text yajl reads at all: such
-a file stops its import with a message, ``vics._undecodable``.)
+JSON's grammar allows such an escape, but it is no Unicode text: msgspec refuses the
+text that holds one, the streaming reader's parser (yajl) read a first half as ``?``
+and could not read a second half at all (the import stopped). Both readers now read
+each such escape as ``\\u003f`` (``?``) put in its place: an escape of the same length,
+so every value of the text stays where it was, positions in messages are the file's,
+and the records are taken from the text as written (``readable``; the streaming reader
+reads the file through ``AsRead``).
 """
 
 from __future__ import annotations
 
+import io
 import re
+from typing import Any, BinaryIO, cast
 
-#: The first half of a pair with no ``\\u`` escape after it, and the run of backslashes
-#: it ends (an escape only after an odd number: ``\\\\ud800`` is text). (yajl takes any
-#: ``\\u`` escape after a first half for its second; where it is none, msgspec refuses
-#: the text and so does this reader.)
-LONE_FIRST_HALF = re.compile(rb"(\\+)u[dD][89abAB][0-9a-fA-F]{2}(?!\\u)")
+#: Half of a pair, after the run of backslashes it ends (an escape only after an odd
+#: number: ``\\\\ud800`` is text): a first half and the second that follows it
+#: (group 2), or a first or a second half alone.
+HALF = re.compile(
+    rb"(\\+)u(?:[dD][89abAB][0-9a-fA-F]{2}(\\u[dD][c-fC-F][0-9a-fA-F]{2})?"
+    rb"|[dD][c-fC-F][0-9a-fA-F]{2})"
+)
 #: What a text needs to hold one: looked for first (1 us a 1 KB record with Windows
-#: paths, where looking for ``LONE_FIRST_HALF`` tries every backslash: 15 us).
-_FIRST_HALF = re.compile(rb"\\u[dD][89abAB]")
-_FIRST_HALF_TEXT = re.compile(r"\\u[dD][89abAB]")
-#: What it is read as: ``?``, as yajl reads it.
+#: paths, where looking for ``HALF`` tries every backslash: 15 us).
+_ANY_HALF = re.compile(rb"\\u[dD][89a-fA-F]")
+_ANY_HALF_TEXT = re.compile(r"\\u[dD][89a-fA-F]")
+#: What a half alone is read as: ``?``.
 AS_READ = rb"\u003f"
 
 
+def _alone(found: re.Match[bytes]) -> bool:
+    return len(found[1]) % 2 == 1 and found[2] is None
+
+
 def has_lone_half(text: bytes) -> bool:
-    """Whether ``text`` holds a lone first half of a surrogate pair."""
-    if _FIRST_HALF.search(text) is None:
+    """Whether ``text`` holds half of a surrogate pair alone."""
+    if _ANY_HALF.search(text) is None:
         return False
-    return any(len(found[1]) % 2 for found in LONE_FIRST_HALF.finditer(text))
+    return any(map(_alone, HALF.finditer(text)))
 
 
 def readable(text: bytes) -> bytes:
-    """``text`` with each lone first half read as ``?`` (the same length)."""
-    if _FIRST_HALF.search(text) is None:
+    """``text`` with each half of a pair alone read as ``?`` (the same length)."""
+    if _ANY_HALF.search(text) is None:
         return text
-    return LONE_FIRST_HALF.sub(_as_read, text)
+    return HALF.sub(_as_read, text)
 
 
 def _as_read(found: re.Match[bytes]) -> bytes:
-    backslashes = found[1]
-    return found[0] if len(backslashes) % 2 == 0 else backslashes[:-1] + AS_READ
+    return found[1][:-1] + AS_READ if _alone(found) else found[0]
 
 
 def readable_text(record: str) -> str:
-    """A record's text with each lone first half read as ``?``: what Python's JSON reader
-    reads in it is then text that can be written out (a lone surrogate cannot)."""
-    if _FIRST_HALF_TEXT.search(record) is None:
+    """A record's text with each half of a pair alone read as ``?``: what Python's JSON
+    reader reads in it is then text that can be written out (a lone surrogate cannot)."""
+    if _ANY_HALF_TEXT.search(record) is None:
         return record
     return readable(record.encode("utf-8", "surrogatepass")).decode("utf-8", "surrogatepass")
 
@@ -68,3 +76,80 @@ def as_written(document: bytes, read: bytes, texts: list[bytes]) -> list[bytes]:
         found.append(document[start : start + len(text)])
         at = start + len(text)
     return found
+
+
+#: Bytes read past what is given out: a pair's second half is seen with its first.
+_REACH = 32
+#: Bytes made readable at a time, at least (more than 24: a chunk ends at most 24
+#: bytes before its end, to leave an escape or a pair whole).
+_CHUNK = 1 << 16
+#: A first half's escape (where a chunk given out may not end: before its second).
+_FIRST_HALF = re.compile(rb"\\u[dD][89abAB][0-9a-fA-F]{2}")
+
+
+def as_read(stream: BinaryIO) -> BinaryIO:
+    """``stream`` read through ``AsRead``."""
+    return cast(BinaryIO, AsRead(stream))
+
+
+class AsRead(io.RawIOBase):
+    """``stream`` read with each half of a pair alone read as ``?`` (``readable``), a
+    chunk at a time: a chunk is read with ``_REACH`` bytes after it, it ends before any
+    backslash among its last 18 bytes (no escape, and no pair, is cut in two), and the
+    next one starts with one backslash more where the run of backslashes before it is
+    odd (the escape after it is one). Seeking starts over."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+        self._raw = b""  # read, not made readable yet
+        self._ready = b""  # made readable, not given out yet
+        self._odd = False  # an odd run of backslashes ends right before ``_raw``
+        self._ended = False
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return self._stream.seekable()
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
+    def tell(self) -> int:
+        return self._stream.tell() - len(self._raw) - len(self._ready)
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if whence == io.SEEK_CUR:
+            offset, whence = self.tell() + offset, io.SEEK_SET
+        position = self._stream.seek(offset, whence)
+        self._raw = self._ready = b""
+        self._odd = self._ended = False
+        return position
+
+    def readinto(self, buffer: Any) -> int:
+        if not self._ready:
+            self._ready = self._more(max(len(buffer), _CHUNK))
+        size = min(len(buffer), len(self._ready))
+        buffer[:size] = self._ready[:size]
+        self._ready = self._ready[size:]
+        return size
+
+    def _more(self, want: int) -> bytes:
+        while len(self._raw) < want + _REACH and not self._ended:
+            more = self._stream.read(want + _REACH - len(self._raw))
+            self._ended = not more
+            self._raw += more
+        prefix = b"\\" if self._odd else b""
+        window = prefix + self._raw
+        cut = len(window)
+        if not self._ended:
+            cut = len(prefix) + want
+            backslash = window.find(b"\\", cut - 18, cut)
+            if backslash != -1:
+                cut = backslash
+                if _FIRST_HALF.match(window, cut - 6):  # (its second: not without it)
+                    cut -= 6
+        trailing = len(window[:cut]) - len(window[:cut].rstrip(b"\\"))
+        self._odd = trailing % 2 == 1
+        self._raw = window[cut:]
+        return readable(window)[len(prefix) : cut]

@@ -31,6 +31,7 @@ import ijson
 
 from hashmatch.errors import HashSetFormatError
 from hashmatch.hashsets.formats.json_depth import depth_limited
+from hashmatch.hashsets.formats.vics_halves import as_read
 
 ROOT_KEYS = ("odata.metadata", "@odata.context")
 #: JSON events the peek reads at most before leaving the decision to the event loop.
@@ -70,7 +71,7 @@ def _position(source: BinaryIO) -> int | None:
 def shape_of(source: BinaryIO) -> Shape:
     """What ``value`` holds, as far as the file's head tells. Reads the head."""
     try:
-        return _peek(depth_limited(source), {})
+        return _peek(depth_limited(as_read(source)), {})
     except (ijson.JSONError, HashSetFormatError):  # (too deep: the streaming reader says)
         return Shape.UNDECIDED
 
