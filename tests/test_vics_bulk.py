@@ -210,6 +210,29 @@ def test_case_files_are_read_in_bulk_as_streamed(
     assert provenance == {k: v for k, v in vics.provenance().items() if k != "category_scheme"}
 
 
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(first=cases, rest=st.lists(cases | case_keys, max_size=4), style=styles,
+       piece=st.sampled_from([64, 300, vics_chunks.CHUNK_BYTES]))  # fmt: skip
+def test_cases_without_a_media_key_are_read_as_streamed(
+    first: dict[str, Any], rest: list[Any], style: dict[str, Any], piece: int
+) -> None:
+    """An item of neither Media nor MD5 after a case: a case without media (a serializer
+    leaves out a null Media), in bulk (or by the streaming reader it hands over to) as
+    streamed. It was a medium without an MD5: the import stopped there."""
+    data = document([first, *rest], style).replace(b"#Media", b"#Cases")
+    usual = vics_chunks.CHUNK_BYTES
+    vics_chunks.CHUNK_BYTES = piece
+    try:
+        vics = Vics()
+        found = from_blocks(vics.blocks(io.BytesIO(data)), shape)
+    finally:
+        vics_chunks.CHUNK_BYTES = usual
+    streamed = Vics()
+    assert found == from_blocks(entry_blocks(streamed.read(io.BytesIO(data))), shape)
+    assert vics.provenance() == streamed.provenance()
+    assert int(streamed.provenance()["cases"]) == 1 + len(rest)
+
+
 def test_plain_media_are_read_in_bulk() -> None:
     value = [{"MD5": f"{i:032X}", "Category": i % 5, "SHA1": f"{i:040x}"} for i in range(50)]
     value[7]["AlternativeHashes"] = [{"HashName": "PDQ", "HashValue": PDQ}]

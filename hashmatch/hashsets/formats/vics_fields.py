@@ -263,10 +263,11 @@ _ANY_MEDIA = msgspec.json.Decoder(list[_ANY_MEDIUM])
 
 
 def _case(name: str, media: Any) -> type[msgspec.Struct]:
-    """A case: its Media array (required; null: a case without media) and ``CASE_KEYS``
+    """A case: its Media array (null or missing: a case without media, as the streaming
+    reader reads an item of neither Media nor MD5 in a file of cases) and ``CASE_KEYS``
     and ``MD5`` as written (empty: missing)."""
     keys = [(key, msgspec.Raw, msgspec.Raw(b"")) for key in (*CASE_KEYS, "MD5")]
-    return msgspec.defstruct(name, [("Media", media | None), *keys], gc=False)
+    return msgspec.defstruct(name, [("Media", media | None, None), *keys], gc=False)
 
 
 _CASE_TEXTS = msgspec.json.Decoder(list[_case("_CaseTexts", list[msgspec.Raw])])  # type: ignore[misc]

@@ -123,10 +123,12 @@ def is_case(item: dict[str, Any], media: object, keyed: bool = True) -> bool:
 def _events(source: BinaryIO, provenance: dict[str, str]) -> Iterator[tuple[str, Any]]:
     """The event loop: a medium is built alone even inside a case. An item of ``value``
     whose ``Media`` is an array (or null) is a case, unless it has an MD5 (``is_case``);
-    any other item is a medium."""
+    so is one with neither key where the first item is a case (a case without media,
+    written by a serializer that leaves out what is null); any other item is a medium."""
     builder: ijson.ObjectBuilder | None = None
     case_builder: ijson.ObjectBuilder | None = None
     in_case = False
+    first_is_case: bool | None = None  # (the file's first item of value: a case?)
     for prefix, event, value in ijson.parse(source):
         if prefix in ROOT_KEYS and event == "string":
             note_context(provenance, value)
@@ -148,10 +150,10 @@ def _events(source: BinaryIO, provenance: dict[str, str]) -> Iterator[tuple[str,
             case_builder.event(event, value)
             fields = case_builder.value
             case_builder = None
-            if (in_case or "Media" in fields) and "MD5" not in fields:
-                yield "case", fields
-            else:
-                yield "media", fields
+            keyed = in_case or "Media" in fields
+            case = "MD5" not in fields and (keyed or bool(first_is_case))
+            first_is_case = case if first_is_case is None else first_is_case
+            yield ("case" if case else "media"), fields
         elif case_builder is not None and not _in_media_array(prefix):
             case_builder.event(event, value)
         elif (
