@@ -175,7 +175,7 @@ def _piece_media(
 def _with_lone_halves(
     piece: bytes, document: bytes, holds: Holds
 ) -> tuple[list[bytes], list[bytes], list[Any], bool, CaseNotes | None]:
-    """``_piece_media`` of a piece that holds lone first halves of surrogate pairs
+    """``_piece_media`` of a piece that holds halves of surrogate pairs alone
     (``vics_halves``), each read as ``?``; with the media's texts as written, then as
     read."""
     readable = vics_halves.readable(piece)

@@ -22,8 +22,8 @@ TEXTS = msgspec.json.Decoder(list[msgspec.Raw])
 
 
 def parses(piece: bytes) -> bool:
-    """Whether ``piece`` is values, comma-separated, that msgspec parses (once any lone
-    first half of a surrogate pair is read as ``vics_halves`` reads it)."""
+    """Whether ``piece`` is values, comma-separated, that msgspec parses (once any half
+    of a surrogate pair alone is read as ``vics_halves`` reads it)."""
     document = b"[" + piece + b"]"
     if _decodes(document):
         return True
