@@ -14,7 +14,8 @@ Two readers give the same objects:
 Which reader is used is decided by peeking at the first item of ``value``: a medium sends
 the file to the item builder, anything else (a case: an item with a ``Media`` key) to
 the event loop. Both take an item whose ``Media`` is an array for a case, by structure,
-unless it has an ``MD5`` of its own (``is_case``).
+unless it has an ``MD5`` of its own (``is_case``); in a file whose first item is a case,
+an item of neither key is a case too (without media: ``_events``).
 A file whose data-model key comes after ``value``, or that cannot be rewound (UTF-16,
 transcoded), takes the event loop.
 """
