@@ -27,7 +27,6 @@ HALF = re.compile(
 #: What a text needs to hold one: looked for first (1 us a 1 KB record with Windows
 #: paths, where looking for ``HALF`` tries every backslash: 15 us).
 _ANY_HALF = re.compile(rb"\\u[dD][89a-fA-F]")
-_ANY_HALF_TEXT = re.compile(r"\\u[dD][89a-fA-F]")
 #: What a half alone is read as: ``?``.
 AS_READ = rb"\u003f"
 
@@ -57,9 +56,9 @@ def _as_read(found: re.Match[bytes]) -> bytes:
 def readable_text(record: str) -> str:
     """A record's text with each half of a pair alone read as ``?``: what Python's JSON
     reader reads in it is then text that can be written out (a lone surrogate cannot)."""
-    if _ANY_HALF_TEXT.search(record) is None:
-        return record
-    return readable(record.encode("utf-8", "surrogatepass")).decode("utf-8", "surrogatepass")
+    written = record.encode("utf-8", "surrogatepass")
+    read = readable(written)
+    return record if read is written else read.decode("utf-8", "surrogatepass")
 
 
 def as_written(document: bytes, read: bytes, texts: list[bytes]) -> list[bytes]:
@@ -149,7 +148,6 @@ class AsRead(io.RawIOBase):
                 cut = backslash
                 if _FIRST_HALF.match(window, cut - 6):  # (its second: not without it)
                     cut -= 6
-        trailing = len(window[:cut]) - len(window[:cut].rstrip(b"\\"))
-        self._odd = trailing % 2 == 1
+        self._odd = (cut - len(window[:cut].rstrip(b"\\"))) % 2 == 1  # (the trailing run)
         self._raw = window[cut:]
         return readable(window)[len(prefix) : cut]
