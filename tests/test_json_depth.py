@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from hashmatch.errors import HashSetFormatError
 from hashmatch.hashsets import HashSetStore
+from hashmatch.hashsets.formats import vics_bulk, vics_chunks
 from hashmatch.hashsets.formats.json_depth import MAX_DEPTH, DepthLimited
 
 # Strings full of what a scanner could take for structure: quotes, backslashes, brackets.
@@ -95,3 +96,27 @@ def test_vics_numbers_too_long_for_the_streaming_parser_are_refused(
         text_only.write_text(f'{{"value": [{", ".join(media[1:] if at_head else media[:3])}], '
                              f'"@odata.context": "{context}"}}')  # fmt: skip
         assert store.import_file(text_only).info.entries == 3
+
+
+@pytest.mark.parametrize("workers", [False, True], ids=["in-process", "workers"])
+def test_vics_media_the_bulk_reader_must_read_itself_with_such_numbers_are_refused(
+    tmp_path: Path, monkeypatch: Any, workers: bool
+) -> None:
+    """A medium the bulk reader hands to Python's decoder (an MD5 written with a space
+    before it) holding an integer of 5,000 digits, in a middle piece: Python
+    will not convert it, and the import stopped on an internal error. The streaming
+    reader refuses the file, as it refuses such a number anywhere."""
+    monkeypatch.setattr(vics_chunks, "CHUNK_BYTES", 4000)
+    if workers:
+        monkeypatch.setattr(vics_bulk, "WORKER_MIN_BYTES", 0)
+        monkeypatch.setattr(vics_bulk, "_workers", lambda stream: 2)  # even on one core
+    context = "http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/US/$metadata#Media"
+    # (Past the head the streaming parser reads to tell the file's shape, 64 KB.)
+    media = [f'{{"MD5": "{n:032x}", "Category": 1}}' for n in range(3000)]
+    media.insert(2000, f'{{"MD5": " {"AB" * 16}", "MediaSize": {"9" * 5000}}}')
+    path = tmp_path / "long.json"
+    path.write_text(f'{{"@odata.context": "{context}", "value": [{", ".join(media)}]}}')
+    with HashSetStore(tmp_path / "store") as store:
+        with pytest.raises(HashSetFormatError, match="more than 1,000 digits"):
+            store.import_file(path, skip_invalid=True)
+        assert store.list_sets() == []

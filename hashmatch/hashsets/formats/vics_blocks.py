@@ -4,7 +4,8 @@ The MD5 and SHA1 columns of a piece are checked and decoded by numpy, categories
 labelled once per distinct value, AlternativeHashes' SHA-256 and PDQ values decoded in
 bulk. A medium that is not plain is read by ``Media.entry``, the reference reading, and
 put in its place; an invalid one is given ahead of the piece's block, which leaves it
-out.
+out. One Python's decoder cannot read (an integer of 4,300 digits or more) raises
+``NotBulk``: the streaming reader refuses it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import numpy as np
 from hashmatch.hashsets.formats.columns import exact_hex
 from hashmatch.hashsets.formats.vics_fields import Fields, Records
 from hashmatch.hashsets.formats.vics_media import Media
+from hashmatch.hashsets.formats.vics_piece import NotBulk
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
 from hashmatch.hashsets.packed.layout import (
     LABEL_CODE_DTYPE,
@@ -60,7 +62,13 @@ def interpret(media: Media, chunk: Fields) -> Iterator[PackedBlock | Numbered]:
         # What the piece's decoder read, to the last field; fractions exact, as ijson
         # gives them (a Category of 0.99999999999999999999 is no 1).
         read = chunk.read.get(i)
-        medium = _DECODER.decode(text if read is None else read.decode("utf-8"))
+        try:
+            medium = _DECODER.decode(text if read is None else read.decode("utf-8"))
+        except (ValueError, RecursionError) as exc:
+            # An integer Python will not convert (4,300 digits or more), nesting its
+            # decoder will not follow: the streaming reader refuses such a file, and
+            # says why.
+            raise NotBulk(f"medium {i + 1} of its piece: {exc}") from exc
         entry = media.entry(i + 1, medium, record=text)
         if isinstance(entry, InvalidRecord):
             invalid[i] = (i, entry)
