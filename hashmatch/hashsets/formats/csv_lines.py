@@ -29,7 +29,14 @@ from typing import BinaryIO, cast
 
 import numpy as np
 
-from hashmatch.hashsets.formats.csv_rows import Chained, Dialect, RowReader, one_row
+from hashmatch.hashsets.formats.csv_rows import (
+    FIELD_LIMIT,
+    Chained,
+    Dialect,
+    RowReader,
+    Rows,
+    one_row,
+)
 from hashmatch.hashsets.formats.line_workers import ChunkRead, chunk_lines, drained
 from hashmatch.hashsets.model import InvalidRecord
 from hashmatch.hashsets.packed.entries import around_entries, merged_blocks
@@ -266,7 +273,7 @@ def _rows(
     """(line number, fields) of the first ``count`` lines that hold anything, read by
     one ``csv`` reader (each line is whole: none leaves a quoted field open)."""
     text = lines.data[: int(lines.ends[count - 1])].decode(dialect.encoding, dialect.errors)
-    rows = csv.reader(text.split("\n"), delimiter=dialect.delimiter)  # (a CR ends a row)
+    rows = Rows(text.split("\n"), dialect.delimiter, first_line)  # (a CR ends a row)
     for number, row in enumerate(rows, first_line):
         if any(cell.strip() for cell in row):
             yield number, row
@@ -296,8 +303,8 @@ def _place(
     (an invalid one ahead: ``around_entries``)."""
     blank = lines.ends[:count] == lines.starts[:count]
     others = np.flatnonzero(~taken.plain[:count] & ~blank).tolist()
-    read = {row: read_row(first_line + row, next(csv.reader([_text(lines, row, dialect)],
-                                                             delimiter=dialect.delimiter)))
+    read = {row: read_row(first_line + row, next(Rows([_text(lines, row, dialect)],
+                                                      dialect.delimiter, first_line + row)))
             for row in others}  # fmt: skip
     return merged_blocks(around_entries(count, read, taken.block))
 
@@ -306,7 +313,7 @@ def _csv_rest(
     rest: BinaryIO, first_line: int, read_row: RowReader, dialect: Dialect
 ) -> Iterator[PackedBlock | InvalidRecord]:
     text = io.TextIOWrapper(rest, dialect.encoding, dialect.errors, newline="")
-    rows = csv.reader(text, delimiter=dialect.delimiter)
+    rows = Rows(text, dialect.delimiter, first_line)
     return merged_blocks(read_row(first_line + rows.line_num - 1, row) for row in rows)
 
 
@@ -317,7 +324,7 @@ def plain_fields(
     at fields' edges, and for each line the bounds of each ``wanted`` field without its
     quotes: ``(n, len(wanted))`` start and end arrays (meaningless on lines not plain)."""
     arr, starts, ends, quotes = lines.arr, lines.starts, lines.ends, lines.quotes
-    plain = ends > starts
+    plain = (ends > starts) & (ends - starts <= FIELD_LIMIT)  # (longer: ``csv`` says)
     # Every line before a quote holds an even number: the 1st, 3rd... quote of the chunk
     # opens a field, the others close one. An opening one follows a delimiter or starts
     # a line; a closing one is followed by a delimiter or the line's end (CR LF or LF:

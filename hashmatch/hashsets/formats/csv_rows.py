@@ -1,5 +1,6 @@
 """Quoted CSV read as the ``csv`` module reads it: how a format's rows are decoded and
-delimited (``Dialect``), the header row, whether a line's text is a row of its own,
+delimited (``Dialect``), its rows (``Rows``: a row ``csv`` cannot read stops the
+import, naming its line), the header row, whether a line's text is a row of its own,
 and a stream that gives bytes already read before the rest of a file (for ``csv`` to
 read on from where a bulk reader stopped). The bulk reading of the lines between is
 ``csv_lines``'.
@@ -11,14 +12,20 @@ import codecs
 import csv
 import io
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from hashmatch.errors import HashSetFormatError
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
 
 #: The longest header line the bulk readers read (a file with a longer one is left to csv).
 HEADER_BYTES = 1 << 16
+
+#: The longest field ``csv`` reads (its own limit, 131,072 characters, kept: a quote
+#: left open would take the rest of a file, gigabytes, into one field). The bulk
+#: readers leave a longer line to ``csv``, so that both say the same of it.
+FIELD_LIMIT = csv.field_size_limit()
 
 #: The row reader: one CSV row (its line number, its fields) as an entry, an invalid
 #: record, or None (a row without a record).
@@ -32,6 +39,38 @@ class Dialect:
     encoding: str
     errors: str = "strict"
     delimiter: str = ","
+
+
+class Rows:
+    """The rows ``csv`` reads of ``lines`` (``line_num``: the line the last one ended
+    on, counted from 1 as ``csv`` counts). A row it cannot read (a field longer than
+    ``FIELD_LIMIT``: a quote left open, most likely, whose field took in the lines
+    after it) raises ``HashSetFormatError`` naming its line in the file
+    (``first_line``: the file's line number of the first of ``lines``). The import
+    stops there, ``--skip-invalid`` or not: the rows after it cannot be told apart."""
+
+    def __init__(self, lines: Iterable[str], delimiter: str = ",", first_line: int = 1) -> None:
+        self._reader = csv.reader(lines, delimiter=delimiter)
+        self._first_line = first_line
+
+    @property
+    def line_num(self) -> int:
+        return self._reader.line_num
+
+    def __iter__(self) -> Rows:
+        return self
+
+    def __next__(self) -> list[str]:
+        try:
+            return next(self._reader)
+        except csv.Error as exc:
+            line = self._first_line + self._reader.line_num - 1
+            if "field limit" in str(exc):
+                reason = (f"a field longer than {FIELD_LIMIT:,} characters (a quote left "
+                          "open takes in the lines after it)")  # fmt: skip
+            else:
+                reason = f"not readable as CSV: {exc}"
+            raise HashSetFormatError(reason, line=line) from exc
 
 
 def header_row(
@@ -62,8 +101,11 @@ def header_row(
 def one_row(text: str, delimiter: str) -> list[str] | None:
     """A line's text as ``csv`` reads it, when it is a row of its own; None when a quoted
     field runs on past its end (``csv`` would read the next line into it: tried with a
-    sentinel line after it)."""
-    rows = list(itertools.islice(csv.reader([text, "\x00"], delimiter=delimiter), 2))
+    sentinel line after it), or that ``csv`` cannot read (``Rows`` says why)."""
+    try:
+        rows = list(itertools.islice(csv.reader([text, "\x00"], delimiter=delimiter), 2))
+    except csv.Error:
+        return None
     return rows[0] if len(rows) == 2 else None
 
 

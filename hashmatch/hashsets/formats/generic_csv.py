@@ -5,7 +5,6 @@ semicolon or tab separated. Read in batches of rows (``csv_batches``) into a pac
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterator
 from dataclasses import replace
@@ -91,7 +90,7 @@ def _csv_rows(stream: BinaryIO) -> tuple[Iterator[tuple[int, list[str]]], CsvLay
     first = text.readline()
     delimiter = max(_DELIMITERS, key=first.count)
     text.seek(0)
-    reader = csv.reader(text, delimiter=delimiter)
+    reader = csv_rows.Rows(text, delimiter)
     layout = _layout(next(reader, []))
 
     def rows() -> Iterator[tuple[int, list[str]]]:

@@ -12,7 +12,6 @@ messages and line numbers (a hypothesis test compares them).
 
 from __future__ import annotations
 
-import csv
 import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -59,7 +58,7 @@ class HashKeeper(HashSetFormat):
         return 1.0 if first == HASHKEEPER_HEADER else 0.0
 
     def read(self, stream: BinaryIO) -> Iterator[ParsedEntry | InvalidRecord]:
-        reader = csv.reader(csv_text(stream))
+        reader = csv_rows.Rows(csv_text(stream))
         layout = _layout(next(reader, []))
         for row in reader:
             record = _row(reader.line_num, row, layout)

@@ -73,6 +73,7 @@ def _plain(
     special code are ((start, end) pairs)."""
     lengths = ends - starts
     fit = lengths >= _NAME_START + 8  # a name's closing quote and four short fields
+    fit &= lengths <= csv_rows.FIELD_LIMIT  # (a longer line: what ``csv`` says of it)
     base = np.where(fit, starts, 0)
 
     def at(where: np.ndarray) -> np.ndarray:

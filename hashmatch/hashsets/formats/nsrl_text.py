@@ -11,7 +11,6 @@ the same entries, messages and line numbers.
 from __future__ import annotations
 
 import codecs
-import csv
 import io
 import lzma
 import zipfile
@@ -19,7 +18,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import islice
-from typing import TYPE_CHECKING, BinaryIO, ClassVar, TypeVar, cast
+from typing import BinaryIO, ClassVar, TypeVar, cast
 
 import numpy as np
 
@@ -28,7 +27,7 @@ from hashmatch.hashing import get_algorithm
 from hashmatch.hashsets.categories import Category
 from hashmatch.hashsets.formats.base import HashSetFormat, Sample
 from hashmatch.hashsets.formats.columns import Labels, batch_blocks, hex_column
-from hashmatch.hashsets.formats.csv_rows import Chained
+from hashmatch.hashsets.formats.csv_rows import Chained, Rows
 from hashmatch.hashsets.formats.nsrl import NSRL_LABEL
 from hashmatch.hashsets.formats.nsrl_lines import line_blocks
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
@@ -41,9 +40,6 @@ RDS15_HEADER = (
     '"SHA-1","FileName","FileSize","ProductCode","OpSystemCode","MD4","MD5","CRC32","SpecialCode"'
 )
 BATCH_ROWS = 50_000
-
-if TYPE_CHECKING:
-    from _csv import Reader as CsvReader
 
 _T = TypeVar("_T")
 
@@ -85,7 +81,7 @@ class NsrlText(HashSetFormat):
     def _member(
         self,
         stream: BinaryIO,
-        reader: Callable[[CsvReader, _Columns], Iterator[_T]],
+        reader: Callable[[Rows, _Columns], Iterator[_T]],
         *,
         bulk: bool = False,
     ) -> Iterator[_T]:
@@ -136,7 +132,7 @@ def _member(archive: zipfile.ZipFile) -> zipfile.ZipInfo:
 
 
 def _read(
-    raw: BinaryIO, reader: Callable[[CsvReader, _Columns], Iterator[_T]], bulk: bool
+    raw: BinaryIO, reader: Callable[[Rows, _Columns], Iterator[_T]], bulk: bool
 ) -> Iterator[_T]:
     """The usual 8-column file line by line with numpy (``nsrl_lines``) when ``bulk``;
     any other through the CSV module."""
@@ -151,8 +147,8 @@ def _read(
     yield from _csv(cast(BinaryIO, Chained(header, raw)), reader)
 
 
-def _csv(raw: BinaryIO, reader: Callable[[CsvReader, _Columns], Iterator[_T]]) -> Iterator[_T]:
-    rows = csv.reader(io.TextIOWrapper(raw, encoding="latin-1", newline=""))
+def _csv(raw: BinaryIO, reader: Callable[[Rows, _Columns], Iterator[_T]]) -> Iterator[_T]:
+    rows = Rows(io.TextIOWrapper(raw, encoding="latin-1", newline=""))
     try:
         header = [h.lstrip("\ufeff\xef\xbb\xbf") for h in next(rows)]
     except StopIteration:
@@ -166,7 +162,7 @@ def _csv(raw: BinaryIO, reader: Callable[[CsvReader, _Columns], Iterator[_T]]) -
     yield from reader(rows, _Columns(len(header), sha1, md5, name, special))
 
 
-def _rows(rows: CsvReader, columns: _Columns) -> Iterator[ParsedEntry | InvalidRecord]:
+def _rows(rows: Rows, columns: _Columns) -> Iterator[ParsedEntry | InvalidRecord]:
     for row in rows:
         record = _record(rows.line_num, row, columns)
         if record is not None:
@@ -199,7 +195,7 @@ def _label(special: str) -> PackedLabel | None:
     return PackedLabel(f"{NSRL_LABEL} special {code}", Category.ALERT if code == "M" else None)
 
 
-def _batches(rows: CsvReader, columns: _Columns) -> Iterator[PackedBlock | InvalidRecord]:
+def _batches(rows: Rows, columns: _Columns) -> Iterator[PackedBlock | InvalidRecord]:
     while True:
         batch: list[list[str]] = []
         lines: list[int] = []

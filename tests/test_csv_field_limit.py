@@ -1,0 +1,86 @@
+"""A CSV field longer than the ``csv`` module reads (131,072 characters: a quote left open,
+whose field takes in the lines after it) stops the import with a message naming its
+line, in every quoted-CSV format and whichever reader meets it: the line-by-line
+reading of a plain file, its worker processes, ``csv`` for UTF-16 or a field running
+over lines. It stopped the import with an internal error (``_csv.Error``), or imported
+the same line where it came in a plain UTF-8 file."""
+
+from __future__ import annotations
+
+import codecs
+from pathlib import Path
+
+import pytest
+
+from hashmatch.errors import HashSetFormatError
+from hashmatch.hashsets import HashSetStore
+from hashmatch.hashsets.formats import line_workers
+from hashmatch.hashsets.formats.csv_rows import FIELD_LIMIT
+
+from .conftest import DATA
+
+# Each format's header and a valid line whose name is {name} (its own quotes around it).
+LINES = {
+    "csv": ("md5,name", "00112233445566778899aabbccddeeff,{name}"),
+    "hashkeeper": (
+        (DATA / "hashsets" / "set.hsh").read_text().splitlines()[0],
+        '17,5,{name},"C:\\PICS","00112233445566778899AABBCCDDEEFF",20480,7/1/03 0:00:00,'
+        '7/1/03 0:00:00,"EST",,,',
+    ),
+    "nsrl-rds2": (
+        '"SHA-1","MD5","CRC32","FileName","FileSize","ProductCode","OpSystemCode","SpecialCode"',
+        '"0123456789ABCDEF0123456789ABCDEF01234567","00112233445566778899AABBCCDDEEFF",'
+        '"1234ABCD",{name},512,1001,"358",""',
+    ),
+}
+
+
+def write(path: Path, fmt: str, long_name: str, shape: str) -> None:
+    """Ten valid lines, then one whose name is ``long_name``, then ten more."""
+    header, line = LINES[fmt]
+    lines = [header] + [line.format(name=f'"n{k}"') for k in range(10)]
+    lines += [line.format(name=long_name)] + [line.format(name=f'"m{k}"') for k in range(10)]
+    text = "\r\n".join(lines) + "\r\n"
+    if shape == "utf-16":
+        path.write_bytes(codecs.BOM_UTF16_LE + text.encode("utf-16-le"))
+    else:
+        path.write_text(text, encoding="latin-1" if fmt == "nsrl-rds2" else "utf-8", newline="")
+
+
+# (NSRL RDS 2.x is ISO-8859-1 by its specification: no UTF-16 file of it.)
+@pytest.mark.parametrize(
+    ("fmt", "shape"),
+    [(f, s) for f in sorted(LINES) for s in ("utf-8", "utf-16", "workers")
+     if (f, s) != ("nsrl-rds2", "utf-16")],
+)  # fmt: skip
+@pytest.mark.parametrize(
+    "long_name",
+    [
+        '"' + "a" * (FIELD_LIMIT + 1) + '"',  # one line
+        '"' + "b\r\n" * (FIELD_LIMIT // 3 + 1) + '"',  # a quoted field over many lines
+    ],
+    ids=["one-line", "over-lines"],
+)
+def test_a_field_longer_than_csv_reads_stops_the_import_at_its_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str, shape: str, long_name: str
+) -> None:
+    if shape == "workers":
+        monkeypatch.setattr(line_workers, "worker_count", lambda stream, least: 2)
+        monkeypatch.setattr(line_workers, "CHUNK_BYTES", 4096)
+    path = tmp_path / "set.txt"
+    write(path, fmt, long_name, shape)
+    with HashSetStore(tmp_path / "store") as store:
+        for skip_invalid in (False, True):
+            with pytest.raises(HashSetFormatError) as raised:
+                store.import_file(path, format_name=fmt, skip_invalid=skip_invalid)
+            assert f"longer than {FIELD_LIMIT:,} characters" in raised.value.reason
+            assert raised.value.line is not None and raised.value.line >= 12  # (not before)
+            assert store.list_sets() == []
+
+
+@pytest.mark.parametrize("fmt", sorted(LINES))
+def test_a_field_as_long_as_csv_reads_is_imported(tmp_path: Path, fmt: str) -> None:
+    path = tmp_path / "set.txt"
+    write(path, fmt, '"' + "a" * (FIELD_LIMIT - 10) + '"', "utf-8")
+    with HashSetStore(tmp_path / "store") as store:
+        assert store.import_file(path, format_name=fmt).info.entries == 21
