@@ -206,3 +206,25 @@ def test_only_a_journal_of_an_interrupted_transaction_stops_the_import(
     subprocess.run([sys.executable, "-c", script, str(interrupted)], check=True)
     with pytest.raises(HashSetFormatError, match=r"cut\.db-journal beside it holds a transaction"):
         store.import_file(interrupted, name="cut")
+
+
+@pytest.mark.parametrize("fixture", ["rdsv3-minimal.db", "set.kdb"])
+@pytest.mark.parametrize("fmt", [None, "nsrl-rdsv3", "tsk-kdb"])
+def test_a_schema_naming_a_table_in_bytes_that_are_not_utf8_is_named(
+    store: HashSetStore, tmp_path: Path, fixture: str, fmt: str | None
+) -> None:
+    """SQLite keeps names as bytes: a table whose name in the schema is not UTF-8 and
+    not the one its SQL creates makes SQLite's message about it undecodable, and the
+    import stopped on an internal error (Python's UnicodeDecodeError, not an SQLite
+    error), detected or not."""
+    path = tmp_path / fixture
+    path.write_bytes((Path(__file__).parent / "data" / "hashsets" / fixture).read_bytes())
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE zzzz_extra (x INTEGER)")
+    db.close()
+    schema_row = b"tablezzzz_extrazzzz_extra"  # (type, name, table name; then its SQL)
+    assert schema_row in path.read_bytes()
+    path.write_bytes(path.read_bytes().replace(schema_row, b"table\xffzzz_extra\xffzzz_extra"))
+    with pytest.raises(HashSetFormatError, match=r"not a readable .*database.*utf-8"):
+        store.import_file(path, format_name=fmt)
+    assert store.list_sets() == []

@@ -72,13 +72,18 @@ def make_sample(head: bytes, path: Path | None = None) -> Sample:
     return Sample(head, tuple(lines[:SAMPLE_LINES]), tables)
 
 
+#: What reading a damaged SQLite file raises: SQLite's errors, and Python's for text the
+#: file holds that is not UTF-8 (a table's name in its schema).
+SQLITE_UNREADABLE = (sqlite3.DatabaseError, UnicodeDecodeError)
+
+
 def _tables(path: Path) -> frozenset[str] | None:
     """The tables and views of an SQLite file (None if it cannot be read: the format's
     reader then says what is wrong with it)."""
     try:
         with closing(connect_read_only(path)) as db:
             return frozenset(str(r[0]) for r in db.execute("SELECT name FROM sqlite_master"))
-    except sqlite3.Error:
+    except (sqlite3.Error, UnicodeDecodeError):
         return None
 
 
@@ -191,7 +196,7 @@ def expected_rows(db: sqlite3.Connection, table: str) -> int | None:
     rowid (one index lookup; a view or a table without rowids gives no estimate)."""
     try:
         (last,) = db.execute(f"SELECT max(rowid) FROM {table}").fetchone()
-    except sqlite3.DatabaseError:
+    except SQLITE_UNREADABLE:
         return None
     return int(last) if isinstance(last, int) and last > 0 else None
 

@@ -25,6 +25,7 @@ from hashmatch.hashing import get_algorithm
 from hashmatch.hashsets.categories import Category
 from hashmatch.hashsets.formats.base import (
     SQLITE_MAGIC,
+    SQLITE_UNREADABLE,
     HashSetFormat,
     Sample,
     expected_rows,
@@ -84,7 +85,7 @@ class NsrlV3(HashSetFormat):
                 for first, rows, done in fetches(stream, cursor, expected, FETCH_ROWS):
                     yield first, wanted, rows, named
                     self._read_bytes = done
-        except sqlite3.DatabaseError as exc:
+        except SQLITE_UNREADABLE as exc:
             raise HashSetFormatError(f"not a readable NSRL RDSv3 database: {exc}") from exc
 
     def _select(self, db: sqlite3.Connection) -> tuple[sqlite3.Cursor, list[str], bool]:

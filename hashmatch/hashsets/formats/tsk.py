@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Iterator
 from typing import BinaryIO, ClassVar, cast
 
@@ -21,6 +20,7 @@ from hashmatch.errors import HashSetFormatError
 from hashmatch.hashing import get_algorithm
 from hashmatch.hashsets.formats.base import (
     SQLITE_MAGIC,
+    SQLITE_UNREADABLE,
     HashSetFormat,
     Sample,
     expected_rows,
@@ -88,7 +88,7 @@ class TskKdb(HashSetFormat):
                 for first, rows, done in fetches(stream, cursor, expected, FETCH_ROWS):
                     yield first, cast(_KdbRows, rows)
                     self._read_bytes = done
-        except sqlite3.DatabaseError as exc:
+        except SQLITE_UNREADABLE as exc:
             raise HashSetFormatError(f"not a readable TSK hash database: {exc}") from exc
 
 
