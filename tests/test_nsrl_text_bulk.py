@@ -153,3 +153,17 @@ def test_a_carriage_return_inside_a_line_is_read_as_the_csv_reader_reads_it(
     path = tmp_path / "NSRLFile.txt"
     path.write_bytes(_lines(changed))
     assert by_blocks(path) == by_rows(path)
+
+
+def test_a_header_ending_in_two_carriage_returns_is_read_as_the_csv_reader_reads_it(
+    tmp_path: Path,
+) -> None:
+    """The CSV reader ends a line at the first CR (an empty line follows); the bulk
+    reader took the header's two for one line end, and every later line number was one
+    too low."""
+    path = tmp_path / "NSRLFile.txt"
+    data = _lines({5: f'"{"Z" * 40}","{MD5}","C0FFEE00","f5",12,345,"358",""'})
+    path.write_bytes(data.replace(b'"SpecialCode"\r\n', b'"SpecialCode"\r\r\n', 1))
+    found = by_blocks(path)
+    assert found == by_rows(path)
+    assert [item[0] for item in found if len(item) == 2] == [8]  # (invalid: line, reason)

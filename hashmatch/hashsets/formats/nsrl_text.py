@@ -137,7 +137,9 @@ def _read(
     """The usual 8-column file line by line with numpy (``nsrl_lines``) when ``bulk``;
     any other through the CSV module."""
     header = raw.readline()
-    if bulk and header.removeprefix(codecs.BOM_UTF8).rstrip(b"\r\n") == RDS2_HEADER.encode():
+    # (One line end: CR CR LF ends two lines for ``csv``, which reads such a file.)
+    line = header.removeprefix(codecs.BOM_UTF8).removesuffix(b"\n").removesuffix(b"\r")
+    if bulk and line == RDS2_HEADER.encode():
         columns = _Columns(8, 0, 1, 3, 7)
         yield from cast(
             Iterator[_T],
