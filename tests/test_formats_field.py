@@ -105,11 +105,14 @@ def test_category_scheme_only_for_vics(store: HashSetStore) -> None:
 def test_malformed_vics_leaves_the_store_unchanged(
     store: HashSetStore, fixture: str, message: str
 ) -> None:
+    files_before = sorted(store.directory.rglob("*"))
     with pytest.raises(HashSetFormatError, match=message) as error:
         store.import_file(DATA / fixture)
     assert str(DATA / fixture) in str(error.value)
     assert "\n" not in str(error.value)  # (one line: no drawing of the place by the parser)
     assert store.list_sets() == []
+    # (Not even the folder of the sets' files, which the first import made and left.)
+    assert sorted(store.directory.rglob("*")) == files_before
 
 
 def test_skip_invalid_vics_imports_the_rest(store: HashSetStore, tmp_path: Path) -> None:

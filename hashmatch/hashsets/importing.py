@@ -9,6 +9,7 @@ a no-op whatever the import made of it (an error included).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -230,14 +231,9 @@ class _Load:
         )  # (the file's SHA-256 once it is known)
         self.set_id = int(cursor.lastrowid or 0)
         try:
-            with path.open("rb") as stream:
-                load = self._packed if layout is SetLayout.PACKED else self._rows
-                counts = load(stream)
-        except OSError as exc:
-            raise HashSetError(f"{path}: read failed: {exc.strerror or exc}") from exc
-        except HashSetFormatError as exc:
-            if exc.path is None:
-                raise HashSetFormatError(exc.reason, path=str(path), line=exc.line) from exc
+            counts = self._load(layout)
+        except BaseException:
+            self._remove_files()
             raise
         self._stop_if_imported()
         if file_identity(path) != self.digest.identity:  # (the digest may be of another)
@@ -260,6 +256,20 @@ class _Load:
              json.dumps(provenance, sort_keys=True), self.set_id),
         )  # fmt: skip
         return ImportResult(self.store.get(name), skipped=skipped)
+
+    def _load(self, layout: SetLayout) -> tuple[int, int, set[str], int]:
+        """(entries, hashes, algorithms, skipped) of the file read into the set."""
+        path = self.path
+        try:
+            with path.open("rb") as stream:
+                load = self._packed if layout is SetLayout.PACKED else self._rows
+                return load(stream)
+        except OSError as exc:
+            raise HashSetError(f"{path}: read failed: {exc.strerror or exc}") from exc
+        except HashSetFormatError as exc:
+            if exc.path is None:
+                raise HashSetFormatError(exc.reason, path=str(path), line=exc.line) from exc
+            raise
 
     def _packed(self, stream: BinaryIO) -> tuple[int, int, set[str], int]:
         """(entries, hashes, algorithms, skipped) of a packed import into ``packed/<id>``."""
@@ -315,10 +325,13 @@ class _Load:
             raise _AlreadyImported(existing)
 
     def _remove_files(self) -> None:
-        """Remove this import's files (its catalogue row goes with the rollback)."""
+        """Remove this import's files (its catalogue row goes with the rollback), and the
+        folders that hold them if no other set's are in them (the store's first import)."""
         directory = self.store.directory
         for made in (packed_dir(directory, self.set_id), near_dir(directory, self.set_id)):
             shutil.rmtree(made, ignore_errors=True)
+            with contextlib.suppress(OSError):  # (not empty, or never made)
+                made.parent.rmdir()
 
 
 def remove_strays(db: sqlite3.Connection, directory: Path) -> None:
