@@ -49,6 +49,10 @@ __all__ = ["BulkReader", "NotBulk"]
 WORKER_MIN_BYTES = 4 * CHUNK_BYTES
 #: Bytes of records a shared slot holds (a piece's that do not fit come by the pipe).
 SLOT_BYTES = 2 * CHUNK_BYTES
+#: Pieces given to the pool beyond one a worker. With one, a worker often waited while
+#: this process wrote the records of the piece before: three took 5-10 % off the time
+#: of media of 0.2-1.2 KB (alternated, 4-5 runs a file) for 6-10 MB more here.
+AHEAD = 3
 
 
 @dataclass
@@ -89,7 +93,7 @@ class BulkReader:
             yield from self._placed(results, provenance)
             return
         # (the slots before the first task, which forks the workers)
-        with pool, shared_slots(workers + 2, SLOT_BYTES) as slots:
+        with pool, shared_slots(workers + AHEAD + 1, SLOT_BYTES) as slots:
             try:
                 file = file_descriptor(stream)
                 read = _in_order(pool, self._categorise, pieces, workers, file, slots)
@@ -157,7 +161,7 @@ def _in_order(
     stopped: NotBulk | None = None
     source = iter(pieces)
     while True:
-        while stopped is None and len(flight) < workers + 1:
+        while stopped is None and len(flight) < workers + AHEAD:
             try:
                 piece = next(source)
             except StopIteration:
