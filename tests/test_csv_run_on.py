@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from hashmatch.hashsets.formats import csv_lines
+from hashmatch.hashsets.formats import csv_lines, get_format
 from hashmatch.hashsets.formats.generic_csv import GenericCsv
+from hashmatch.hashsets.formats.hashkeeper import HASHKEEPER_HEADER
 from tests.test_csv_bulk import unrolled
 from tests.test_nsrl_text_bulk import by_blocks, by_rows
 
@@ -111,3 +112,29 @@ def test_each_stretch_between_fields_running_on_is_looked_at_alone(
     monkeypatch.setattr(csv_lines, "_stretch", recorded)
     assert by_blocks(path) == by_rows(path)
     assert len(looked_at) == 31 and sum(looked_at) < path.stat().st_size
+
+
+@pytest.mark.parametrize(
+    ("fmt", "lines", "message"),
+    [
+        ("csv", ["name,md5", f"a.jpg,{'a' * 32}", 'b.jpg,"ffee'], "not a valid md5: 'ffee'"),
+        ("hashkeeper",
+         [HASHKEEPER_HEADER, f'17,5,"A.JPG","C:\\PICS","{"ab" * 16}",1,,,,,,',
+          '18,5,"B.JPG","C:\\PICS","ffee'],
+         "hash is not an MD5: 'ffee'"),
+    ],
+)  # fmt: skip
+def test_a_quote_left_open_at_the_end_of_a_file_without_a_line_end_is_read_as_csv_does(
+    tmp_path: Path, fmt: str, lines: list[str], message: str
+) -> None:
+    """The bulk reader ends the last line with an LF of its own; handed to ``csv`` with
+    a quote left open, the LF was read into the field: ``'ffee\\n'`` in the message
+    where the row reader said ``'ffee'``."""
+    path = tmp_path / "set.txt"
+    path.write_text("\r\n".join(lines))  # (no line end after the open quote)
+    reader = get_format(fmt)
+    with path.open("rb") as stream:
+        rows = unrolled(reader.read(stream))
+    with path.open("rb") as stream:
+        assert unrolled(reader.blocks(stream)) == rows
+    assert rows[-1] == (3, message)

@@ -118,7 +118,8 @@ def _sequential(
         data = pending + chunk
         if not chunk:
             if data:
-                yield from _chunk(data + b"\n", line, raw, fast, read_row, dialect, batches)
+                yield from _chunk(data + b"\n", line, raw, fast, read_row, dialect, batches,
+                                  added_lf=True)  # fmt: skip
             return
         end = data.rfind(b"\n") + 1
         if end == 0:
@@ -140,12 +141,15 @@ def _chunk(
     dialect: Dialect,
     batches: RowBatches | None,
     pending: bytes = b"",
+    added_lf: bool = False,
 ) -> Generator[PackedBlock | InvalidRecord, None, int | None]:
     """A chunk of whole lines; returns the next line's number, or None when a field
-    running past it or a lone CR sent it and the rest of the file to ``csv``."""
+    running past it or a lone CR sent it and the rest of the file to ``csv``.
+    ``added_lf``: the file's last line ended without one (``csv`` reads it as it is: a
+    quote left open there would hold the LF added)."""
     stop, at = yield from _whole(data, first_line, fast, read_row, dialect, batches)
     if at is not None:
-        rest = cast(BinaryIO, Chained(data[at:] + pending, raw))
+        rest = cast(BinaryIO, Chained((data[at:-1] if added_lf else data[at:]) + pending, raw))
         yield from _csv_rest(rest, first_line + stop, read_row, dialect)
         return None
     return first_line + stop
