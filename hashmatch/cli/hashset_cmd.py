@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -178,7 +179,10 @@ def remove_command(state: State, name: str) -> None:
               help="File to write (must not exist), or - for standard output.")  # fmt: skip
 @click.pass_obj
 def export_command(state: State, name: str, fmt: str, output: Path) -> None:
-    """Write the imported set NAME to a file in an interchange format."""
+    """Write the imported set NAME to a file in an interchange format.
+
+    hashdeep: hashdeep's file layout without its size column (hashmatch keeps no file
+    sizes), which hashdeep's own audit and matching modes cannot read."""
     store = state.store()
     info = store.get(name)
     if str(output) == "-":
@@ -197,6 +201,9 @@ def export_command(state: State, name: str, fmt: str, output: Path) -> None:
     for what, count in sorted(result.dropped.items()):
         click.echo(f"left out {_n(count, f'{what} value', f'{what} values')} of the entries "
                    "written (the format cannot hold them)", err=True)  # fmt: skip
+    if result.renamed:
+        click.echo(f"wrote {_n(result.renamed, 'name', 'names')} with a space for a line break "
+                   "(the format cannot hold one)", err=True)  # fmt: skip
 
 
 def _export_to_stdout(store: HashSetStore, info: HashSetInfo, fmt: str) -> ExportResult:
@@ -216,15 +223,22 @@ def _export_to_stdout(store: HashSetStore, info: HashSetInfo, fmt: str) -> Expor
 
 
 def _export_to_file(store: HashSetStore, info: HashSetInfo, fmt: str, output: Path) -> ExportResult:
-    """Export into ``output`` through a ``.partial`` file, so a failed export leaves none."""
+    """Export into ``output`` through a partial file of its own beside it (made new: a
+    file of the user's named ``<output>.partial`` was overwritten; short: an output name
+    near the file system's limit left no room for the suffix), so a failed export
+    leaves nothing."""
     if output.exists():
         raise click.UsageError(f"{output} already exists; name a new file")
-    partial = output.with_name(output.name + ".partial")
+    partial = output.with_name(f".{output.name[:64]}.{os.getpid()}.partial")
+    made = False
     try:
-        with partial.open("w", encoding="utf-8", newline="\n") as out:
+        with partial.open("x", encoding="utf-8", newline="\n") as out:
+            made = True
             result = export_set(store, info, fmt, out)
         partial.replace(output)
     except OSError as exc:
-        partial.unlink(missing_ok=True)
+        if made:
+            with contextlib.suppress(OSError):  # (what failed is said below)
+                partial.unlink()
         raise CaseError(f"cannot write {output}: {exc.strerror or exc}") from exc
     return result

@@ -1,15 +1,23 @@
 """``hashmatch hashset export``: write an imported set back out in an interchange format.
 
-- ``md5sum``: ``<md5>  <reference>`` lines, one for each MD5 of an entry (a VICS
-  medium's alternative MD5 too; entries without an MD5 are left out);
+- ``md5sum``: ``<md5>  <name>`` lines, one for each MD5 of an entry (a VICS
+  medium's alternative MD5 too; entries without an MD5 are left out); a name holding a
+  line break is escaped as GNU md5sum escapes it (``\\`` before the line);
 - ``hashdeep``: a hashdeep file with the md5, sha1 and sha256 columns the set holds
   (one value of each an entry; entries missing one of them are left out: hashdeep has
-  no empty fields);
+  no empty fields). hashmatch keeps no file sizes, so hashdeep's own audit and matching
+  modes, which need a size column first, cannot read it (``docs/formats.md``); a line
+  break in a name, which hashdeep cannot escape, is written as a space, and counted;
 - ``vics``: a VICS 2.0 ``#Media`` hash set. An entry that came from VICS is its medium
   as written (MediaID, files, alternative hashes, every field), its category in current
   US numbers (``vics_number``: a set imported with the DHS scheme is translated); any
   other entry gets MD5 (required), SHA1, SHA-256 and PDQ as AlternativeHashes, and its
-  reference as a file name.
+  reference as a file name. A medium whose record Python cannot read back (an integer
+  of 4,300 digits or more) is written as it is where its category needs no translation,
+  else left out.
+The name of an entry from VICS, in md5sum and hashdeep lines, is its medium's first
+file name (its reference reads ``MediaID 7; IMG_1.JPG; series S``); an entry without
+any name gets ``entry-<number>``.
 Evidence-free: a set only holds hashes and the names its source gave them.
 """
 
@@ -42,6 +50,9 @@ class ExportResult:
     left_out: int  # entries the format cannot hold at all
     #: Perceptual values of written entries the format cannot hold, by what they are.
     dropped: dict[str, int] = field(default_factory=dict)
+    #: Written entries whose name the format cannot hold as it is (a line break in a
+    #: hashdeep name: written as a space).
+    renamed: int = 0
 
 
 def _perceptual(entry: StoredEntry, dropped: Counter[str], kept: tuple[str, ...] = ()) -> None:
@@ -56,39 +67,79 @@ def export_set(store: HashSetStore, info: HashSetInfo, fmt: str, out: TextIO) ->
         raise UsageError(f"unknown export format {fmt!r} (known: {', '.join(EXPORT_FORMATS)})")
     entries = store.iter_entries(info)
     if fmt == "md5sum":
-        return _md5sum(entries, out)
+        return _md5sum(store, info, entries, out)
     if fmt == "hashdeep":
-        return _hashdeep(info, entries, out)
+        return _hashdeep(store, info, entries, out)
     return _vics(store, info, entries, out)
 
 
-def _name(entry: StoredEntry) -> str:
-    text = entry.reference or f"entry-{entry.entry}"
-    return text.replace("\n", " ").replace("\r", " ")
+def _name(store: HashSetStore, info: HashSetInfo, entry: StoredEntry) -> str:
+    """The entry's file name: a VICS medium's first (its reference is a description),
+    else its reference; ``entry-<number>`` for an entry without one."""
+    if info.format == "vics":
+        name = first_file_name(store.record(info, entry.entry))
+        if name:
+            return name
+    return entry.reference or f"entry-{entry.entry}"
 
 
-def _md5sum(entries: Iterator[StoredEntry], out: TextIO) -> ExportResult:
+def first_file_name(record: str | None) -> str | None:
+    """The first ``FileName`` (or ``Name``) of a VICS medium's ``MediaFiles``."""
+    if record is None:
+        return None
+    try:  # (numbers as text: no digit limit, no infinity)
+        medium = json.loads(record, parse_int=str, parse_float=str, parse_constant=str)
+    except ValueError:
+        return None
+    files = medium.get("MediaFiles") if isinstance(medium, dict) else None
+    for item in files if isinstance(files, list) else []:
+        if isinstance(item, dict):
+            name = item.get("FileName") or item.get("Name")
+            if isinstance(name, str) and name:
+                return name
+    return None
+
+
+def md5sum_line(value: str, name: str) -> str:
+    """A GNU md5sum line; a name holding a line break escaped as GNU md5sum escapes it
+    (``\\n``, ``\\r``, a backslash doubled, the line marked with a backslash before it:
+    what ``md5sum -c`` and hashmatch's import read back). Any other name is written as
+    it is, backslashes too (a Windows path reads back as written)."""
+    if "\n" not in name and "\r" not in name:
+        return f"{value}  {name}\n"
+    escaped = name.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
+    return f"\\{value}  {escaped}\n"
+
+
+def _md5sum(
+    store: HashSetStore, info: HashSetInfo, entries: Iterator[StoredEntry], out: TextIO
+) -> ExportResult:
     written = left_out = 0
     dropped: Counter[str] = Counter()
     for entry in entries:
         if "md5" not in entry.values:
             left_out += 1
             continue
-        for md5 in [entry.values["md5"], *(v for name, v in entry.more if name == "md5")]:
-            out.write(f"{md5}  {_name(entry)}\n")
+        name = _name(store, info, entry)
+        for md5 in [entry.values["md5"], *(v for kind, v in entry.more if kind == "md5")]:
+            out.write(md5sum_line(md5, name))
         written += 1
         _perceptual(entry, dropped)
     return ExportResult(written, left_out, dict(dropped))
 
 
-def _hashdeep(info: HashSetInfo, entries: Iterator[StoredEntry], out: TextIO) -> ExportResult:
+def _hashdeep(
+    store: HashSetStore, info: HashSetInfo, entries: Iterator[StoredEntry], out: TextIO
+) -> ExportResult:
     columns = [a for a in _CRYPTO if a in info.algorithms]
     if not columns:
         raise UsageError(f"set {info.name!r} holds no md5, sha1 or sha256 values for hashdeep")
     out.write("%%%% HASHDEEP-1.0\n")
     out.write(f"%%%% {','.join(columns)},filename\n")
-    out.write(f"## exported by hashmatch from hash set {info.name}\n##\n")
-    written = left_out = 0
+    # (The set's name quoted and escaped: one with a line break, from a file's name,
+    # wrote a line of its own, read back as a hash.)
+    out.write(f"## exported by hashmatch from hash set {json.dumps(info.name)}\n##\n")
+    written = left_out = renamed = 0
     dropped: Counter[str] = Counter()
     for entry in entries:
         if any(c not in entry.values for c in columns):
@@ -98,11 +149,15 @@ def _hashdeep(info: HashSetInfo, entries: Iterator[StoredEntry], out: TextIO) ->
         # medium's alternative MD5) in its column, as the md5sum export writes them.
         rows = [entry.values] + [entry.values | {name: value} for name, value in entry.more
                                  if name in columns]  # fmt: skip
+        name = _name(store, info, entry)
+        if "\n" in name or "\r" in name:
+            name = name.replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
+            renamed += 1
         for values in rows:
-            out.write(",".join(values[c] for c in columns) + f",{_name(entry)}\n")
+            out.write(",".join(values[c] for c in columns) + f",{name}\n")
         written += 1
         _perceptual(entry, dropped)
-    return ExportResult(written, left_out, dict(dropped))
+    return ExportResult(written, left_out, dict(dropped), renamed)
 
 
 def _vics(store: HashSetStore, info: HashSetInfo, entries: Iterator[StoredEntry],
@@ -120,11 +175,16 @@ def _vics(store: HashSetStore, info: HashSetInfo, entries: Iterator[StoredEntry]
         separator = "" if written == 1 else ",\n"
         if medium is None:
             medium = _medium(entry, written, dropped)
+        as_written = isinstance(medium, str)  # (a record Python cannot read back)
         if isinstance(medium, dict):
             try:  # (a number beyond a float, 1e999999, read back as infinity: JSON has none)
                 medium = _json(medium)
             except ValueError:
-                medium = str(record)
+                medium, as_written = str(record), True
+        if as_written and not _category_as_written(str(record), entry):
+            written -= 1  # (its category as written would be read back as another)
+            left_out += 1
+            continue
         out.write(separator + medium)
     out.write("\n]}\n")
     return ExportResult(written, left_out, dict(dropped))
@@ -162,6 +222,21 @@ def _recorded(record: str | None, entry: StoredEntry) -> dict[str, Any] | str | 
     elif numbered(entry.label):  # a number that means uncategorized (DHS 0)
         medium.pop("Category", None)
     return medium
+
+
+def _category_as_written(record: str, entry: StoredEntry) -> bool:
+    """Whether a record written as it is (Python cannot read it back: ``_recorded``) says
+    its entry's category in current US numbers, as an import reads it back (not where
+    the set was imported with another scheme: DHS 0 would come back non-pertinent)."""
+    try:  # (numbers as text: no digit limit, no infinity)
+        medium = json.loads(record, parse_int=str, parse_float=str, parse_constant=str)
+    except ValueError:
+        return False
+    written = medium.get("Category") if isinstance(medium, dict) else None
+    number = vics_number(entry.label)
+    if number is not None:
+        return written is not None and str(written) == str(number)
+    return not numbered(entry.label)  # (a number meaning uncategorized: none is written)
 
 
 def _medium(entry: StoredEntry, media_id: int, dropped: Counter[str]) -> dict[str, Any]:
