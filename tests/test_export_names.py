@@ -15,7 +15,7 @@ from hashmatch.cli.errors import ExitCode
 from hashmatch.hashsets import HashSetStore
 from hashmatch.hashsets.export import export_set
 
-CONTEXT_DHS = "http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/US/$metadata#Media"
+CONTEXT = "http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/US/$metadata#Media"
 MD5 = ["0" * 31 + str(n) for n in range(4)]
 
 
@@ -70,18 +70,22 @@ def test_hashdeep_names_with_line_breaks_and_a_set_name_with_one(tmp_path: Path)
 
 def test_a_vics_medium_is_named_by_its_first_file_in_md5sum_lines(tmp_path: Path) -> None:
     """Not by its reference ('MediaID 7; IMG_1.JPG; series S'), which came back as a
-    file name."""
+    file name; a medium without files by its reference; a name holding half of a
+    surrogate pair alone (a Windows name's) as it was read, with '?'."""
     source = tmp_path / "in.json"
     source.write_text(
-        f'{{"@odata.context": "{CONTEXT_DHS}", "value": [{{"MD5": "{MD5[0]}", "MediaID": 7, '
+        f'{{"@odata.context": "{CONTEXT}", "value": [{{"MD5": "{MD5[0]}", "MediaID": 7, '
         '"Series": "S", "MediaFiles": [{"FileName": "IMG_1.JPG"}, {"FileName": "b.jpg"}]}, '
-        f'{{"MD5": "{MD5[1]}", "MediaID": 8}}]}}'
+        f'{{"MD5": "{MD5[1]}", "MediaID": 8}}, '
+        f'{{"MD5": "{MD5[2]}", "MediaFiles": [{{"FileName": "IMG\\ud800.JPG"}}]}}]}}'
     )
     store = tmp_path / "store"
     run(store, "hashset", "import", str(source), "--name", "v", "-q")
     out = tmp_path / "out.md5"
     run(store, "hashset", "export", "v", "--format", "md5sum", "-o", str(out))
-    assert out.read_text().splitlines() == [f"{MD5[0]}  IMG_1.JPG", f"{MD5[1]}  MediaID 8"]
+    assert out.read_text().splitlines() == [
+        f"{MD5[0]}  IMG_1.JPG", f"{MD5[1]}  MediaID 8", f"{MD5[2]}  IMG?.JPG"
+    ]  # fmt: skip
 
 
 def test_a_record_python_cannot_read_back_is_left_out_where_its_category_would_change(
@@ -93,7 +97,7 @@ def test_a_record_python_cannot_read_back_is_left_out_where_its_category_would_c
     plain = ", ".join(f'{{"MD5": "{n:032x}", "Category": 1}}' for n in range(3000))
     odd = f'{{"MD5": "{"ab" * 16}", "Category": 0, "MediaID": {"9" * 5000}}}'
     source = tmp_path / "dhs.json"
-    source.write_text(f'{{"@odata.context": "{CONTEXT_DHS}", "value": [{plain}, {odd}]}}')
+    source.write_text(f'{{"@odata.context": "{CONTEXT}", "value": [{plain}, {odd}]}}')
     store = tmp_path / "store"
     run(store, "hashset", "import", str(source), "--name", "d", "--category-scheme", "vics-dhs",
         "-q")  # fmt: skip
@@ -108,7 +112,8 @@ def test_export_paths_that_cannot_be_made_are_named_and_a_partial_file_is_kept(
 ) -> None:
     """Under a file: an internal error (the clean-up failed too). A file of the user's
     named ``<output>.partial`` was overwritten, then renamed to the output. An output
-    name near the file system's limit left no room for ``.partial``."""
+    name near the file system's limit left no room for ``.partial``. An export refused
+    once under way (no column for hashdeep) left its partial file."""
     store = tmp_path / "store"
     source = tmp_path / "in.md5"
     source.write_text(f"{MD5[0]}  a.jpg\n")
@@ -124,9 +129,17 @@ def test_export_paths_that_cannot_be_made_are_named_and_a_partial_file_is_kept(
     run(store, "hashset", "export", "s", "--format", "md5sum", "-o", str(tmp_path / "out.md5"))
     assert mine.read_text() == "the user's"
     assert (tmp_path / "out.md5").read_text() == f"{MD5[0]}  a.jpg\n"
-    long_name = tmp_path / ("x" * 250)
+    long_name = tmp_path / ("\U0001f600" * 60 + ".txt")  # (244 bytes: 64 characters more)
     run(store, "hashset", "export", "s", "--format", "md5sum", "-o", str(long_name))
     assert long_name.read_text() == f"{MD5[0]}  a.jpg\n"
+    pdq = tmp_path / "in.pdq"
+    pdq.write_text(f"{'ab' * 32},90,a.jpg\n")
+    run(store, "hashset", "import", str(pdq), "--name", "p", "-q")
+    refused = CliRunner().invoke(
+        cli, ["--store", str(store), "hashset", "export", "p", "--format", "hashdeep", "-o",
+              str(tmp_path / "p.hd")],
+    )  # fmt: skip
+    assert refused.exit_code == ExitCode.USAGE and "no md5, sha1 or sha256" in refused.output
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        ["in.md5", "store", "out.md5", "out.md5.partial", "x" * 250]
-    )  # (no partial file of hashmatch's left)
+        ["in.md5", "in.pdq", "store", "out.md5", "out.md5.partial", long_name.name]
+    )  # (no partial file of hashmatch's left, the refused export's neither)

@@ -6,6 +6,7 @@ import contextlib
 import io
 import json
 import os
+import secrets
 import sys
 from pathlib import Path
 
@@ -223,22 +224,45 @@ def _export_to_stdout(store: HashSetStore, info: HashSetInfo, fmt: str) -> Expor
 
 
 def _export_to_file(store: HashSetStore, info: HashSetInfo, fmt: str, output: Path) -> ExportResult:
-    """Export into ``output`` through a partial file of its own beside it (made new: a
-    file of the user's named ``<output>.partial`` was overwritten; short: an output name
-    near the file system's limit left no room for the suffix), so a failed export
-    leaves nothing."""
-    if output.exists():
-        raise click.UsageError(f"{output} already exists; name a new file")
-    partial = output.with_name(f".{output.name[:64]}.{os.getpid()}.partial")
+    """Export into ``output`` through a partial file of hashmatch's beside it (a new
+    ``.hashmatch-<pid>-<random>.partial``: never a file of the user's, and short
+    whatever the output's name), removed if the export fails, whatever stops it."""
+    shown = visible(str(output))
+    try:
+        exists = output.exists()
+    except OSError as exc:  # (a folder on the way that cannot be read)
+        raise CaseError(f"cannot write {shown}: {exc.strerror or exc}") from exc
+    if exists:
+        raise click.UsageError(f"{shown} already exists; name a new file")
+    partial = output.with_name(f".hashmatch-{os.getpid()}-{secrets.token_hex(4)}.partial")
     made = False
     try:
         with partial.open("x", encoding="utf-8", newline="\n") as out:
             made = True
             result = export_set(store, info, fmt, out)
-        partial.replace(output)
+        _put_in_place(partial, output)
+        made = False  # (it is the output now)
     except OSError as exc:
+        raise CaseError(f"cannot write {shown}: {exc.strerror or exc}") from exc
+    finally:
         if made:
-            with contextlib.suppress(OSError):  # (what failed is said below)
+            with contextlib.suppress(OSError):  # (what failed is said above)
                 partial.unlink()
-        raise CaseError(f"cannot write {output}: {exc.strerror or exc}") from exc
     return result
+
+
+def _put_in_place(partial: Path, output: Path) -> None:
+    """``partial`` as ``output``, which must still not exist: linked there (which a file
+    made there meanwhile refuses), or where the file system has no hard links (FAT,
+    exFAT), renamed."""
+    try:
+        os.link(partial, output)
+    except FileExistsError:
+        raise click.UsageError(
+            f"{visible(str(output))} was made while the set was exported; name a new file"
+        ) from None
+    except OSError:
+        partial.replace(output)
+        return
+    with contextlib.suppress(OSError):  # (the output is written: a partial left is harmless)
+        partial.unlink()

@@ -16,8 +16,8 @@
   of 4,300 digits or more) is written as it is where its category needs no translation,
   else left out.
 The name of an entry from VICS, in md5sum and hashdeep lines, is its medium's first
-file name (its reference reads ``MediaID 7; IMG_1.JPG; series S``); an entry without
-any name gets ``entry-<number>``.
+file name (its reference reads ``MediaID 7; IMG_1.JPG; series S``), one without files
+by its reference; any other entry without a name gets ``entry-<number>``.
 Evidence-free: a set only holds hashes and the names its source gave them.
 """
 
@@ -28,12 +28,14 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, TextIO
 
 from hashmatch.errors import UsageError
 from hashmatch.hashing import AlgorithmKind, get_algorithm
 from hashmatch.hashing.perceptual import PDQ_MIN_QUALITY
 from hashmatch.hashsets.formats.vics import numbered, vics_number
+from hashmatch.hashsets.formats.vics_media import file_names, read_record
 from hashmatch.hashsets.model import HashSetInfo
 from hashmatch.hashsets.store import HashSetStore, StoredEntry
 
@@ -84,20 +86,10 @@ def _name(store: HashSetStore, info: HashSetInfo, entry: StoredEntry) -> str:
 
 
 def first_file_name(record: str | None) -> str | None:
-    """The first ``FileName`` (or ``Name``) of a VICS medium's ``MediaFiles``."""
-    if record is None:
-        return None
-    try:  # (numbers as text: no digit limit, no infinity)
-        medium = json.loads(record, parse_int=str, parse_float=str, parse_constant=str)
-    except ValueError:
-        return None
-    files = medium.get("MediaFiles") if isinstance(medium, dict) else None
-    for item in files if isinstance(files, list) else []:
-        if isinstance(item, dict):
-            name = item.get("FileName") or item.get("Name")
-            if isinstance(name, str) and name:
-                return name
-    return None
+    """The first file name of a VICS medium kept as its record."""
+    medium = read_record(record) if record is not None else None
+    names = file_names(medium) if medium is not None else []
+    return names[0] if names else None
 
 
 def md5sum_line(value: str, name: str) -> str:
@@ -228,14 +220,15 @@ def _category_as_written(record: str, entry: StoredEntry) -> bool:
     """Whether a record written as it is (Python cannot read it back: ``_recorded``) says
     its entry's category in current US numbers, as an import reads it back (not where
     the set was imported with another scheme: DHS 0 would come back non-pertinent)."""
-    try:  # (numbers as text: no digit limit, no infinity)
-        medium = json.loads(record, parse_int=str, parse_float=str, parse_constant=str)
-    except ValueError:
+    medium = read_record(record)
+    if medium is None:
         return False
-    written = medium.get("Category") if isinstance(medium, dict) else None
     number = vics_number(entry.label)
     if number is not None:
-        return written is not None and str(written) == str(number)
+        try:  # (as a number: 1.0 and "01" are read back as 1)
+            return Decimal(str(medium.get("Category")).strip()) == number
+        except ArithmeticError:  # (no number at all)
+            return False
     return not numbered(entry.label)  # (a number meaning uncategorized: none is written)
 
 

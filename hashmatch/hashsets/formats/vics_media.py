@@ -144,13 +144,31 @@ def shown_record(record: str) -> str:
     return _ENCODER.encode(_clean(media))
 
 
-def reference(media: dict[str, Any]) -> str | None:
-    """What names a medium: its MediaID, first file name and series."""
+def file_names(media: dict[str, Any]) -> list[str]:
+    """The names of a medium's files (each one's ``FileName``, else its ``Name``)."""
     files = media.get("MediaFiles") or []
     if not isinstance(files, list):
-        files = []
-    names = [str(f.get("FileName") or f.get("Name")) for f in files if isinstance(f, dict)
-             and (f.get("FileName") or f.get("Name"))]  # fmt: skip
+        return []
+    return [str(f.get("FileName") or f.get("Name")) for f in files if isinstance(f, dict)
+            and (f.get("FileName") or f.get("Name"))]  # fmt: skip
+
+
+def read_record(record: str) -> dict[str, Any] | None:
+    """A medium kept as its record, as an export reads it: a half of a surrogate pair
+    alone as ``?`` (as the file was read), every number as its text (no digit limit, no
+    infinity); None for a record that is not an object."""
+    try:
+        media = json.loads(
+            readable_text(record), parse_int=str, parse_float=str, parse_constant=str
+        )
+    except ValueError:
+        return None
+    return media if isinstance(media, dict) else None
+
+
+def reference(media: dict[str, Any]) -> str | None:
+    """What names a medium: its MediaID, first file name and series."""
+    names = file_names(media)
     media_id = media.get("MediaID")
     parts = [f"MediaID {media_id}"] if media_id not in (None, "") else []
     if names:
