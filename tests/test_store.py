@@ -358,3 +358,20 @@ def test_a_store_on_a_file_system_without_locks_still_opens(
         store.import_file(tmp_path / "a.md5")
         store.remove("a")
         assert store.list_sets() == []
+
+
+def test_a_failed_import_leaves_the_folders_it_did_not_make(tmp_path: Path) -> None:
+    """The folder of the sets' files is removed with a failed import's files only if
+    that import made it: one left empty by a removed set is the store as it was."""
+    good, bad = tmp_path / "a.md5", tmp_path / "bad.md5"
+    good.write_text(f"{'ab' * 16}  a.jpg\n")
+    bad.write_text("".join(f"{n:032x}  f{n}.jpg\n" for n in range(20)) + "not a hash line\n")
+    with HashSetStore(tmp_path / "store") as store:
+        store.import_file(good, name="a")
+        store.remove("a")
+        before = sorted(p.relative_to(tmp_path) for p in (tmp_path / "store").rglob("*"))
+        assert Path("store/packed") in before
+        with pytest.raises(HashSetFormatError, match=":21: "):
+            store.import_file(bad)
+        after = sorted(p.relative_to(tmp_path) for p in (tmp_path / "store").rglob("*"))
+    assert after == before

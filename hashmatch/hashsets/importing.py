@@ -211,6 +211,7 @@ class _Load:
         self.progress = progress
         self.set_id = 0
         self._compared = False  # with the sets in the store, once the digest was known
+        self._new_folders: list[str] = []
         self._furthest = 0
 
     def run(self, name: str) -> ImportResult:
@@ -230,6 +231,10 @@ class _Load:
             (name, reader.name, category.value, path.name, "", utc_now(), layout.value),
         )  # (the file's SHA-256 once it is known)
         self.set_id = int(cursor.lastrowid or 0)
+        # (The folders of the sets' files this import makes, the store's first: removed
+        # with its files if it fails. One there before, empty or not, stays.)
+        parents = (PACKED_DIRNAME, NEAR_DIRNAME)
+        self._new_folders = [p for p in parents if not (self.store.directory / p).exists()]
         try:
             counts = self._load(layout)
         except BaseException:
@@ -326,12 +331,13 @@ class _Load:
 
     def _remove_files(self) -> None:
         """Remove this import's files (its catalogue row goes with the rollback), and the
-        folders that hold them if no other set's are in them (the store's first import)."""
+        folders that hold them if this import made them."""
         directory = self.store.directory
         for made in (packed_dir(directory, self.set_id), near_dir(directory, self.set_id)):
             shutil.rmtree(made, ignore_errors=True)
-            with contextlib.suppress(OSError):  # (not empty, or never made)
-                made.parent.rmdir()
+        for folder in self._new_folders:
+            with contextlib.suppress(OSError):  # (never made, or another set's since)
+                (directory / folder).rmdir()
 
 
 def remove_strays(db: sqlite3.Connection, directory: Path) -> None:

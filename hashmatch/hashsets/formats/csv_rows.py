@@ -43,11 +43,12 @@ class Dialect:
 
 class Rows:
     """The rows ``csv`` reads of ``lines`` (``line_num``: the line the last one ended
-    on, counted from 1 as ``csv`` counts). A row it cannot read (a field longer than
-    ``FIELD_LIMIT``: a quote left open, most likely, whose field took in the lines
-    after it) raises ``HashSetFormatError`` naming its line in the file
-    (``first_line``: the file's line number of the first of ``lines``). The import
-    stops there, ``--skip-invalid`` or not: the rows after it cannot be told apart."""
+    on, counted from 1 as ``csv`` counts, whatever ``first_line``). A row it cannot
+    read (a field longer than ``FIELD_LIMIT``: a quote left open, most likely, whose
+    field took in the lines after it) raises ``HashSetFormatError`` naming the line in
+    the file it starts on (``first_line``: the file's number of the first of
+    ``lines``) and the one it was read to. The import stops there, ``--skip-invalid``
+    or not: the rows after it cannot be told apart."""
 
     def __init__(self, lines: Iterable[str], delimiter: str = ",", first_line: int = 1) -> None:
         self._reader = csv.reader(lines, delimiter=delimiter)
@@ -61,16 +62,18 @@ class Rows:
         return self
 
     def __next__(self) -> list[str]:
+        start = self._reader.line_num + 1  # (the line the row starts on)
         try:
             return next(self._reader)
         except csv.Error as exc:
-            line = self._first_line + self._reader.line_num - 1
+            end = self._first_line + self._reader.line_num - 1
             if "field limit" in str(exc):
-                reason = (f"a field longer than {FIELD_LIMIT:,} characters (a quote left "
-                          "open takes in the lines after it)")  # fmt: skip
+                reason = f"a field longer than {FIELD_LIMIT:,} characters"
+                if end > self._first_line + start - 1:
+                    reason += f", read to line {end:,} (a quote left open there?)"
             else:
                 reason = f"not readable as CSV: {exc}"
-            raise HashSetFormatError(reason, line=line) from exc
+            raise HashSetFormatError(reason, line=self._first_line + start - 1) from exc
 
 
 def header_row(

@@ -44,6 +44,9 @@ from hashmatch.hashsets.packed.layout import PackedBlock
 CHUNK_BYTES = 2 << 20
 #: Files smaller than this are read in this process (starting workers costs more).
 WORKER_MIN_BYTES = 32 << 20
+#: Bytes a zip member's decompression is read ahead at a time: what the reading in this
+#: process asks for at once (``csv_lines.CHUNK_BYTES``), measured with it.
+READ_AHEAD_BYTES = 8 << 20
 
 NEWLINE = 10
 
@@ -85,7 +88,7 @@ def chunk_lines(
     workers = worker_count(raw, WORKER_MIN_BYTES) if file is not None else 0
     pool = start_pool(workers) if workers >= 2 else None
     if file is None and not isinstance(raw, io.BytesIO):  # (a zip member: decompressed)
-        with ReadAhead(raw, CHUNK_BYTES) as ahead:
+        with ReadAhead(raw, READ_AHEAD_BYTES) as ahead:
             yield from sequential(cast(BinaryIO, ahead), first_line)
         return
     if pool is None or file is None:
