@@ -68,6 +68,25 @@ def test_hashdeep_names_with_line_breaks_and_a_set_name_with_one(tmp_path: Path)
     assert "wrote 1 name with a space for a line break" in shown.output  # type: ignore[attr-defined]
 
 
+def test_a_nul_in_a_name_is_written_as_a_question_mark_and_counted(tmp_path: Path) -> None:
+    """No file name holds one: md5sum -c stopped the name there, and nothing was said."""
+    source = tmp_path / "in.json"
+    source.write_text(
+        f'{{"@odata.context": "{CONTEXT}", "value": [{{"MD5": "{MD5[0]}", '
+        '"MediaFiles": [{"FileName": "bad\\u0000name.jpg"}]}]}'
+    )
+    store = tmp_path / "store"
+    run(store, "hashset", "import", str(source), "--name", "v", "-q")
+    for fmt, line in (
+        ("md5sum", f"{MD5[0]}  bad?name.jpg"),
+        ("hashdeep", f"{MD5[0]},bad?name.jpg"),
+    ):
+        out = tmp_path / f"out.{fmt}"
+        shown = run(store, "hashset", "export", "v", "--format", fmt, "-o", str(out))
+        assert line in out.read_text().splitlines()
+        assert "wrote 1 name with a space for a line break or ? for a NUL" in shown.output  # type: ignore[attr-defined]
+
+
 def test_a_vics_medium_is_named_by_its_first_file_in_md5sum_lines(tmp_path: Path) -> None:
     """Not by its reference ('MediaID 7; IMG_1.JPG; series S'), which came back as a
     file name; a medium without files by its reference; a name holding half of a

@@ -204,7 +204,7 @@ def export_command(state: State, name: str, fmt: str, output: Path) -> None:
                    "written (the format cannot hold them)", err=True)  # fmt: skip
     if result.renamed:
         click.echo(f"wrote {_n(result.renamed, 'name', 'names')} with a space for a line break "
-                   "(the format cannot hold one)", err=True)  # fmt: skip
+                   "or ? for a NUL (the format cannot hold them)", err=True)  # fmt: skip
 
 
 def _export_to_stdout(store: HashSetStore, info: HashSetInfo, fmt: str) -> ExportResult:

@@ -52,8 +52,8 @@ class ExportResult:
     left_out: int  # entries the format cannot hold at all
     #: Perceptual values of written entries the format cannot hold, by what they are.
     dropped: dict[str, int] = field(default_factory=dict)
-    #: Written entries whose name the format cannot hold as it is (a line break in a
-    #: hashdeep name: written as a space).
+    #: Written entries whose name the format cannot hold as it is: a line break in a
+    #: hashdeep name (written as a space), a NUL in any (written as ``?``).
     renamed: int = 0
 
 
@@ -106,18 +106,21 @@ def md5sum_line(value: str, name: str) -> str:
 def _md5sum(
     store: HashSetStore, info: HashSetInfo, entries: Iterator[StoredEntry], out: TextIO
 ) -> ExportResult:
-    written = left_out = 0
+    written = left_out = renamed = 0
     dropped: Counter[str] = Counter()
     for entry in entries:
         if "md5" not in entry.values:
             left_out += 1
             continue
         name = _name(store, info, entry)
+        if "\x00" in name:  # (no file name holds one; md5sum -c stops the name there)
+            name = name.replace("\x00", "?")
+            renamed += 1
         for md5 in [entry.values["md5"], *(v for kind, v in entry.more if kind == "md5")]:
             out.write(md5sum_line(md5, name))
         written += 1
         _perceptual(entry, dropped)
-    return ExportResult(written, left_out, dict(dropped))
+    return ExportResult(written, left_out, dict(dropped), renamed)
 
 
 def _hashdeep(
@@ -142,8 +145,9 @@ def _hashdeep(
         rows = [entry.values] + [entry.values | {name: value} for name, value in entry.more
                                  if name in columns]  # fmt: skip
         name = _name(store, info, entry)
-        if "\n" in name or "\r" in name:
+        if any(c in name for c in "\n\r\x00"):
             name = name.replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
+            name = name.replace("\x00", "?")
             renamed += 1
         for values in rows:
             out.write(",".join(values[c] for c in columns) + f",{name}\n")
