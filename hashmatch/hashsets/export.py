@@ -7,7 +7,8 @@
   (one value of each an entry; entries missing one of them are left out: hashdeep has
   no empty fields). hashmatch keeps no file sizes, so hashdeep's own audit and matching
   modes, which need a size column first, cannot read it (``docs/formats.md``); a line
-  break in a name, which hashdeep cannot escape, is written as a space, and counted;
+  break in a name, which hashdeep cannot escape, is written as a space, and counted (as
+  is a NUL, written as ``?`` in both formats: no file name holds one);
 - ``vics``: a VICS 2.0 ``#Media`` hash set. An entry that came from VICS is its medium
   as written (MediaID, files, alternative hashes, every field), its category in current
   US numbers (``vics_number``: a set imported with the DHS scheme is translated); any
