@@ -36,7 +36,7 @@ from hashmatch.errors import UsageError
 from hashmatch.hashing import AlgorithmKind, get_algorithm
 from hashmatch.hashing.perceptual import PDQ_MIN_QUALITY
 from hashmatch.hashsets.formats.vics import numbered, vics_number
-from hashmatch.hashsets.formats.vics_media import file_names, read_record
+from hashmatch.hashsets.formats.vics_media import file_names, read_record, reference_of_record
 from hashmatch.hashsets.model import HashSetInfo
 from hashmatch.hashsets.store import HashSetStore, StoredEntry
 
@@ -68,7 +68,11 @@ def _perceptual(entry: StoredEntry, dropped: Counter[str], kept: tuple[str, ...]
 def export_set(store: HashSetStore, info: HashSetInfo, fmt: str, out: TextIO) -> ExportResult:
     if fmt not in EXPORT_FORMATS:
         raise UsageError(f"unknown export format {fmt!r} (known: {', '.join(EXPORT_FORMATS)})")
-    entries = store.iter_entries(info)
+    # (A VICS entry's name for md5sum and hashdeep is read from its record here: its
+    # reference, read from the record too, would double the time, 6.8 to 11 s for
+    # 300,000 media.)
+    named_here = info.format == "vics" and fmt in ("md5sum", "hashdeep")
+    entries = store.iter_entries(info, references=not named_here)
     if fmt == "md5sum":
         return _md5sum(store, info, entries, out)
     if fmt == "hashdeep":
@@ -79,18 +83,15 @@ def export_set(store: HashSetStore, info: HashSetInfo, fmt: str, out: TextIO) ->
 def _name(store: HashSetStore, info: HashSetInfo, entry: StoredEntry) -> str:
     """The entry's file name: a VICS medium's first (its reference is a description),
     else its reference; ``entry-<number>`` for an entry without one."""
+    reference = entry.reference
     if info.format == "vics":
-        name = first_file_name(store.record(info, entry.entry))
-        if name:
-            return name
-    return entry.reference or f"entry-{entry.entry}"
-
-
-def first_file_name(record: str | None) -> str | None:
-    """The first file name of a VICS medium kept as its record."""
-    medium = read_record(record) if record is not None else None
-    names = file_names(medium) if medium is not None else []
-    return names[0] if names else None
+        record = store.record(info, entry.entry)
+        medium = read_record(record) if record is not None else None
+        names = file_names(medium) if medium is not None else []
+        if names:
+            return names[0]
+        reference = reference_of_record(record) if record is not None else None
+    return reference or f"entry-{entry.entry}"
 
 
 def md5sum_line(value: str, name: str) -> str:

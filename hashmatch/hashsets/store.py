@@ -276,8 +276,10 @@ class HashSetStore:
                                                 found.label(entry), raw)  # fmt: skip
         return details
 
-    def iter_entries(self, info: HashSetInfo) -> Iterator[StoredEntry]:
-        """Every entry of a set, in import order, with all its values (streaming)."""
+    def iter_entries(self, info: HashSetInfo, *, references: bool = True) -> Iterator[StoredEntry]:
+        """Every entry of a set, in import order, with all its values (streaming);
+        without ``references``, no reference is read from a record (None instead: a
+        caller that reads the records itself)."""
         if info.layout is SetLayout.ROWS:
             yield from rows.iter_entries(self._db, info)
             return
@@ -285,7 +287,7 @@ class HashSetStore:
         found = self._packed_set(info)
         for entry, values, more, reference, own in found.iter_entries(widths, info.entries):
             hexed = {name: value.hex() for name, value in values.items()}
-            if reference is None and (record := found.record(entry)) is not None:
+            if references and reference is None and (record := found.record(entry)) is not None:
                 reference = _format_reference(info.format, record)
             category, label = _label_of(info, own)
             further = [(name, value.hex()) for name, value in more]
