@@ -199,12 +199,14 @@ def test_store_survives_reopening(tmp_path: Path) -> None:
     with HashSetStore(tmp_path / "s") as store:
         assert [s.name for s in store.list_sets()] == ["k"]
         applied = store._db.execute("SELECT name FROM migration").fetchall()
-        assert applied == [("0001_initial",), ("0002_packed_layout",)]
+        assert applied == [("0001_initial",), ("0002_packed_layout",), ("0003_entry_sizes",)]
 
 
 def test_a_store_from_before_packed_sets_keeps_its_sets_as_rows(tmp_path: Path) -> None:
+    """A set of that time is read as rows, and gets a size column (empty) with the
+    migration that added file sizes."""
     from hashmatch.dbutil import connect, migrate
-    from hashmatch.hashsets.migrations import MIGRATIONS, create_set_tables, index_set_table
+    from hashmatch.hashsets.migrations import MIGRATIONS, index_set_table
     from hashmatch.hashsets.model import SetLayout
 
     (tmp_path / "s").mkdir()
@@ -214,7 +216,12 @@ def test_a_store_from_before_packed_sets_keeps_its_sets_as_rows(tmp_path: Path) 
         "INSERT INTO hashset VALUES (1, 'old', 'md5sum', 'known-bad', 'old.md5', 'x', 1, 1, "
         "'md5', '2026-01-01T00:00:00Z', '{}')"
     )
-    create_set_tables(db, 1)
+    # (The set's tables as the first migration's code made them.)
+    db.execute(
+        "CREATE TABLE hs_1 (algorithm TEXT NOT NULL, value BLOB NOT NULL, quality "
+        "INTEGER, entry INTEGER NOT NULL, category TEXT, label TEXT, reference TEXT)"
+    )
+    db.execute("CREATE TABLE hs_1_record (entry INTEGER PRIMARY KEY, data TEXT NOT NULL)")
     db.execute("INSERT INTO hs_1 VALUES ('md5', ?, NULL, 1, NULL, NULL, 'a.jpg')", (b"\x01" * 16,))
     index_set_table(db, 1)
     db.close()
@@ -222,6 +229,8 @@ def test_a_store_from_before_packed_sets_keeps_its_sets_as_rows(tmp_path: Path) 
         info = store.get("old")
         assert info.layout is SetLayout.ROWS
         assert store.lookup(info, "md5", [b"\x01" * 16])[b"\x01" * 16][0].reference == "a.jpg"
+        assert [e.size for e in store.iter_entries(info)] == [None]
+        assert not store.has_sizes(info)
 
 
 def _unwritable_media(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,6 +12,7 @@ from typing import TypeVar
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
 from hashmatch.hashsets.name_decoding import NAME_ERRORS
 from hashmatch.hashsets.packed import PackedBlock, PackedLabel
+from hashmatch.hashsets.packed.layout import SIZE_NONE
 
 T = TypeVar("T")
 Invalid = tuple[int | None, str]
@@ -20,12 +21,14 @@ Invalid = tuple[int | None, str]
 @dataclass(frozen=True)
 class BlockEntry:
     """One entry of a packed block: its values as ``(algorithm, hex)``, its reference,
-    its own label (None: the set's) and its record (None: it keeps none)."""
+    its own label (None: the set's), its record (None: it keeps none) and its file size
+    (None: none given)."""
 
     values: tuple[tuple[str, str], ...]
     reference: str | None
     label: PackedLabel | None
     record: str | None = None
+    size: int | None = None
 
 
 def from_records(
@@ -62,5 +65,7 @@ def from_blocks(
             if block.record_offsets is not None:
                 start, end = block.record_offsets[i], block.record_offsets[i + 1]
                 record = bytes(block.record_data[start:end]).decode("utf-8") or None
-            out.append(shape(BlockEntry(values, reference, own, record)))
+            size = int(block.sizes[i]) if block.sizes is not None else None
+            size = None if size == SIZE_NONE else size
+            out.append(shape(BlockEntry(values, reference, own, record, size)))
     return out + invalid

@@ -16,7 +16,8 @@ class ParsedEntry:
     ``category`` and ``label`` override the set's own when the format carries them per
     record (``label`` is the original text, e.g. ``VICS 1``); ``reference`` names the
     known file (a file name, a media id); ``record`` keeps the original record as JSON
-    for formats whose extra fields must stay available to the report.
+    for formats whose extra fields must stay available to the report; ``size`` is the
+    known file's size in bytes where the format gives one (hashdeep, NSRL, HashKeeper).
     """
 
     hashes: tuple[HashValue, ...]
@@ -24,6 +25,7 @@ class ParsedEntry:
     label: str | None = None
     category: Category | None = None
     record: str | None = None
+    size: int | None = None
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ BATCH_ROWS = 20_000
 #: SQLite's smallest default limit on bound parameters is 999.
 LOOKUP_CHUNK = 900
 
-_Row = tuple[str, bytes, "int | None", int, "str | None", "str | None", "str | None"]
+_Row = tuple[str, bytes, "int | None", int, "str | None", "str | None", "str | None", "int | None"]
 
 
 def load(
@@ -40,7 +40,7 @@ def load(
     """Insert a file's records into set ``info_id``'s (new, unindexed) tables."""
     table = set_table(info_id)
     rows = _rows(records, counts, skip_invalid, path, own_categories)
-    insert = f"INSERT INTO {table} VALUES (?, ?, ?, ?, ?, ?, ?)"
+    insert = f"INSERT INTO {table} VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
     insert_records = f"INSERT INTO {table}_record (entry, data) VALUES (?, ?)"
     while batch := list(islice(rows, BATCH_ROWS)):
         db.executemany(insert, (row for row, _ in batch))
@@ -119,16 +119,17 @@ def details(
 def iter_entries(db: sqlite3.Connection, info: HashSetInfo) -> Iterator[StoredEntry]:
     """Every entry of a set, in import order, with all its values (streaming)."""
     rows = db.execute(
-        f"SELECT entry, algorithm, value, quality, category, label, reference "
+        f"SELECT entry, algorithm, value, quality, category, label, reference, size "
         f"FROM {set_table(info.id)} ORDER BY entry, rowid"
     )
     current: StoredEntry | None = None
-    for entry, algorithm, value, quality, category, label, reference in rows:
+    for entry, algorithm, value, quality, category, label, reference, size in rows:
         if current is None or current.entry != entry:
             if current is not None:
                 yield current
             mapped = Category(str(category)) if category else info.category
-            current = StoredEntry(int(entry), {}, {}, mapped, label, reference)
+            current = StoredEntry(int(entry), {}, {}, mapped, label, reference,
+                                  size=int(size) if size is not None else None)  # fmt: skip
         if str(algorithm) in current.values:  # (the first is the entry's own)
             current.more.append((str(algorithm), bytes(value).hex()))
         else:
@@ -137,6 +138,11 @@ def iter_entries(db: sqlite3.Connection, info: HashSetInfo) -> Iterator[StoredEn
             current.quality[str(algorithm)] = int(quality)
     if current is not None:
         yield current
+
+
+def has_sizes(db: sqlite3.Connection, info: HashSetInfo) -> bool:
+    found = db.execute(f"SELECT 1 FROM {set_table(info.id)} WHERE size IS NOT NULL LIMIT 1")
+    return found.fetchone() is not None
 
 
 def record(db: sqlite3.Connection, info: HashSetInfo, entry: int) -> str | None:
@@ -159,6 +165,8 @@ class StoredEntry:
     #: Further values of an algorithm the entry has more than one of (a VICS medium's
     #: alternative MD5 that is not its own).
     more: list[tuple[str, str]] = field(default_factory=list)
+    #: The known file's size in bytes, where its format gave one.
+    size: int | None = None
 
 
 class Counts:
@@ -199,6 +207,7 @@ def _rows(
                 category,
                 record.label,
                 record.reference,
+                record.size,
             )
             yield row, record.record
 

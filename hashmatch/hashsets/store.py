@@ -276,6 +276,12 @@ class HashSetStore:
                                                 found.label(entry), raw)  # fmt: skip
         return details
 
+    def has_sizes(self, info: HashSetInfo) -> bool:
+        """Whether any entry of the set may have a file size (False: none has)."""
+        if info.layout is SetLayout.PACKED:
+            return self._packed_set(info).has_sizes
+        return rows.has_sizes(self._db, info)
+
     def iter_entries(self, info: HashSetInfo, *, references: bool = True) -> Iterator[StoredEntry]:
         """Every entry of a set, in import order, with all its values (streaming);
         without ``references``, no reference is read from a record (None instead: a
@@ -295,7 +301,8 @@ class HashSetStore:
             # (An entry's quality is its perceptual value's: one an entry.)
             qualities = {name: quality for name in hexed if quality is not None
                          and get_algorithm(name).kind is AlgorithmKind.PERCEPTUAL}  # fmt: skip
-            yield StoredEntry(entry, hexed, qualities, category, label, reference, further)
+            yield StoredEntry(entry, hexed, qualities, category, label, reference, further,
+                              found.size(entry))  # fmt: skip
 
     def record(self, info: HashSetInfo, entry: int) -> str | None:
         """The entry's original record (JSON), for formats that keep one (VICS), as its

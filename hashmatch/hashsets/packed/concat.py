@@ -18,6 +18,8 @@ from hashmatch.hashsets.packed.layout import (
     MAX_LABELS,
     QUALITY_DTYPE,
     QUALITY_NONE,
+    SIZE_DTYPE,
+    SIZE_NONE,
     PackedBlock,
     PackedColumn,
     PackedLabel,
@@ -46,15 +48,20 @@ def concat(blocks: Sequence[PackedBlock]) -> PackedBlock:
     if any(b.record_offsets is not None for b in blocks):
         record_data, records = _texts([(b.record_data, _offsets(b.record_offsets, b.entries))
                                        for b in blocks])  # fmt: skip
-    qualities = None
-    if any(b.qualities is not None for b in blocks):
-        qualities = np.concatenate([
-            b.qualities if b.qualities is not None
-            else np.full(b.entries, QUALITY_NONE, QUALITY_DTYPE)
-            for b in blocks
-        ])  # fmt: skip
+    qualities = _per_entry(blocks, [b.qualities for b in blocks], QUALITY_DTYPE, QUALITY_NONE)
+    sizes = _per_entry(blocks, [b.sizes for b in blocks], SIZE_DTYPE, SIZE_NONE)
     return PackedBlock(int(firsts[-1]), joined, ref_data, ref_offsets, codes, table,
-                       record_data, records, qualities)  # fmt: skip
+                       record_data, records, qualities, sizes)  # fmt: skip
+
+
+def _per_entry(blocks: Sequence[PackedBlock], items: Sequence[np.ndarray | None],
+               dtype: np.dtype, empty: int) -> np.ndarray | None:  # fmt: skip
+    """The blocks' items of one kind an entry joined (``empty`` for a block without any;
+    None: no block has any)."""
+    if all(i is None for i in items):
+        return None
+    return np.concatenate([i if i is not None else np.full(b.entries, empty, dtype)
+                           for b, i in zip(blocks, items, strict=True)])  # fmt: skip
 
 
 def _offsets(offsets: np.ndarray | None, entries: int) -> np.ndarray:

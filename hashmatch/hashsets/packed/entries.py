@@ -26,6 +26,8 @@ from hashmatch.hashsets.packed.layout import (
     LABEL_CODE_DTYPE,
     QUALITY_DTYPE,
     QUALITY_NONE,
+    SIZE_DTYPE,
+    SIZE_NONE,
     PackedBlock,
     PackedColumn,
     PackedLabel,
@@ -140,6 +142,9 @@ def gather(entries: Sequence[ParsedEntry]) -> PackedBlock:
     qualities = None
     if any(q is not None for q in scores):
         qualities = np.array([QUALITY_NONE if q is None else q for q in scores], QUALITY_DTYPE)
+    sizes = None
+    if any(e.size is not None for e in entries):
+        sizes = np.array([SIZE_NONE if e.size is None else e.size for e in entries], SIZE_DTYPE)
     return PackedBlock(
         len(entries),
         columns,
@@ -150,6 +155,7 @@ def gather(entries: Sequence[ParsedEntry]) -> PackedBlock:
         record_data,
         record_offsets if record_data else None,
         qualities,
+        sizes,
     )
 
 

@@ -17,6 +17,8 @@ per algorithm, and needs none of the others):
   laid out like the references; absent when the format keeps none (all but VICS).
 - ``qualities``: each entry's quality (``u1``, 0-100; ``QUALITY_NONE``: none given), for
   formats that give one (PDQ lists); absent otherwise.
+- ``sizes``: each entry's file size in bytes (``<u8``; ``SIZE_NONE``: none given), for
+  formats that give one (hashdeep, NSRL, HashKeeper); absent otherwise.
 
 An entry may have more than one value of an algorithm (a VICS medium whose alternative
 MD5 differs from its own); a lookup finds it by each of them.
@@ -40,6 +42,11 @@ LABEL_CODE_DTYPE = np.dtype("<u2")
 QUALITY_DTYPE = np.dtype("u1")
 #: An entry without a quality of its own.
 QUALITY_NONE = 255
+SIZE_DTYPE = np.dtype("<u8")
+#: An entry without a file size.
+SIZE_NONE = (1 << 64) - 1
+#: The largest file size kept (hashdeep reads sizes as signed 64-bit numbers).
+MAX_SIZE = (1 << 63) - 1
 #: Distinct labels a packed set can hold (code 0 means none of its own).
 MAX_LABELS = 65_535
 
@@ -84,6 +91,8 @@ class PackedBlock:
     record_offsets: np.ndarray | None = None
     #: Per entry, its quality (``QUALITY_DTYPE``; None: no entry has one).
     qualities: np.ndarray | None = None
+    #: Per entry, its file size (``SIZE_DTYPE``; None: no entry has one).
+    sizes: np.ndarray | None = None
 
     @classmethod
     def single(
@@ -139,3 +148,7 @@ def record_offsets_path(directory: Path) -> Path:
 
 def qualities_path(directory: Path) -> Path:
     return directory / "qualities"
+
+
+def sizes_path(directory: Path) -> Path:
+    return directory / "sizes"

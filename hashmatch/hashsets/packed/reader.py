@@ -28,6 +28,8 @@ from hashmatch.hashsets.packed.layout import (
     OFFSET_DTYPE,
     QUALITY_DTYPE,
     QUALITY_NONE,
+    SIZE_DTYPE,
+    SIZE_NONE,
     PackedLabel,
     entries_path,
     label_codes_path,
@@ -37,6 +39,7 @@ from hashmatch.hashsets.packed.layout import (
     record_offsets_path,
     ref_data_path,
     ref_offsets_path,
+    sizes_path,
     values_path,
 )
 
@@ -76,6 +79,7 @@ class PackedSet:
         self._label_codes = _map(label_codes_path(directory), LABEL_CODE_DTYPE)
         self._label_table = _label_table(label_table_path(directory))
         self._qualities = _map(qualities_path(directory), QUALITY_DTYPE)
+        self._sizes = _map(sizes_path(directory), SIZE_DTYPE)
 
     def damage(self, widths: Mapping[str, int], entries: int, hashes: int) -> str | None:
         """What is wrong with the set's files, measured against what the catalogue says
@@ -105,6 +109,9 @@ class PackedSet:
         qualities = qualities_path(self.directory)
         if qualities.exists() and _size(qualities) != entries:
             return f"{qualities.name} does not hold one quality for each of {entries} entries"
+        sizes = sizes_path(self.directory)
+        if sizes.exists() and _size(sizes) != entries * SIZE_DTYPE.itemsize:
+            return f"{sizes.name} does not hold one file size for each of {entries} entries"
         for texts in (self._refs, self._records):
             if (problem := texts.damage(entries)) is not None:
                 return problem
@@ -116,6 +123,18 @@ class PackedSet:
             return None
         found = int(self._qualities[entry - 1])
         return None if found == QUALITY_NONE else found
+
+    @property
+    def has_sizes(self) -> bool:
+        """Whether any entry has a file size."""
+        return len(self._sizes) > 0
+
+    def size(self, entry: int) -> int | None:
+        """The entry's file size, if its format gave one (hashdeep, NSRL, HashKeeper)."""
+        if len(self._sizes) == 0:
+            return None
+        found = int(self._sizes[entry - 1])
+        return None if found == SIZE_NONE else found
 
     def kept_positions(self, algorithm: str, min_quality: int) -> np.ndarray | None:
         """Positions among one algorithm's sorted values of those of at least

@@ -9,7 +9,7 @@ read back from each run, sorted on its own and appended to the set's value file,
 whole file comes out sorted although no more than one bucket is ever in memory.
 Cryptographic hashes spread evenly over the buckets; a bucket that is still too large
 (crafted input) is split again, byte by byte, in files of its own.
-References, records, label codes and qualities are appended in entry order as they come
+References, records, label codes, qualities and sizes are appended in entry order as they come
 (``entry_files``); each block's own label table is mapped onto the set's, which is
 written at the end.
 """
@@ -35,6 +35,8 @@ from hashmatch.hashsets.packed.layout import (
     MAX_LABELS,
     QUALITY_DTYPE,
     QUALITY_NONE,
+    SIZE_DTYPE,
+    SIZE_NONE,
     PackedBlock,
     PackedLabel,
     entries_path,
@@ -45,6 +47,7 @@ from hashmatch.hashsets.packed.layout import (
     record_offsets_path,
     ref_data_path,
     ref_offsets_path,
+    sizes_path,
     values_path,
 )
 
@@ -89,6 +92,7 @@ class PackedWriter:
         self._label_codes = PerEntry(label_codes_path(directory), LABEL_CODE_DTYPE, 0)
         self._labels: dict[PackedLabel, int] = {}
         self._qualities = PerEntry(qualities_path(directory), QUALITY_DTYPE, QUALITY_NONE)
+        self._sizes = PerEntry(sizes_path(directory), SIZE_DTYPE, SIZE_NONE)
         self.entries = 0
 
     @property
@@ -116,6 +120,7 @@ class PackedWriter:
         self.entries += block.entries
         self._label_codes.add(block.entries, self._codes(block))
         self._qualities.add(block.entries, block.qualities)
+        self._sizes.add(block.entries, block.sizes)
         self._refs.add(block.entries, block.ref_data, block.ref_offsets)
         self._records.add(block.entries, block.record_data, block.record_offsets)
 
@@ -163,6 +168,7 @@ class PackedWriter:
         self._records.close()
         self._label_codes.close()  # (made with the first label: with the table's entries)
         self._qualities.close()
+        self._sizes.close()
         if self._labels:
             table = [[label.label, label.category.value if label.category else None]
                      for label in sorted(self._labels, key=self._labels.__getitem__)]  # fmt: skip
@@ -213,6 +219,7 @@ class PackedWriter:
                 texts.close()
         self._label_codes.close()
         self._qualities.close()
+        self._sizes.close()
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
