@@ -25,7 +25,24 @@ NAME = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters=
 
 def field(column: str, draw: Any) -> str:
     if column == "size":
-        return draw(st.sampled_from(["0", "123", " 7", "x", "", "-1"]))
+        return draw(
+            st.sampled_from(
+                [
+                    "0",
+                    "123",
+                    " 7",
+                    "x",
+                    "",
+                    "-1",
+                    "00042",
+                    "²",
+                    "9" * 18,
+                    "9" * 19,
+                    str(1 << 63),
+                    "0" * 25 + "5",
+                ]
+            )
+        )
     digits = DIGITS[column]
     good = draw(st.text("0123456789abcdefABCDEF", min_size=digits, max_size=digits))
     return draw(st.sampled_from([good, good, good, f" {good}", "", good[:-1], "g" * digits]))
@@ -51,7 +68,7 @@ def documents(draw: Any) -> tuple[str, list[str]]:
 def shape(entry: Any) -> tuple[object, ...]:
     values = entry.hashes if hasattr(entry, "hashes") else entry.values
     pairs = sorted((v.algorithm, v.hex) if hasattr(v, "hex") else v for v in values)
-    return tuple(pairs), entry.reference or None
+    return tuple(pairs), entry.reference or None, entry.size
 
 
 @settings(

@@ -23,22 +23,30 @@ from hashmatch.scan import ScanOptions, scan
 
 from .unrolled import Invalid, from_blocks, from_records
 
-Entry = tuple[tuple[tuple[str, str], ...], str | None]
+Entry = tuple[tuple[tuple[str, str], ...], str | None, int | None]
 
 
-def make_rds(path: Path, rows: list[tuple[Any, ...]], named: bool = True) -> Path:
+def make_rds(
+    path: Path, rows: list[tuple[Any, ...]], named: bool = True, sizes: list[Any] | None = None
+) -> Path:
+    """An RDSv3 FILE table of ``rows`` (sha256, sha1, md5, name); ``sizes``: a
+    ``file_size`` column (declared without a type: each value kept as given)."""
     path.unlink(missing_ok=True)
     db = sqlite3.connect(path)
     name = "file_name VARCHAR, " if named else ""
+    size = "file_size, " if sizes is not None else ""
     db.executescript(
-        f"CREATE TABLE FILE (sha256 VARCHAR, sha1 VARCHAR, md5 VARCHAR, {name}package_id INTEGER);"
+        f"CREATE TABLE FILE (sha256 VARCHAR, sha1 VARCHAR, md5 VARCHAR, {name}{size}"
+        "package_id INTEGER);"
         "CREATE TABLE PKG (package_id INTEGER, name VARCHAR);"
         "CREATE TABLE VERSION (version VARCHAR, build_set VARCHAR);"
         "INSERT INTO VERSION VALUES ('2025.06.1', 'modern');"
     )
-    marks = ",".join("?" * (5 if named else 4))
-    db.executemany(f"INSERT INTO FILE VALUES ({marks})",
-                   [(*r, 1) if named else (*r[:3], 1) for r in rows])  # fmt: skip
+    table = [(*r, 1) if named else (*r[:3], 1) for r in rows]
+    if sizes is not None:
+        table = [(*r[:-1], s, 1) for r, s in zip(table, sizes, strict=True)]
+    marks = ",".join("?" * (4 + named + (sizes is not None)))
+    db.executemany(f"INSERT INTO FILE VALUES ({marks})", table)
     db.commit()
     db.close()
     return path
@@ -48,13 +56,13 @@ def by_rows(path: Path) -> list[Entry | Invalid]:
     with path.open("rb") as stream:
         return from_records(
             nsrl.NsrlV3().read(stream),
-            lambda r: (tuple((v.algorithm, v.hex) for v in r.hashes), r.reference or None),
+            lambda r: (tuple((v.algorithm, v.hex) for v in r.hashes), r.reference or None, r.size),
         )
 
 
 def by_blocks(path: Path) -> list[Entry | Invalid]:
     with path.open("rb") as stream:
-        return from_blocks(nsrl.NsrlV3().blocks(stream), lambda e: (e.values, e.reference))
+        return from_blocks(nsrl.NsrlV3().blocks(stream), lambda e: (e.values, e.reference, e.size))
 
 
 def hex_text(digits: int) -> st.SearchStrategy[Any]:
@@ -66,21 +74,33 @@ def hex_text(digits: int) -> st.SearchStrategy[Any]:
 
 
 row = st.tuples(hex_text(64), hex_text(40), hex_text(32), st.none() | st.text(max_size=6))
+size = (
+    st.none()
+    | st.integers(-5, 1 << 63 - 1)
+    | st.sampled_from(["12", " 12", "x", "", "²", 1.5, True, b"\x01"])
+)
 
 
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(rows=st.lists(row, max_size=30), named=st.booleans(), fetch=st.integers(1, 7))
+@given(
+    rows=st.lists(st.tuples(row, size), max_size=30),
+    named=st.booleans(),
+    sized=st.booleans(),
+    fetch=st.integers(1, 7),
+)
 def test_bulk_reader_gives_the_row_readers_entries(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    rows: list[tuple[Any, ...]],
+    rows: list[tuple[tuple[Any, ...], Any]],
     named: bool,
+    sized: bool,
     fetch: int,
 ) -> None:
     monkeypatch.setattr(nsrl, "FETCH_ROWS", fetch)
-    path = make_rds(tmp_path / "rds.db", rows, named)
+    sizes = [s for _, s in rows] if sized else None
+    path = make_rds(tmp_path / "rds.db", [r for r, _ in rows], named, sizes)
     assert by_blocks(path) == by_rows(path)
 
 

@@ -21,7 +21,7 @@ HEADER = ["SHA-1", "MD5", "CRC32", "FileName", "FileSize", "ProductCode", "OpSys
           "SpecialCode"]  # fmt: skip
 SHA1, MD5 = "AB" * 20, "CD" * 16
 
-Found = tuple[tuple[tuple[str, str], ...], str | None, str | None, str | None]
+Found = tuple[tuple[tuple[str, str], ...], str | None, str | None, str | None, int | None]
 
 
 def write(
@@ -48,7 +48,7 @@ def by_rows(path: Path) -> list[Found | Invalid]:
     def shape(record: ParsedEntry) -> Found:
         category = record.category.value if record.category else None
         values = tuple((v.algorithm, v.hex) for v in record.hashes)
-        return values, record.reference or None, record.label, category
+        return values, record.reference or None, record.label, category, record.size
 
     with path.open("rb") as stream:
         return from_records(nsrl_text.NsrlText().read(stream), shape)
@@ -58,7 +58,7 @@ def by_blocks(path: Path) -> list[Found | Invalid]:
     def shape(entry: BlockEntry) -> Found:
         own = entry.label
         category = own.category.value if own and own.category else None
-        return entry.values, entry.reference, own.label if own else "NSRL", category
+        return entry.values, entry.reference, own.label if own else "NSRL", category, entry.size
 
     with path.open("rb") as stream:
         return from_blocks(nsrl_text.NsrlText().blocks(stream), shape)
@@ -68,13 +68,15 @@ hexes = st.sampled_from([SHA1, SHA1.lower(), " " + SHA1, "zz" * 20, "", SHA1[:-1
 md5s = st.sampled_from([MD5, MD5.lower(), "nothex", "", MD5 + " "])
 names = st.text(st.characters(codec="latin-1", exclude_characters="\r\x00"), max_size=8)
 specials = st.sampled_from(["", "", "", "M", "S", " ", "M "])
+sizes = st.sampled_from(["512", "512", "0", "", " 7", "x", "-1", "00042", "9" * 18, "9" * 19,
+                         str(1 << 63), "1,5"])  # fmt: skip
 
 
-def row(sha1: str, md5: str, name: str, special: str, short: bool) -> list[str]:
-    return [sha1, md5, "C0FFEE00", name, "512", "1001", "358", special][: 7 if short else 8]
+def row(sha1: str, md5: str, name: str, special: str, short: bool, size: str) -> list[str]:
+    return [sha1, md5, "C0FFEE00", name, size, "1001", "358", special][: 7 if short else 8]
 
 
-rows = st.lists(st.builds(row, hexes, md5s, names, specials, st.booleans()), max_size=25)
+rows = st.lists(st.builds(row, hexes, md5s, names, specials, st.booleans(), sizes), max_size=25)
 
 
 @settings(

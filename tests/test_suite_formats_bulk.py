@@ -29,17 +29,21 @@ from .unrolled import BlockEntry, Invalid, from_blocks, from_records
 DATA = Path(__file__).parent / "data" / "hashsets"
 MD5 = "00112233445566778899AABBCCDDEEFF"
 
-Found = tuple[tuple[tuple[str, str], ...], str | None]
+Found = tuple[tuple[tuple[str, str], ...], str | None, int | None]
 
 
 def both(fmt: HashSetFormat, data: bytes, path: Path | None = None) -> tuple[list[Any], list[Any]]:
     """(what ``blocks`` gives, what ``read`` gives) for a file of ``data``."""
 
     def record(entry: ParsedEntry) -> Found:
-        return tuple((v.algorithm, v.hex) for v in entry.hashes), entry.reference or None
+        return (
+            tuple((v.algorithm, v.hex) for v in entry.hashes),
+            entry.reference or None,
+            entry.size,
+        )
 
     def block(entry: BlockEntry) -> Found:
-        return entry.values, entry.reference
+        return entry.values, entry.reference, entry.size
 
     def opened() -> io.BufferedReader | io.BytesIO:
         return path.open("rb") if path is not None else io.BytesIO(data)
@@ -62,6 +66,8 @@ HASHES = st.sampled_from([f'"{MD5}"'.encode(), MD5.lower().encode(), f'" {MD5}"'
                           b'"nothex"', b'""', b"", f'"{MD5[:-1]}"'.encode(),
                           f'"{MD5[:-2]}""x"'.encode(), f'"{MD5[:-1]}\xe9"'.encode()])  # fmt: skip
 ENDS = st.sampled_from([b"\r\n", b"\r\n", b"\n", b"\r"])
+SIZES = st.sampled_from([b"20480", b"20480", b'"20480"', b"", b'""', b" 7", b"x", b'"1,5"',
+                         b"9" * 18, b"9" * 19, b"-1", b'"\xc2\xb2"'])  # fmt: skip
 
 
 @st.composite
@@ -69,7 +75,7 @@ def hashkeeper_files(draw: Any) -> bytes:
     head = draw(st.sampled_from([b"", b"\xef\xbb\xbf"]))
     out = [head + HASHKEEPER_HEADER.encode() + b"\r\n"]
     for n in range(draw(st.integers(0, 20))):
-        fields = [str(n).encode(), b"5", draw(NAMES), draw(FOLDERS), draw(HASHES), b"20480",
+        fields = [str(n).encode(), b"5", draw(NAMES), draw(FOLDERS), draw(HASHES), draw(SIZES),
                   b"7/1/03 0:00:00", b"7/1/03 0:00:00", b'"EST"', b"", b"", b""]  # fmt: skip
         width = draw(st.sampled_from([12, 12, 12, 5, 4, 13, 1]))
         line = b",".join(fields[:width] + [b"x"] * (width - 12))
@@ -107,10 +113,10 @@ def test_hashkeeper_plain_lines_are_read_in_bulk(store: HashSetStore, tmp_path: 
     path.write_bytes(b"\r\n".join(lines) + b"\r\n")
     bulk, rows = both(HashKeeper(), b"", path)
     assert bulk == rows
-    assert bulk == [((("md5", MD5.lower()),), "C:\\PICS\\IMG1.JPG"),
-                    ((("md5", "ab" * 16),), "café.jpg"),
-                    ((("md5", "cd" * 16),), "D:\\x"),
-                    ((("md5", "34" * 16),), "D:\\y\\e.jpg"),
+    assert bulk == [((("md5", MD5.lower()),), "C:\\PICS\\IMG1.JPG", 1),
+                    ((("md5", "ab" * 16),), "café.jpg", 1),
+                    ((("md5", "cd" * 16),), "D:\\x", 1),
+                    ((("md5", "34" * 16),), "D:\\y\\e.jpg", 1),
                     (6, "hash is not an MD5: 'D:\\\\y'")]  # (lines 5 and 6: one row)  # fmt: skip
     info = store.import_file(path, name="hk", skip_invalid=True).info
     assert info.layout is SetLayout.PACKED and info.format == "hashkeeper"
@@ -183,7 +189,7 @@ def test_tsk_kdb_bulk_reader_gives_the_row_readers_entries(
     bulk, rows = both(TskKdb(), b"", path)
     assert bulk == rows
     assert len(bulk) == 12 and sum(1 for f in bulk if isinstance(f[0], int | None)) == 3
-    assert ((("md5", (5).to_bytes(16, "big").hex()),), "f5.jpg") in bulk
+    assert ((("md5", (5).to_bytes(16, "big").hex()),), "f5.jpg", None) in bulk
 
 
 def test_nsrl_line_that_leaves_a_quoted_field_open_goes_to_the_csv_reader(tmp_path: Path) -> None:

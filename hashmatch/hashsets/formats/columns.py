@@ -121,16 +121,17 @@ def batch_blocks(
     describe: Callable[[int], ParsedEntry | InvalidRecord],
     labels: Labels | None = None,
     qualities: np.ndarray | None = None,
+    sizes: np.ndarray | None = None,
 ) -> Iterator[PackedBlock | InvalidRecord]:
     """The ``keep`` rows of a batch as entries, and ``describe(i)`` (the row reader's
     reading) for each row of ``described`` (ascending, none of them kept), entries in
-    row order, invalid records ahead (``around_entries``); ``qualities``: each row's
-    (``QUALITY_NONE``: none). A described row the reader takes after all is taken as
-    the reader says."""
+    row order, invalid records ahead (``around_entries``); ``qualities`` and ``sizes``:
+    each row's (``QUALITY_NONE``, ``SIZE_NONE``: none). A described row the reader
+    takes after all is taken as the reader says."""
     read = {row: describe(row) for row in described}
 
     def bulk(low: int, high: int) -> PackedBlock:
-        return _block(columns, names, keep, low, high, labels, qualities)
+        return _block(columns, names, keep, low, high, labels, qualities, sizes)
 
     for item in around_entries(len(keep), read, bulk):
         yield gather([item]) if isinstance(item, ParsedEntry) else item
@@ -162,6 +163,7 @@ def _block(
     high: int,
     labels: Labels | None,
     qualities: np.ndarray | None = None,
+    sizes: np.ndarray | None = None,
 ) -> PackedBlock:
     """The kept rows among rows ``low`` to ``high - 1``, as consecutive entries."""
     kept = low + np.flatnonzero(keep[low:high])
@@ -175,5 +177,6 @@ def _block(
     codes = labels.codes[kept] if labels is not None else None
     table = labels.table if labels is not None else ()
     own = qualities[kept] if qualities is not None else None
+    own_sizes = sizes[kept] if sizes is not None else None
     return PackedBlock(len(kept), tuple(packed), data, offsets.astype(np.int64), codes, table,
-                       qualities=own)  # fmt: skip
+                       qualities=own, sizes=own_sizes)  # fmt: skip

@@ -2,9 +2,9 @@
 
 The second header line names the columns (``%%%% size,md5,sha256,filename``; any
 subset and order). The file name is always the last column and may itself contain
-commas, so each row is split at most ``len(columns) - 1`` times. Columns of algorithms
-hashmatch does not compute (tiger, whirlpool, sha3...) are read past and noted in the
-set's provenance.
+commas, so each row is split at most ``len(columns) - 1`` times. Each entry keeps its
+file's size (what a hashdeep export writes back). Columns of algorithms hashmatch does
+not compute (tiger, whirlpool, sha3...) are read past and noted in the set's provenance.
 """
 
 from __future__ import annotations
@@ -20,14 +20,13 @@ from hashmatch.errors import HashSetFormatError
 from hashmatch.hashing import get_algorithm
 from hashmatch.hashsets.formats.base import SAMPLE_BYTES, Sample, text_encoding
 from hashmatch.hashsets.formats.bulklines import Fast, LineFormat, LineStyle, gather_bytes, hex_rows
+from hashmatch.hashsets.formats.file_sizes import digit_sizes, size_of
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
 from hashmatch.hashsets.name_decoding import NAME_ERRORS
-from hashmatch.hashsets.packed.layout import PackedBlock, PackedColumn
+from hashmatch.hashsets.packed.layout import SIZE_NONE, PackedBlock, PackedColumn
 
 MAGIC = "%%%% HASHDEEP-1.0"
 _SUPPORTED = ("md5", "sha1", "sha256")
-#: The longest size the vectorised check reads (longer ones go to ``parse_line``).
-_SIZE_DIGITS = 20
 _COMMA = 44
 
 
@@ -107,15 +106,19 @@ class Hashdeep(LineFormat):
         if len(fields) != len(columns):
             return InvalidRecord(number, f"expected {len(columns)} fields, found {len(fields)}")
         values = []
+        sizes = []
         for column, field in zip(columns, fields, strict=True):
-            if column == "size" and not field.strip().isdigit():
-                return InvalidRecord(number, f"size is not a number: {field!r:.40}")
+            if column == "size":
+                if not field.strip().isdigit():
+                    return InvalidRecord(number, f"size is not a number: {field!r:.40}")
+                sizes.append(size_of(field))  # (None: beyond 63 bits, or digits not ASCII)
             if column in _SUPPORTED:
                 algorithm = get_algorithm(column)
                 if not algorithm.is_valid(field):
                     return InvalidRecord(number, f"not a valid {column} value: {field!r:.80}")
                 values.append(algorithm.value(field))
-        return ParsedEntry(tuple(values), reference=fields[-1])
+        size = sizes[0] if sizes else None  # (the first size column, as the bulk reader's)
+        return ParsedEntry(tuple(values), reference=fields[-1], size=size)
 
 
 def _peek_columns(stream: BinaryIO) -> list[str] | None:
@@ -138,8 +141,8 @@ def _peek_columns(stream: BinaryIO) -> list[str] | None:
 
 class _FastRows:
     """The rows of a chunk with the columns' number of fields (the name, last, takes
-    the rest), every size all ASCII digits and every hash of its algorithm's number of
-    hex digits, decoded."""
+    the rest), the size 1 to ``BULK_DIGITS`` ASCII digits and every hash of its
+    algorithm's number of hex digits, decoded."""
 
     def __init__(
         self, columns: list[str], arr: np.ndarray, starts: np.ndarray, ends: np.ndarray
@@ -151,11 +154,13 @@ class _FastRows:
         if len(commas) == 0:
             commas = np.zeros(1, np.int64)
         self._values: list[tuple[str, np.ndarray]] = []
+        self._sizes: np.ndarray | None = None
         for j, column in enumerate(columns[:-1]):
             begin = starts if j == 0 else commas.take(first + j - 1, mode="clip") + 1
             end = commas.take(first + j, mode="clip")
-            if column == "size":
-                ok &= _digits(arr, begin, end)
+            if column == "size" and self._sizes is None:
+                decided, self._sizes = digit_sizes(arr, begin, end)
+                ok &= decided & (self._sizes != SIZE_NONE)
             elif column in _SUPPORTED:
                 digits = get_algorithm(column).bits // 4
                 ok &= end - begin == digits
@@ -176,14 +181,5 @@ class _FastRows:
                         for algorithm, values in self._values)  # fmt: skip
         starts = self._name_starts[kept]
         data, offsets = gather_bytes(self._arr, starts, self._ends[kept] - starts)
-        return PackedBlock(len(kept), columns, data, offsets)
-
-
-def _digits(arr: np.ndarray, begin: np.ndarray, end: np.ndarray) -> np.ndarray:
-    """Which ``[begin, end)`` ranges are 1 to ``_SIZE_DIGITS`` ASCII digits."""
-    length = end - begin
-    fits: np.ndarray = (length >= 1) & (length <= _SIZE_DIGITS)
-    for k in range(int(length[fits].max()) if fits.any() else 0):
-        byte = arr.take(begin + k, mode="clip")
-        fits &= (k >= length) | ((byte >= 48) & (byte <= 57))
-    return fits
+        sizes = self._sizes[kept] if self._sizes is not None else None
+        return PackedBlock(len(kept), columns, data, offsets, sizes=sizes)

@@ -2,12 +2,12 @@
 packed set.
 
 The hash column is found by name (``hash``), as Autopsy does; an entry is named by its
-``directory`` and ``file_name`` joined with a backslash. ``read`` goes row by row with
-the ``csv`` module. ``blocks`` reads the usual lines (the header's twelve fields or
-more, quotes only at the fields' edges, a hash of 32 hex digits) a chunk at a time with
-numpy (``csv_lines``),
-and every other line with ``read``'s own row logic in its place: the same entries,
-messages and line numbers (a hypothesis test compares them).
+``directory`` and ``file_name`` joined with a backslash, and keeps its ``file_size``.
+``read`` goes row by row with the ``csv`` module. ``blocks`` reads the usual lines (the
+header's twelve fields or more, quotes only at the fields' edges, a hash of 32 hex
+digits, a size of digits) a chunk at a time with numpy (``csv_lines``), and every other
+line with ``read``'s own row logic in its place: the same entries, messages and line
+numbers (a hypothesis test compares them).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from hashmatch.hashing import get_algorithm
 from hashmatch.hashsets.formats import csv_lines, csv_rows
 from hashmatch.hashsets.formats.base import HashSetFormat, Sample, csv_text
 from hashmatch.hashsets.formats.bulklines import gather_bytes, hex_rows
+from hashmatch.hashsets.formats.file_sizes import digit_sizes, size_of
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
 from hashmatch.hashsets.name_decoding import NAME_ERRORS
 from hashmatch.hashsets.packed.entries import entry_blocks
@@ -41,12 +42,13 @@ _DIALECT = csv_rows.Dialect("utf-8", NAME_ERRORS)
 @dataclass(frozen=True)
 class Layout:
     """Where a file's fields are: the header's width, the hash column, and the file
-    name and directory columns (None: the header has none)."""
+    name, directory and size columns (None: the header has none)."""
 
     width: int
     hash: int
     name: int | None
     folder: int | None
+    size: int | None = None
 
 
 class HashKeeper(HashSetFormat):
@@ -90,6 +92,7 @@ def _layout(header: list[str]) -> Layout:
         names.index("hash"),
         names.index("file_name") if "file_name" in names else None,
         names.index("directory") if "directory" in names else None,
+        names.index("file_size") if "file_size" in names else None,
     )
 
 
@@ -106,14 +109,23 @@ def _row(line: int, row: list[str], layout: Layout) -> ParsedEntry | InvalidReco
     if name is not None and len(row) > name:
         parts = [row[folder]] if folder is not None and len(row) > folder else []
         reference = "\\".join(p for p in (*parts, row[name]) if p)
-    return ParsedEntry((md5.value(row[at]),), reference=reference)
+    size = size_of(row[layout.size]) if layout.size is not None and len(row) > layout.size else None
+    return ParsedEntry((md5.value(row[at]),), reference=reference, size=size)
 
 
 def _taken(lines: csv_lines.Lines, layout: Layout) -> csv_lines.Taken:
     """The lines of a chunk with at least the header's number of fields, quotes only at their
-    edges and a hash of 32 hex digits; each one's value and name."""
+    edges, a hash of 32 hex digits and a size ``digit_sizes`` decides; each one's value,
+    name and size."""
     wanted = [layout.hash, *(f for f in (layout.folder, layout.name) if f is not None)]
+    if layout.size is not None:
+        wanted.append(layout.size)
     plain, starts, ends = csv_lines.plain_fields(lines, _COMMA, layout.width, wanted, True)
+    sizes = None
+    if layout.size is not None:
+        decided, sizes = digit_sizes(lines.arr, starts[:, -1], ends[:, -1])
+        plain &= decided
+        starts, ends = starts[:, :-1], ends[:, :-1]
     plain &= ends[:, 0] - starts[:, 0] == 32
     rows = np.flatnonzero(plain)
     good, decoded = hex_rows(lines.arr, starts[rows, 0], 32)
@@ -139,7 +151,8 @@ def _taken(lines: csv_lines.Lines, layout: Layout) -> csv_lines.Taken:
             data, offsets = b"", np.zeros(len(kept) + 1, np.int64)
         else:
             data, offsets = _names(lines, kept, folder, name, padded)
-        return PackedBlock(len(kept), (column,), data, offsets)
+        own = sizes[kept] if sizes is not None else None
+        return PackedBlock(len(kept), (column,), data, offsets, sizes=own)
 
     return csv_lines.Taken(plain, block)
 

@@ -8,14 +8,16 @@ streaming pass (``DISTINCT_HASH`` when the database has it, as minimal sets do, 
 ``FILE``); columns are chosen by name because an early release has no ``crc32``. Its
 rows become a packed set: each fetch of rows is checked and hex-decoded by numpy as a
 whole (``blocks``), so a full RDS of 10^8 rows never becomes Python objects one by one;
-``read`` is the row-by-row reference the bulk reader is tested against. The
-``VERSION`` row goes into the set's provenance.
+``read`` is the row-by-row reference the bulk reader is tested against. Each ``FILE``
+row's ``file_size`` is its entry's size. The ``VERSION`` row goes into the set's
+provenance.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import BinaryIO, ClassVar
 
 import numpy as np
@@ -33,11 +35,28 @@ from hashmatch.hashsets.formats.base import (
     sqlite_readonly,
 )
 from hashmatch.hashsets.formats.columns import batch_blocks, hex_column
+from hashmatch.hashsets.formats.file_sizes import size_of
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
-from hashmatch.hashsets.packed.layout import PackedBlock
+from hashmatch.hashsets.packed.layout import SIZE_DTYPE, SIZE_NONE, PackedBlock
 
 NSRL_LABEL = "NSRL"
 FETCH_ROWS = 50_000
+
+
+@dataclass(frozen=True)
+class _Selected:
+    """The columns a row holds, in order: the hash columns, then ``file_name`` if
+    ``named``, then ``file_size`` if ``sized``."""
+
+    wanted: list[str]
+    named: bool
+    sized: bool
+
+    def name(self, row: Sequence[object]) -> object:
+        return row[len(self.wanted)] if self.named else None
+
+    def size(self, row: Sequence[object]) -> object:
+        return row[len(self.wanted) + self.named] if self.sized else None
 
 
 class NsrlV3(HashSetFormat):
@@ -60,35 +79,35 @@ class NsrlV3(HashSetFormat):
         return 1.0 if all(has) else 0.0
 
     def read(self, stream: BinaryIO) -> Iterator[ParsedEntry | InvalidRecord]:
-        for first, wanted, rows, named in self._fetches(stream):
+        for first, selected, rows in self._fetches(stream):
             for number, row in enumerate(rows, first):
-                yield _entry(number, wanted, row, named)
+                yield _entry(number, selected, row)
 
     def packs(self) -> bool:
         return True
 
     def blocks(self, stream: BinaryIO) -> Iterator[PackedBlock | InvalidRecord]:
-        for first, wanted, rows, named in self._fetches(stream):
-            yield from _blocks(first, wanted, rows, named)
+        for first, selected, rows in self._fetches(stream):
+            yield from _blocks(first, selected, rows)
 
     def bytes_read(self) -> int | None:
         return self._read_bytes
 
     def _fetches(
         self, stream: BinaryIO
-    ) -> Iterator[tuple[int, list[str], list[tuple[object, ...]], bool]]:
-        """(number of the first row, hash columns, rows, has a file name) per fetch."""
+    ) -> Iterator[tuple[int, _Selected, list[tuple[object, ...]]]]:
+        """(number of the first row, the columns selected, rows) per fetch."""
         try:
             with sqlite_readonly(stream) as db:
-                cursor, wanted, named = self._select(db)
+                cursor, selected = self._select(db)
                 expected = expected_rows(db, "FILE")
                 for first, rows, done in fetches(stream, cursor, expected, FETCH_ROWS):
-                    yield first, wanted, rows, named
+                    yield first, selected, rows
                     self._read_bytes = done
         except SQLITE_UNREADABLE as exc:
             raise HashSetFormatError(f"not a readable NSRL RDSv3 database: {exc}") from exc
 
-    def _select(self, db: sqlite3.Connection) -> tuple[sqlite3.Cursor, list[str], bool]:
+    def _select(self, db: sqlite3.Connection) -> tuple[sqlite3.Cursor, _Selected]:
         names = {str(r[0]) for r in db.execute("SELECT name FROM sqlite_master")}
         if "FILE" not in names:
             raise HashSetFormatError("no FILE table or view: not an NSRL RDSv3 database")
@@ -108,17 +127,19 @@ class NsrlV3(HashSetFormat):
         if not wanted:
             raise HashSetFormatError(f"{source} has no sha256, sha1 or md5 column")
         named = source == "FILE" and "file_name" in columns
-        select = ", ".join(wanted + (["file_name"] if named else []))
+        sized = source == "FILE" and "file_size" in columns
+        select = ", ".join(wanted + (["file_name"] if named else []) + (["file_size"] * sized))
         self._provenance["read_from"] = f"{source}({select})"
-        return db.execute(f"SELECT {select} FROM {source}"), wanted, named
+        return db.execute(f"SELECT {select} FROM {source}"), _Selected(wanted, named, sized)
 
 
 def _blocks(
-    first: int, wanted: list[str], rows: list[tuple[object, ...]], named: bool
+    first: int, selected: _Selected, rows: list[tuple[object, ...]]
 ) -> Iterator[PackedBlock | InvalidRecord]:
     """One fetch of rows as packed blocks, invalid rows described by ``_entry`` as the
     row reader describes them. Rows without any value are no entry."""
     n = len(rows)
+    wanted = selected.wanted
     columns = list(zip(*rows, strict=True)) if n else []
     decoded = [hex_column(columns[j], algorithm) for j, algorithm in enumerate(wanted)]
     invalid = np.zeros(n, bool)
@@ -128,24 +149,40 @@ def _blocks(
         has_value |= column.present
 
     def describe(row: int) -> InvalidRecord:
-        record = _entry(first + row, wanted, rows[row], named)
+        record = _entry(first + row, selected, rows[row])
         assert isinstance(record, InvalidRecord)
         return record
 
-    names = columns[len(wanted)] if named else None
+    names = columns[len(wanted)] if selected.named and n else None
+    sizes = _sizes(columns[-1]) if selected.sized and n else None
     described = np.flatnonzero(invalid).tolist()
-    yield from batch_blocks(decoded, names, has_value & ~invalid, described, describe)
+    yield from batch_blocks(decoded, names, has_value & ~invalid, described, describe,
+                            sizes=sizes)  # fmt: skip
 
 
-def _entry(number: int, wanted: list[str], row: tuple[object, ...], named: bool
-           ) -> ParsedEntry | InvalidRecord:  # fmt: skip
+def _sizes(column: Sequence[object]) -> np.ndarray:
+    """A fetch's file sizes (``SIZE_NONE``: none), as ``size_of`` reads each."""
+    if set(map(type, column)) == {int}:  # the usual column: integers all (no bool, no text)
+        sizes = np.fromiter(column, np.int64, len(column))  # (SQLite's: 64 bits, signed)
+        out = sizes.astype(SIZE_DTYPE)
+        out[sizes < 0] = SIZE_NONE
+        return out
+    found = (size_of(value) for value in column)
+    return np.fromiter((SIZE_NONE if v is None else v for v in found), SIZE_DTYPE, len(column))
+
+
+def _entry(
+    number: int, selected: _Selected, row: tuple[object, ...]
+) -> ParsedEntry | InvalidRecord:
     values = []
-    for algorithm, raw in zip(wanted, row, strict=False):
+    for algorithm, raw in zip(selected.wanted, row, strict=False):
         if raw is None or raw == "":
             continue
         text = str(raw)
         if not get_algorithm(algorithm).is_valid(text):
             return InvalidRecord(None, f"row {number}: {algorithm} is not valid: {text!r:.80}")
         values.append(get_algorithm(algorithm).value(text))
-    reference = str(row[len(wanted)]) if named and row[len(wanted)] is not None else None
-    return ParsedEntry(tuple(values), reference=reference, label=NSRL_LABEL)
+    name = selected.name(row)
+    reference = str(name) if name is not None else None
+    return ParsedEntry(tuple(values), reference=reference, label=NSRL_LABEL,
+                       size=size_of(selected.size(row)))  # fmt: skip

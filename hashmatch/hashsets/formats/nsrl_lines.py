@@ -6,9 +6,9 @@ NIST writes every line the same way: ``"SHA-1","MD5","CRC32","name",size,product
 so a chunk of lines is checked and hex-decoded as a whole; the name runs from offset 90
 to the quote before the fourth comma from the line's end (the last four fields hold no
 comma), and a line is taken only if it holds no quote but those of its fields' edges
-(counted per line). Every other line (a doubled quote in a name, a missing field, a bad
-digit) is read by the CSV module (``csv_lines``), so entries, messages and line numbers
-are the CSV reader's.
+(counted per line) and a FileSize ``file_sizes.digit_sizes`` decides. Every other line
+(a doubled quote in a name, a missing field, a bad digit) is read by the CSV module
+(``csv_lines``), so entries, messages and line numbers are the CSV reader's.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import numpy as np
 from hashmatch.hashsets.formats import csv_lines, csv_rows
 from hashmatch.hashsets.formats.bulklines import gather_bytes, hex_rows
 from hashmatch.hashsets.formats.csv_rows import RowReader
+from hashmatch.hashsets.formats.file_sizes import digit_sizes
 from hashmatch.hashsets.model import InvalidRecord
 from hashmatch.hashsets.packed.layout import PackedBlock, PackedColumn, PackedLabel
 
@@ -44,12 +45,12 @@ def line_blocks(
 
 
 def _taken(lines: csv_lines.Lines, label: Labeller) -> csv_lines.Taken:
-    fast, sha1, md5, names, specials = _plain(
+    fast, sha1, md5, names, specials, sizes = _plain(
         lines.arr, lines.starts, lines.ends, lines.quote_counts
     )
 
     def block(low: int, high: int) -> PackedBlock | None:
-        return _block(lines.data, low, high, fast, sha1, md5, names, specials, label)
+        return _block(lines.data, low, high, fast, sha1, md5, names, specials, sizes, label)
 
     return csv_lines.Taken(fast, block)
 
@@ -68,9 +69,9 @@ def _hex(arr: np.ndarray, starts: np.ndarray, digits: int, fit: np.ndarray) -> n
 
 def _plain(
     arr: np.ndarray, starts: np.ndarray, ends: np.ndarray, counted: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Which lines are plain, their SHA-1 and MD5 values, and where their name and
-    special code are ((start, end) pairs)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Which lines are plain, their SHA-1 and MD5 values, where their name and
+    special code are ((start, end) pairs), and their sizes."""
     lengths = ends - starts
     fit = lengths >= _NAME_START + 8  # a name's closing quote and four short fields
     fit &= lengths <= csv_rows.FIELD_LIMIT  # (a longer line: what ``csv`` says of it)
@@ -103,7 +104,11 @@ def _plain(
     fit &= counted == 8 + 2 * quoted.sum(axis=1)
     names = np.stack([base + _NAME_START, tail[:, 0] - 1], axis=1)
     special = np.stack([field_starts[:, 3] + quoted[:, 3], field_ends[:, 3] - quoted[:, 3]], axis=1)
-    return fit & (lengths > 0), sha1, md5, names, special
+    decided, sizes = digit_sizes(
+        arr, field_starts[:, 0] + quoted[:, 0], field_ends[:, 0] - quoted[:, 0]
+    )
+    fit &= decided
+    return fit & (lengths > 0), sha1, md5, names, special, sizes
 
 
 def _block(
@@ -115,6 +120,7 @@ def _block(
     md5: np.ndarray,
     names: np.ndarray,
     specials: np.ndarray,
+    sizes: np.ndarray,
     label: Labeller,
 ) -> PackedBlock | None:
     """The plain lines among rows ``low`` to ``high - 1`` (the others are blank)."""
@@ -139,4 +145,5 @@ def _block(
         own = label(data[a:b].decode("latin-1"))
         if own is not None:
             codes[k] = table.setdefault(own, len(table) + 1)
-    return PackedBlock(count, columns, ref_data, offsets, codes if table else None, tuple(table))
+    return PackedBlock(count, columns, ref_data, offsets, codes if table else None, tuple(table),
+                       sizes=sizes[kept])  # fmt: skip

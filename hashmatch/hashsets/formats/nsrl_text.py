@@ -3,9 +3,10 @@
 Read with a real CSV parser (names hold commas and quotes). ``read`` goes row by row;
 ``blocks`` reads batches of rows into a packed set: the SHA-1 and MD5 columns of a
 batch are checked and hex-decoded by numpy, each SpecialCode becomes a label code
-(``M``, software NIST marks as malicious, is an alert: flagged, not filtered), and the
-rows the batch check refuses are described by ``read``'s own row logic, so both give
-the same entries, messages and line numbers.
+(``M``, software NIST marks as malicious, is an alert: flagged, not filtered), each
+FileSize the entry's size (``file_sizes``), and the rows the batch check refuses are
+described by ``read``'s own row logic, so both give the same entries, messages and line
+numbers.
 """
 
 from __future__ import annotations
@@ -28,10 +29,11 @@ from hashmatch.hashsets.categories import Category
 from hashmatch.hashsets.formats.base import HashSetFormat, Sample
 from hashmatch.hashsets.formats.columns import Labels, batch_blocks, hex_column
 from hashmatch.hashsets.formats.csv_rows import Chained, Rows
+from hashmatch.hashsets.formats.file_sizes import size_of
 from hashmatch.hashsets.formats.nsrl import NSRL_LABEL
 from hashmatch.hashsets.formats.nsrl_lines import line_blocks
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
-from hashmatch.hashsets.packed.layout import PackedBlock, PackedLabel
+from hashmatch.hashsets.packed.layout import SIZE_DTYPE, SIZE_NONE, PackedBlock, PackedLabel
 
 RDS2_HEADER = (
     '"SHA-1","MD5","CRC32","FileName","FileSize","ProductCode","OpSystemCode","SpecialCode"'
@@ -53,6 +55,7 @@ class _Columns:
     md5: int
     name: int
     special: int | None
+    size: int | None
 
 
 class NsrlText(HashSetFormat):
@@ -140,7 +143,7 @@ def _read(
     # (One line end: CR CR LF ends two lines for ``csv``, which reads such a file.)
     line = header.removeprefix(codecs.BOM_UTF8).removesuffix(b"\n").removesuffix(b"\r")
     if bulk and line == RDS2_HEADER.encode():
-        columns = _Columns(8, 0, 1, 3, 7)
+        columns = _Columns(8, 0, 1, 3, 7, 4)
         yield from cast(
             Iterator[_T],
             line_blocks(raw, lambda line, row: _record(line, row, columns), _label),
@@ -161,7 +164,8 @@ def _csv(raw: BinaryIO, reader: Callable[[Rows, _Columns], Iterator[_T]]) -> Ite
     except ValueError:
         raise HashSetFormatError(f"not an NSRL header: {','.join(header)[:120]}", line=1) from None
     special = lower.index("specialcode") if "specialcode" in lower else None
-    yield from reader(rows, _Columns(len(header), sha1, md5, name, special))
+    size = lower.index("filesize") if "filesize" in lower else None
+    yield from reader(rows, _Columns(len(header), sha1, md5, name, special, size))
 
 
 def _rows(rows: Rows, columns: _Columns) -> Iterator[ParsedEntry | InvalidRecord]:
@@ -183,9 +187,10 @@ def _record(line: int, row: list[str], columns: _Columns) -> ParsedEntry | Inval
             return InvalidRecord(line, f"not a valid {algorithm}: {row[column]!r:.60}")
         values.append(get_algorithm(algorithm).value(row[column]))
     own = _label(row[columns.special] if columns.special is not None else "")
+    size = size_of(row[columns.size]) if columns.size is not None else None
     return ParsedEntry(tuple(values), reference=row[columns.name],
                        label=own.label if own else NSRL_LABEL,
-                       category=own.category if own else None)  # fmt: skip
+                       category=own.category if own else None, size=size)  # fmt: skip
 
 
 def _label(special: str) -> PackedLabel | None:
@@ -238,4 +243,9 @@ def _batch(
             if own is not None:
                 codes[row] = table.setdefault(own, len(table) + 1)
         labels = Labels(codes, tuple(table)) if table else None
-    yield from batch_blocks((sha1, md5), field(columns.name), keep, described, describe, labels)
+    sizes = None
+    if columns.size is not None:
+        found = (size_of(text) for text in field(columns.size))
+        sizes = np.fromiter((SIZE_NONE if v is None else v for v in found), SIZE_DTYPE, n)
+    yield from batch_blocks((sha1, md5), field(columns.name), keep, described, describe, labels,
+                            sizes=sizes)  # fmt: skip
