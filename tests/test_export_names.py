@@ -14,6 +14,7 @@ from hashmatch.cli import cli
 from hashmatch.cli.errors import ExitCode
 from hashmatch.hashsets import HashSetStore
 from hashmatch.hashsets.export import export_set
+from hashmatch.hashsets.formats.hashkeeper import HASHKEEPER_HEADER
 
 CONTEXT = "http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/US/$metadata#Media"
 MD5 = ["0" * 31 + str(n) for n in range(4)]
@@ -56,8 +57,12 @@ def test_hashdeep_names_with_line_breaks_and_a_set_name_with_one(tmp_path: Path)
     """hashdeep has no escapes: a name's line break is written as a space and counted.
     A set's name (from a file's name) went into the header as it is: a line break in it
     wrote a line of its own, read back as one more hash."""
-    source = tmp_path / "in.md5"
-    source.write_text(f"\\{MD5[0]}  new\\nline.jpg\n{MD5[1]}  b.jpg\n", newline="")
+    source = tmp_path / "in.hsh"  # (HashKeeper: names with line breaks, and sizes)
+    source.write_text(
+        f"{HASHKEEPER_HEADER}\r\n"
+        f'1,5,"new\nline.jpg","","{MD5[0]}",10,,,,,,\r\n1,5,"b.jpg","","{MD5[1]}",20,,,,,,\r\n',
+        newline="",
+    )
     set_name = f"received\n{MD5[3]},injected.jpg"
     with HashSetStore(tmp_path / "store") as store:
         info = store.import_file(source, name=set_name).info
@@ -65,7 +70,7 @@ def test_hashdeep_names_with_line_breaks_and_a_set_name_with_one(tmp_path: Path)
         result = export_set(store, info, "hashdeep", out)
     lines = out.getvalue().splitlines()
     assert [line for line in lines if not line.startswith(("%%%%", "##"))] == [
-        f"{MD5[0]},new line.jpg", f"{MD5[1]},b.jpg"
+        f"10,{MD5[0]},new line.jpg", f"20,{MD5[1]},b.jpg"
     ]  # fmt: skip
     assert result.renamed == 1 and result.written == 2
     shown = run(tmp_path / "store", "hashset", "export", set_name, "--format", "hashdeep", "-o",
@@ -77,14 +82,14 @@ def test_a_nul_in_a_name_is_written_as_a_question_mark_and_counted(tmp_path: Pat
     """No file name holds one: md5sum -c stopped the name there, and nothing was said."""
     source = tmp_path / "in.json"
     source.write_text(
-        f'{{"@odata.context": "{CONTEXT}", "value": [{{"MD5": "{MD5[0]}", '
+        f'{{"@odata.context": "{CONTEXT}", "value": [{{"MD5": "{MD5[0]}", "MediaSize": 5, '
         '"MediaFiles": [{"FileName": "bad\\u0000name.jpg"}]}]}'
     )
     store = tmp_path / "store"
     run(store, "hashset", "import", str(source), "--name", "v", "-q")
     for fmt, line in (
         ("md5sum", f"{MD5[0]}  bad?name.jpg"),
-        ("hashdeep", f"{MD5[0]},bad?name.jpg"),
+        ("hashdeep", f"5,{MD5[0]},bad?name.jpg"),
     ):
         out = tmp_path / f"out.{fmt}"
         shown = run(store, "hashset", "export", "v", "--format", fmt, "-o", str(out))

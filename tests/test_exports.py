@@ -56,15 +56,25 @@ def test_vics_set_round_trip(runner: CliRunner, tmp_path: Path) -> None:
 
 
 def test_md5sum_and_hashdeep_exports_import_again(runner: CliRunner, tmp_path: Path) -> None:
+    """An RDSv3 FILE table keeps each file's size, which the hashdeep export writes; a
+    minimal set's DISTINCT_HASH has none: its hashdeep export is refused, md5sum works."""
     store = tmp_path / "store"
-    invoke(runner, store, "hashset", "import", str(DATA / "rdsv3-minimal.db"), "--name", "n", "-q")
-    for fmt in ("md5sum", "hashdeep"):
-        out = tmp_path / f"n.{fmt}"
-        assert invoke(runner, store, "hashset", "export", "n", "--format", fmt, "-o",
+    invoke(runner, store, "hashset", "import", str(DATA / "rdsv3-minimal.db"), "--name", "m", "-q")
+    invoke(runner, store, "hashset", "import", str(DATA / "rdsv3-no-crc32.db"), "--name", "n", "-q")
+    for name, fmt in (("m", "md5sum"), ("n", "md5sum"), ("n", "hashdeep")):
+        out = tmp_path / f"{name}.{fmt}"
+        assert invoke(runner, store, "hashset", "export", name, "--format", fmt, "-o",
                       str(out)).exit_code == 0  # fmt: skip
-        imported = invoke(runner, store, "hashset", "import", str(out), "--name", fmt, "-q")
+        imported = invoke(runner, store, "hashset", "import", str(out), "--name", name + fmt, "-q")
         assert f"format {fmt}" in imported.output
-        assert md5s(store, fmt) == md5s(store, "n")
+        assert md5s(store, name + fmt) == md5s(store, name)
+    assert "4096,00112233445566778899aabbccddeeff," in (tmp_path / "n.hashdeep").read_text()
+    refused = invoke(runner, store, "hashset", "export", "m", "--format", "hashdeep", "-o",
+                     str(tmp_path / "m.hashdeep"))  # fmt: skip
+    assert refused.exit_code == ExitCode.USAGE
+    assert "keeps no file sizes (nsrl-rdsv3 gives none)" in refused.output
+    assert "export it as md5sum" in refused.output
+    assert not (tmp_path / "m.hashdeep").exists()
 
 
 def test_hashdeep_leaves_out_incomplete_entries(runner: CliRunner, tmp_path: Path) -> None:
@@ -228,6 +238,7 @@ def test_a_vics_set_is_exported_as_its_media_were_written(
     store = tmp_path / "store"
     own, other = "0a" * 16, "0b" * 16
     medium = {"MediaID": 101, "MD5": own, "Category": 1, "Series": "SerA", "IsDistributed": True,
+              "MediaSize": "2048",
               "PhotoDNA": "AAAA", "MediaFiles": [{"MD5": own, "FileName": "orig01.jpg"}],
               "AlternativeHashes": [{"HashName": "MD5", "HashValue": other}]}  # fmt: skip
     (tmp_path / "v.json").write_text(json.dumps({"@odata.context": CONTEXT_US, "value": [medium]}))
@@ -245,8 +256,8 @@ def test_a_vics_set_is_exported_as_its_media_were_written(
     invoke(runner, store, "hashset", "export", "v", "--format", "hashdeep", "-o", str(hashdeep))
     rows = [line for line in hashdeep.read_text().splitlines() if not line.startswith(("%", "#"))]
     # Its first file's name: its reference, "MediaID 101; orig01.jpg; series SerA", was
-    # written as a name, and came back as one.
-    assert rows == [f"{own},orig01.jpg", f"{other},orig01.jpg"]
+    # written as a name, and came back as one; its size, its MediaSize.
+    assert rows == [f"2048,{own},orig01.jpg", f"2048,{other},orig01.jpg"]
 
 
 def test_a_label_that_reads_like_vics_from_another_format_gives_no_category(

@@ -182,8 +182,9 @@ def remove_command(state: State, name: str) -> None:
 def export_command(state: State, name: str, fmt: str, output: Path) -> None:
     """Write the imported set NAME to a file in an interchange format.
 
-    hashdeep: hashdeep's file layout without its size column (hashmatch keeps no file
-    sizes), which hashdeep's own audit and matching modes cannot read."""
+    hashdeep: a file hashdeep's own matching and audit modes read, with each entry's
+    file size (kept from hashdeep, NSRL, HashKeeper and VICS sets); a set without sizes
+    (a hash list) is refused: export it as md5sum."""
     store = state.store()
     info = store.get(name)
     if str(output) == "-":
@@ -199,6 +200,9 @@ def export_command(state: State, name: str, fmt: str, output: Path) -> None:
         click.echo(
             f"left out {_n(result.left_out, 'entry', 'entries')} the format cannot hold", err=True
         )
+    if result.no_size:
+        click.echo(f"left out {_n(result.no_size, 'entry', 'entries')} without a file size "
+                   "(hashdeep needs one)", err=True)  # fmt: skip
     for what, count in sorted(result.dropped.items()):
         click.echo(f"left out {_n(count, f'{what} value', f'{what} values')} of the entries "
                    "written (the format cannot hold them)", err=True)  # fmt: skip

@@ -3,12 +3,15 @@
 - ``md5sum``: ``<md5>  <name>`` lines, one for each MD5 of an entry (a VICS
   medium's alternative MD5 too; entries without an MD5 are left out); a name holding a
   line break is escaped as GNU md5sum escapes it (``\\`` before the line);
-- ``hashdeep``: a hashdeep file with the md5, sha1 and sha256 columns the set holds
-  (one value of each an entry; entries missing one of them are left out: hashdeep has
-  no empty fields). hashmatch keeps no file sizes, so hashdeep's own audit and matching
-  modes, which need a size column first, cannot read it (``docs/formats.md``); a line
-  break in a name, which hashdeep cannot escape, is written as a space, and counted (as
-  is a NUL, written as ``?`` in both formats: no file name holds one);
+- ``hashdeep``: a hashdeep file (``%%%% size,md5,sha1,sha256,filename``, the hash
+  columns the set holds) that hashdeep's own matching and audit modes read: each entry
+  with its file's size (kept from hashdeep, NSRL and HashKeeper sets; a VICS medium's
+  MediaSize) and one value of each column (entries without a size or missing a value
+  are left out and counted: hashdeep has no empty fields, and takes a size that differs
+  from a file's for a hash collision). A set that keeps no sizes at all (a hash list) is
+  refused with a message naming the formats that can hold it. A line break in a name,
+  which hashdeep cannot escape, is written as a space, and counted (as is a NUL,
+  written as ``?`` in both formats: no file name holds one);
 - ``vics``: a VICS 2.0 ``#Media`` hash set. An entry that came from VICS is its medium
   as written (MediaID, files, alternative hashes, every field), its category in current
   US numbers (``vics_number``: a set imported with the DHS scheme is translated); any
@@ -35,6 +38,7 @@ from typing import Any, TextIO
 from hashmatch.errors import UsageError
 from hashmatch.hashing import AlgorithmKind, get_algorithm
 from hashmatch.hashing.perceptual import PDQ_MIN_QUALITY
+from hashmatch.hashsets.formats.file_sizes import size_of
 from hashmatch.hashsets.formats.vics import numbered, vics_number
 from hashmatch.hashsets.formats.vics_media import file_names, read_record, reference_of_record
 from hashmatch.hashsets.model import HashSetInfo
@@ -56,6 +60,9 @@ class ExportResult:
     #: Written entries whose name the format cannot hold as it is: a line break in a
     #: hashdeep name (written as a space), a NUL in any (written as ``?``).
     renamed: int = 0
+    #: Entries left out because they have no file size (hashdeep needs one); not in
+    #: ``left_out``.
+    no_size: int = 0
 
 
 def _perceptual(entry: StoredEntry, dropped: Counter[str], kept: tuple[str, ...] = ()) -> None:
@@ -83,15 +90,25 @@ def export_set(store: HashSetStore, info: HashSetInfo, fmt: str, out: TextIO) ->
 def _name(store: HashSetStore, info: HashSetInfo, entry: StoredEntry) -> str:
     """The entry's file name: a VICS medium's first (its reference is a description),
     else its reference; ``entry-<number>`` for an entry without one."""
-    reference = entry.reference
+    return _described(store, info, entry)[0]
+
+
+def _described(
+    store: HashSetStore, info: HashSetInfo, entry: StoredEntry
+) -> tuple[str, int | None]:
+    """The entry's file name (``_name``) and file size: its own, or a VICS medium's
+    MediaSize (its record read once for both)."""
+    reference, size = entry.reference, entry.size
     if info.format == "vics":
         record = store.record(info, entry.entry)
         medium = read_record(record) if record is not None else None
+        if size is None and medium is not None:
+            size = size_of(medium.get("MediaSize"))
         names = file_names(medium) if medium is not None else []
         if names:
-            return names[0]
+            return names[0], size
         reference = reference_of_record(record) if record is not None else None
-    return reference or f"entry-{entry.entry}"
+    return reference or f"entry-{entry.entry}", size
 
 
 def md5sum_line(value: str, name: str) -> str:
@@ -131,31 +148,45 @@ def _hashdeep(
     columns = [a for a in _CRYPTO if a in info.algorithms]
     if not columns:
         raise UsageError(f"set {info.name!r} holds no md5, sha1 or sha256 values for hashdeep")
+    if info.format != "vics" and not store.has_sizes(info):
+        raise UsageError(_NO_SIZES.format(name=info.name, fmt=info.format))
     out.write("%%%% HASHDEEP-1.0\n")
-    out.write(f"%%%% {','.join(columns)},filename\n")
+    out.write(f"%%%% size,{','.join(columns)},filename\n")
     # (The set's name quoted and escaped: one with a line break, from a file's name,
     # wrote a line of its own, read back as a hash.)
     out.write(f"## exported by hashmatch from hash set {json.dumps(info.name)}\n##\n")
-    written = left_out = renamed = 0
+    written = left_out = renamed = no_size = 0
     dropped: Counter[str] = Counter()
     for entry in entries:
         if any(c not in entry.values for c in columns):
             left_out += 1
             continue
+        name, size = _described(store, info, entry)
+        if size is None:
+            no_size += 1
+            continue
         # A line for each value it is found by: its own, then each further one (a VICS
         # medium's alternative MD5) in its column, as the md5sum export writes them.
-        rows = [entry.values] + [entry.values | {name: value} for name, value in entry.more
-                                 if name in columns]  # fmt: skip
-        name = _name(store, info, entry)
+        further = [(a, value) for a, value in entry.more if a in columns]
+        rows = [entry.values] + [entry.values | {a: value} for a, value in further]
         if any(c in name for c in "\n\r\x00"):
             name = name.replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
             name = name.replace("\x00", "?")
             renamed += 1
         for values in rows:
-            out.write(",".join(values[c] for c in columns) + f",{name}\n")
+            out.write(f"{size}," + ",".join(values[c] for c in columns) + f",{name}\n")
         written += 1
         _perceptual(entry, dropped)
-    return ExportResult(written, left_out, dict(dropped), renamed)
+    if written == 0 and no_size:
+        raise UsageError(_NO_SIZES.format(name=info.name, fmt=info.format))
+    return ExportResult(written, left_out, dict(dropped), renamed, no_size)
+
+
+_NO_SIZES = (
+    "set {name!r} keeps no file sizes ({fmt} gives none), and hashdeep reads a file only "
+    "with each entry's size: export it as md5sum (which md5deep -m and md5sum -c read) "
+    "or vics"
+)
 
 
 def _vics(store: HashSetStore, info: HashSetInfo, entries: Iterator[StoredEntry],

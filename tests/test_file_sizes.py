@@ -1,0 +1,179 @@
+"""Known files' sizes: kept from the formats that give them (hashdeep, NSRL, HashKeeper,
+VICS), and written back by the hashdeep export, which hashdeep itself then reads."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from hashmatch.cli import cli
+from hashmatch.cli.errors import ExitCode
+from hashmatch.errors import StoreError
+from hashmatch.hashsets import HashSetStore
+from hashmatch.hashsets.formats.file_sizes import size_of
+from hashmatch.hashsets.formats.hashdeep import Hashdeep
+from hashmatch.hashsets.model import SetLayout
+
+from .test_nsrl_bulk import by_blocks, by_rows, make_rds
+from .test_nsrl_text_bulk import write as write_nsrl
+
+MD5 = [f"{n:032x}" for n in range(1, 6)]
+SHA256 = [f"{n:064x}" for n in range(1, 6)]
+CONTEXT = "http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/US/$metadata#Media"
+
+
+def run(store: Path, *args: str) -> object:
+    return CliRunner().invoke(cli, ["--store", str(store), *args], catch_exceptions=False)
+
+
+def sizes(store_dir: Path, name: str) -> list[int | None]:
+    with HashSetStore(store_dir) as store:
+        return [e.size for e in store.iter_entries(store.get(name))]
+
+
+@pytest.mark.parametrize(
+    ("field", "size"),
+    [("0", 0), ("4096", 4096), (" 12 ", 12), ("00042", 42), (4096, 4096),
+     (str((1 << 63) - 1), (1 << 63) - 1), (str(1 << 63), None), (-1, None), ("-1", None),
+     ("", None), ("x", None), ("1,5", None), ("²", None), ("١٢", None), (True, None),
+     (1.5, None), (None, None)],
+)  # fmt: skip
+def test_a_size_is_ascii_digits_or_an_integer(field: object, size: int | None) -> None:
+    """Anything else is no size (the entry is still read for its hashes); '²' and
+    Arabic-Indic digits pass str.isdigit, and were once numbers."""
+    assert size_of(field) == size
+
+
+def hashdeep_file(path: Path) -> Path:
+    rows = [f"{10 * (n + 1)},{MD5[n]},{SHA256[n]},C:\\pics\\img{n}.jpg" for n in range(3)]
+    path.write_text("%%%% HASHDEEP-1.0\n%%%% size,md5,sha256,filename\n## x\n"
+                    + "\n".join(rows) + "\n")  # fmt: skip
+    return path
+
+
+@pytest.mark.parametrize("packs", [True, False], ids=["packed", "rows"])
+def test_a_hashdeep_set_is_exported_as_it_was_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, packs: bool
+) -> None:
+    """Packed (the usual) or as SQLite rows: the same sizes, the same lines back."""
+    monkeypatch.setattr(Hashdeep, "packs", lambda self: packs)
+    source = hashdeep_file(tmp_path / "known.txt")
+    store = tmp_path / "store"
+    run(store, "hashset", "import", str(source), "--name", "h", "-q")
+    with HashSetStore(store) as opened:
+        assert opened.get("h").layout is (SetLayout.PACKED if packs else SetLayout.ROWS)
+    assert sizes(store, "h") == [10, 20, 30]
+    out = tmp_path / "out.txt"
+    run(store, "hashset", "export", "h", "--format", "hashdeep", "-o", str(out))
+    written = out.read_text().splitlines()
+    assert written[1] == "%%%% size,md5,sha256,filename"
+    data = [line for line in source.read_text().splitlines() if line[0].isdigit()]
+    assert [line for line in written if line[0].isdigit()] == data
+
+
+def test_nsrl_rds2_and_hashkeeper_sizes_are_kept(tmp_path: Path) -> None:
+    rows = [["AB" * 20, MD5[0], "C0FFEE00", "setup.exe", "1536", "1", "358", ""],
+            ["CD" * 20, MD5[1], "C0FFEE00", "odd.dll", "not a size", "1", "358", ""]]  # fmt: skip
+    nsrl = write_nsrl(tmp_path / "NSRLFile.txt", rows, nist=True)
+    hashkeeper = tmp_path / "set.hsh"
+    hashkeeper.write_text(
+        '"file_id","hashset_id","file_name","directory","hash","file_size","date_modified",'
+        '"time_modified","time_zone","comments","date_accessed","time_accessed"\r\n'
+        f'1,5,"a.jpg","C:\\PICS","{MD5[2]}",20480,,,"EST",,,\r\n'
+    )
+    store = tmp_path / "store"
+    run(store, "hashset", "import", str(nsrl), "--name", "n", "-q")
+    run(store, "hashset", "import", str(hashkeeper), "--name", "k", "-q")
+    assert sizes(store, "n") == [1536, None]
+    assert sizes(store, "k") == [20480]
+    out = tmp_path / "n.txt"
+    shown = run(store, "hashset", "export", "n", "--format", "hashdeep", "-o", str(out))
+    assert "left out 1 entry without a file size" in shown.output  # type: ignore[attr-defined]
+    assert out.read_text().splitlines()[1:] == [
+        "%%%% size,md5,sha1,filename", '## exported by hashmatch from hash set "n"', "##",
+        f"1536,{MD5[0]},{'ab' * 20},setup.exe"]  # fmt: skip
+
+
+def test_rdsv3_sizes_read_in_bulk_as_row_by_row(tmp_path: Path) -> None:
+    """Integers all (read by numpy at once), a negative one being no size."""
+    rows = [(None, None, MD5[n], f"f{n}.dll") for n in range(4)]
+    path = make_rds(tmp_path / "rds.db", rows, sizes=[4096, -1, 0, 1 << 40])
+    assert by_blocks(path) == by_rows(path)
+    assert [entry[2] for entry in by_blocks(path)] == [4096, None, 0, 1 << 40]
+
+
+def test_vics_media_sizes_come_from_their_records(tmp_path: Path) -> None:
+    media = [{"MD5": MD5[0], "MediaSize": "2048", "MediaFiles": [{"FileName": "a.jpg"}]},
+             {"MD5": MD5[1], "MediaFiles": [{"FileName": "b.jpg"}]}]  # fmt: skip
+    source = tmp_path / "v.json"
+    source.write_text(json.dumps({"@odata.context": CONTEXT, "value": media}))
+    store = tmp_path / "store"
+    run(store, "hashset", "import", str(source), "--name", "v", "-q")
+    out = tmp_path / "v.txt"
+    shown = run(store, "hashset", "export", "v", "--format", "hashdeep", "-o", str(out))
+    assert out.read_text().splitlines()[-1] == f"2048,{MD5[0]},a.jpg"
+    assert "left out 1 entry without a file size" in shown.output  # type: ignore[attr-defined]
+
+
+def test_a_set_without_sizes_is_refused_for_hashdeep(tmp_path: Path) -> None:
+    """An md5sum list gives none; a VICS set whose media have none is found out at the
+    end: no file is left either way."""
+    (tmp_path / "l.md5").write_text(f"{MD5[0]}  a.jpg\n")
+    (tmp_path / "v.json").write_text(
+        json.dumps({"@odata.context": CONTEXT, "value": [{"MD5": MD5[1]}]})
+    )
+    store = tmp_path / "store"
+    for name, source in (("l", "l.md5"), ("v", "v.json")):
+        run(store, "hashset", "import", str(tmp_path / source), "--name", name, "-q")
+        out = tmp_path / f"{name}.txt"
+        refused = CliRunner().invoke(cli, ["--store", str(store), "hashset", "export", name,
+                                           "--format", "hashdeep", "-o", str(out)])  # fmt: skip
+        assert refused.exit_code == ExitCode.USAGE
+        assert "keeps no file sizes" in refused.output and "as md5sum" in refused.output
+        assert not out.exists() and not list(tmp_path.glob("*.partial"))
+
+
+def test_a_sizes_file_cut_short_is_damage(tmp_path: Path) -> None:
+    source = hashdeep_file(tmp_path / "known.txt")
+    with HashSetStore(tmp_path / "store") as store:
+        info = store.import_file(source).info
+    os.truncate(tmp_path / "store" / "packed" / str(info.id) / "sizes", 16)
+    with (
+        HashSetStore(tmp_path / "store") as store,
+        pytest.raises(StoreError, match="sizes does not hold one file size for each of 3"),
+    ):
+        store.lookup(info, "md5", [bytes.fromhex(MD5[0])])
+
+
+@pytest.mark.skipif(shutil.which("hashdeep") is None, reason="hashdeep is not installed")
+def test_hashdeep_itself_reads_the_export(tmp_path: Path) -> None:
+    """hashdeep's own file of a folder, imported and exported again: hashdeep's matching
+    mode finds the known files by it, and its audit passes."""
+    folder = tmp_path / "files"
+    folder.mkdir()
+    for n in range(4):
+        (folder / f"file{n}.jpg").write_bytes(bytes([n]) * (n * 1000 + 1))
+    known = subprocess.run(["hashdeep", "-c", "md5,sha256", "-r", str(folder)],
+                           capture_output=True, check=True).stdout  # fmt: skip
+    (tmp_path / "known.txt").write_bytes(known)
+    (folder / "new.jpg").write_bytes(b"not known")
+    store = tmp_path / "store"
+    run(store, "hashset", "import", str(tmp_path / "known.txt"), "--name", "k", "-q")
+    out = tmp_path / "exported.txt"
+    run(store, "hashset", "export", "k", "--format", "hashdeep", "-o", str(out))
+    matched = subprocess.run(["hashdeep", "-c", "md5,sha256", "-m", "-k", str(out), "-r",
+                              str(folder)], capture_output=True, text=True)  # fmt: skip
+    assert matched.stderr == ""
+    assert sorted(Path(line).name for line in matched.stdout.splitlines()) == [
+        f"file{n}.jpg" for n in range(4)
+    ]
+    (folder / "new.jpg").unlink()
+    audit = subprocess.run(["hashdeep", "-c", "md5,sha256", "-a", "-k", str(out), "-r",
+                            str(folder)], capture_output=True, text=True)  # fmt: skip
+    assert "Audit passed" in audit.stdout, audit.stdout + audit.stderr
