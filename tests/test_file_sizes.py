@@ -9,6 +9,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -16,9 +17,10 @@ from hashmatch.cli import cli
 from hashmatch.cli.errors import ExitCode
 from hashmatch.errors import StoreError
 from hashmatch.hashsets import HashSetStore
-from hashmatch.hashsets.formats.file_sizes import size_of
+from hashmatch.hashsets.formats.file_sizes import digit_sizes, size_of
 from hashmatch.hashsets.formats.hashdeep import Hashdeep
 from hashmatch.hashsets.model import SetLayout
+from hashmatch.hashsets.packed.layout import SIZE_NONE
 
 from .test_nsrl_bulk import by_blocks, by_rows, make_rds
 from .test_nsrl_text_bulk import write as write_nsrl
@@ -48,6 +50,21 @@ def test_a_size_is_ascii_digits_or_an_integer(field: object, size: int | None) -
     """Anything else is no size (the entry is still read for its hashes); '²' and
     Arabic-Indic digits pass str.isdigit, and were once numbers."""
     assert size_of(field) == size
+
+
+def test_the_vectorised_reader_decides_plain_fields_and_leaves_the_rest() -> None:
+    """Digits (up to 18): the number; nothing, or no digit at all: no size; anything
+    else (a space, digits and more, 19 digits) is left to the row reader."""
+    fields = [b"123", b"", b"abc", b" 12", b"12a", b"9" * 18, b"9" * 19, b"0", b"x" * 30]
+    data = b",".join(fields)
+    ends = np.cumsum([len(f) + 1 for f in fields]) - 1
+    begins = ends - [len(f) for f in fields]
+    decided, found = digit_sizes(np.frombuffer(data, np.uint8), begins, ends)
+    none = SIZE_NONE
+    assert decided.tolist() == [True, True, True, False, False, True, False, True, False]
+    assert [int(v) for v, d in zip(found, decided, strict=True) if d] == [
+        123, none, none, int("9" * 18), 0
+    ]  # fmt: skip
 
 
 def hashdeep_file(path: Path) -> Path:

@@ -16,7 +16,7 @@ from hashmatch.hashsets.packed.layout import MAX_SIZE, SIZE_DTYPE, SIZE_NONE
 
 #: The most digits the vectorised reader decodes (any such number fits in 63 bits).
 BULK_DIGITS = 18
-_ZERO, _NINE = 48, 57
+_ZERO = 48
 
 
 def size_of(value: object) -> int | None:
@@ -42,16 +42,20 @@ def digit_sizes(
     bytes, or nothing: no size), and the sizes (``SIZE_NONE`` where none). A field of
     digits mixed with anything else, or of more digits, is left undecided."""
     length = end - begin
-    sizes = np.zeros(len(begin), SIZE_DTYPE)
+    sizes = np.zeros(len(begin), np.int64)  # (18 digits fit)
     digits = np.zeros(len(begin), np.int64)
-    longest = int(min(length.max(), BULK_DIGITS + 1)) if len(length) else 0
-    for k in range(longest):
-        inside = k < length
-        byte = arr.take(begin + k, mode="clip")
-        digit = inside & (byte >= _ZERO) & (byte <= _NINE)
+    at = begin.copy()
+    # (Fields of more digits are left undecided whatever they hold: not read further.)
+    for k in range(int(min(length.max(), BULK_DIGITS)) if len(length) else 0):
+        digit_value = arr.take(at, mode="clip") - np.uint8(_ZERO)  # (any other byte: >= 10)
+        digit = digit_value < 10
+        digit &= k < length
         digits += digit
-        sizes = np.where(digit, sizes * 10 + (byte.astype(SIZE_DTYPE) - _ZERO), sizes)
+        np.multiply(sizes, 10, out=sizes, where=digit)
+        np.add(sizes, digit_value, out=sizes, where=digit)
+        at += 1
     number = (digits == length) & (length >= 1) & (length <= BULK_DIGITS)
     none = (digits == 0) & (length <= BULK_DIGITS)
-    sizes[~number] = SIZE_NONE
-    return number | none, sizes
+    out = sizes.astype(SIZE_DTYPE)
+    out[~number] = SIZE_NONE
+    return number | none, out
