@@ -12,12 +12,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hashmatch.cli import cli
 from hashmatch.cli.errors import ExitCode
 from hashmatch.errors import StoreError
 from hashmatch.hashsets import HashSetStore
-from hashmatch.hashsets.formats.file_sizes import digit_sizes, size_of
+from hashmatch.hashsets.formats.file_sizes import BULK_DIGITS, digit_sizes, size_of
 from hashmatch.hashsets.formats.hashdeep import Hashdeep
 from hashmatch.hashsets.model import SetLayout
 from hashmatch.hashsets.packed.layout import SIZE_NONE
@@ -65,6 +67,40 @@ def test_the_vectorised_reader_decides_plain_fields_and_leaves_the_rest() -> Non
     assert [int(v) for v, d in zip(found, decided, strict=True) if d] == [
         123, none, none, int("9" * 18), 0
     ]  # fmt: skip
+
+
+def reference(field: bytes) -> tuple[bool, int | None]:
+    """What ``digit_sizes`` decides of a field, one field at a time."""
+    if len(field) > BULK_DIGITS:
+        return False, None
+    if not field or not any(48 <= b <= 57 for b in field):
+        return True, None
+    if all(48 <= b <= 57 for b in field):
+        return True, int(field)
+    return False, None
+
+
+#: Digits, and the bytes next to them ('/' and ':'), those whose high nibble is 3 ('<',
+#: '?') and others.
+NEAR_DIGITS = st.lists(st.sampled_from(b"0123456789/:<? x\x00\xff\xb0"), max_size=22).map(bytes)
+FIELDS = (st.binary(max_size=22) | st.text("0123456789", max_size=22).map(str.encode)
+          | NEAR_DIGITS | NEAR_DIGITS.filter(lambda f: 0 < len(f) <= 8))  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(FIELDS, max_size=40))
+def test_the_vectorised_reader_decides_as_one_field_at_a_time(fields: list[bytes]) -> None:
+    """Fields of any bytes, the first ones near the chunk's start (the word of 8 bytes
+    a field ends would begin before it)."""
+    data = b",".join(fields)
+    ends = np.cumsum([len(f) + 1 for f in fields], dtype=np.int64) - 1
+    begins = ends - np.array([len(f) for f in fields], np.int64)
+    decided, found = digit_sizes(np.frombuffer(data, np.uint8), begins, ends)
+    for field, made, size in zip(fields, decided.tolist(), found.tolist(), strict=True):
+        expected, value = reference(field)
+        assert made == expected, field
+        if made:
+            assert size == (SIZE_NONE if value is None else value), field
 
 
 def hashdeep_file(path: Path) -> Path:
