@@ -204,10 +204,14 @@ def test_a_sizes_file_cut_short_is_damage(tmp_path: Path) -> None:
         store.lookup(info, "md5", [bytes.fromhex(MD5[0])])
 
 
-@pytest.mark.skipif(shutil.which("hashdeep") is None, reason="hashdeep is not installed")
+@pytest.mark.skipif(
+    shutil.which("hashdeep") is None or shutil.which("md5deep") is None,
+    reason="needs hashdeep and md5deep (Debian's hashdeep, installed by .ci/run)",
+)
 def test_hashdeep_itself_reads_the_export(tmp_path: Path) -> None:
     """hashdeep's own file of a folder, imported and exported again: hashdeep's matching
-    mode finds the known files by it, and its audit passes."""
+    mode finds the known files by it, and its audit passes; md5deep's matching mode
+    finds them by the md5sum export."""
     folder = tmp_path / "files"
     folder.mkdir()
     for n in range(4):
@@ -224,6 +228,15 @@ def test_hashdeep_itself_reads_the_export(tmp_path: Path) -> None:
                               str(folder)], capture_output=True, text=True)  # fmt: skip
     assert matched.stderr == ""
     assert sorted(Path(line).name for line in matched.stdout.splitlines()) == [
+        f"file{n}.jpg" for n in range(4)
+    ]
+    # The md5sum export, which a set without sizes is pointed to, for md5deep's -m.
+    md5sum = tmp_path / "exported.md5"
+    run(store, "hashset", "export", "k", "--format", "md5sum", "-o", str(md5sum))
+    by_md5 = subprocess.run(["md5deep", "-m", str(md5sum), "-r", str(folder)],
+                            capture_output=True, text=True)  # fmt: skip
+    assert by_md5.stderr == ""
+    assert sorted(Path(line).name for line in by_md5.stdout.splitlines()) == [
         f"file{n}.jpg" for n in range(4)
     ]
     (folder / "new.jpg").unlink()
