@@ -46,12 +46,32 @@ def sizes(store_dir: Path, name: str) -> list[int | None]:
     [("0", 0), ("4096", 4096), (" 12 ", 12), ("00042", 42), (4096, 4096),
      (str((1 << 63) - 1), (1 << 63) - 1), (str(1 << 63), None), (-1, None), ("-1", None),
      ("", None), ("x", None), ("1,5", None), ("²", None), ("١٢", None), (True, None),
-     (1.5, None), (None, None)],
+     (1.5, None), (None, None), ("9" * 5000, None), ("0" * 5000 + "7", 7)],
 )  # fmt: skip
 def test_a_size_is_ascii_digits_or_an_integer(field: object, size: int | None) -> None:
     """Anything else is no size (the entry is still read for its hashes); '²' and
-    Arabic-Indic digits pass str.isdigit, and were once numbers."""
+    Arabic-Indic digits pass str.isdigit, and were once numbers; 5,000 digits made
+    int() raise (Python refuses 4,300 or more), a traceback out of an import."""
     assert size_of(field) == size
+
+
+def test_a_size_of_thousands_of_digits_is_no_size_in_every_format(tmp_path: Path) -> None:
+    """It reached int() from the row readers, which refuses 4,300 digits or more: a
+    traceback out of the import."""
+    huge = "9" * 5000
+    files = {
+        "hd.txt": f"%%%% HASHDEEP-1.0\n%%%% size,md5,filename\n{huge},{MD5[0]},a.jpg\n",
+        "NSRLFile.txt": '"SHA-1","MD5","CRC32","FileName","FileSize","ProductCode",'
+        f'"OpSystemCode","SpecialCode"\r\n"{"AB" * 20}","{MD5[0]}","0","a",{huge},1,"358",""\r\n',
+        "set.hsh": '"file_id","hashset_id","file_name","directory","hash","file_size",'
+        '"date_modified","time_modified","time_zone","comments","date_accessed",'
+        f'"time_accessed"\r\n1,5,"a.jpg","","{MD5[0]}",{huge},,,,,,\r\n',
+    }
+    for n, (name, text) in enumerate(files.items()):
+        (tmp_path / name).write_text(text)
+        store = tmp_path / f"store{n}"
+        run(store, "hashset", "import", str(tmp_path / name), "--name", "s", "-q")
+        assert sizes(store, "s") == [None]
 
 
 def test_the_vectorised_reader_decides_plain_fields_and_leaves_the_rest() -> None:

@@ -17,6 +17,8 @@ from hashmatch.hashsets.packed.layout import MAX_SIZE, SIZE_DTYPE, SIZE_NONE
 #: The most digits the vectorised reader decodes (any such number fits in 63 bits).
 BULK_DIGITS = 18
 _ZERO = 48
+#: The digits of the largest size.
+_MAX_DIGITS = len(str(MAX_SIZE))
 
 
 def size_of(value: object) -> int | None:
@@ -30,7 +32,10 @@ def size_of(value: object) -> int | None:
     text = value.strip()
     if not text.isascii() or not text.isdigit():  # (isdigit alone takes '²' and '١')
         return None
-    number = int(text)
+    digits = text.lstrip("0") or "0"
+    if len(digits) > _MAX_DIGITS:  # (int() refuses 4,300 digits or more: not read at all)
+        return None
+    number = int(digits)
     return number if number <= MAX_SIZE else None
 
 
