@@ -90,7 +90,8 @@ class BulkReader:
         workers = _workers(stream)
         pool = start_pool(workers) if workers >= 2 else None
         if pool is None:
-            results = ((p, read_piece(self._categorise, p.text, p.holds), None) for p in pieces)
+            results = ((p, read_piece(self._categorise, bytes(p.text), p.holds), None)
+                       for p in pieces)  # fmt: skip
             yield from self._placed(results, provenance)
             return
         # (the slots before the first task, which forks the workers)
@@ -177,7 +178,8 @@ def _in_order(
                     read_stretch, categorise, file, piece.start, size, piece.holds, slot
                 )
             else:
-                task = pool.submit(read_piece, categorise, piece.text, piece.holds, slot)
+                text = bytes(piece.text)  # (a view cannot be pickled)
+                task = pool.submit(read_piece, categorise, text, piece.holds, slot)
             flight.append((piece, slot, task))
         if not flight:
             break

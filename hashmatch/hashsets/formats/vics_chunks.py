@@ -81,7 +81,7 @@ MAX_MEDIUM_BYTES = 64 << 20
 HEAD_BYTES = 64 * 1024
 
 #: Text of the stream, and where it starts in the stream.
-_Text = tuple[bytes, int]
+_Text = tuple[bytes | memoryview, int]
 
 
 class Pieces:
@@ -155,7 +155,8 @@ class Pieces:
         self._ended = not more
         if more:
             shift = self._at
-            self._pending = self._pending[shift:] + more
+            # (Joined from a view: a slice would copy what is kept once more.)
+            self._pending = b"".join((memoryview(self._pending)[shift:], more))
             self._origin += shift
             self._at = 0
             self._ends_tried = max(0, self._ends_tried - shift)
@@ -200,8 +201,10 @@ class Pieces:
         return piece
 
     def _text(self, end: int) -> _Text:
-        """``pending`` from ``at`` to ``end``."""
-        return self._pending[self._at : end], self._origin + self._at
+        """``pending`` from ``at`` to ``end``, a view (no copy: the workers read a piece
+        from the file, this process only its length; ``pending`` is replaced, never
+        changed, so the view stays what it was)."""
+        return memoryview(self._pending)[self._at : end], self._origin + self._at
 
     def _last(self) -> _Text:
         """The media (or cases) from ``at`` to the end of ``value``, which must be all

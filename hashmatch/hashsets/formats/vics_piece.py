@@ -55,7 +55,7 @@ class Piece:
     the piece before (their keys: noted before the piece's own cases, if it holds
     whole cases, so that cases are noted in the order of the file)."""
 
-    text: bytes
+    text: bytes | memoryview  # (a view of what the cutting read)
     holds: Holds = Holds.MEDIA
     notes: tuple[dict[str, Any], ...] = ()
     #: Where ``text`` is in the stream (None: joined from several places).
