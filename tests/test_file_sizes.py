@@ -209,6 +209,8 @@ def test_a_set_without_sizes_is_refused_for_hashdeep(tmp_path: Path) -> None:
                                            "--format", "hashdeep", "-o", str(out)])  # fmt: skip
         assert refused.exit_code == ExitCode.USAGE
         assert "keeps no file sizes" in refused.output and "as md5sum" in refused.output
+        assert ("md5sum gives none" in refused.output) == (name == "l")
+        assert ("none of its media has a MediaSize" in refused.output) == (name == "v")
         assert not out.exists() and not list(tmp_path.glob("*.partial"))
 
 

@@ -35,9 +35,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TextIO
 
-from hashmatch.errors import UsageError
+from hashmatch.errors import HashmatchError, UsageError
 from hashmatch.hashing import AlgorithmKind, get_algorithm
 from hashmatch.hashing.perceptual import PDQ_MIN_QUALITY
+from hashmatch.hashsets.formats import get_format
 from hashmatch.hashsets.formats.file_sizes import size_of
 from hashmatch.hashsets.formats.vics import numbered, vics_number
 from hashmatch.hashsets.formats.vics_media import file_names, read_record, reference_of_record
@@ -149,7 +150,7 @@ def _hashdeep(
     if not columns:
         raise UsageError(f"set {info.name!r} holds no md5, sha1 or sha256 values for hashdeep")
     if info.format != "vics" and not store.has_sizes(info):
-        raise UsageError(_NO_SIZES.format(name=info.name, fmt=info.format))
+        raise UsageError(_no_sizes(info))
     out.write("%%%% HASHDEEP-1.0\n")
     out.write(f"%%%% size,{','.join(columns)},filename\n")
     # (The set's name quoted and escaped: one with a line break, from a file's name,
@@ -178,15 +179,26 @@ def _hashdeep(
         written += 1
         _perceptual(entry, dropped)
     if written == 0 and no_size:
-        raise UsageError(_NO_SIZES.format(name=info.name, fmt=info.format))
+        raise UsageError(_no_sizes(info))
     return ExportResult(written, left_out, dict(dropped), renamed, no_size)
 
 
-_NO_SIZES = (
-    "set {name!r} keeps no file sizes ({fmt} gives none), and hashdeep reads a file only "
-    "with each entry's size: export it as md5sum (which md5deep -m and md5sum -c read) "
-    "or vics"
-)
+def _no_sizes(info: HashSetInfo) -> str:
+    """Why a set cannot be exported for hashdeep, and what to do instead."""
+    try:
+        gives = get_format(info.format).gives_sizes
+    except HashmatchError:  # (a format this version no longer knows)
+        gives = False
+    if info.format == "vics":  # (read from its records: there whatever the import's date)
+        why = "none of its media has a MediaSize"
+    elif gives:
+        why = (f"its {info.format} file gave none, or it was imported before hashmatch "
+               "kept them: remove the set and import the file again")  # fmt: skip
+    else:
+        why = f"{info.format} gives none"
+    return (f"set {info.name!r} keeps no file sizes ({why}), and hashdeep reads a file "
+            "only with each entry's size: export it as md5sum (which md5deep -m and "
+            "md5sum -c read) or vics")  # fmt: skip
 
 
 def _vics(store: HashSetStore, info: HashSetInfo, entries: Iterator[StoredEntry],

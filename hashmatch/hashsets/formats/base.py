@@ -117,6 +117,8 @@ class HashSetFormat(abc.ABC):
     default_category: ClassVar[Category | None] = None
     #: The label every entry of a packed set of this format has (its records carry none).
     entry_label: ClassVar[str | None] = None
+    #: Whether the format gives each known file's size (kept, for the hashdeep export).
+    gives_sizes: ClassVar[bool] = False
 
     @abc.abstractmethod
     def sniff(self, sample: Sample) -> float:

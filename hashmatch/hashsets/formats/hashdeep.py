@@ -33,6 +33,7 @@ _COMMA = 44
 class Hashdeep(LineFormat):
     name: ClassVar[str] = "hashdeep"
     description: ClassVar[str] = "hashdeep audit file (%%%% HASHDEEP-1.0 header)"
+    gives_sizes: ClassVar[bool] = True
     line_style: ClassVar[LineStyle] = LineStyle.OWN
 
     def __init__(self) -> None:

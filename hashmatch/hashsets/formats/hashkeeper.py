@@ -54,6 +54,7 @@ class Layout:
 class HashKeeper(HashSetFormat):
     name: ClassVar[str] = "hashkeeper"
     description: ClassVar[str] = "HashKeeper .hsh (12-column quoted CSV)"
+    gives_sizes: ClassVar[bool] = True
 
     def sniff(self, sample: Sample) -> float:
         first = sample.lines[0].lstrip("\ufeff").strip() if sample.lines else ""

@@ -64,6 +64,7 @@ class NsrlV3(HashSetFormat):
     description: ClassVar[str] = "NIST NSRL RDSv3 SQLite database (minimal or full)"
     default_category: ClassVar[Category | None] = Category.KNOWN_GOOD
     entry_label: ClassVar[str | None] = NSRL_LABEL
+    gives_sizes: ClassVar[bool] = True
 
     def __init__(self) -> None:
         super().__init__()

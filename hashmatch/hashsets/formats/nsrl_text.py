@@ -63,6 +63,7 @@ class NsrlText(HashSetFormat):
     description: ClassVar[str] = "NIST NSRL RDS 2.x NSRLFile.txt (quoted CSV), also zipped"
     default_category: ClassVar[Category | None] = Category.KNOWN_GOOD
     entry_label: ClassVar[str | None] = NSRL_LABEL
+    gives_sizes: ClassVar[bool] = True
 
     def sniff(self, sample: Sample) -> float:
         if sample.head.startswith(b"PK\x03\x04"):

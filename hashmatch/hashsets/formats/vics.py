@@ -177,6 +177,7 @@ def vics_number(label: str | None) -> int | None:
 class Vics(HashSetFormat):
     name: ClassVar[str] = "vics"
     description: ClassVar[str] = "Project VIC VICS JSON (1.x odata.metadata, 2.0 @odata.context)"
+    gives_sizes: ClassVar[bool] = True
 
     takes_category_scheme: ClassVar[bool] = True
 
