@@ -150,6 +150,20 @@ def test_a_hashdeep_set_is_exported_as_it_was_written(
     assert [line for line in written if line[0].isdigit()] == data
 
 
+def test_sizes_go_through_a_vics_export_and_back_to_hashdeep(tmp_path: Path) -> None:
+    """hashdeep -> VICS (each size its medium's MediaSize) -> hashdeep: the same lines."""
+    source = hashdeep_file(tmp_path / "known.txt")
+    store = tmp_path / "store"
+    run(store, "hashset", "import", str(source), "--name", "h", "-q")
+    run(store, "hashset", "export", "h", "--format", "vics", "-o", str(tmp_path / "v.json"))
+    media = json.loads((tmp_path / "v.json").read_text())["value"]
+    assert [m["MediaSize"] for m in media] == [10, 20, 30]
+    run(store, "hashset", "import", str(tmp_path / "v.json"), "--name", "v", "-q")
+    run(store, "hashset", "export", "v", "--format", "hashdeep", "-o", str(tmp_path / "v.txt"))
+    back = [line for line in (tmp_path / "v.txt").read_text().splitlines() if line[0].isdigit()]
+    assert back == [line for line in source.read_text().splitlines() if line[0].isdigit()]
+
+
 def test_nsrl_rds2_and_hashkeeper_sizes_are_kept(tmp_path: Path) -> None:
     rows = [["AB" * 20, MD5[0], "C0FFEE00", "setup.exe", "1536", "1", "358", ""],
             ["CD" * 20, MD5[1], "C0FFEE00", "odd.dll", "not a size", "1", "358", ""]]  # fmt: skip

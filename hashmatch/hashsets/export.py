@@ -15,10 +15,10 @@
 - ``vics``: a VICS 2.0 ``#Media`` hash set. An entry that came from VICS is its medium
   as written (MediaID, files, alternative hashes, every field), its category in current
   US numbers (``vics_number``: a set imported with the DHS scheme is translated); any
-  other entry gets MD5 (required), SHA1, SHA-256 and PDQ as AlternativeHashes, and its
-  reference as a file name. A medium whose record Python cannot read back (an integer
-  of 4,300 digits or more) is written as it is where its category needs no translation,
-  else left out.
+  other entry gets MD5 (required), SHA1, its size as MediaSize, SHA-256 and PDQ as
+  AlternativeHashes, and its reference as a file name. A medium whose record Python
+  cannot read back (an integer of 4,300 digits or more) is written as it is where its
+  category needs no translation, else left out.
 The name of an entry from VICS, in md5sum and hashdeep lines, is its medium's first
 file name (its reference reads ``MediaID 7; IMG_1.JPG; series S``), one without files
 by its reference; any other entry without a name gets ``entry-<number>``.
@@ -289,6 +289,8 @@ def _medium(entry: StoredEntry, media_id: int, dropped: Counter[str]) -> dict[st
     medium: dict[str, Any] = {"MediaID": media_id, "MD5": entry.values["md5"]}
     if "sha1" in entry.values:
         medium["SHA1"] = entry.values["sha1"]
+    if entry.size is not None:  # (a VICS import keeps it: a hashdeep export writes it)
+        medium["MediaSize"] = entry.size
     alternatives = []
     if "sha256" in entry.values:
         sha256 = entry.values["sha256"]
