@@ -17,12 +17,13 @@ from hashmatch.hashsets.formats.generic_csv import GenericCsv
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
 from hashmatch.hashsets.name_decoding import NAME_ERRORS
 from hashmatch.hashsets.packed import PackedBlock
-from hashmatch.hashsets.packed.layout import QUALITY_NONE
+from hashmatch.hashsets.packed.layout import QUALITY_NONE, SIZE_NONE
 
 HEADERS = {
     "md5": ["md5", "MD5 Hash"], "sha1": ["sha1", "SHA-1"], "sha256": ["sha256"],
     "pdq": ["pdq", "PDQ Hash"], "name": ["name", "File Name", "path"], "quality": ["quality"],
-    "category": ["category"], "other": ["size", "notes"],
+    "category": ["category"], "size": ["size", "File Size", "logical_size"],
+    "other": ["notes", "comment"],
 }  # fmt: skip
 DIGITS = {"md5": 32, "sha1": 40, "sha256": 64, "pdq": 64}
 TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=6)
@@ -41,7 +42,7 @@ def unrolled(records: Any) -> list[object]:
                 qualities = {v.quality for v in record.hashes if v.quality is not None}
                 quality = qualities.pop() if qualities else None
                 out.append((values, record.reference or None, record.label, record.category,
-                            quality))  # fmt: skip
+                            quality, record.size))  # fmt: skip
         else:
             assert isinstance(record, PackedBlock)
             for i in range(record.entries):
@@ -53,9 +54,11 @@ def unrolled(records: Any) -> list[object]:
                 own = record.label_table[code - 1] if code else None
                 quality = int(record.qualities[i]) if record.qualities is not None else None
                 reference = name.decode("utf-8", NAME_ERRORS) or None  # (as the store reads)
+                size = int(record.sizes[i]) if record.sizes is not None else None
                 out.append((values, reference, own.label if own else None,
                             own.category if own else None,
-                            None if quality == QUALITY_NONE else quality))  # fmt: skip
+                            None if quality == QUALITY_NONE else quality,
+                            None if size == SIZE_NONE else size))  # fmt: skip
     return out + invalid
 
 
@@ -83,6 +86,10 @@ def documents(draw: Any) -> str:
             elif kind == "quality":
                 row.append(draw(st.sampled_from(["90", "30", "0", "100", "", "101", "x", "²",
                                                  "090", " 7"])))  # fmt: skip
+            elif kind == "size":
+                sizes = ["4096", "4096", "0", "", " 12", "x", "-1", "00042", "9" * 18, "9" * 19,
+                         "²", "1.5"]  # fmt: skip
+                row.append(draw(st.sampled_from(sizes)))
             elif kind == "category":
                 row.append(draw(st.sampled_from(["known-bad", "alert", "known-good", "", "foo",
                                                  "KNOWN-BAD"])))  # fmt: skip

@@ -187,6 +187,19 @@ def test_nsrl_rds2_and_hashkeeper_sizes_are_kept(tmp_path: Path) -> None:
         f"1536,{MD5[0]},{'ab' * 20},setup.exe"]  # fmt: skip
 
 
+def test_a_generic_csv_size_column_is_kept(tmp_path: Path) -> None:
+    """A forensic suite's CSV export: 'File Size' beside the hashes and the name."""
+    source = tmp_path / "export.csv"
+    source.write_text(f"Name,MD5 Hash,File Size\na.jpg,{MD5[0]},2048\nb.jpg,{MD5[1]},\n")
+    store = tmp_path / "store"
+    run(store, "hashset", "import", str(source), "--name", "c", "-q")
+    assert sizes(store, "c") == [2048, None]
+    out = tmp_path / "c.txt"
+    shown = run(store, "hashset", "export", "c", "--format", "hashdeep", "-o", str(out))
+    assert out.read_text().splitlines()[-1] == f"2048,{MD5[0]},a.jpg"
+    assert "left out 1 entry without a file size" in shown.output  # type: ignore[attr-defined]
+
+
 def test_rdsv3_sizes_read_in_bulk_as_row_by_row(tmp_path: Path) -> None:
     """Integers all (read by numpy at once), a negative one being no size."""
     rows = [(None, None, MD5[n], f"f{n}.dll") for n in range(4)]

@@ -1,6 +1,6 @@
 """Generic CSV hash sets read in batches of rows: each hash column checked and decoded by
-numpy (``columns.hex_column``), the PDQ quality, category and name columns read as
-columns, and the rows the check refuses described by the row reader in their place, so
+numpy (``columns.hex_column``), the PDQ quality, category, name and size columns read
+as columns, and the rows the check refuses described by the row reader in their place, so
 that both give the same entries, labels, qualities and messages (a hypothesis test
 compares them)."""
 
@@ -16,11 +16,14 @@ import numpy as np
 from hashmatch.errors import UsageError
 from hashmatch.hashsets.categories import Category
 from hashmatch.hashsets.formats.columns import HexColumn, Labels, batch_blocks, hex_column
+from hashmatch.hashsets.formats.file_sizes import size_of
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
 from hashmatch.hashsets.packed.layout import (
     LABEL_CODE_DTYPE,
     QUALITY_DTYPE,
     QUALITY_NONE,
+    SIZE_DTYPE,
+    SIZE_NONE,
     PackedBlock,
     PackedLabel,
 )
@@ -39,13 +42,15 @@ RowReader = Callable[[int, list[str]], ParsedEntry | InvalidRecord]
 @dataclass(frozen=True)
 class CsvLayout:
     """Where a file's fields are: the header's width, each hash column (index,
-    algorithm), and the name, PDQ quality and category columns (None: none)."""
+    algorithm), and the name, PDQ quality, category and file size columns (None:
+    none)."""
 
     width: int
     columns: list[tuple[int, str]]
     name: int | None
     quality: int | None
     category: int | None
+    size: int | None = None
 
 
 def csv_blocks(
@@ -83,11 +88,15 @@ def _batch(
                 keep[i] &= fits
         qualities = scores.astype(QUALITY_DTYPE)
     names = [row[layout.name].strip() for row in rows] if layout.name is not None else None
+    sizes = None
+    if layout.size is not None:
+        found_sizes = (size_of(row[layout.size]) for row in rows)
+        sizes = np.fromiter((SIZE_NONE if v is None else v for v in found_sizes), SIZE_DTYPE, n)
 
     described = np.flatnonzero(~keep).tolist()
     labels = _labels(rows, layout.category) if layout.category is not None else None
     yield from batch_blocks(hashed, names, keep, described, lambda row: read_row(*batch[row]),
-                            labels, qualities)  # fmt: skip
+                            labels, qualities, sizes)  # fmt: skip
 
 
 def _labels(rows: list[list[str]], column: int) -> Labels | None:

@@ -5,9 +5,10 @@ A line is taken when it has at least the header's number of fields (more are rea
 as the row reader reads past them) with quotes only at their edges
 (``csv_lines.plain_fields``), each hash field is empty or exactly its algorithm's hex
 digits, at least one is not empty, a PDQ quality (where a PDQ is given) is one to three
-ASCII digits up to 100, and the name and category fields start and end with a printable
-ASCII character (so that the row reader's ``strip`` leaves them as they are). Every
-other line is read by the row reader in its place.
+ASCII digits up to 100, the name and category fields start and end with a printable
+ASCII character (so that the row reader's ``strip`` leaves them as they are), and the
+file size is one ``file_sizes.digit_sizes`` decides. Every other line is read by the row
+reader in its place.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from hashmatch.hashing import get_algorithm
 from hashmatch.hashsets.formats import csv_lines, csv_rows
 from hashmatch.hashsets.formats.bulklines import gather_bytes, hex_rows
 from hashmatch.hashsets.formats.csv_batches import CsvLayout, label_codes
+from hashmatch.hashsets.formats.file_sizes import digit_sizes
 from hashmatch.hashsets.model import InvalidRecord
 from hashmatch.hashsets.name_decoding import NAME_ERRORS
 from hashmatch.hashsets.packed.layout import (
@@ -52,6 +54,8 @@ def _taken(lines: csv_lines.Lines, layout: CsvLayout, delimiter: int) -> csv_lin
     arr = lines.arr
     extras = [f for f in (layout.name, layout.quality, layout.category) if f is not None]
     wanted = [index for index, _ in layout.columns] + extras
+    if layout.size is not None:  # (last: the others' places do not move)
+        wanted.append(layout.size)
     plain, starts, ends = csv_lines.plain_fields(lines, delimiter, layout.width, wanted, True)
     lengths = ends - starts
     n = len(plain)
@@ -77,9 +81,13 @@ def _taken(lines: csv_lines.Lines, layout: CsvLayout, delimiter: int) -> csv_lin
     if layout.quality is not None and with_pdq.any():
         k = at + (layout.name is not None)
         qualities = _qualities(arr, starts[:, k], lengths[:, k], with_pdq, plain)
-    for k in range(at, len(wanted)):
+    for k in range(at, at + len(extras)):  # (the size is checked as digits, below)
         if wanted[k] != layout.quality:
             plain &= _unstripped(arr, starts[:, k], lengths[:, k])
+    sizes = None
+    if layout.size is not None:
+        decided, sizes = digit_sizes(arr, starts[:, -1], ends[:, -1])
+        plain &= decided
     names = _column(layout.name, wanted, starts, lengths)
     labels = None
     if layout.category is not None:
@@ -101,7 +109,9 @@ def _taken(lines: csv_lines.Lines, layout: CsvLayout, delimiter: int) -> csv_lin
             data, offsets = gather_bytes(arr, names[0][kept], names[1][kept])
         codes, table = (labels[0][kept], labels[1]) if labels is not None else (None, ())
         own = qualities[kept] if qualities is not None else None
-        return PackedBlock(len(kept), columns, data, offsets, codes, table, qualities=own)
+        own_sizes = sizes[kept] if sizes is not None else None
+        return PackedBlock(len(kept), columns, data, offsets, codes, table, qualities=own,
+                           sizes=own_sizes)  # fmt: skip
 
     return csv_lines.Taken(plain, block)
 

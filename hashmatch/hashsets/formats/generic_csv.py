@@ -1,6 +1,7 @@
 """A generic CSV hash set: a header row naming any of md5, sha1, sha256, pdq (also
-``SHA-1``, ``SHA256 hash``...), optionally a category column and a name column; comma,
-semicolon or tab separated. Read in batches of rows (``csv_batches``) into a packed set.
+``SHA-1``, ``SHA256 hash``...), optionally a category column, a name column and a file
+size column (``size``, ``File Size``, ``Logical Size``); comma, semicolon or tab
+separated. Read in batches of rows (``csv_batches``) into a packed set.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from hashmatch.hashsets.formats import csv_rows
 from hashmatch.hashsets.formats.base import HashSetFormat, Sample, csv_text
 from hashmatch.hashsets.formats.csv_batches import CsvLayout, category_of, csv_blocks
 from hashmatch.hashsets.formats.csv_fields import csv_line_blocks
+from hashmatch.hashsets.formats.file_sizes import size_of
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
 from hashmatch.hashsets.name_decoding import NAME_ERRORS
 from hashmatch.hashsets.packed.layout import PackedBlock
@@ -29,6 +31,7 @@ _COLUMN_NAMES = {
 }  # fmt: skip
 _NAME_COLUMNS = ("filename", "name", "file", "path", "reference", "filepath")
 _QUALITY_COLUMNS = ("quality", "pdqquality")
+_SIZE_COLUMNS = ("filesize", "size", "logicalsize", "sizeinbytes")
 _QUALITY = re.compile(r"[0-9]{1,3}")
 _DELIMITERS = ",;\t"
 _DIALECT = csv_rows.Dialect("utf-8", NAME_ERRORS)
@@ -41,6 +44,7 @@ def _key(header: str) -> str:
 class GenericCsv(HashSetFormat):
     name: ClassVar[str] = "csv"
     description: ClassVar[str] = "CSV with a header naming md5/sha1/sha256/pdq columns"
+    gives_sizes: ClassVar[bool] = True  # (where its header names a size column)
 
     def sniff(self, sample: Sample) -> float:
         if not sample.lines:
@@ -113,6 +117,7 @@ def _layout(row: list[str]) -> CsvLayout:
         next((header.index(k) for k in _NAME_COLUMNS if k in header), None),
         next((header.index(k) for k in _QUALITY_COLUMNS if k in header), None),
         header.index("category") if "category" in header else None,
+        next((header.index(k) for k in _SIZE_COLUMNS if k in header), None),
     )
 
 
@@ -120,7 +125,10 @@ def _csv_row(line: int, row: list[str], layout: CsvLayout) -> ParsedEntry | Inva
     """One row as the row reader reads it."""
     if len(row) < layout.width:
         return InvalidRecord(line, f"expected {layout.width} fields, found {len(row)}")
-    return _csv_entry(line, row, layout.columns, layout.name, layout.quality, layout.category)
+    found = _csv_entry(line, row, layout.columns, layout.name, layout.quality, layout.category)
+    if layout.size is None or isinstance(found, InvalidRecord):
+        return found
+    return replace(found, size=size_of(row[layout.size]))
 
 
 def _csv_entry(
