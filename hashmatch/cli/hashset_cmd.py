@@ -183,8 +183,8 @@ def export_command(state: State, name: str, fmt: str, output: Path) -> None:
     """Write the imported set NAME to a file in an interchange format.
 
     hashdeep: a file hashdeep's own matching and audit modes read, with each entry's
-    file size (kept from hashdeep, NSRL, HashKeeper and VICS sets); a set without sizes
-    (a hash list) is refused: export it as md5sum."""
+    file size (kept from hashdeep, NSRL, HashKeeper, VICS and CSV sets with a size
+    column); a set without sizes (a hash list) is refused: export it as md5sum."""
     store = state.store()
     info = store.get(name)
     if str(output) == "-":

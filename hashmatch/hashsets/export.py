@@ -5,8 +5,8 @@
   line break is escaped as GNU md5sum escapes it (``\\`` before the line);
 - ``hashdeep``: a hashdeep file (``%%%% size,md5,sha1,sha256,filename``, the hash
   columns the set holds) that hashdeep's own matching and audit modes read: each entry
-  with its file's size (kept from hashdeep, NSRL and HashKeeper sets; a VICS medium's
-  MediaSize) and one value of each column (entries without a size or missing a value
+  with its file's size (kept from hashdeep, NSRL, HashKeeper and CSV sets; a VICS
+  medium's MediaSize) and one value of each column (entries without a size or missing a value
   are left out and counted: hashdeep has no empty fields, and takes a size that differs
   from a file's for a hash collision). A set that keeps no sizes at all (a hash list) is
   refused with a message naming the formats that can hold it. A line break in a name,
