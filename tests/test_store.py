@@ -199,12 +199,12 @@ def test_store_survives_reopening(tmp_path: Path) -> None:
     with HashSetStore(tmp_path / "s") as store:
         assert [s.name for s in store.list_sets()] == ["k"]
         applied = store._db.execute("SELECT name FROM migration").fetchall()
-        assert applied == [("0001_initial",), ("0002_packed_layout",), ("0003_entry_sizes",)]
+        assert applied == [("0001_initial",), ("0002_packed_layout",)]
 
 
 def test_a_store_from_before_packed_sets_keeps_its_sets_as_rows(tmp_path: Path) -> None:
-    """A set of that time is read as rows, and gets a size column (empty) with the
-    migration that added file sizes."""
+    """A set of that time is read as rows; its table, made before sizes were kept, has
+    no size column, and is read as one whose entries have none."""
     from hashmatch.dbutil import connect, migrate
     from hashmatch.hashsets.migrations import MIGRATIONS, index_set_table
     from hashmatch.hashsets.model import SetLayout

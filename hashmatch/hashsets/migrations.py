@@ -7,7 +7,9 @@ or reorder a migration that has shipped: add a new one.
 Layout: one ``hashset`` row per imported set, and per set one table ``hs_<id>`` holding
 its hash values (``algorithm``, raw ``value`` bytes, PDQ ``quality``, the ``entry``
 number of the record it came from, and per-record ``category``/``label``/``reference``
-and file ``size``),
+and file ``size``; a table made before sizes were kept, 2026-12-03, has no ``size``
+column, and is read as it is: no migration, so that a store on read-only media made
+before still opens),
 indexed on ``(algorithm, value)`` once the bulk load is done; ``hs_<id>_record`` keeps
 original records (JSON) for formats whose fields must reach the report. A set per table
 makes removing a set a ``DROP`` and keeps a huge import from slowing the others.
@@ -46,22 +48,9 @@ def _packed_layout(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE hashset ADD COLUMN layout TEXT NOT NULL DEFAULT 'rows'")
 
 
-def _entry_sizes(db: sqlite3.Connection) -> None:
-    """Each row set's table gets the file size of the entry a value belongs to (a
-    hashdeep export needs it); the sets imported before have none (NULL)."""
-    for (set_id,) in db.execute("SELECT id FROM hashset WHERE layout = 'rows'").fetchall():
-        table = set_table(int(set_id))
-        exists = db.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
-        ).fetchone()
-        if exists:
-            db.execute(f"ALTER TABLE {table} ADD COLUMN size INTEGER")
-
-
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _initial),
     Migration("0002_packed_layout", _packed_layout),
-    Migration("0003_entry_sizes", _entry_sizes),
 )
 
 

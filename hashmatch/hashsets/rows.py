@@ -116,11 +116,17 @@ def details(
     return out
 
 
+def _size_column(db: sqlite3.Connection, info: HashSetInfo) -> str:
+    """The set table's size column, or NULL for a table made before sizes were kept."""
+    columns = {str(row[1]) for row in db.execute(f"PRAGMA table_info({set_table(info.id)})")}
+    return "size" if "size" in columns else "NULL"
+
+
 def iter_entries(db: sqlite3.Connection, info: HashSetInfo) -> Iterator[StoredEntry]:
     """Every entry of a set, in import order, with all its values (streaming)."""
     rows = db.execute(
-        f"SELECT entry, algorithm, value, quality, category, label, reference, size "
-        f"FROM {set_table(info.id)} ORDER BY entry, rowid"
+        f"SELECT entry, algorithm, value, quality, category, label, reference, "
+        f"{_size_column(db, info)} FROM {set_table(info.id)} ORDER BY entry, rowid"
     )
     current: StoredEntry | None = None
     for entry, algorithm, value, quality, category, label, reference, size in rows:
@@ -141,7 +147,8 @@ def iter_entries(db: sqlite3.Connection, info: HashSetInfo) -> Iterator[StoredEn
 
 
 def has_sizes(db: sqlite3.Connection, info: HashSetInfo) -> bool:
-    found = db.execute(f"SELECT 1 FROM {set_table(info.id)} WHERE size IS NOT NULL LIMIT 1")
+    column = _size_column(db, info)
+    found = db.execute(f"SELECT 1 FROM {set_table(info.id)} WHERE {column} IS NOT NULL LIMIT 1")
     return found.fetchone() is not None
 
 
