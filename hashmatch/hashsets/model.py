@@ -17,7 +17,7 @@ class ParsedEntry:
     record (``label`` is the original text, e.g. ``VICS 1``); ``reference`` names the
     known file (a file name, a media id); ``record`` keeps the original record as JSON
     for formats whose extra fields must stay available to the report; ``size`` is the
-    known file's size in bytes where the format gives one (hashdeep, NSRL, HashKeeper).
+    known file's size in bytes where the format gives one (hashdeep, NSRL, HashKeeper, CSV).
     """
 
     hashes: tuple[HashValue, ...]

@@ -1,4 +1,5 @@
-"""Known files' sizes as hash-set formats write them (hashdeep, NSRL, HashKeeper, VICS).
+"""Known files' sizes as hash-set formats write them (hashdeep, NSRL, HashKeeper, CSV,
+VICS).
 
 A size is a count of bytes written in ASCII digits (spaces around it allowed, or a JSON
 or SQLite integer); anything else, or a number beyond ``MAX_SIZE``, is no size at all:
@@ -76,7 +77,9 @@ def _eight_digits(
     lowest; the bytes before the field become '0'; a byte is a digit if its high nibble
     is 3 before and after adding 6; the digits are summed in pairs, then fours, then
     eights, each step one multiplication of the whole word."""
-    window = np.ascontiguousarray(arr.take(end[:, None] + _OFFSETS)).view("<u8").ravel()
+    # (Clipped: a caller's bounds of a line it does not take may be anywhere.)
+    window = arr.take(end[:, None] + _OFFSETS, mode="clip")
+    window = np.ascontiguousarray(window).view("<u8").ravel()
     kept = ~np.uint64(0) << ((8 - length) * 8).astype(np.uint64)
     word = (window & kept) | (_ASCII_ZEROS & ~kept)
     digits = (word & _HIGH_NIBBLES) == _ASCII_ZEROS

@@ -18,7 +18,7 @@ per algorithm, and needs none of the others):
 - ``qualities``: each entry's quality (``u1``, 0-100; ``QUALITY_NONE``: none given), for
   formats that give one (PDQ lists); absent otherwise.
 - ``sizes``: each entry's file size in bytes (``<u8``; ``SIZE_NONE``: none given), for
-  formats that give one (hashdeep, NSRL, HashKeeper); absent otherwise.
+  formats that give one (hashdeep, NSRL, HashKeeper, CSV); absent otherwise.
 
 An entry may have more than one value of an algorithm (a VICS medium whose alternative
 MD5 differs from its own); a lookup finds it by each of them.

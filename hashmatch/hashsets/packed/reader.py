@@ -130,7 +130,7 @@ class PackedSet:
         return len(self._sizes) > 0
 
     def size(self, entry: int) -> int | None:
-        """The entry's file size, if its format gave one (hashdeep, NSRL, HashKeeper)."""
+        """The entry's file size, if its format gave one (hashdeep, NSRL, HashKeeper, CSV)."""
         if len(self._sizes) == 0:
             return None
         found = int(self._sizes[entry - 1])
