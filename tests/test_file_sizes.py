@@ -141,6 +141,7 @@ def test_a_hashdeep_set_is_exported_as_it_was_written(
     run(store, "hashset", "import", str(source), "--name", "h", "-q")
     with HashSetStore(store) as opened:
         assert opened.get("h").layout is (SetLayout.PACKED if packs else SetLayout.ROWS)
+        assert opened.sized_entries(opened.get("h")) == 3
     assert sizes(store, "h") == [10, 20, 30]
     out = tmp_path / "out.txt"
     run(store, "hashset", "export", "h", "--format", "hashdeep", "-o", str(out))
@@ -198,6 +199,26 @@ def test_a_generic_csv_size_column_is_kept(tmp_path: Path) -> None:
     shown = run(store, "hashset", "export", "c", "--format", "hashdeep", "-o", str(out))
     assert out.read_text().splitlines()[-1] == f"2048,{MD5[0]},a.jpg"
     assert "left out 1 entry without a file size" in shown.output  # type: ignore[attr-defined]
+
+
+def test_show_says_how_many_entries_have_a_size(tmp_path: Path) -> None:
+    """What a hashdeep export of the set can write; a VICS set's are in its records."""
+    (tmp_path / "l.md5").write_text(f"{MD5[0]}  a.jpg\n")
+    (tmp_path / "v.json").write_text(
+        json.dumps({"@odata.context": CONTEXT, "value": [{"MD5": MD5[1], "MediaSize": 9}]})
+    )
+    store = tmp_path / "store"
+    for name, source in (("h", hashdeep_file(tmp_path / "known.txt")), ("l", tmp_path / "l.md5"),
+                         ("v", tmp_path / "v.json")):  # fmt: skip
+        run(store, "hashset", "import", str(source), "--name", name, "-q")
+    shown = {name: run(store, "hashset", "show", name).output  # type: ignore[attr-defined]
+             for name in "hlv"}  # fmt: skip
+    assert "file sizes:  3 of 3 entries" in shown["h"]
+    assert "file sizes:  0 of 1 entries" in shown["l"]
+    assert "file sizes:  each medium's MediaSize" in shown["v"]
+    as_json = {name: json.loads(run(store, "hashset", "show", name, "--json").output)  # type: ignore[attr-defined]
+               for name in "hlv"}  # fmt: skip
+    assert [as_json[name]["file_sizes"] for name in "hlv"] == [3, 0, None]
 
 
 def test_rdsv3_sizes_read_in_bulk_as_row_by_row(tmp_path: Path) -> None:

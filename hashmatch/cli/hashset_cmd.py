@@ -139,15 +139,18 @@ def list_command(state: State, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
 def show_command(state: State, name: str, as_json: bool) -> None:
-    """Show one hash set: provenance and the breakdown by category and label."""
+    """Show one hash set: provenance, how many entries have a file size (which a
+    hashdeep export needs) and the breakdown by category and label."""
     store = state.store()
     info = store.get(name)
     breakdown = store.breakdown(info)
+    sized = store.sized_entries(info)
     if as_json:
         data = _info_dict(info)
         data["breakdown"] = [
             {"category": c, "label": label, "entries": n} for c, label, n in breakdown
         ]
+        data["file_sizes"] = sized  # (null: VICS, each medium's MediaSize)
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
     for key, value in _info_dict(info).items():
@@ -155,6 +158,9 @@ def show_command(state: State, name: str, as_json: bool) -> None:
             continue
         shown = ", ".join(map(str, value)) if isinstance(value, list) else value
         click.echo(f"{key + ':':<13}{visible(str(shown))}")
+    # (What a hashdeep export can write: an entry without a size is left out of it.)
+    sizes = "each medium's MediaSize" if sized is None else f"{sized} of {info.entries} entries"
+    click.echo(f"{'file sizes:':<13}{sizes}")
     for key, value in info.provenance:
         click.echo(f"{'provenance:':<13}{key} = {visible(value)}")
     for category, label, count in breakdown:

@@ -146,6 +146,14 @@ def iter_entries(db: sqlite3.Connection, info: HashSetInfo) -> Iterator[StoredEn
         yield current
 
 
+def sized_entries(db: sqlite3.Connection, info: HashSetInfo) -> int:
+    column = _size_column(db, info)
+    found = db.execute(
+        f"SELECT count(DISTINCT entry) FROM {set_table(info.id)} WHERE {column} IS NOT NULL"
+    )
+    return int(found.fetchone()[0])
+
+
 def has_sizes(db: sqlite3.Connection, info: HashSetInfo) -> bool:
     column = _size_column(db, info)
     found = db.execute(f"SELECT 1 FROM {set_table(info.id)} WHERE {column} IS NOT NULL LIMIT 1")

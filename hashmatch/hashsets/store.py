@@ -276,6 +276,15 @@ class HashSetStore:
                                                 found.label(entry), raw)  # fmt: skip
         return details
 
+    def sized_entries(self, info: HashSetInfo) -> int | None:
+        """How many of the set's entries have a file size; None for a VICS set (each
+        medium's MediaSize is in its record, read when exported)."""
+        if info.format == "vics":
+            return None
+        if info.layout is SetLayout.PACKED:
+            return self._packed_set(info).sized_entries()
+        return rows.sized_entries(self._db, info)
+
     def has_sizes(self, info: HashSetInfo) -> bool:
         """Whether any entry of the set may have a file size (False: none has)."""
         if info.layout is SetLayout.PACKED:

@@ -129,6 +129,11 @@ class PackedSet:
         """Whether any entry has a file size."""
         return len(self._sizes) > 0
 
+    def sized_entries(self) -> int:
+        """How many entries have a file size (counted a part of the file at a time)."""
+        return sum(int(np.count_nonzero(self._sizes[low : low + EXPORT_RANGE] != SIZE_NONE))
+                   for low in range(0, len(self._sizes), EXPORT_RANGE))  # fmt: skip
+
     def size(self, entry: int) -> int | None:
         """The entry's file size, if its format gave one (hashdeep, NSRL, HashKeeper, CSV)."""
         if len(self._sizes) == 0:
