@@ -159,9 +159,11 @@ class _FastRows:
         for j, column in enumerate(columns[:-1]):
             begin = starts if j == 0 else commas.take(first + j - 1, mode="clip") + 1
             end = commas.take(first + j, mode="clip")
-            if column == "size" and self._sizes is None:
-                decided, self._sizes = digit_sizes(arr, begin, end)
-                ok &= decided & (self._sizes != SIZE_NONE)
+            if column == "size":  # (each one checked, as the row reader does; the first kept)
+                decided, sizes = digit_sizes(arr, begin, end)
+                ok &= decided & (sizes != SIZE_NONE)
+                if self._sizes is None:
+                    self._sizes = sizes
             elif column in _SUPPORTED:
                 digits = get_algorithm(column).bits // 4
                 ok &= end - begin == digits
