@@ -64,9 +64,13 @@ def _size(path: Path) -> int | None:
 
 
 def _map(path: Path, dtype: npt.DTypeLike) -> np.ndarray:
-    if not path.exists() or path.stat().st_size == 0:
+    """The file's whole items, memory-mapped (a file cut inside an item, which numpy
+    refuses to map, is mapped without its last part: ``damage`` says it is not whole)."""
+    size = _size(path) or 0
+    items = size // np.dtype(dtype).itemsize
+    if items == 0:
         return np.empty(0, dtype)
-    return np.memmap(path, dtype=dtype, mode="r")
+    return np.memmap(path, dtype=dtype, mode="r", shape=(items,))
 
 
 class PackedSet:
