@@ -3,6 +3,7 @@ VICS), and written back by the hashdeep export, which hashdeep itself then reads
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -260,6 +261,45 @@ def test_a_set_without_sizes_is_refused_for_hashdeep(tmp_path: Path) -> None:
         assert ("md5sum gives none" in refused.output) == (name == "l")
         assert ("none of its media has a MediaSize" in refused.output) == (name == "v")
         assert not out.exists() and not list(tmp_path.glob("*.partial"))
+
+
+def test_a_long_name_is_cut_to_a_line_hashdeep_reads_whole(tmp_path: Path) -> None:
+    """hashdeep reads a line in pieces of 2,047 bytes: the rest of a longer one is a line
+    of its own. A name ending in a size and an MD5 at that place made hashdeep take the
+    MD5 for one of the set's (found in review)."""
+    folder = tmp_path / "files"
+    folder.mkdir()
+    (folder / "plain.txt").write_bytes(b"plain\n")
+    planted = hashlib.md5(b"plain\n").hexdigest()
+    line_start = f"10,{MD5[0]},"  # (the line's size and hash, before the name)
+    name = "x" * (2047 - len(line_start)) + f"6,{planted},injected"
+    (tmp_path / "set.csv").write_text(f'md5,size,name\n{MD5[0]},10,"{name}"\n')
+    store = tmp_path / "store"
+    run(store, "hashset", "import", str(tmp_path / "set.csv"), "--name", "c", "-q")
+    out = tmp_path / "c.txt"
+    shown = run(store, "hashset", "export", "c", "--format", "hashdeep", "-o", str(out))
+    assert "wrote 1 name cut short to fit a line hashdeep reads whole" in shown.output  # type: ignore[attr-defined]
+    lines = out.read_bytes().split(b"\n")[:-1]
+    assert max(len(line) + 1 for line in lines) <= 2047
+    assert lines[-1] == (line_start + "x" * (2047 - 1 - len(line_start))).encode()
+    if shutil.which("hashdeep"):
+        command = ["hashdeep", "-c", "md5", "-m", "-k", str(out), "-b", str(folder / "plain.txt")]
+        matched = subprocess.run(command, capture_output=True, text=True)
+        assert matched.stdout == ""
+
+
+def test_a_refused_export_to_standard_output_writes_nothing(tmp_path: Path) -> None:
+    """A VICS set's sizes are known only once its media are read: the header went out
+    before the refusal."""
+    (tmp_path / "v.json").write_text(
+        json.dumps({"@odata.context": CONTEXT, "value": [{"MD5": MD5[1]}]})
+    )
+    store = tmp_path / "store"
+    run(store, "hashset", "import", str(tmp_path / "v.json"), "--name", "v", "-q")
+    refused = CliRunner().invoke(cli, ["--store", str(store), "hashset", "export", "v",
+                                       "--format", "hashdeep", "-o", "-"])  # fmt: skip
+    assert refused.exit_code == ExitCode.USAGE
+    assert refused.stdout == "" and "keeps no file sizes" in refused.stderr
 
 
 @pytest.mark.parametrize("cut", [16, 13], ids=["between-sizes", "inside-a-size"])

@@ -206,6 +206,9 @@ def export_command(state: State, name: str, fmt: str, output: Path) -> None:
         click.echo(
             f"left out {_n(result.left_out, 'entry', 'entries')} the format cannot hold", err=True
         )
+    if result.shortened:
+        click.echo(f"wrote {_n(result.shortened, 'name', 'names')} cut short to fit a line "
+                   "hashdeep reads whole (2,047 bytes)", err=True)  # fmt: skip
     if result.no_size:
         click.echo(f"left out {_n(result.no_size, 'entry', 'entries')} without a file size "
                    "(hashdeep needs one)", err=True)  # fmt: skip

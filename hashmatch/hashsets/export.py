@@ -11,7 +11,8 @@
   from a file's for a hash collision). A set that keeps no sizes at all (a hash list) is
   refused with a message naming the formats that can hold it. A line break in a name,
   which hashdeep cannot escape, is written as a space, and counted (as is a NUL,
-  written as ``?`` in both formats: no file name holds one);
+  written as ``?`` in both formats: no file name holds one); a name is cut so that its
+  line fits what hashdeep reads as one (``HASHDEEP_LINE_BYTES``), and counted;
 - ``vics``: a VICS 2.0 ``#Media`` hash set. An entry that came from VICS is its medium
   as written (MediaID, files, alternative hashes, every field), its category in current
   US numbers (``vics_number``: a set imported with the DHS scheme is translated); any
@@ -64,6 +65,8 @@ class ExportResult:
     #: Entries left out because they have no file size (hashdeep needs one); not in
     #: ``left_out``.
     no_size: int = 0
+    #: Written entries whose name was cut to fit hashdeep's longest line.
+    shortened: int = 0
 
 
 def _perceptual(entry: StoredEntry, dropped: Counter[str], kept: tuple[str, ...] = ()) -> None:
@@ -151,12 +154,13 @@ def _hashdeep(
         raise UsageError(f"set {info.name!r} holds no md5, sha1 or sha256 values for hashdeep")
     if info.format != "vics" and not store.has_sizes(info):
         raise UsageError(_no_sizes(info))
-    out.write("%%%% HASHDEEP-1.0\n")
-    out.write(f"%%%% size,{','.join(columns)},filename\n")
     # (The set's name quoted and escaped: one with a line break, from a file's name,
-    # wrote a line of its own, read back as a hash.)
-    out.write(f"## exported by hashmatch from hash set {json.dumps(info.name)}\n##\n")
-    written = left_out = renamed = no_size = 0
+    # wrote a line of its own, read back as a hash; cut short, as a long line would be
+    # read in two, its rest as a line of hashes.)
+    shown = info.name if len(info.name) <= 200 else info.name[:200] + "..."
+    header = (f"%%%% HASHDEEP-1.0\n%%%% size,{','.join(columns)},filename\n"
+              f"## exported by hashmatch from hash set {json.dumps(shown)}\n##\n")  # fmt: skip
+    written = left_out = renamed = no_size = shortened = 0
     dropped: Counter[str] = Counter()
     for entry in entries:
         if any(c not in entry.values for c in columns):
@@ -174,13 +178,29 @@ def _hashdeep(
             name = name.replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
             name = name.replace("\x00", "?")
             renamed += 1
-        for values in rows:
-            out.write(f"{size}," + ",".join(values[c] for c in columns) + f",{name}\n")
+        lines = [f"{size}," + ",".join(values[c] for c in columns) + "," for values in rows]
+        room = HASHDEEP_LINE_BYTES - 1 - max(map(len, lines))  # (the line's end: 1 byte)
+        encoded = name.encode("utf-8")
+        if len(encoded) > room:  # (a part cut off a character is left out with it)
+            name = encoded[:room].decode("utf-8", "ignore")
+            shortened += 1
+        if not written:  # (the header once an entry is written: a refusal writes nothing)
+            out.write(header)
+        for line in lines:
+            out.write(f"{line}{name}\n")
         written += 1
         _perceptual(entry, dropped)
     if written == 0 and no_size:
         raise UsageError(_no_sizes(info))
-    return ExportResult(written, left_out, dict(dropped), renamed, no_size)
+    if not written:
+        out.write(header)
+    return ExportResult(written, left_out, dict(dropped), renamed, no_size, shortened)
+
+
+#: The longest line hashdeep reads whole, its end included (``fgets`` into 2,048 bytes):
+#: the rest of a longer one is read as a line of its own, and from a hostile set's name
+#: could be a size and hashes hashdeep would take for the set's.
+HASHDEEP_LINE_BYTES = 2047
 
 
 def _no_sizes(info: HashSetInfo) -> str:
