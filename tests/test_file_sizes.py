@@ -4,6 +4,7 @@ VICS), and written back by the hashdeep export, which hashdeep itself then reads
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -20,6 +21,7 @@ from hashmatch.cli import cli
 from hashmatch.cli.errors import ExitCode
 from hashmatch.errors import StoreError
 from hashmatch.hashsets import HashSetStore
+from hashmatch.hashsets.export import export_set
 from hashmatch.hashsets.formats.file_sizes import BULK_DIGITS, digit_sizes, size_of
 from hashmatch.hashsets.formats.hashdeep import Hashdeep
 from hashmatch.hashsets.model import SetLayout
@@ -282,6 +284,14 @@ def test_a_long_name_is_cut_to_a_line_hashdeep_reads_whole(tmp_path: Path) -> No
     lines = out.read_bytes().split(b"\n")[:-1]
     assert max(len(line) + 1 for line in lines) <= 2047
     assert lines[-1] == (line_start + "x" * (2047 - 1 - len(line_start))).encode()
+    # The set's name in the header too (escaped to ASCII, 12 bytes a character here).
+    long_name = "\U0001f600" * 400
+    run(store, "hashset", "import", str(hashdeep_file(tmp_path / "k.txt")), "--name", long_name,
+        "-q")  # fmt: skip
+    with HashSetStore(store) as opened:
+        written = io.StringIO()
+        export_set(opened, opened.get(long_name), "hashdeep", written)
+    assert max(len(line.encode()) + 1 for line in written.getvalue().splitlines()) <= 2047
     if shutil.which("hashdeep"):
         command = ["hashdeep", "-c", "md5", "-m", "-k", str(out), "-b", str(folder / "plain.txt")]
         matched = subprocess.run(command, capture_output=True, text=True)

@@ -157,9 +157,10 @@ def _hashdeep(
     # (The set's name quoted and escaped: one with a line break, from a file's name,
     # wrote a line of its own, read back as a hash; cut short, as a long line would be
     # read in two, its rest as a line of hashes.)
-    shown = info.name if len(info.name) <= 200 else info.name[:200] + "..."
+    shown = json.dumps(info.name)  # (ASCII: a byte a character)
+    shown = shown if len(shown) <= 1000 else shown[:1000] + "..."
     header = (f"%%%% HASHDEEP-1.0\n%%%% size,{','.join(columns)},filename\n"
-              f"## exported by hashmatch from hash set {json.dumps(shown)}\n##\n")  # fmt: skip
+              f"## exported by hashmatch from hash set {shown}\n##\n")  # fmt: skip
     written = left_out = renamed = no_size = shortened = 0
     dropped: Counter[str] = Counter()
     for entry in entries:
