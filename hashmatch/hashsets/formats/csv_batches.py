@@ -16,14 +16,12 @@ import numpy as np
 from hashmatch.errors import UsageError
 from hashmatch.hashsets.categories import Category
 from hashmatch.hashsets.formats.columns import HexColumn, Labels, batch_blocks, hex_column
-from hashmatch.hashsets.formats.file_sizes import size_of
+from hashmatch.hashsets.formats.file_sizes import sizes_of
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
 from hashmatch.hashsets.packed.layout import (
     LABEL_CODE_DTYPE,
     QUALITY_DTYPE,
     QUALITY_NONE,
-    SIZE_DTYPE,
-    SIZE_NONE,
     PackedBlock,
     PackedLabel,
 )
@@ -88,10 +86,7 @@ def _batch(
                 keep[i] &= fits
         qualities = scores.astype(QUALITY_DTYPE)
     names = [row[layout.name].strip() for row in rows] if layout.name is not None else None
-    sizes = None
-    if layout.size is not None:
-        found_sizes = (size_of(row[layout.size]) for row in rows)
-        sizes = np.fromiter((SIZE_NONE if v is None else v for v in found_sizes), SIZE_DTYPE, n)
+    sizes = sizes_of([row[layout.size] for row in rows]) if layout.size is not None else None
 
     described = np.flatnonzero(~keep).tolist()
     labels = _labels(rows, layout.category) if layout.category is not None else None

@@ -11,6 +11,8 @@ both give the same size.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from hashmatch.hashsets.packed.layout import MAX_SIZE, SIZE_DTYPE, SIZE_NONE
@@ -38,6 +40,19 @@ def size_of(value: object) -> int | None:
         return None
     number = int(digits)
     return number if number <= MAX_SIZE else None
+
+
+def sizes_of(values: Sequence[object]) -> np.ndarray:
+    """``size_of`` of each value, as ``SIZE_DTYPE`` (``SIZE_NONE``: none): a column of a
+    batch of rows. A column of integers only (an SQLite ``INTEGER`` column) is taken
+    whole by numpy."""
+    if len(values) and set(map(type, values)) == {int}:  # (no bool, no text among them)
+        numbers = np.fromiter(values, np.int64, len(values))  # (SQLite's: 64 bits, signed)
+        sizes = numbers.astype(SIZE_DTYPE)
+        sizes[numbers < 0] = SIZE_NONE
+        return sizes
+    found = (size_of(value) for value in values)
+    return np.fromiter((SIZE_NONE if v is None else v for v in found), SIZE_DTYPE, len(values))
 
 
 def digit_sizes(

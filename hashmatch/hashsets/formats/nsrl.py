@@ -35,9 +35,9 @@ from hashmatch.hashsets.formats.base import (
     sqlite_readonly,
 )
 from hashmatch.hashsets.formats.columns import batch_blocks, hex_column
-from hashmatch.hashsets.formats.file_sizes import size_of
+from hashmatch.hashsets.formats.file_sizes import size_of, sizes_of
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
-from hashmatch.hashsets.packed.layout import SIZE_DTYPE, SIZE_NONE, PackedBlock
+from hashmatch.hashsets.packed.layout import PackedBlock
 
 NSRL_LABEL = "NSRL"
 FETCH_ROWS = 50_000
@@ -155,21 +155,10 @@ def _blocks(
         return record
 
     names = columns[len(wanted)] if selected.named and n else None
-    sizes = _sizes(columns[-1]) if selected.sized and n else None
+    sizes = sizes_of(columns[-1]) if selected.sized and n else None
     described = np.flatnonzero(invalid).tolist()
     yield from batch_blocks(decoded, names, has_value & ~invalid, described, describe,
                             sizes=sizes)  # fmt: skip
-
-
-def _sizes(column: Sequence[object]) -> np.ndarray:
-    """A fetch's file sizes (``SIZE_NONE``: none), as ``size_of`` reads each."""
-    if set(map(type, column)) == {int}:  # the usual column: integers all (no bool, no text)
-        sizes = np.fromiter(column, np.int64, len(column))  # (SQLite's: 64 bits, signed)
-        out = sizes.astype(SIZE_DTYPE)
-        out[sizes < 0] = SIZE_NONE
-        return out
-    found = (size_of(value) for value in column)
-    return np.fromiter((SIZE_NONE if v is None else v for v in found), SIZE_DTYPE, len(column))
 
 
 def _entry(

@@ -29,11 +29,11 @@ from hashmatch.hashsets.categories import Category
 from hashmatch.hashsets.formats.base import HashSetFormat, Sample
 from hashmatch.hashsets.formats.columns import Labels, batch_blocks, hex_column
 from hashmatch.hashsets.formats.csv_rows import Chained, Rows
-from hashmatch.hashsets.formats.file_sizes import size_of
+from hashmatch.hashsets.formats.file_sizes import size_of, sizes_of
 from hashmatch.hashsets.formats.nsrl import NSRL_LABEL
 from hashmatch.hashsets.formats.nsrl_lines import line_blocks
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
-from hashmatch.hashsets.packed.layout import SIZE_DTYPE, SIZE_NONE, PackedBlock, PackedLabel
+from hashmatch.hashsets.packed.layout import PackedBlock, PackedLabel
 
 RDS2_HEADER = (
     '"SHA-1","MD5","CRC32","FileName","FileSize","ProductCode","OpSystemCode","SpecialCode"'
@@ -244,9 +244,6 @@ def _batch(
             if own is not None:
                 codes[row] = table.setdefault(own, len(table) + 1)
         labels = Labels(codes, tuple(table)) if table else None
-    sizes = None
-    if columns.size is not None:
-        found = (size_of(text) for text in field(columns.size))
-        sizes = np.fromiter((SIZE_NONE if v is None else v for v in found), SIZE_DTYPE, n)
+    sizes = sizes_of(field(columns.size)) if columns.size is not None else None
     yield from batch_blocks((sha1, md5), field(columns.name), keep, described, describe, labels,
                             sizes=sizes)  # fmt: skip
