@@ -225,9 +225,10 @@ def test_show_says_how_many_entries_have_a_size(tmp_path: Path) -> None:
 
 
 def test_rdsv3_sizes_read_in_bulk_as_row_by_row(tmp_path: Path) -> None:
-    """Integers all (read by numpy at once), a negative one being no size."""
+    """Integers all (read by numpy at once), a negative one being no size (-5: -1 as
+    64 bits unsigned is the mark of none itself)."""
     rows = [(None, None, MD5[n], f"f{n}.dll") for n in range(4)]
-    path = make_rds(tmp_path / "rds.db", rows, sizes=[4096, -1, 0, 1 << 40])
+    path = make_rds(tmp_path / "rds.db", rows, sizes=[4096, -5, 0, 1 << 40])
     assert by_blocks(path) == by_rows(path)
     assert [entry[2] for entry in by_blocks(path)] == [4096, None, 0, 1 << 40]
 
