@@ -230,7 +230,7 @@ def test_a_store_from_before_packed_sets_keeps_its_sets_as_rows(tmp_path: Path) 
         assert info.layout is SetLayout.ROWS
         assert store.lookup(info, "md5", [b"\x01" * 16])[b"\x01" * 16][0].reference == "a.jpg"
         assert [e.size for e in store.iter_entries(info)] == [None]
-        assert not store.has_sizes(info)
+        assert store.sized_entries(info) == 0
 
 
 def _unwritable_media(monkeypatch: pytest.MonkeyPatch) -> None:

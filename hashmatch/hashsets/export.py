@@ -36,10 +36,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TextIO
 
-from hashmatch.errors import HashmatchError, UsageError
+from hashmatch.errors import UsageError
 from hashmatch.hashing import AlgorithmKind, get_algorithm
 from hashmatch.hashing.perceptual import PDQ_MIN_QUALITY
-from hashmatch.hashsets.formats import get_format
+from hashmatch.hashsets.formats import known_format
 from hashmatch.hashsets.formats.file_sizes import size_of
 from hashmatch.hashsets.formats.vics import numbered, vics_number
 from hashmatch.hashsets.formats.vics_media import file_names, read_record, reference_of_record
@@ -152,7 +152,7 @@ def _hashdeep(
     columns = [a for a in _CRYPTO if a in info.algorithms]
     if not columns:
         raise UsageError(f"set {info.name!r} holds no md5, sha1 or sha256 values for hashdeep")
-    if info.format != "vics" and not store.has_sizes(info):
+    if store.sized_entries(info) == 0:  # (a VICS set's are known once its media are read)
         raise UsageError(_no_sizes(info))
     # (The set's name quoted and escaped: one with a line break, from a file's name,
     # wrote a line of its own, read back as a hash; cut short, as a long line would be
@@ -206,10 +206,8 @@ HASHDEEP_LINE_BYTES = 2047
 
 def _no_sizes(info: HashSetInfo) -> str:
     """Why a set cannot be exported for hashdeep, and what to do instead."""
-    try:
-        gives = get_format(info.format).gives_sizes
-    except HashmatchError:  # (a format this version no longer knows)
-        gives = False
+    found = known_format(info.format)
+    gives = found is not None and found.gives_sizes
     if info.format == "vics":  # (read from its records: there whatever the import's date)
         why = "none of its media has a MediaSize"
     elif gives:

@@ -154,12 +154,6 @@ def sized_entries(db: sqlite3.Connection, info: HashSetInfo) -> int:
     return int(found.fetchone()[0])
 
 
-def has_sizes(db: sqlite3.Connection, info: HashSetInfo) -> bool:
-    column = _size_column(db, info)
-    found = db.execute(f"SELECT 1 FROM {set_table(info.id)} WHERE {column} IS NOT NULL LIMIT 1")
-    return found.fetchone() is not None
-
-
 def record(db: sqlite3.Connection, info: HashSetInfo, entry: int) -> str | None:
     row = db.execute(
         f"SELECT data FROM {set_table(info.id)}_record WHERE entry = ?", (entry,)

@@ -25,14 +25,13 @@ import numpy as np
 
 from hashmatch.dbutil import connect, connect_read_only, migrate, pending, transaction
 from hashmatch.errors import (
-    HashmatchError,
     HashSetNotFoundError,
     StoreError,
 )
 from hashmatch.hashing import AlgorithmKind, get_algorithm
 from hashmatch.hashsets import near_indexes, packed, rows
 from hashmatch.hashsets.categories import Category
-from hashmatch.hashsets.formats import HashSetFormat, get_format
+from hashmatch.hashsets.formats import known_format
 from hashmatch.hashsets.importing import (
     ByteProgress,
     Catalogue,
@@ -285,12 +284,6 @@ class HashSetStore:
             return self._packed_set(info).sized_entries()
         return rows.sized_entries(self._db, info)
 
-    def has_sizes(self, info: HashSetInfo) -> bool:
-        """Whether any entry of the set may have a file size (False: none has)."""
-        if info.layout is SetLayout.PACKED:
-            return self._packed_set(info).has_sizes
-        return rows.has_sizes(self._db, info)
-
     def iter_entries(self, info: HashSetInfo, *, references: bool = True) -> Iterator[StoredEntry]:
         """Every entry of a set, in import order, with all its values (streaming);
         without ``references``, no reference is read from a record (None instead: a
@@ -359,31 +352,23 @@ def _label_of(info: HashSetInfo, own: packed.PackedLabel | None) -> tuple[Catego
     return own.category or info.category, own.label or None
 
 
-def _known_format(format_name: str) -> HashSetFormat | None:
-    """The set's format, or None for one this version no longer knows."""
-    try:
-        return get_format(format_name)
-    except HashmatchError:
-        return None
-
-
 @functools.cache
 def _format_label(format_name: str) -> str | None:
     """The label of a packed set's entries: its format's (e.g. ``NSRL``), if any. Cached:
     it is asked for every hit, and NSRL sets give many."""
-    found = _known_format(format_name)
+    found = known_format(format_name)
     return found.entry_label if found is not None else None
 
 
 def _shown_record(format_name: str, record: str) -> str:
-    found = _known_format(format_name)
+    found = known_format(format_name)
     return found.shown_record(record) if found is not None else record
 
 
 def _format_reference(format_name: str, record: str) -> str | None:
     """What names an entry, taken from its record by its format (VICS: media id, file
     name, series)."""
-    found = _known_format(format_name)
+    found = known_format(format_name)
     return found.reference_of_record(record) if found is not None else None
 
 

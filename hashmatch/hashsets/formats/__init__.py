@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from hashmatch.errors import HashSetFormatError, UnknownAlgorithmError, UsageError
+from hashmatch.errors import HashmatchError, HashSetFormatError, UnknownAlgorithmError, UsageError
 from hashmatch.hashing import algorithm_names
 from hashmatch.hashsets.formats.base import HashSetFormat, Sample, make_sample
 from hashmatch.hashsets.formats.encase import EnCaseHash
@@ -25,7 +25,15 @@ from hashmatch.hashsets.formats.sums import BsdTag, Md5sum
 from hashmatch.hashsets.formats.tsk import TskIdx, TskKdb
 from hashmatch.hashsets.formats.vics import Vics
 
-__all__ = ["HashSetFormat", "Sample", "detect_format", "format_names", "get_format", "make_sample"]
+__all__ = [
+    "HashSetFormat",
+    "Sample",
+    "detect_format",
+    "format_names",
+    "get_format",
+    "known_format",
+    "make_sample",
+]
 
 #: Formats in detection order (most specific first).
 _DETECTABLE: tuple[Callable[[], HashSetFormat], ...] = (
@@ -64,6 +72,15 @@ def get_format(name: str) -> HashSetFormat:
     except UnknownAlgorithmError:
         known = ", ".join(format_names())
         raise UsageError(f"unknown hash-set format {name!r} (known: auto, {known})") from None
+
+
+def known_format(name: str) -> HashSetFormat | None:
+    """The format named, or None for one this version does not know (a set imported by
+    another version)."""
+    try:
+        return get_format(name)
+    except HashmatchError:
+        return None
 
 
 def detect_format(sample: Sample) -> HashSetFormat:

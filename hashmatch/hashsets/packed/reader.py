@@ -128,11 +128,6 @@ class PackedSet:
         found = int(self._qualities[entry - 1])
         return None if found == QUALITY_NONE else found
 
-    @property
-    def has_sizes(self) -> bool:
-        """Whether any entry has a file size."""
-        return len(self._sizes) > 0
-
     def sized_entries(self) -> int:
         """How many entries have a file size (counted a part of the file at a time)."""
         return sum(int(np.count_nonzero(self._sizes[low : low + EXPORT_RANGE] != SIZE_NONE))
