@@ -62,17 +62,21 @@ class CaseDatabase:
         return cls._open(path)
 
     @classmethod
-    def open(cls, case_dir: Path) -> CaseDatabase:
+    def open(cls, case_dir: Path, *, upgrade: bool = True) -> CaseDatabase:
+        """The case in ``case_dir``; without ``upgrade`` (a report rendered again) a case
+        made by an earlier hashmatch is read as it is, not migrated: its database is one
+        of the files its manifest covers."""
         path = case_dir / CASE_DB
         if not path.is_file():
             raise CaseError(f"{case_dir} holds no case database ({CASE_DB})")
-        return cls._open(path)
+        return cls._open(path, upgrade=upgrade)
 
     @classmethod
-    def _open(cls, path: Path) -> CaseDatabase:
+    def _open(cls, path: Path, *, upgrade: bool = True) -> CaseDatabase:
         try:
             db = connect(str(path))
-            migrate(db, MIGRATIONS)
+            if upgrade:
+                migrate(db, MIGRATIONS)
         except sqlite3.Error as exc:
             raise CaseError(f"cannot open case database {path}: {exc}") from exc
         return cls(db, path)
@@ -204,7 +208,7 @@ class CaseDatabase:
                 ((file_id, v.algorithm, v.hex, v.quality) for v in hashed.hashes),
             )
         self._db.executemany(
-            "INSERT INTO hit VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO hit VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 (
                     file_id,
@@ -219,6 +223,7 @@ class CaseDatabase:
                     h.reference,
                     h.matched_value,
                     h.transform,
+                    h.known_size,
                 )
                 for seq, h in enumerate(verdict.hits)
             ),

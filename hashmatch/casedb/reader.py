@@ -18,6 +18,7 @@ from hashmatch.report.model import (
     FileRecord,
     HashSetRecord,
     NoVerdictRecord,
+    SizeMismatchRecord,
     SkippedRecord,
     SourceRecord,
     Summary,
@@ -64,6 +65,7 @@ def read_report(case: CaseDatabase) -> CaseReport:
                     "ORDER BY source_id, path"
                 )
             ),
+            size_mismatches=_size_mismatches(db),
         )
     except (KeyError, ValueError, TypeError, sqlite3.Error) as exc:
         raise CaseError(f"{case.path}: the case database is incomplete or damaged: {exc}") from exc
@@ -124,6 +126,32 @@ def _hashsets(db: sqlite3.Connection) -> tuple[HashSetRecord, ...]:
     )
 
 
+def _known_size(db: sqlite3.Connection) -> str:
+    """``hit.known_size``, or NULL in a case made before hits kept it (a report does not
+    migrate the case it renders)."""
+    columns = {str(row[1]) for row in db.execute("PRAGMA table_info(hit)")}
+    return "hit.known_size" if "known_size" in columns else "NULL"
+
+
+def _mismatched(known: str) -> str:
+    """The join and condition of exact hits on an entry of another file size
+    (``known``: what ``_known_size`` gives)."""
+    return (
+        f"FROM hit JOIN file ON file.id = hit.file_id WHERE hit.type = '{HitType.EXACT.value}' "
+        f"AND {known} IS NOT NULL AND {known} != file.size"
+    )
+
+
+def _size_mismatches(db: sqlite3.Connection) -> tuple[SizeMismatchRecord, ...]:
+    known = _known_size(db)
+    rows = db.execute(
+        f"SELECT file.source_id, file.path, file.size, {known}, hit.hashset, "
+        f"hit.category, hit.algorithm, hit.reference {_mismatched(known)} "
+        "ORDER BY file.source_id, file.path, file.key, hit.seq"
+    ).fetchall()
+    return tuple(SizeMismatchRecord(*row) for row in rows)
+
+
 def _count(db: sqlite3.Connection, where: str = "1") -> int:
     return int(db.execute(f"SELECT count(*) FROM file WHERE {where}").fetchone()[0])
 
@@ -149,6 +177,11 @@ def _summary(db: sqlite3.Connection) -> Summary:
         no_perceptual_verdict=_count(db, "no_verdict IS NOT NULL"),
         matched_by_category=tuple((str(c), int(n)) for c, n in by_category),
         files_by_source=tuple((str(s), int(n)) for s, n in by_source),
+        size_mismatches=int(
+            db.execute(
+                f"SELECT count(DISTINCT hit.file_id) {_mismatched(_known_size(db))}"
+            ).fetchone()[0]
+        ),
     )
 
 
@@ -158,6 +191,7 @@ def _matches(db: sqlite3.Connection) -> tuple[FileRecord, ...]:
         "FROM file WHERE listed = 1 ORDER BY source_id, path, key"
     ).fetchall()
     ids = [row[0] for row in files]
+    known = _known_size(db)
     hashes: dict[int, list[HashValue]] = defaultdict(list)
     hits: dict[int, list[Hit]] = defaultdict(list)
     thumbs: dict[int, bytes] = {}
@@ -171,8 +205,8 @@ def _matches(db: sqlite3.Connection) -> tuple[FileRecord, ...]:
             hashes[fid].append(HashValue(algorithm, value, quality))
         for row in db.execute(
             "SELECT file_id, type, algorithm, distance, threshold, hashset, category, label, "
-            f"reference, matched_value, transform FROM hit WHERE file_id IN ({marks}) "
-            "ORDER BY file_id, seq",
+            f"reference, matched_value, transform, {known} FROM hit "
+            f"WHERE file_id IN ({marks}) ORDER BY file_id, seq",
             chunk,
         ):
             hits[row[0]].append(

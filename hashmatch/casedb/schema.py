@@ -99,4 +99,17 @@ def _initial(db: sqlite3.Connection) -> None:
     run_script(db, _INITIAL)
 
 
-MIGRATIONS: tuple[Migration, ...] = (Migration("0001_initial", _initial),)
+def _hit_known_size(db: sqlite3.Connection) -> None:
+    """The file size the matched entry records (hashdeep, NSRL, HashKeeper, a CSV size
+    column, a VICS MediaSize): an exact hit on another size is reported. A case made
+    before has no such column, and is read as it is (``HIT_KNOWN_SIZE``)."""
+    db.execute("ALTER TABLE hit ADD COLUMN known_size INTEGER")
+
+
+#: The migration that added ``hit.known_size``.
+HIT_KNOWN_SIZE = "0002_hit_known_size"
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration("0001_initial", _initial),
+    Migration(HIT_KNOWN_SIZE, _hit_known_size),
+)

@@ -71,6 +71,8 @@ class EntryDetails:
     reference: str | None
     value: str
     quality: int | None
+    #: The size of the file the entry describes, where its set records one.
+    size: int | None = None
 
 
 @dataclass(frozen=True)

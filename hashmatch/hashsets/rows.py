@@ -68,18 +68,17 @@ def lookup(
         return found
     unique = list(dict.fromkeys(values))
     table = set_table(info.id)
+    size = _size_column(db, info)
     for start in range(0, len(unique), LOOKUP_CHUNK):
         chunk = unique[start : start + LOOKUP_CHUNK]
         marks = ",".join("?" * len(chunk))
         rows = db.execute(
-            f"SELECT value, quality, category, label, reference FROM {table} "
+            f"SELECT value, quality, category, label, reference, {size} FROM {table} "
             f"WHERE algorithm = ? AND value IN ({marks}) ORDER BY value, entry",
             (algorithm, *chunk),
         )
-        for value, quality, category, label, reference in rows:
-            found.setdefault(value, []).append(
-                _details(info, bytes(value), quality, category, label, reference)
-            )
+        for value, *rest in rows:
+            found.setdefault(value, []).append(_details(info, bytes(value), *rest))
     return found
 
 
@@ -104,15 +103,16 @@ def details(
     wanted = list(dict.fromkeys(rowids))
     out: dict[int, EntryDetails] = {}
     table = set_table(info.id)
+    size = _size_column(db, info)
     for start in range(0, len(wanted), LOOKUP_CHUNK):
         chunk = wanted[start : start + LOOKUP_CHUNK]
         marks = ",".join("?" * len(chunk))
-        for rowid, value, quality, category, label, reference in db.execute(
-            f"SELECT rowid, value, quality, category, label, reference FROM {table} "
+        for rowid, value, *rest in db.execute(
+            f"SELECT rowid, value, quality, category, label, reference, {size} FROM {table} "
             f"WHERE rowid IN ({marks})",
             chunk,
         ):
-            out[int(rowid)] = _details(info, bytes(value), quality, category, label, reference)
+            out[int(rowid)] = _details(info, bytes(value), *rest)
     return out
 
 
@@ -228,6 +228,7 @@ def _details(
     category: object,
     label: object,
     reference: object,
+    size: object,
 ) -> EntryDetails:
     return EntryDetails(
         hashset=info.name,
@@ -236,4 +237,5 @@ def _details(
         reference=str(reference) if reference is not None else None,
         value=value.hex(),
         quality=int(str(quality)) if quality is not None else None,
+        size=int(str(size)) if size is not None else None,
     )

@@ -230,12 +230,18 @@ class HashSetStore:
         own: packed.PackedLabel | None,
         raw: bytes,
     ) -> EntryDetails:
-        if reference is None:  # a set that keeps records (VICS) names its entries from them
+        size = found.size(entry)
+        if reference is None or size is None:
+            # A set that keeps records (VICS) names its entries from them, and reads the
+            # file's size there.
             record = found.record(entry)
             if record is not None:
-                reference = _format_reference(info.format, record)
+                if reference is None:
+                    reference = _format_reference(info.format, record)
+                if size is None:
+                    size = _format_size(info.format, record)
         quality = found.quality(entry)
-        return EntryDetails(info.name, *_label_of(info, own), reference, raw.hex(), quality)
+        return EntryDetails(info.name, *_label_of(info, own), reference, raw.hex(), quality, size)
 
     def value_arrays(
         self, info: HashSetInfo, algorithm: str, min_quality: int = 0
@@ -363,6 +369,12 @@ def _format_label(format_name: str) -> str | None:
 def _shown_record(format_name: str, record: str) -> str:
     found = known_format(format_name)
     return found.shown_record(record) if found is not None else record
+
+
+def _format_size(format_name: str, record: str) -> int | None:
+    """The file size an entry's record gives (VICS: its MediaSize)."""
+    found = known_format(format_name)
+    return found.size_of_record(record) if found is not None else None
 
 
 def _format_reference(format_name: str, record: str) -> str | None:

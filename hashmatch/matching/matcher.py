@@ -56,6 +56,14 @@ class Hit:
     reference: str | None
     matched_value: str
     transform: str | None = None
+    #: The size of the file the set's entry describes, where the set records one.
+    known_size: int | None = None
+
+    def size_differs(self, size: int) -> bool:
+        """Whether this is an exact hit on an entry that records another file size than
+        ``size``: the same hash and another size, a collision or a wrong entry (hashdeep
+        calls it a hash collision and does not count the match)."""
+        return self.type is HitType.EXACT and self.known_size not in (None, size)
 
     def sort_key(self) -> tuple[object, ...]:
         return (
@@ -231,4 +239,5 @@ def _hit(
         label=entry.label,
         reference=entry.reference,
         matched_value=entry.value,
+        known_size=entry.size,
     )

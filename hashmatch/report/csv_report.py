@@ -26,7 +26,7 @@ from hashmatch.safetext import visible
 HEADER = (
     "source", "partition", "path", "size", "deleted", "md5", "sha1", "sha256", "pdq", "phash",
     "hit_type", "algorithm", "distance", "threshold", "hashset", "category", "label",
-    "reference", "matched_value", "transform",
+    "reference", "matched_value", "transform", "known_size", "size_mismatch",
 )  # fmt: skip
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -56,6 +56,7 @@ def render_csv(report: CaseReport) -> str:
                 hashes.get("pdq"), hashes.get("phash"),
                 hit.type.value, hit.algorithm, hit.distance, hit.threshold, hit.hashset,
                 hit.category.value, hit.label, hit.reference, hit.matched_value, hit.transform,
+                hit.known_size, "yes" if hit.size_differs(record.size) else "no",
             )  # fmt: skip
             writer.writerow([_cell(cell) for cell in row])
     return out.getvalue()

@@ -29,6 +29,7 @@ th{background:#eee}td{overflow-wrap:anywhere}
 .badge{display:inline-block;padding:0 .4em;border-radius:3px;font-weight:bold}
 .b-exact{background:#b00020;color:#fff}.b-near{background:#c77700;color:#fff}
 .notice{border:2px solid #c77700;padding:.6em;background:#fff8e6}
+.warn{color:#b00020}
 img.thumb{width:96px;height:auto;display:block}
 dl.facts{display:grid;grid-template-columns:max-content auto;gap:2px 1em}
 dl.facts dt{font-weight:bold}dl.facts dd{margin:0}
@@ -40,6 +41,14 @@ NEAR_NOTICE = (
     "A perceptual (near) hit means the picture looks like a known image. It is a lead for "
     "human confirmation, not proof that the files are the same. Exact hits (MD5, SHA-1, "
     "SHA-256) mean the bytes are identical to the known file."
+)
+
+SIZE_NOTICE = (
+    "Files whose hash is the hash of a set's entry while their size is not the size the "
+    "entry records (sets that record sizes: hashdeep, NSRL, HashKeeper, VICS MediaSize, a "
+    "CSV size column). The bytes cannot be the known file's: the entry is wrong, or the "
+    "hash collides. hashdeep does not count such a match. They are listed here whatever "
+    "the set's category: a known-good hit of this kind still counts the file as known-good."
 )
 
 
@@ -82,6 +91,7 @@ def _summary(report: CaseReport) -> Markup:
         ["Unreadable", s.unreadable],
         ["Errors recorded", s.errors],
         ["No perceptual verdict (too little detail)", s.no_perceptual_verdict],
+        ["Exact hits of another file size than the set records", s.size_mismatches],
     ]
     # (a file hit in two categories counts in both: the rows need not add up)
     rows += [[f"Matched files with a {c} hit", n] for c, n in s.matched_by_category]
@@ -105,10 +115,11 @@ def _thumb(record: FileRecord) -> Markup:
     return Markup(f'<img class="thumb" alt="thumbnail" src="{escape(uri)}">')
 
 
-def _hit(hit: Hit) -> Markup:
+def _hit(hit: Hit, size: int) -> Markup:
     kind = hit.type.value
+    differs = hit.size_differs(size)
     measure = (
-        "identical bytes"
+        ("same hash" if differs else "identical bytes")
         if hit.type is HitType.EXACT
         else (f"distance {hit.distance} (threshold {hit.threshold})")
     )
@@ -116,7 +127,15 @@ def _hit(hit: Hit) -> Markup:
     text = f" {hit.algorithm}: {measure}; set {hit.hashset}, {hit.category.value}{label}"
     reference = f"; reference {hit.reference}" if hit.reference else ""
     badge = element("span", kind, class_=f"badge b-{kind}")
-    return element("div", badge, text + reference, class_=kind)
+    if not differs:
+        return element("div", badge, text + reference, class_=kind)
+    warning = element(
+        "strong",
+        f" Size differs: the set records {hit.known_size} bytes, this file has {size}: "
+        "the same hash for another file size, a hash collision or a wrong entry.",
+        class_="warn",
+    )
+    return element("div", badge, text + reference, warning, class_=kind)
 
 
 def _severity(record: FileRecord) -> int:
@@ -148,7 +167,7 @@ def _matches(report: CaseReport) -> Markup:
                 record.size,
                 "yes" if record.deleted else "no",
                 record.times.modified or "",
-                Markup("".join(_hit(h) for h in record.hits)),
+                Markup("".join(_hit(h, record.size) for h in record.hits)),
                 hashes,
             ]
         )
@@ -189,6 +208,12 @@ def render_html(report: CaseReport) -> str:
         [[n.source, element("span", n.path, class_="mono"), n.reason]
          for n in report.no_perceptual_verdict],
     )  # fmt: skip
+    mismatches = table(
+        ("source", "path", "size", "size the set records", "set", "category", "algorithm",
+         "reference"),
+        [[m.source, element("span", m.path, class_="mono"), m.size, m.known_size, m.hashset,
+          m.category, m.algorithm, m.reference or ""] for m in report.size_mismatches],
+    )  # fmt: skip
     body = [
         element("h1", title),
         _header(report),
@@ -207,6 +232,9 @@ def render_html(report: CaseReport) -> str:
         skipped,
         element("h2", f"No perceptual verdict ({len(report.no_perceptual_verdict)})"),
         no_verdict,
+        element("h2", f"Same hash, another size ({len(report.size_mismatches)})"),
+        element("p", SIZE_NOTICE, class_="notice"),
+        mismatches,
     ]
     head = Markup(
         '<meta charset="utf-8">'

@@ -71,6 +71,8 @@ class Summary:
     no_perceptual_verdict: int
     matched_by_category: tuple[tuple[str, int], ...] = ()
     files_by_source: tuple[tuple[str, int], ...] = ()
+    #: Files with an exact hit on an entry that records another file size.
+    size_mismatches: int = 0
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,22 @@ class NoVerdictRecord:
 
 
 @dataclass(frozen=True)
+class SizeMismatchRecord:
+    """An exact hit on a set entry that records another size than the file's: the same
+    hash and another size, a hash collision or a wrong entry in the set. Listed whatever
+    the set's category (a known-good hit of this kind is not in ``matches``)."""
+
+    source: str
+    path: str
+    size: int
+    known_size: int
+    hashset: str
+    category: str
+    algorithm: str
+    reference: str | None
+
+
+@dataclass(frozen=True)
 class CaseReport:
     tool: ToolInfo
     case: CaseFacts
@@ -126,3 +144,4 @@ class CaseReport:
     errors: tuple[ErrorRecord, ...]
     skipped: tuple[SkippedRecord, ...]
     no_perceptual_verdict: tuple[NoVerdictRecord, ...]
+    size_mismatches: tuple[SizeMismatchRecord, ...] = ()

@@ -138,6 +138,10 @@ class HashSetFormat(abc.ABC):
         in a packed set derive it when asked instead of storing it too)."""
         return None
 
+    def size_of_record(self, record: str) -> int | None:
+        """The file size an entry's original record gives (VICS: its MediaSize)."""
+        return None
+
     def shown_record(self, record: str) -> str:
         """An entry's record as it is given out (VICS leaves out the OData annotations
         the record keeps as read)."""

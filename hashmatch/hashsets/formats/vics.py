@@ -38,12 +38,14 @@ import ijson
 from hashmatch.errors import HashSetFormatError, UsageError
 from hashmatch.hashsets.categories import Category
 from hashmatch.hashsets.formats.base import HashSetFormat, Sample, text_encoding
+from hashmatch.hashsets.formats.file_sizes import size_of
 from hashmatch.hashsets.formats.json_depth import depth_limited
 from hashmatch.hashsets.formats.vics_bulk import BulkReader, NotBulk
 from hashmatch.hashsets.formats.vics_halves import as_read
 from hashmatch.hashsets.formats.vics_media import (
     Categorise,
     Media,
+    read_record,
     reference_of_record,
     shown,
     shown_record,
@@ -228,6 +230,10 @@ class Vics(HashSetFormat):
 
     def reference_of_record(self, record: str) -> str | None:
         return reference_of_record(record)
+
+    def size_of_record(self, record: str) -> int | None:
+        medium = read_record(record)
+        return size_of(medium.get("MediaSize")) if medium is not None else None
 
     def shown_record(self, record: str) -> str:
         return shown_record(record)
