@@ -237,9 +237,11 @@ def test_spilled_algorithms_come_out_as_sorted_in_memory(
 
     spilled, held = written("spilled", 0), written("held", writer.HOLD_BYTES)
     assert spilled == held
-    assert sorted(spilled) == ["md5.entries", "md5.values", "refs.data", "refs.offsets",
-                               "sha256.entries", "sha256.values"]  # fmt: skip
+    assert sorted(spilled) == ["holds", "md5.entries", "md5.values", "refs.data",
+                               "refs.offsets", "sha256.entries", "sha256.values"]  # fmt: skip
     assert len(spilled["sha256.values"]) == 9 * 34 * 32  # (rows 0, 3 ... 99 of each block)
+    # Each entry has an MD5 (bit 0), every third a SHA-256 (bit 2).
+    assert spilled["holds"] == bytes(5 if row % 3 == 0 else 1 for row in range(100)) * 9
 
 
 @settings(max_examples=200, deadline=None)

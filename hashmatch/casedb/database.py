@@ -208,7 +208,7 @@ class CaseDatabase:
                 ((file_id, v.algorithm, v.hex, v.quality) for v in hashed.hashes),
             )
         self._db.executemany(
-            "INSERT INTO hit VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO hit VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 (
                     file_id,
@@ -224,6 +224,7 @@ class CaseDatabase:
                     h.matched_value,
                     h.transform,
                     h.known_size,
+                    " ".join(h.hash_mismatch) or None,
                 )
                 for seq, h in enumerate(verdict.hits)
             ),

@@ -17,8 +17,8 @@ from hashmatch.report.model import (
     ErrorRecord,
     FileRecord,
     HashSetRecord,
+    MismatchRecord,
     NoVerdictRecord,
-    SizeMismatchRecord,
     SkippedRecord,
     SourceRecord,
     Summary,
@@ -65,7 +65,7 @@ def read_report(case: CaseDatabase) -> CaseReport:
                     "ORDER BY source_id, path"
                 )
             ),
-            size_mismatches=_size_mismatches(db),
+            mismatches=_mismatches(db),
         )
     except (KeyError, ValueError, TypeError, sqlite3.Error) as exc:
         raise CaseError(f"{case.path}: the case database is incomplete or damaged: {exc}") from exc
@@ -126,30 +126,40 @@ def _hashsets(db: sqlite3.Connection) -> tuple[HashSetRecord, ...]:
     )
 
 
-def _known_size(db: sqlite3.Connection) -> str:
-    """``hit.known_size``, or NULL in a case made before hits kept it (a report does not
-    migrate the case it renders)."""
+def _checks(db: sqlite3.Connection) -> str:
+    """``hit.known_size, hit.hash_mismatch``, or NULLs in a case made before hits kept
+    them (a report does not migrate the case it renders)."""
     columns = {str(row[1]) for row in db.execute("PRAGMA table_info(hit)")}
-    return "hit.known_size" if "known_size" in columns else "NULL"
+    if "known_size" not in columns:
+        return "NULL, NULL"
+    return "hit.known_size, hit.hash_mismatch"
 
 
-def _mismatched(known: str) -> str:
-    """The join and condition of exact hits on an entry of another file size
-    (``known``: what ``_known_size`` gives)."""
+def _disagreeing(db: sqlite3.Connection) -> str:
+    """The join and condition of exact hits whose entry disagrees with the file."""
+    if _checks(db).startswith("NULL"):
+        return "FROM hit JOIN file ON file.id = hit.file_id WHERE 0"
     return (
         f"FROM hit JOIN file ON file.id = hit.file_id WHERE hit.type = '{HitType.EXACT.value}' "
-        f"AND {known} IS NOT NULL AND {known} != file.size"
+        "AND (hit.known_size != file.size OR hit.hash_mismatch IS NOT NULL)"
     )
 
 
-def _size_mismatches(db: sqlite3.Connection) -> tuple[SizeMismatchRecord, ...]:
-    known = _known_size(db)
+def _mismatches(db: sqlite3.Connection) -> tuple[MismatchRecord, ...]:
     rows = db.execute(
-        f"SELECT file.source_id, file.path, file.size, {known}, hit.hashset, "
-        f"hit.category, hit.algorithm, hit.reference {_mismatched(known)} "
+        "SELECT file.source_id, file.path, file.size, hit.hashset, hit.category, "
+        f"hit.algorithm, hit.reference, {_checks(db)} {_disagreeing(db)} "
         "ORDER BY file.source_id, file.path, file.key, hit.seq"
     ).fetchall()
-    return tuple(SizeMismatchRecord(*row) for row in rows)
+    return tuple(
+        MismatchRecord(source, path, size, hashset, category, algorithm, reference, known,
+                       known is not None and known != size, _names(named))
+        for source, path, size, hashset, category, algorithm, reference, known, named in rows
+    )  # fmt: skip
+
+
+def _names(text: str | None) -> tuple[str, ...]:
+    return tuple(text.split()) if text else ()
 
 
 def _count(db: sqlite3.Connection, where: str = "1") -> int:
@@ -177,10 +187,8 @@ def _summary(db: sqlite3.Connection) -> Summary:
         no_perceptual_verdict=_count(db, "no_verdict IS NOT NULL"),
         matched_by_category=tuple((str(c), int(n)) for c, n in by_category),
         files_by_source=tuple((str(s), int(n)) for s, n in by_source),
-        size_mismatches=int(
-            db.execute(
-                f"SELECT count(DISTINCT hit.file_id) {_mismatched(_known_size(db))}"
-            ).fetchone()[0]
+        mismatched_files=int(
+            db.execute(f"SELECT count(DISTINCT hit.file_id) {_disagreeing(db)}").fetchone()[0]
         ),
     )
 
@@ -191,7 +199,7 @@ def _matches(db: sqlite3.Connection) -> tuple[FileRecord, ...]:
         "FROM file WHERE listed = 1 ORDER BY source_id, path, key"
     ).fetchall()
     ids = [row[0] for row in files]
-    known = _known_size(db)
+    checks = _checks(db)
     hashes: dict[int, list[HashValue]] = defaultdict(list)
     hits: dict[int, list[Hit]] = defaultdict(list)
     thumbs: dict[int, bytes] = {}
@@ -203,15 +211,16 @@ def _matches(db: sqlite3.Connection) -> tuple[FileRecord, ...]:
             chunk,
         ):
             hashes[fid].append(HashValue(algorithm, value, quality))
-        for row in db.execute(
+        for (fid, kind, algorithm, distance, threshold, hashset, category, label, reference,
+             matched, transform, known, named) in db.execute(
             "SELECT file_id, type, algorithm, distance, threshold, hashset, category, label, "
-            f"reference, matched_value, transform, {known} FROM hit "
+            f"reference, matched_value, transform, {checks} FROM hit "
             f"WHERE file_id IN ({marks}) ORDER BY file_id, seq",
             chunk,
-        ):
-            hits[row[0]].append(
-                Hit(HitType(row[1]), row[2], row[3], row[4], row[5], Category(row[6]), *row[7:])
-            )
+        ):  # fmt: skip
+            hits[fid].append(Hit(HitType(kind), algorithm, distance, threshold, hashset,
+                                 Category(category), label, reference, matched, transform,
+                                 known, _names(named)))  # fmt: skip
         for fid, jpeg in db.execute(
             f"SELECT file_id, jpeg FROM thumbnail WHERE file_id IN ({marks})", chunk
         ):

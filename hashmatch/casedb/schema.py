@@ -99,17 +99,19 @@ def _initial(db: sqlite3.Connection) -> None:
     run_script(db, _INITIAL)
 
 
-def _hit_known_size(db: sqlite3.Connection) -> None:
-    """The file size the matched entry records (hashdeep, NSRL, HashKeeper, a CSV size
-    column, a VICS MediaSize): an exact hit on another size is reported. A case made
-    before has no such column, and is read as it is (``HIT_KNOWN_SIZE``)."""
+def _hit_checks(db: sqlite3.Connection) -> None:
+    """What an exact hit is checked by: the file size its entry records (hashdeep, NSRL,
+    HashKeeper, a CSV size column, a VICS MediaSize) and the file's other hashes the
+    entry gives another value of (names, space-separated; NULL: none). A case made
+    before has neither column, and is read as it is (``HIT_CHECKS``)."""
     db.execute("ALTER TABLE hit ADD COLUMN known_size INTEGER")
+    db.execute("ALTER TABLE hit ADD COLUMN hash_mismatch TEXT")
 
 
-#: The migration that added ``hit.known_size``.
-HIT_KNOWN_SIZE = "0002_hit_known_size"
+#: The migration that added ``hit.known_size`` and ``hit.hash_mismatch``.
+HIT_CHECKS = "0002_hit_checks"
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_initial", _initial),
-    Migration(HIT_KNOWN_SIZE, _hit_known_size),
+    Migration(HIT_CHECKS, _hit_checks),
 )

@@ -73,6 +73,11 @@ class EntryDetails:
     quality: int | None
     #: The size of the file the entry describes, where its set records one.
     size: int | None = None
+    #: The entry's number in its set, and the cryptographic algorithms it has values
+    #: of (None: not recorded): what tells a hit on one of its hashes whether the
+    #: entry gives another value of the file's other hashes.
+    entry: int | None = None
+    holds: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)

@@ -241,7 +241,8 @@ class HashSetStore:
                 if size is None:
                     size = _format_size(info.format, record)
         quality = found.quality(entry)
-        return EntryDetails(info.name, *_label_of(info, own), reference, raw.hex(), quality, size)
+        return EntryDetails(info.name, *_label_of(info, own), reference, raw.hex(), quality,
+                            size, entry, found.holds(entry))  # fmt: skip
 
     def value_arrays(
         self, info: HashSetInfo, algorithm: str, min_quality: int = 0

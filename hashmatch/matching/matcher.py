@@ -22,6 +22,7 @@ from hashmatch.hashing import (
     CryptographicAlgorithm,
     FileHashes,
     PerceptualAlgorithm,
+    algorithm_names,
     get_algorithm,
     get_perceptual,
 )
@@ -35,6 +36,8 @@ if TYPE_CHECKING:  # the store saves near indexes: importing it here would be ci
     from hashmatch.hashsets.store import HashSetStore
 
 _ROWID_BITS = 40
+#: Algorithms in the registry's order (md5, sha1, sha256, ...).
+_ALGORITHM_ORDER = {name: k for k, name in enumerate(algorithm_names())}
 
 
 class HitType(enum.Enum):
@@ -58,12 +61,21 @@ class Hit:
     transform: str | None = None
     #: The size of the file the set's entry describes, where the set records one.
     known_size: int | None = None
+    #: For an exact hit, the file's other hashes the entry gives another value of (it
+    #: has one, and the file's is not it): a collision of this hit's algorithm, or a
+    #: wrong entry (hashdeep's "partial hash match").
+    hash_mismatch: tuple[str, ...] = ()
 
     def size_differs(self, size: int) -> bool:
         """Whether this is an exact hit on an entry that records another file size than
         ``size``: the same hash and another size, a collision or a wrong entry (hashdeep
         calls it a hash collision and does not count the match)."""
         return self.type is HitType.EXACT and self.known_size not in (None, size)
+
+    def disagrees(self, size: int) -> bool:
+        """Whether the entry of this exact hit disagrees with the file (``size``): it
+        records another size, or another value of one of the file's other hashes."""
+        return self.size_differs(size) or bool(self.hash_mismatch)
 
     def sort_key(self) -> tuple[object, ...]:
         return (
@@ -149,12 +161,15 @@ class Matcher:
             for value in hashed.hashes:
                 if isinstance(get_algorithm(value.algorithm), CryptographicAlgorithm):
                     wanted[value.algorithm][value.to_bytes()].append(i)
+        found_by: list[list[tuple[str, EntryDetails]]] = [[] for _ in batch]
         for algorithm, by_value in wanted.items():
             for info in self._sets:
                 found = self._store.lookup(info, algorithm, by_value)
                 for raw, entries in found.items():
                     for i in by_value[raw]:
-                        hits[i].extend(_hit(HitType.EXACT, algorithm, 0, None, e) for e in entries)
+                        found_by[i].extend((algorithm, e) for e in entries)
+        for hashed, found_here, into in zip(batch, found_by, hits, strict=True):
+            into.extend(_exact_hits(hashed, found_here))
 
     def _near_hits(self, hashed: FileHashes, hits: list[Hit], notes: list[str]) -> None:
         for name, index in self._near.items():
@@ -224,6 +239,26 @@ class Matcher:
         for key, apart in zip(keys, index.distances(picture, keys), strict=True):
             if apart is not None and apart <= algorithm.candidate_threshold:
                 best[key] = proposals[key]
+
+
+def _exact_hits(hashed: FileHashes, found: list[tuple[str, EntryDetails]]) -> list[Hit]:
+    """A file's exact hits, each with the file's other hashes its entry gives another
+    value of: an entry found by one of the file's hashes and not by another it has a
+    value of (the lookups found every entry that has the file's value)."""
+    mine = {value.algorithm for value in hashed.hashes}
+    by_entry: dict[tuple[str, int], set[str]] = defaultdict(set)
+    for algorithm, entry in found:
+        if entry.entry is not None:
+            by_entry[entry.hashset, entry.entry].add(algorithm)
+    hits = []
+    for algorithm, entry in found:
+        hit = _hit(HitType.EXACT, algorithm, 0, None, entry)
+        if entry.holds is not None and entry.entry is not None:
+            agreeing = by_entry[entry.hashset, entry.entry]
+            others = sorted((entry.holds & mine) - agreeing, key=_ALGORITHM_ORDER.__getitem__)
+            hit = dataclasses.replace(hit, hash_mismatch=tuple(others))
+        hits.append(hit)
+    return hits
 
 
 def _hit(

@@ -27,6 +27,7 @@ HEADER = (
     "source", "partition", "path", "size", "deleted", "md5", "sha1", "sha256", "pdq", "phash",
     "hit_type", "algorithm", "distance", "threshold", "hashset", "category", "label",
     "reference", "matched_value", "transform", "known_size", "size_mismatch",
+    "hash_mismatch",
 )  # fmt: skip
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -57,6 +58,7 @@ def render_csv(report: CaseReport) -> str:
                 hit.type.value, hit.algorithm, hit.distance, hit.threshold, hit.hashset,
                 hit.category.value, hit.label, hit.reference, hit.matched_value, hit.transform,
                 hit.known_size, "yes" if hit.size_differs(record.size) else "no",
+                " ".join(hit.hash_mismatch),
             )  # fmt: skip
             writer.writerow([_cell(cell) for cell in row])
     return out.getvalue()

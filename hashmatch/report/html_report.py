@@ -43,12 +43,14 @@ NEAR_NOTICE = (
     "SHA-256) mean the bytes are identical to the known file."
 )
 
-SIZE_NOTICE = (
-    "Files whose hash is the hash of a set's entry while their size is not the size the "
-    "entry records (sets that record sizes: hashdeep, NSRL, HashKeeper, VICS MediaSize, a "
-    "CSV size column). The bytes cannot be the known file's: the entry is wrong, or the "
-    "hash collides. hashdeep does not count such a match. They are listed here whatever "
-    "the set's category: a known-good hit of this kind still counts the file as known-good."
+MISMATCH_NOTICE = (
+    "Exact hits whose set entry disagrees with the file: the entry records another file "
+    "size (sets that record sizes: hashdeep, NSRL, HashKeeper, VICS MediaSize, a CSV size "
+    "column), or another value of one of the file's other hashes (the MD5 is the entry's, "
+    "the SHA-1 is not). The bytes cannot be the known file's: the entry is wrong, or the "
+    "hit's hash collides. hashdeep does not count such a match. They are listed here "
+    "whatever the set's category: a known-good hit of this kind still counts the file as "
+    "known-good."
 )
 
 
@@ -91,7 +93,7 @@ def _summary(report: CaseReport) -> Markup:
         ["Unreadable", s.unreadable],
         ["Errors recorded", s.errors],
         ["No perceptual verdict (too little detail)", s.no_perceptual_verdict],
-        ["Exact hits of another file size than the set records", s.size_mismatches],
+        ["Exact hits whose entry disagrees (another size or hash)", s.mismatched_files],
     ]
     # (a file hit in two categories counts in both: the rows need not add up)
     rows += [[f"Matched files with a {c} hit", n] for c, n in s.matched_by_category]
@@ -117,9 +119,9 @@ def _thumb(record: FileRecord) -> Markup:
 
 def _hit(hit: Hit, size: int) -> Markup:
     kind = hit.type.value
-    differs = hit.size_differs(size)
+    disagrees = hit.disagrees(size)
     measure = (
-        ("same hash" if differs else "identical bytes")
+        ("same hash" if disagrees else "identical bytes")
         if hit.type is HitType.EXACT
         else (f"distance {hit.distance} (threshold {hit.threshold})")
     )
@@ -127,15 +129,20 @@ def _hit(hit: Hit, size: int) -> Markup:
     text = f" {hit.algorithm}: {measure}; set {hit.hashset}, {hit.category.value}{label}"
     reference = f"; reference {hit.reference}" if hit.reference else ""
     badge = element("span", kind, class_=f"badge b-{kind}")
-    if not differs:
+    if not disagrees:
         return element("div", badge, text + reference, class_=kind)
-    warning = element(
-        "strong",
-        f" Size differs: the set records {hit.known_size} bytes, this file has {size}: "
-        "the same hash for another file size, a hash collision or a wrong entry.",
-        class_="warn",
-    )
-    return element("div", badge, text + reference, warning, class_=kind)
+    return element("div", badge, text + reference, _disagreement(hit, size), class_=kind)
+
+
+def _disagreement(hit: Hit, size: int) -> Markup:
+    """Why an exact hit's entry is not this file."""
+    why = []
+    if hit.size_differs(size):
+        why.append(f"the set records {hit.known_size} bytes, this file has {size}")
+    if hit.hash_mismatch:
+        why.append(f"the set records another {' and '.join(hit.hash_mismatch)} for it")
+    text = f" Not the known file: {'; '.join(why)}. A hash collision or a wrong entry."
+    return element("strong", text, class_="warn")
 
 
 def _severity(record: FileRecord) -> int:
@@ -209,10 +216,11 @@ def render_html(report: CaseReport) -> str:
          for n in report.no_perceptual_verdict],
     )  # fmt: skip
     mismatches = table(
-        ("source", "path", "size", "size the set records", "set", "category", "algorithm",
-         "reference"),
-        [[m.source, element("span", m.path, class_="mono"), m.size, m.known_size, m.hashset,
-          m.category, m.algorithm, m.reference or ""] for m in report.size_mismatches],
+        ("source", "path", "size", "hit", "set", "category", "reference",
+         "size the set records", "other hashes the set records otherwise"),
+        [[m.source, element("span", m.path, class_="mono"), m.size, m.algorithm, m.hashset,
+          m.category, m.reference or "", "" if m.known_size is None else m.known_size,
+          " ".join(m.hash_mismatch)] for m in report.mismatches],
     )  # fmt: skip
     body = [
         element("h1", title),
@@ -232,8 +240,8 @@ def render_html(report: CaseReport) -> str:
         skipped,
         element("h2", f"No perceptual verdict ({len(report.no_perceptual_verdict)})"),
         no_verdict,
-        element("h2", f"Same hash, another size ({len(report.size_mismatches)})"),
-        element("p", SIZE_NOTICE, class_="notice"),
+        element("h2", f"Same hash, another file ({len(report.mismatches)})"),
+        element("p", MISMATCH_NOTICE, class_="notice"),
         mismatches,
     ]
     head = Markup(

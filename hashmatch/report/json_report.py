@@ -43,6 +43,7 @@ def _match(record: FileRecord) -> dict[str, Any]:
                 "transform": hit.transform,
                 "known_size": hit.known_size,
                 "size_mismatch": hit.size_differs(record.size),
+                "hash_mismatch": list(hit.hash_mismatch),
             }
             for hit in record.hits
         ],
@@ -104,13 +105,13 @@ def report_dict(report: CaseReport) -> dict[str, Any]:
             "no_perceptual_verdict": summary.no_perceptual_verdict,
             "matched_by_category": dict(summary.matched_by_category),
             "files_by_source": dict(summary.files_by_source),
-            "size_mismatches": summary.size_mismatches,
+            "mismatched_files": summary.mismatched_files,
         },
         "matches": [_match(m) for m in report.matches],
         "errors": [asdict(e) for e in report.errors],
         "skipped": [asdict(s) for s in report.skipped],
         "no_perceptual_verdict": [asdict(n) for n in report.no_perceptual_verdict],
-        "size_mismatches": [asdict(m) for m in report.size_mismatches],
+        "mismatches": [asdict(m) for m in report.mismatches],
     }
 
 

@@ -71,8 +71,8 @@ class Summary:
     no_perceptual_verdict: int
     matched_by_category: tuple[tuple[str, int], ...] = ()
     files_by_source: tuple[tuple[str, int], ...] = ()
-    #: Files with an exact hit on an entry that records another file size.
-    size_mismatches: int = 0
+    #: Files with an exact hit whose entry disagrees with the file (``MismatchRecord``).
+    mismatched_files: int = 0
 
 
 @dataclass(frozen=True)
@@ -118,19 +118,22 @@ class NoVerdictRecord:
 
 
 @dataclass(frozen=True)
-class SizeMismatchRecord:
-    """An exact hit on a set entry that records another size than the file's: the same
-    hash and another size, a hash collision or a wrong entry in the set. Listed whatever
-    the set's category (a known-good hit of this kind is not in ``matches``)."""
+class MismatchRecord:
+    """An exact hit whose set entry disagrees with the file: it records another file
+    size, or another value of one of the file's other hashes. The same hash for another
+    file: a collision of the hit's algorithm, or a wrong entry in the set. Listed
+    whatever the set's category (a known-good hit of this kind is not in ``matches``)."""
 
     source: str
     path: str
     size: int
-    known_size: int
     hashset: str
     category: str
     algorithm: str
     reference: str | None
+    known_size: int | None
+    size_mismatch: bool
+    hash_mismatch: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -144,4 +147,4 @@ class CaseReport:
     errors: tuple[ErrorRecord, ...]
     skipped: tuple[SkippedRecord, ...]
     no_perceptual_verdict: tuple[NoVerdictRecord, ...]
-    size_mismatches: tuple[SizeMismatchRecord, ...] = ()
+    mismatches: tuple[MismatchRecord, ...] = ()

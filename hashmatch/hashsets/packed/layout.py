@@ -19,6 +19,10 @@ per algorithm, and needs none of the others):
   formats that give one (PDQ lists); absent otherwise.
 - ``sizes``: each entry's file size in bytes (``<u8``; ``SIZE_NONE``: none given), for
   formats that give one (hashdeep, NSRL, HashKeeper, CSV); absent otherwise.
+- ``holds``: which cryptographic algorithms each entry has a value of (``u1``, bit
+  ``k`` for ``HOLD_ALGORITHMS[k]``; 0: not recorded, as for the entries of a block with
+  one such algorithm only), so that a hit can tell "the entry's SHA-1 is another" from
+  "the entry has no SHA-1"; absent when no block had two of them (a hash list).
 
 An entry may have more than one value of an algorithm (a VICS medium whose alternative
 MD5 differs from its own); a lookup finds it by each of them.
@@ -47,6 +51,9 @@ SIZE_DTYPE = np.dtype("<u8")
 SIZE_NONE = (1 << 64) - 1
 #: The largest file size kept (hashdeep reads sizes as signed 64-bit numbers).
 MAX_SIZE = (1 << 63) - 1
+HOLDS_DTYPE = np.dtype("u1")
+#: The algorithms ``holds`` records, bit 0 first (new ones go at the end).
+HOLD_ALGORITHMS = ("md5", "sha1", "sha256")
 #: Distinct labels a packed set can hold (code 0 means none of its own).
 MAX_LABELS = 65_535
 
@@ -152,3 +159,24 @@ def qualities_path(directory: Path) -> Path:
 
 def sizes_path(directory: Path) -> Path:
     return directory / "sizes"
+
+
+def holds_path(directory: Path) -> Path:
+    return directory / "holds"
+
+
+def block_holds(block: PackedBlock) -> np.ndarray | None:
+    """Per entry of ``block``, the bits of ``HOLD_ALGORITHMS`` it has values of; None
+    when the block has values of one of them at most (nothing to compare a hit with)."""
+    columns = [c for c in block.columns if c.algorithm in HOLD_ALGORITHMS and len(c.rows)]
+    if len({c.algorithm for c in columns}) < 2:
+        return None
+    holds = np.zeros(block.entries, HOLDS_DTYPE)
+    for column in columns:
+        holds[column.rows] |= 1 << HOLD_ALGORITHMS.index(column.algorithm)
+    return holds
+
+
+def held(bits: int) -> frozenset[str]:
+    """The algorithms a ``holds`` item names."""
+    return frozenset(name for k, name in enumerate(HOLD_ALGORITHMS) if bits >> k & 1)

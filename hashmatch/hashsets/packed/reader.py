@@ -24,6 +24,7 @@ from hashmatch.hashsets.categories import Category
 from hashmatch.hashsets.name_decoding import NAME_ERRORS
 from hashmatch.hashsets.packed.layout import (
     ENTRY_DTYPE,
+    HOLDS_DTYPE,
     LABEL_CODE_DTYPE,
     OFFSET_DTYPE,
     QUALITY_DTYPE,
@@ -32,6 +33,8 @@ from hashmatch.hashsets.packed.layout import (
     SIZE_NONE,
     PackedLabel,
     entries_path,
+    held,
+    holds_path,
     label_codes_path,
     label_table_path,
     qualities_path,
@@ -84,6 +87,7 @@ class PackedSet:
         self._label_table = _label_table(label_table_path(directory))
         self._qualities = _map(qualities_path(directory), QUALITY_DTYPE)
         self._sizes = _map(sizes_path(directory), SIZE_DTYPE)
+        self._holds = _map(holds_path(directory), HOLDS_DTYPE)
 
     def damage(self, widths: Mapping[str, int], entries: int, hashes: int) -> str | None:
         """What is wrong with the set's files, measured against what the catalogue says
@@ -116,6 +120,9 @@ class PackedSet:
         sizes = sizes_path(self.directory)
         if sizes.exists() and _size(sizes) != entries * SIZE_DTYPE.itemsize:
             return f"{sizes.name} does not hold one file size for each of {entries} entries"
+        holds = holds_path(self.directory)
+        if holds.exists() and _size(holds) != entries:
+            return f"{holds.name} does not hold one item for each of {entries} entries"
         for texts in (self._refs, self._records):
             if (problem := texts.damage(entries)) is not None:
                 return problem
@@ -139,6 +146,14 @@ class PackedSet:
             return None
         found = int(self._sizes[entry - 1])
         return None if found == SIZE_NONE else found
+
+    def holds(self, entry: int) -> frozenset[str] | None:
+        """The cryptographic algorithms the entry has values of; None where the set did
+        not record it (a hash list, a set imported before it was kept)."""
+        if len(self._holds) == 0:
+            return None
+        found = int(self._holds[entry - 1])
+        return held(found) if found else None
 
     def kept_positions(self, algorithm: str, min_quality: int) -> np.ndarray | None:
         """Positions among one algorithm's sorted values of those of at least

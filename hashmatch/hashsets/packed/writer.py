@@ -31,6 +31,7 @@ from hashmatch.errors import HashSetFormatError
 from hashmatch.hashsets.packed.entry_files import PerEntry, Texts
 from hashmatch.hashsets.packed.layout import (
     ENTRY_DTYPE,
+    HOLDS_DTYPE,
     LABEL_CODE_DTYPE,
     MAX_LABELS,
     QUALITY_DTYPE,
@@ -39,7 +40,9 @@ from hashmatch.hashsets.packed.layout import (
     SIZE_NONE,
     PackedBlock,
     PackedLabel,
+    block_holds,
     entries_path,
+    holds_path,
     label_codes_path,
     label_table_path,
     qualities_path,
@@ -93,6 +96,7 @@ class PackedWriter:
         self._labels: dict[PackedLabel, int] = {}
         self._qualities = PerEntry(qualities_path(directory), QUALITY_DTYPE, QUALITY_NONE)
         self._sizes = PerEntry(sizes_path(directory), SIZE_DTYPE, SIZE_NONE)
+        self._holds = PerEntry(holds_path(directory), HOLDS_DTYPE, 0)
         self.entries = 0
 
     @property
@@ -121,6 +125,7 @@ class PackedWriter:
         self._label_codes.add(block.entries, self._codes(block))
         self._qualities.add(block.entries, block.qualities)
         self._sizes.add(block.entries, block.sizes)
+        self._holds.add(block.entries, block_holds(block))
         self._refs.add(block.entries, block.ref_data, block.ref_offsets)
         self._records.add(block.entries, block.record_data, block.record_offsets)
 
@@ -169,6 +174,7 @@ class PackedWriter:
         self._label_codes.close()  # (made with the first label: with the table's entries)
         self._qualities.close()
         self._sizes.close()
+        self._holds.close()
         if self._labels:
             table = [[label.label, label.category.value if label.category else None]
                      for label in sorted(self._labels, key=self._labels.__getitem__)]  # fmt: skip
@@ -220,6 +226,7 @@ class PackedWriter:
         self._label_codes.close()
         self._qualities.close()
         self._sizes.close()
+        self._holds.close()
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
