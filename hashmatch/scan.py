@@ -104,10 +104,12 @@ def scan(options: ScanOptions, store: HashSetStore, progress: Progress | None = 
             if resuming and "status" in meta:
                 _check_resumable(case, sources, sets)
                 _check_same_settings(meta, options, algorithms)
+                case.upgrade()
                 resumed = meta.get("resumed")
                 earlier = resumed if isinstance(resumed, list) else []
                 case.set_meta({"resumed": [*earlier, utc_now()], "status": "running"})
             else:
+                case.upgrade()  # (a new case is up to date already)
                 _record_start(case, options, sources, sets, algorithms)
             with _backend(options) as pool:
                 # The workers start while the near index loads and the files are counted.

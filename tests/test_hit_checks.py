@@ -19,12 +19,13 @@ from click.testing import CliRunner
 
 from hashmatch.casedb.schema import HIT_CHECKS
 from hashmatch.cli import cli
-from hashmatch.errors import StoreError
+from hashmatch.errors import CaseError, StoreError
 from hashmatch.hashing import FileHashes, HashValue
 from hashmatch.hashsets import Category, HashSetStore
 from hashmatch.hashsets.formats.hashdeep import Hashdeep
 from hashmatch.hashsets.store import packed_dir
 from hashmatch.matching import Matcher, Thresholds
+from hashmatch.report.vics_report import DISAGREEING_ONLY
 from hashmatch.scan import ScanOptions, scan
 
 from .test_exports import CONTEXT_US
@@ -150,6 +151,52 @@ def test_a_set_that_did_not_record_what_its_entries_hold_checks_sizes_only(
         assert checks(store, data) == [("md5", len(data) + 1, ())]
 
 
+#: A medium and the same medium saved again: its alternative MD5 and SHA-256.
+FIRST, AGAIN = b"a medium as first found", b"the same medium, saved again"
+
+
+def alternative_medium(tmp_path: Path) -> Path:
+    """A VICS set of one medium with two MD5s: its own (with SHA1 and MediaSize of the
+    first file) and an alternative one, with the SHA-256 of the second file."""
+    alternatives = [
+        {"HashName": "MD5", "HashValue": md5(AGAIN)},
+        {"HashName": "SHA256", "HashValue": hashlib.sha256(AGAIN).hexdigest()},
+    ]
+    media = [medium(FIRST, SHA1=sha1(FIRST), MediaSize=len(FIRST),
+                    AlternativeHashes=alternatives)]  # fmt: skip
+    source = tmp_path / "v.json"
+    source.write_text(json.dumps({"@odata.context": CONTEXT_US, "value": media}))
+    return source
+
+
+def full_checks(store: HashSetStore, data: bytes) -> list[tuple[str, int | None, bool, tuple]]:
+    """(algorithm, known size, size mismatch, hash mismatch) of each exact hit of a file
+    of ``data`` hashed by MD5, SHA-1 and SHA-256."""
+    matcher = Matcher(store, store.list_sets(), Thresholds.with_overrides())
+    hashes = tuple(HashValue(a, hashlib.new(a, data).hexdigest())
+                   for a in ("md5", "sha1", "sha256"))  # fmt: skip
+    (verdict,) = matcher.match([FileHashes(len(data), hashes)])
+    return [(h.algorithm, h.known_size, h.size_mismatch, h.hash_mismatch) for h in verdict.hits]
+
+
+@pytest.mark.parametrize("holds", [True, False], ids=["holds", "imported-before-holds"])
+def test_an_entry_of_two_files_is_not_compared(tmp_path: Path, holds: bool) -> None:
+    """A medium with an alternative MD5 of its own describes two files: neither is
+    flagged, neither by its size (which is the first file's) nor by the SHA-1 or SHA-256
+    (each one file's), whether the set says so (``holds``) or its record does (a set
+    imported before ``holds`` was kept)."""
+    with HashSetStore(tmp_path / "store") as store:
+        info = store.import_file(alternative_medium(tmp_path), name="v").info
+        path = packed_dir(tmp_path / "store", info.id) / "holds"
+        assert path.read_bytes() == bytes([0x80 | 0b111])  # MD5, SHA-1, SHA-256, several
+        if not holds:
+            path.unlink()
+    with HashSetStore(tmp_path / "store") as store:
+        assert full_checks(store, FIRST) == [("md5", None, False, ()), ("sha1", None, False, ())]
+        assert full_checks(store, AGAIN) == [("md5", None, False, ()),
+                                             ("sha256", None, False, ())]  # fmt: skip
+
+
 def test_a_holds_file_cut_short_is_damage(sets: Path) -> None:
     with HashSetStore(sets) as store:
         info = store.get("bad")
@@ -216,8 +263,8 @@ def test_a_disagreeing_hit_is_flagged_and_listed(
 def make_older(case: Path) -> None:
     """Make the case as an earlier hashmatch wrote it: hits without the checks."""
     with sqlite3.connect(case / "case.sqlite") as db:
-        db.execute("ALTER TABLE hit DROP COLUMN known_size")
-        db.execute("ALTER TABLE hit DROP COLUMN hash_mismatch")
+        for column in ("known_size", "size_mismatch", "hash_mismatch"):
+            db.execute(f"ALTER TABLE hit DROP COLUMN {column}")
         db.execute("DELETE FROM migration WHERE name = ?", (HIT_CHECKS,))
     db.close()
 
@@ -261,3 +308,37 @@ def test_resuming_a_case_made_before_brings_it_up_to_date(
     assert flags["other.bin"] == {("md5", False, ()), ("sha1", False, ())}
     assert [m["path"] for m in report["mismatches"]] == ["other-copy.bin", "other-copy.bin",
                                                          "sha1-copy.bin"]  # fmt: skip
+
+
+def test_a_refused_resume_leaves_a_case_made_before_as_it_was(
+    sets: Path, evidence: Path, tmp_path: Path
+) -> None:
+    """The case is brought up to date only once its resume is accepted: refused (other
+    algorithms), its database is as its manifest knows it."""
+    case = tmp_path / "case"
+    scanned(sets, evidence, case)
+    make_older(case)
+    before = (case / "case.sqlite").read_bytes()
+    options = ScanOptions(sources=(evidence,), case_dir=case, jobs=1, resume=True,
+                          algorithms=("md5",))  # fmt: skip
+    with HashSetStore(sets) as store, pytest.raises(CaseError, match="algorithms"):
+        scan(options, store)
+    assert (case / "case.sqlite").read_bytes() == before
+
+
+def test_the_vics_export_does_not_categorise_a_medium_its_entry_disagrees_with(
+    sets: Path, evidence: Path, tmp_path: Path
+) -> None:
+    """Exported as categorised, another tool would take a collision (or a wrong entry)
+    for a known medium."""
+    case = tmp_path / "case"
+    scanned(sets, evidence, case)
+    result = CliRunner().invoke(cli, ["report", str(case), "--format", "vics"])
+    assert result.exit_code == 0, result.output
+    media = {
+        m["MediaFiles"][0]["FileName"]: m for m in json.loads(result.output)["value"][0]["Media"]
+    }
+    assert media["vics.bin"].get("Category") is None  # its MediaSize is another
+    assert media["vics.bin"]["Comments"] == DISAGREEING_ONLY
+    assert media["vics-sha1.bin"].get("Category") is None  # its SHA1 is another
+    assert media["no-sha1.bin"]["Category"] == 1 and "Comments" not in media["no-sha1.bin"]

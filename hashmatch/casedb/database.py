@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from hashmatch.casedb.schema import CASE_DB, MIGRATIONS
-from hashmatch.dbutil import connect, migrate, transaction
+from hashmatch.dbutil import connect, migrate, pending, transaction
 from hashmatch.errors import CaseError
 from hashmatch.hashing import FileHashes, Problem, Stage
 from hashmatch.matching import Verdict
@@ -59,27 +59,36 @@ class CaseDatabase:
         path = case_dir / CASE_DB
         if path.exists():
             raise CaseError(f"{path} already exists")
-        return cls._open(path)
+        return cls._open(path, upgrade=True)
 
     @classmethod
-    def open(cls, case_dir: Path, *, upgrade: bool = True) -> CaseDatabase:
-        """The case in ``case_dir``; without ``upgrade`` (a report rendered again) a case
-        made by an earlier hashmatch is read as it is, not migrated: its database is one
-        of the files its manifest covers."""
+    def open(cls, case_dir: Path) -> CaseDatabase:
+        """The case in ``case_dir``, as it is: a case made by an earlier hashmatch is not
+        migrated (its database is one of the files its manifest covers) until a scan
+        that resumes it calls ``upgrade``; one killed before its first commit is."""
         path = case_dir / CASE_DB
         if not path.is_file():
             raise CaseError(f"{case_dir} holds no case database ({CASE_DB})")
-        return cls._open(path, upgrade=upgrade)
+        return cls._open(path, upgrade=False)
 
     @classmethod
-    def _open(cls, path: Path, *, upgrade: bool = True) -> CaseDatabase:
+    def _open(cls, path: Path, *, upgrade: bool) -> CaseDatabase:
         try:
             db = connect(str(path))
-            if upgrade:
+            # (A case killed before its first commit holds no table: nothing to keep.)
+            if upgrade or len(pending(db, MIGRATIONS)) == len(MIGRATIONS):
                 migrate(db, MIGRATIONS)
         except sqlite3.Error as exc:
             raise CaseError(f"cannot open case database {path}: {exc}") from exc
         return cls(db, path)
+
+    def upgrade(self) -> None:
+        """Apply the migrations an earlier hashmatch's case lacks (a resumed scan, once
+        it is accepted: a refused one leaves the case as its manifest knows it)."""
+        try:
+            migrate(self._db, MIGRATIONS)
+        except sqlite3.Error as exc:
+            raise CaseError(f"cannot bring case database {self.path} up to date: {exc}") from exc
 
     @property
     def connection(self) -> sqlite3.Connection:
@@ -208,7 +217,7 @@ class CaseDatabase:
                 ((file_id, v.algorithm, v.hex, v.quality) for v in hashed.hashes),
             )
         self._db.executemany(
-            "INSERT INTO hit VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO hit VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 (
                     file_id,
@@ -224,6 +233,7 @@ class CaseDatabase:
                     h.matched_value,
                     h.transform,
                     h.known_size,
+                    int(h.size_mismatch),
                     " ".join(h.hash_mismatch) or None,
                 )
                 for seq, h in enumerate(verdict.hits)

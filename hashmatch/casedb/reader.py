@@ -127,12 +127,12 @@ def _hashsets(db: sqlite3.Connection) -> tuple[HashSetRecord, ...]:
 
 
 def _checks(db: sqlite3.Connection) -> str:
-    """``hit.known_size, hit.hash_mismatch``, or NULLs in a case made before hits kept
-    them (a report does not migrate the case it renders)."""
+    """``hit.known_size, hit.size_mismatch, hit.hash_mismatch``, or what a case made
+    before hits kept them reads as (a report does not migrate the case it renders)."""
     columns = {str(row[1]) for row in db.execute("PRAGMA table_info(hit)")}
     if "known_size" not in columns:
-        return "NULL, NULL"
-    return "hit.known_size, hit.hash_mismatch"
+        return "NULL, 0, NULL"
+    return "hit.known_size, hit.size_mismatch, hit.hash_mismatch"
 
 
 def _disagreeing(db: sqlite3.Connection) -> str:
@@ -140,22 +140,29 @@ def _disagreeing(db: sqlite3.Connection) -> str:
     if _checks(db).startswith("NULL"):
         return "FROM hit JOIN file ON file.id = hit.file_id WHERE 0"
     return (
-        f"FROM hit JOIN file ON file.id = hit.file_id WHERE hit.type = '{HitType.EXACT.value}' "
-        "AND (hit.known_size != file.size OR hit.hash_mismatch IS NOT NULL)"
+        "FROM hit JOIN file ON file.id = hit.file_id "
+        "WHERE hit.size_mismatch != 0 OR hit.hash_mismatch IS NOT NULL"
     )
 
 
 def _mismatches(db: sqlite3.Connection) -> tuple[MismatchRecord, ...]:
     rows = db.execute(
-        "SELECT file.source_id, file.path, file.size, hit.hashset, hit.category, "
-        f"hit.algorithm, hit.reference, {_checks(db)} {_disagreeing(db)} "
+        "SELECT file.source_id, file.path, file.size, file.deleted, file.inode, "
+        "file.partition, hit.hashset, hit.category, hit.algorithm, hit.reference, "
+        f"{_checks(db)} {_disagreeing(db)} "
         "ORDER BY file.source_id, file.path, file.key, hit.seq"
     ).fetchall()
     return tuple(
-        MismatchRecord(source, path, size, hashset, category, algorithm, reference, known,
-                       known is not None and known != size, _names(named))
-        for source, path, size, hashset, category, algorithm, reference, known, named in rows
+        MismatchRecord(source, path, size, bool(deleted), inode, _partition(partition),
+                       hashset, category, algorithm, reference, known, bool(differs),
+                       _names(named))
+        for (source, path, size, deleted, inode, partition, hashset, category, algorithm,
+             reference, known, differs, named) in rows
     )  # fmt: skip
+
+
+def _partition(text: str | None) -> Partition | None:
+    return Partition(**json.loads(text)) if text else None
 
 
 def _names(text: str | None) -> tuple[str, ...]:
@@ -212,7 +219,7 @@ def _matches(db: sqlite3.Connection) -> tuple[FileRecord, ...]:
         ):
             hashes[fid].append(HashValue(algorithm, value, quality))
         for (fid, kind, algorithm, distance, threshold, hashset, category, label, reference,
-             matched, transform, known, named) in db.execute(
+             matched, transform, known, differs, named) in db.execute(
             "SELECT file_id, type, algorithm, distance, threshold, hashset, category, label, "
             f"reference, matched_value, transform, {checks} FROM hit "
             f"WHERE file_id IN ({marks}) ORDER BY file_id, seq",
@@ -220,7 +227,7 @@ def _matches(db: sqlite3.Connection) -> tuple[FileRecord, ...]:
         ):  # fmt: skip
             hits[fid].append(Hit(HitType(kind), algorithm, distance, threshold, hashset,
                                  Category(category), label, reference, matched, transform,
-                                 known, _names(named)))  # fmt: skip
+                                 known, bool(differs), _names(named)))  # fmt: skip
         for fid, jpeg in db.execute(
             f"SELECT file_id, jpeg FROM thumbnail WHERE file_id IN ({marks})", chunk
         ):
@@ -232,7 +239,7 @@ def _matches(db: sqlite3.Connection) -> tuple[FileRecord, ...]:
             size=int(size),
             deleted=bool(deleted),
             inode=inode,
-            partition=Partition(**json.loads(partition)) if partition else None,
+            partition=_partition(partition),
             times=Times(**json.loads(times)),
             hashes=tuple(sorted(hashes[fid], key=lambda v: _ORDER.get(v.algorithm, 99))),
             hits=tuple(hits[fid]),

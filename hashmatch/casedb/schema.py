@@ -101,14 +101,16 @@ def _initial(db: sqlite3.Connection) -> None:
 
 def _hit_checks(db: sqlite3.Connection) -> None:
     """What an exact hit is checked by: the file size its entry records (hashdeep, NSRL,
-    HashKeeper, a CSV size column, a VICS MediaSize) and the file's other hashes the
-    entry gives another value of (names, space-separated; NULL: none). A case made
-    before has neither column, and is read as it is (``HIT_CHECKS``)."""
+    HashKeeper, a CSV size column, a VICS MediaSize), whether that is not the size of
+    the bytes hashed (1), and the file's other hashes the entry gives another value of
+    (names, space-separated; NULL: none). A case made before has none of these
+    columns, and is read as it is (``HIT_CHECKS``)."""
     db.execute("ALTER TABLE hit ADD COLUMN known_size INTEGER")
+    db.execute("ALTER TABLE hit ADD COLUMN size_mismatch INTEGER NOT NULL DEFAULT 0")
     db.execute("ALTER TABLE hit ADD COLUMN hash_mismatch TEXT")
 
 
-#: The migration that added ``hit.known_size`` and ``hit.hash_mismatch``.
+#: The migration that added ``hit.known_size``, ``size_mismatch`` and ``hash_mismatch``.
 HIT_CHECKS = "0002_hit_checks"
 
 MIGRATIONS: tuple[Migration, ...] = (

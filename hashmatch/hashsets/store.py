@@ -230,15 +230,18 @@ class HashSetStore:
         own: packed.PackedLabel | None,
         raw: bytes,
     ) -> EntryDetails:
-        size = found.size(entry)
-        if reference is None or size is None:
+        # An entry with two values of one algorithm describes more than one file: no
+        # size is its own (``holds`` says the same of its hashes).
+        several = found.several(entry)
+        size = None if several else found.size(entry)
+        if reference is None or (size is None and not several):
             # A set that keeps records (VICS) names its entries from them, and reads the
             # file's size there.
             record = found.record(entry)
             if record is not None:
                 if reference is None:
                     reference = _format_reference(info.format, record)
-                if size is None:
+                if size is None and not several:
                     size = _format_size(info.format, record)
         quality = found.quality(entry)
         return EntryDetails(info.name, *_label_of(info, own), reference, raw.hex(), quality,

@@ -61,21 +61,20 @@ class Hit:
     transform: str | None = None
     #: The size of the file the set's entry describes, where the set records one.
     known_size: int | None = None
+    #: For an exact hit, whether the entry records another size than the bytes hashed:
+    #: the same hash for another size, a collision or a wrong entry (hashdeep calls it a
+    #: hash collision and does not count the match).
+    size_mismatch: bool = False
     #: For an exact hit, the file's other hashes the entry gives another value of (it
     #: has one, and the file's is not it): a collision of this hit's algorithm, or a
     #: wrong entry (hashdeep's "partial hash match").
     hash_mismatch: tuple[str, ...] = ()
 
-    def size_differs(self, size: int) -> bool:
-        """Whether this is an exact hit on an entry that records another file size than
-        ``size``: the same hash and another size, a collision or a wrong entry (hashdeep
-        calls it a hash collision and does not count the match)."""
-        return self.type is HitType.EXACT and self.known_size not in (None, size)
-
-    def disagrees(self, size: int) -> bool:
-        """Whether the entry of this exact hit disagrees with the file (``size``): it
-        records another size, or another value of one of the file's other hashes."""
-        return self.size_differs(size) or bool(self.hash_mismatch)
+    @property
+    def disagrees(self) -> bool:
+        """Whether the entry of this exact hit is not the file: it records another size,
+        or another value of one of the file's other hashes."""
+        return self.size_mismatch or bool(self.hash_mismatch)
 
     def sort_key(self) -> tuple[object, ...]:
         return (
@@ -242,9 +241,10 @@ class Matcher:
 
 
 def _exact_hits(hashed: FileHashes, found: list[tuple[str, EntryDetails]]) -> list[Hit]:
-    """A file's exact hits, each with the file's other hashes its entry gives another
-    value of: an entry found by one of the file's hashes and not by another it has a
-    value of (the lookups found every entry that has the file's value)."""
+    """A file's exact hits, each checked against its entry: the size it records, and
+    the file's other hashes it gives another value of (an entry found by one of the
+    file's hashes and not by another it has a value of: the lookups found every entry
+    that has the file's value)."""
     mine = {value.algorithm for value in hashed.hashes}
     by_entry: dict[tuple[str, int], set[str]] = defaultdict(set)
     for algorithm, entry in found:
@@ -252,12 +252,13 @@ def _exact_hits(hashed: FileHashes, found: list[tuple[str, EntryDetails]]) -> li
             by_entry[entry.hashset, entry.entry].add(algorithm)
     hits = []
     for algorithm, entry in found:
-        hit = _hit(HitType.EXACT, algorithm, 0, None, entry)
+        others: list[str] = []
         if entry.holds is not None and entry.entry is not None:
             agreeing = by_entry[entry.hashset, entry.entry]
             others = sorted((entry.holds & mine) - agreeing, key=_ALGORITHM_ORDER.__getitem__)
-            hit = dataclasses.replace(hit, hash_mismatch=tuple(others))
-        hits.append(hit)
+        hit = _hit(HitType.EXACT, algorithm, 0, None, entry)
+        differs = entry.size is not None and entry.size != hashed.bytes_read
+        hits.append(dataclasses.replace(hit, size_mismatch=differs, hash_mismatch=tuple(others)))
     return hits
 
 

@@ -57,7 +57,7 @@ def render_csv(report: CaseReport) -> str:
                 hashes.get("pdq"), hashes.get("phash"),
                 hit.type.value, hit.algorithm, hit.distance, hit.threshold, hit.hashset,
                 hit.category.value, hit.label, hit.reference, hit.matched_value, hit.transform,
-                hit.known_size, "yes" if hit.size_differs(record.size) else "no",
+                hit.known_size, "yes" if hit.size_mismatch else "no",
                 " ".join(hit.hash_mismatch),
             )  # fmt: skip
             writer.writerow([_cell(cell) for cell in row])

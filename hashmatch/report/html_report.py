@@ -15,6 +15,7 @@ from hashmatch.matching import Hit, HitType
 from hashmatch.report.chart import bar_chart
 from hashmatch.report.markup import Markup, element, escape, join, table
 from hashmatch.report.model import CaseReport, FileRecord
+from hashmatch.sources import Partition
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; form-action 'none'"
 
@@ -40,7 +41,8 @@ thead{display:table-header-group}h2{page-break-after:avoid}}
 NEAR_NOTICE = (
     "A perceptual (near) hit means the picture looks like a known image. It is a lead for "
     "human confirmation, not proof that the files are the same. Exact hits (MD5, SHA-1, "
-    "SHA-256) mean the bytes are identical to the known file."
+    'SHA-256) mean the bytes are identical to the known file, unless the hit says "Not '
+    'the known file" (see "Same hash, another file").'
 )
 
 MISMATCH_NOTICE = (
@@ -93,7 +95,10 @@ def _summary(report: CaseReport) -> Markup:
         ["Unreadable", s.unreadable],
         ["Errors recorded", s.errors],
         ["No perceptual verdict (too little detail)", s.no_perceptual_verdict],
-        ["Exact hits whose entry disagrees (another size or hash)", s.mismatched_files],
+        [
+            "Files with an exact hit whose entry disagrees (another size or hash)",
+            s.mismatched_files,
+        ],
     ]
     # (a file hit in two categories counts in both: the rows need not add up)
     rows += [[f"Matched files with a {c} hit", n] for c, n in s.matched_by_category]
@@ -119,7 +124,7 @@ def _thumb(record: FileRecord) -> Markup:
 
 def _hit(hit: Hit, size: int) -> Markup:
     kind = hit.type.value
-    disagrees = hit.disagrees(size)
+    disagrees = hit.disagrees
     measure = (
         ("same hash" if disagrees else "identical bytes")
         if hit.type is HitType.EXACT
@@ -137,7 +142,7 @@ def _hit(hit: Hit, size: int) -> Markup:
 def _disagreement(hit: Hit, size: int) -> Markup:
     """Why an exact hit's entry is not this file."""
     why = []
-    if hit.size_differs(size):
+    if hit.size_mismatch:
         why.append(f"the set records {hit.known_size} bytes, this file has {size}")
     if hit.hash_mismatch:
         why.append(f"the set records another {' and '.join(hit.hash_mismatch)} for it")
@@ -158,15 +163,7 @@ def _matches(report: CaseReport) -> Markup:
         hashes = element(
             "div", *(element("div", f"{v.algorithm} {v.hex}") for v in record.hashes), class_="mono"
         )
-        where = (
-            f"{record.source}"
-            + (
-                f" / partition {record.partition.index} ({record.partition.fs_type})"
-                if record.partition
-                else ""
-            )
-            + (f" / inode {record.inode}" if record.partition and record.inode is not None else "")
-        )
+        where = _where(record.source, record.partition, record.inode)
         rows.append(
             [
                 _thumb(record),
@@ -180,6 +177,14 @@ def _matches(report: CaseReport) -> Markup:
         )
     headers = ("", "path", "size", "deleted", "modified (UTC)", "hits", "hashes")
     return table(headers, rows)
+
+
+def _where(source: str, partition: Partition | None, inode: int | None) -> str:
+    """The source, and inside a disk image the partition and inode."""
+    if partition is None:
+        return source
+    inside = f"{source} / partition {partition.index} ({partition.fs_type})"
+    return inside + (f" / inode {inode}" if inode is not None else "")
 
 
 def _details(pairs: tuple[tuple[str, str], ...]) -> Markup:
@@ -216,10 +221,11 @@ def render_html(report: CaseReport) -> str:
          for n in report.no_perceptual_verdict],
     )  # fmt: skip
     mismatches = table(
-        ("source", "path", "size", "hit", "set", "category", "reference",
+        ("source", "path", "size", "deleted", "hit", "set", "category", "reference",
          "size the set records", "other hashes the set records otherwise"),
-        [[m.source, element("span", m.path, class_="mono"), m.size, m.algorithm, m.hashset,
-          m.category, m.reference or "", "" if m.known_size is None else m.known_size,
+        [[_where(m.source, m.partition, m.inode), element("span", m.path, class_="mono"),
+          m.size, "yes" if m.deleted else "no", m.algorithm, m.hashset, m.category,
+          m.reference or "", "" if m.known_size is None else m.known_size,
           " ".join(m.hash_mismatch)] for m in report.mismatches],
     )  # fmt: skip
     body = [

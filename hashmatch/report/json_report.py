@@ -42,7 +42,7 @@ def _match(record: FileRecord) -> dict[str, Any]:
                 "matched_value": hit.matched_value,
                 "transform": hit.transform,
                 "known_size": hit.known_size,
-                "size_mismatch": hit.size_differs(record.size),
+                "size_mismatch": hit.size_mismatch,
                 "hash_mismatch": list(hit.hash_mismatch),
             }
             for hit in record.hits

@@ -127,6 +127,9 @@ class MismatchRecord:
     source: str
     path: str
     size: int
+    deleted: bool
+    inode: int | None
+    partition: Partition | None
     hashset: str
     category: str
     algorithm: str

@@ -2,11 +2,12 @@
 
 What Griffeye-style tools (and hashmatch itself) import: one ``Media`` per unique MD5 of a
 matched file, with SHA-1, the VICS category of its exact hits on VICS sets (in current
-US numbers; otherwise no category: uncategorized; a file matched only perceptually gets
-none, and a comment saying so), ``MediaFiles`` with the file name, path
-inside its source, deleted flag and source id, and SHA-256 and PDQ as
-``AlternativeHashes``. A matched file without an MD5 (scanned with ``--algorithms``
-leaving md5 out) cannot be a VICS medium and is left out; the case notes how many.
+US numbers; otherwise no category: uncategorized; a file matched only perceptually, or
+only by hits whose entry disagrees with it, gets none, and a comment saying so),
+``MediaFiles`` with the file name, path inside its source, deleted flag and source id,
+and SHA-256 and PDQ as ``AlternativeHashes``. A matched file without an MD5 (scanned
+with ``--algorithms`` leaving md5 out) cannot be a VICS medium and is left out; the case
+notes how many.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 from hashmatch.hashsets import Category
 from hashmatch.hashsets.formats.vics import SCHEMES, CategoryScheme, vics_number
-from hashmatch.matching.matcher import HitType
+from hashmatch.matching.matcher import Hit, HitType
 from hashmatch.report.model import CaseReport, FileRecord
 
 CONTEXT = "http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/US/$metadata#Cases"
@@ -29,15 +30,21 @@ def vics_category(record: FileRecord, vics_sets: frozenset[str]) -> int | None:
     """The VICS category (current US numbers) a matched file is exported with: the most
     severe (1 before 2 ...) among its exact hits on VICS sets (``vics_sets``: their
     names; another set's label can read like one) that list it. Never a near hit's (the
-    file is not that medium) nor a known-good one's (a file listed because another set
-    hit it would come back as non-pertinent)."""
+    file is not that medium), a known-good one's (a file listed because another set
+    hit it would come back as non-pertinent), nor one whose entry disagrees with the
+    file (another size or SHA-1: not that medium for certain)."""
     numbers = [
         number
-        for hit in record.hits
-        if hit.type is HitType.EXACT and hit.category.listed and hit.hashset in vics_sets
+        for hit in _exact(record)
+        if hit.category.listed and hit.hashset in vics_sets
         if (number := vics_number(hit.label)) is not None and number not in _NOT_LISTED
     ]
     return min(numbers) if numbers else None
+
+
+def _exact(record: FileRecord) -> list[Hit]:
+    """The file's exact hits whose entry agrees with it."""
+    return [hit for hit in record.hits if hit.type is HitType.EXACT and not hit.disagrees]
 
 
 #: US numbers whose media are known-good.
@@ -48,6 +55,11 @@ _NOT_LISTED = frozenset(
 NEAR_ONLY = (
     "hashmatch: a perceptual (near) match only, to be confirmed by eye; not a known medium, "
     "so not categorised"
+)
+#: What a medium whose exact hits all disagree with their entries says of itself.
+DISAGREEING_ONLY = (
+    "hashmatch: the same hash as a known medium, but the set's entry records another size "
+    "or hash (a collision or a wrong entry); not that medium for certain, so not categorised"
 )
 
 
@@ -62,8 +74,9 @@ def _media(
     categories = [c for c in (vics_category(r, vics_sets) for r in records) if c is not None]
     if categories:
         media["Category"] = min(categories)
-    if not any(hit.type is HitType.EXACT for r in records for hit in r.hits):
-        media["Comments"] = NEAR_ONLY
+    if not any(_exact(r) for r in records):
+        exact = any(hit.type is HitType.EXACT for r in records for hit in r.hits)
+        media["Comments"] = DISAGREEING_ONLY if exact else NEAR_ONLY
     media["MediaSize"] = first.size
     if first.image is not None:
         media["MimeType"] = f"image/{first.image.format.lower()}"

@@ -45,6 +45,7 @@ from hashmatch.hashsets.formats.vics_halves import as_read
 from hashmatch.hashsets.formats.vics_media import (
     Categorise,
     Media,
+    describes_several,
     read_record,
     reference_of_record,
     shown,
@@ -232,8 +233,12 @@ class Vics(HashSetFormat):
         return reference_of_record(record)
 
     def size_of_record(self, record: str) -> int | None:
+        """The medium's MediaSize; None for a medium of two MD5s (an alternative one),
+        whose size is not both files'."""
         medium = read_record(record)
-        return size_of(medium.get("MediaSize")) if medium is not None else None
+        if medium is None or describes_several(medium):
+            return None
+        return size_of(medium.get("MediaSize"))
 
     def shown_record(self, record: str) -> str:
         return shown_record(record)

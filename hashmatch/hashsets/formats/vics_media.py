@@ -99,6 +99,29 @@ class Media:
         )
 
 
+#: The cryptographic algorithms a medium's hashes are compared by, and their hex digits.
+_CRYPTO_DIGITS = {"md5": 32, "sha1": 40, "sha256": 64}
+
+
+def describes_several(media: dict[str, Any]) -> bool:
+    """Whether a medium gives two values of one cryptographic algorithm (an alternative
+    MD5 other than its own, two SHA-256s): it describes more than one file, and its
+    MediaSize is not every one's."""
+    values: dict[str, set[str]] = {name: set() for name in _CRYPTO_DIGITS}
+    for key, algorithm in (("MD5", "md5"), ("SHA1", "sha1")):
+        if (value := hex_text(media.get(key), _CRYPTO_DIGITS[algorithm])) is not None:
+            values[algorithm].add(value)
+    for alternative in _objects(media.get("AlternativeHashes")):
+        if not isinstance(alternative, dict):
+            continue
+        named = algorithm_named(str(alternative.get("HashName", "")))
+        if named is not None and named in _CRYPTO_DIGITS:
+            digits = _CRYPTO_DIGITS[named]
+            if (value := hex_text(alternative.get("HashValue"), digits)) is not None:
+                values[named].add(value)
+    return any(len(found) > 1 for found in values.values())
+
+
 def _objects(alternatives: object) -> list[Any]:
     """An AlternativeHashes array; a lone object is taken as one; anything else (a
     number, a text) holds none (it stays in the record)."""

@@ -22,7 +22,9 @@ per algorithm, and needs none of the others):
 - ``holds``: which cryptographic algorithms each entry has a value of (``u1``, bit
   ``k`` for ``HOLD_ALGORITHMS[k]``; 0: not recorded, as for the entries of a block with
   one such algorithm only), so that a hit can tell "the entry's SHA-1 is another" from
-  "the entry has no SHA-1"; absent when no block had two of them (a hash list).
+  "the entry has no SHA-1"; bit 7 (``HOLDS_SEVERAL``) for an entry with two values of
+  one algorithm (a VICS medium with an alternative MD5 of its own), which describes more
+  than one file; absent when no block had two of them or such an entry (a hash list).
 
 An entry may have more than one value of an algorithm (a VICS medium whose alternative
 MD5 differs from its own); a lookup finds it by each of them.
@@ -54,6 +56,8 @@ MAX_SIZE = (1 << 63) - 1
 HOLDS_DTYPE = np.dtype("u1")
 #: The algorithms ``holds`` records, bit 0 first (new ones go at the end).
 HOLD_ALGORITHMS = ("md5", "sha1", "sha256")
+#: The ``holds`` bit of an entry with two or more values of one of them.
+HOLDS_SEVERAL = 0x80
 #: Distinct labels a packed set can hold (code 0 means none of its own).
 MAX_LABELS = 65_535
 
@@ -166,17 +170,26 @@ def holds_path(directory: Path) -> Path:
 
 
 def block_holds(block: PackedBlock) -> np.ndarray | None:
-    """Per entry of ``block``, the bits of ``HOLD_ALGORITHMS`` it has values of; None
-    when the block has values of one of them at most (nothing to compare a hit with)."""
-    columns = [c for c in block.columns if c.algorithm in HOLD_ALGORITHMS and len(c.rows)]
-    if len({c.algorithm for c in columns}) < 2:
+    """Per entry of ``block``, the bits of ``HOLD_ALGORITHMS`` it has values of and
+    ``HOLDS_SEVERAL`` if two of one; None when the block has values of one of them at
+    most, one an entry (nothing to compare a hit with, nothing ambiguous)."""
+    rows: dict[str, list[np.ndarray]] = {}
+    for column in block.columns:
+        if column.algorithm in HOLD_ALGORITHMS and len(column.rows):
+            rows.setdefault(column.algorithm, []).append(column.rows)
+    counts = {name: np.bincount(np.concatenate(parts), minlength=block.entries)
+              for name, parts in rows.items()}  # fmt: skip
+    several = [count > 1 for count in counts.values()]
+    if len(counts) < 2 and not any(s.any() for s in several):
         return None
     holds = np.zeros(block.entries, HOLDS_DTYPE)
-    for column in columns:
-        holds[column.rows] |= 1 << HOLD_ALGORITHMS.index(column.algorithm)
+    for name, count in counts.items():
+        holds[count > 0] |= 1 << HOLD_ALGORITHMS.index(name)
+    for many in several:
+        holds[many] |= HOLDS_SEVERAL
     return holds
 
 
 def held(bits: int) -> frozenset[str]:
-    """The algorithms a ``holds`` item names."""
+    """The algorithms a ``holds`` item names (not ``HOLDS_SEVERAL``)."""
     return frozenset(name for k, name in enumerate(HOLD_ALGORITHMS) if bits >> k & 1)

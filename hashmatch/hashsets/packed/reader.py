@@ -25,6 +25,7 @@ from hashmatch.hashsets.name_decoding import NAME_ERRORS
 from hashmatch.hashsets.packed.layout import (
     ENTRY_DTYPE,
     HOLDS_DTYPE,
+    HOLDS_SEVERAL,
     LABEL_CODE_DTYPE,
     OFFSET_DTYPE,
     QUALITY_DTYPE,
@@ -149,11 +150,17 @@ class PackedSet:
 
     def holds(self, entry: int) -> frozenset[str] | None:
         """The cryptographic algorithms the entry has values of; None where the set did
-        not record it (a hash list, a set imported before it was kept)."""
+        not record it (a hash list, a set imported before it was kept) or the entry
+        has two values of one (``several``)."""
         if len(self._holds) == 0:
             return None
         found = int(self._holds[entry - 1])
-        return held(found) if found else None
+        return held(found) if found and not found & HOLDS_SEVERAL else None
+
+    def several(self, entry: int) -> bool:
+        """Whether the entry has two values of one algorithm (a VICS medium with an
+        alternative MD5 of its own): it describes more than one file."""
+        return len(self._holds) > 0 and bool(int(self._holds[entry - 1]) & HOLDS_SEVERAL)
 
     def kept_positions(self, algorithm: str, min_quality: int) -> np.ndarray | None:
         """Positions among one algorithm's sorted values of those of at least
