@@ -342,3 +342,19 @@ def test_the_vics_export_does_not_categorise_a_medium_its_entry_disagrees_with(
     assert media["vics.bin"]["Comments"] == DISAGREEING_ONLY
     assert media["vics-sha1.bin"].get("Category") is None  # its SHA1 is another
     assert media["no-sha1.bin"]["Category"] == 1 and "Comments" not in media["no-sha1.bin"]
+
+
+def test_show_says_whether_hits_are_checked_against_other_hashes(sets: Path) -> None:
+    def shown(name: str, *more: str) -> str:
+        result = CliRunner().invoke(cli, ["--store", str(sets), "hashset", "show", name, *more])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    assert "hash checks: a hit's entry is checked against the file's other hashes" in shown("bad")
+    assert "hash checks: none needed (one hash an entry)" in shown("plain")
+    assert json.loads(shown("plain", "--json"))["hash_checks"] is None
+    with HashSetStore(sets) as store:
+        info = store.get("bad")
+    (packed_dir(sets, info.id) / "holds").unlink()  # (as a set imported before 0.2.0)
+    assert "hash checks: none: import the set again" in shown("bad")
+    assert json.loads(shown("bad", "--json"))["hash_checks"] is False

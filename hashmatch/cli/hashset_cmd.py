@@ -134,23 +134,34 @@ def list_command(state: State, as_json: bool) -> None:
         )
 
 
+#: What ``hashset show`` says of ``checks_hashes``.
+_HASH_CHECKS = {
+    True: "a hit's entry is checked against the file's other hashes",
+    False: "none: import the set again to check a hit's entry against the file's other hashes",
+    None: "none needed (one hash an entry)",
+}
+
+
 @hashset_group.command("show")
 @click.argument("name")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
 def show_command(state: State, name: str, as_json: bool) -> None:
     """Show one hash set: provenance, how many entries have a file size (which a
-    hashdeep export needs) and the breakdown by category and label."""
+    hashdeep export needs and a scan checks hits by), whether a hit is checked against
+    the file's other hashes, and the breakdown by category and label."""
     store = state.store()
     info = store.get(name)
     breakdown = store.breakdown(info)
     sized = store.sized_entries(info)
+    checks = store.checks_hashes(info)
     if as_json:
         data = _info_dict(info)
         data["breakdown"] = [
             {"category": c, "label": label, "entries": n} for c, label, n in breakdown
         ]
         data["file_sizes"] = sized  # (null: VICS, each medium's MediaSize)
+        data["hash_checks"] = checks  # (null: one hash an entry, nothing to check)
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
     for key, value in _info_dict(info).items():
@@ -161,6 +172,7 @@ def show_command(state: State, name: str, as_json: bool) -> None:
     # (What a hashdeep export can write: an entry without a size is left out of it.)
     sizes = "each medium's MediaSize" if sized is None else f"{sized} of {info.entries} entries"
     click.echo(f"{'file sizes:':<13}{sizes}")
+    click.echo(f"{'hash checks:':<13}{_HASH_CHECKS[checks]}")
     for key, value in info.provenance:
         click.echo(f"{'provenance:':<13}{key} = {visible(value)}")
     for category, label, count in breakdown:

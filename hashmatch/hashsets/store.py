@@ -53,6 +53,7 @@ from hashmatch.hashsets.model import (
     ImportResult,
     SetLayout,
 )
+from hashmatch.hashsets.packed.layout import HOLD_ALGORITHMS
 from hashmatch.hashsets.rows import StoredEntry
 from hashmatch.hashsets.store_lock import StoreLock
 from hashmatch.matching.near import NearIndex
@@ -293,6 +294,16 @@ class HashSetStore:
         if info.layout is SetLayout.PACKED:
             return self._packed_set(info).sized_entries()
         return rows.sized_entries(self._db, info)
+
+    def checks_hashes(self, info: HashSetInfo) -> bool | None:
+        """Whether an exact hit on the set is checked against its entry's other hashes
+        (the set records which each entry has: packed sets imported since 0.2.0); None
+        for a set of one cryptographic algorithm, where there is nothing to check."""
+        if sum(name in HOLD_ALGORITHMS for name in info.algorithms) < 2:
+            return None
+        if info.layout is SetLayout.ROWS:
+            return False
+        return self._packed_set(info).records_holds()
 
     def iter_entries(self, info: HashSetInfo, *, references: bool = True) -> Iterator[StoredEntry]:
         """Every entry of a set, in import order, with all its values (streaming);

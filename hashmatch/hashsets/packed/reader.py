@@ -157,6 +157,10 @@ class PackedSet:
         found = int(self._holds[entry - 1])
         return held(found) if found and not found & HOLDS_SEVERAL else None
 
+    def records_holds(self) -> bool:
+        """Whether the set records which algorithms each entry has values of."""
+        return len(self._holds) > 0
+
     def several(self, entry: int) -> bool:
         """Whether the entry has two values of one algorithm (a VICS medium with an
         alternative MD5 of its own): it describes more than one file."""
