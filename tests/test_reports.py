@@ -8,11 +8,16 @@ import hashlib
 import io
 import json
 import os
+import sqlite3
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from PIL import Image, ImageChops, ImageStat
 
+from hashmatch.casedb import CaseDatabase
+from hashmatch.casedb import database as database_module
+from hashmatch.cli import cli
 from hashmatch.errors import CaseError
 from hashmatch.hashsets import Category, HashSetStore
 from hashmatch.report.csv_report import neutralise
@@ -137,3 +142,42 @@ def test_an_output_that_cannot_be_written_leaves_no_part_of_it(
     with pytest.raises(CaseError, match=r"report\.html: No space left on device"):
         write_text(tmp_path / "report.html", "<html></html>")
     assert list(tmp_path.iterdir()) == []
+
+
+def _write_protected(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As if the case were on a write-protected drive: opening its database for writing
+    fails and nothing in it can be written (tests may run as root)."""
+
+    def refused(path: str) -> sqlite3.Connection:
+        raise sqlite3.OperationalError("unable to open database file")
+
+    monkeypatch.setattr(database_module, "connect", refused)
+    monkeypatch.setattr(database_module.os, "access", lambda path, mode: mode != os.W_OK)
+
+
+def test_a_case_on_write_protected_media_is_rendered_read_only(
+    hostile_case: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An archived case is rendered from its database opened read-only; nothing of the
+    case but its audit log is touched (which on real write-protected media cannot be
+    appended to either: the command warns and goes on)."""
+    expected = (hostile_case / "report.json").read_text()
+
+    def files() -> dict[str, bytes]:
+        return {p.name: p.read_bytes() for p in hostile_case.iterdir() if p.name != "audit.log"}
+
+    before = files()
+    _write_protected(monkeypatch)
+    result = CliRunner().invoke(cli, ["report", str(hostile_case), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == expected
+    assert files() == before
+
+
+def test_a_write_protected_case_whose_scan_did_not_finish_says_so(
+    hostile_case: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (hostile_case / "case.sqlite-wal").write_bytes(b"\0" * 32)
+    _write_protected(monkeypatch)
+    with pytest.raises(CaseError, match=r"its last changes are still in case\.sqlite-wal"):
+        CaseDatabase.read(hostile_case)

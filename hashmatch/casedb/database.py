@@ -9,13 +9,14 @@ by one process only.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from hashmatch.casedb.schema import CASE_DB, MIGRATIONS
-from hashmatch.dbutil import connect, migrate, pending, transaction
+from hashmatch.dbutil import connect, connect_read_only, migrate, pending, transaction
 from hashmatch.errors import CaseError
 from hashmatch.hashing import FileHashes, Problem, Stage
 from hashmatch.matching import Verdict
@@ -41,6 +42,10 @@ class FileOutcome:
 
 
 _CHUNK = 500  # keys per look-up, below SQLite's limit on bound parameters
+
+
+def _writable(case_dir: Path, path: Path) -> bool:
+    return os.access(case_dir, os.W_OK) and os.access(path, os.W_OK)
 
 
 def _json(value: object) -> str:
@@ -70,6 +75,30 @@ class CaseDatabase:
         if not path.is_file():
             raise CaseError(f"{case_dir} holds no case database ({CASE_DB})")
         return cls._open(path, upgrade=False)
+
+    @classmethod
+    def read(cls, case_dir: Path) -> CaseDatabase:
+        """The case in ``case_dir`` to render a report from: as ``open``, and on media
+        this process cannot write (a case archived to a write-protected drive) opened
+        read-only, if nothing of it is left in its write-ahead log."""
+        try:
+            return cls.open(case_dir)
+        except CaseError as exc:
+            path = case_dir / CASE_DB
+            if not path.is_file() or _writable(case_dir, path):
+                raise
+            cause = exc.__cause__ or exc
+        log = path.with_name(path.name + "-wal")
+        where = f"case database {path} cannot be written ({cause})"
+        if log.is_file() and log.stat().st_size > 0:
+            raise CaseError(
+                f"{where}, and its last changes are still in {log.name}: the scan that "
+                "wrote it did not finish; copy the case folder to where it can be written"
+            ) from cause
+        try:
+            return cls(connect_read_only(path), path)
+        except sqlite3.Error as error:
+            raise CaseError(f"{where}, and cannot be read: {error}") from error
 
     @classmethod
     def _open(cls, path: Path, *, upgrade: bool) -> CaseDatabase:

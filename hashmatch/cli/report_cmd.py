@@ -25,7 +25,7 @@ def report_command(case_dir: Path, fmt: str, output: Path | None) -> None:
     case's manifest, so that `hashmatch verify` still passes.
     """
     record_case(case_dir)
-    with CaseDatabase.open(case_dir) as case:
+    with CaseDatabase.read(case_dir) as case:
         text = render(read_report(case), fmt)
     if output is None:
         click.echo(text, nl=False)
