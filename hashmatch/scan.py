@@ -16,6 +16,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hashmatch import __version__
 from hashmatch.casedb.database import CaseDatabase, FileOutcome, Thumbnail
 from hashmatch.casedb.schema import CASE_DB
 from hashmatch.errors import CaseError, CaseExistsError
@@ -84,6 +85,7 @@ def scan(options: ScanOptions, store: HashSetStore, progress: Progress | None = 
     _refuse_case_inside_evidence(options.case_dir, specs)
     sets = store.resolve(options.hashsets)
     algorithms = tuple(a.name for a in resolve_algorithms(options.algorithms))
+    checks = {info.name: store.checks_hashes(info) for info in sets}
     # Every source is opened before the case folder is touched: a damaged image stops
     # the scan with its reason and leaves no half-made case (nor, with --force, a
     # destroyed one) behind.
@@ -103,14 +105,14 @@ def scan(options: ScanOptions, store: HashSetStore, progress: Progress | None = 
             meta = case.meta()
             if resuming and "status" in meta:
                 _check_resumable(case, sources, sets)
-                _check_same_settings(meta, options, algorithms)
+                _check_same_settings(meta, options, algorithms, checks)
                 case.upgrade()
                 resumed = meta.get("resumed")
                 earlier = resumed if isinstance(resumed, list) else []
                 case.set_meta({"resumed": [*earlier, utc_now()], "status": "running"})
             else:
                 case.upgrade()  # (a new case is up to date already)
-                _record_start(case, options, sources, sets, algorithms)
+                _record_start(case, options, sources, sets, algorithms, checks)
             with _backend(options) as pool:
                 # The workers start while the near index loads and the files are counted.
                 matcher = Matcher(store, sets, options.thresholds)
@@ -207,6 +209,7 @@ def _record_start(
     sources: Sequence[Source],
     sets: Sequence[HashSetInfo],
     algorithms: tuple[str, ...],
+    checks: dict[str, bool | None],
 ) -> None:
     tool = tool_info()
     case.set_meta(
@@ -223,6 +226,8 @@ def _record_start(
             "thumbnails": options.thumbnails.value,
             "dask_scheduler": options.dask_scheduler,
             "variants": options.variants,
+            # Per set: are exact hits checked against the entry's other hashes?
+            "hash_checks": checks,
             "tool": {
                 **dataclasses.asdict(tool),
                 "libraries": dict(tool.libraries),
@@ -271,19 +276,29 @@ def _check_resumable(
 
 
 def _check_same_settings(
-    meta: dict[str, object], options: ScanOptions, algorithms: tuple[str, ...]
+    meta: dict[str, object],
+    options: ScanOptions,
+    algorithms: tuple[str, ...],
+    checks: dict[str, bool | None],
 ) -> None:
     """A resumed scan must hash and match as the first run did, or its report would mix
-    two kinds of results without saying so."""
+    two kinds of results without saying so: the same hashmatch (whose report names one
+    version, and which checks hits as it does), the same settings, and its sets checked
+    as they were (a set imported again may now be checked against other hashes)."""
+    tool = meta.get("tool")
     first = {
+        "hashmatch": tool.get("version") if isinstance(tool, dict) else None,
         "algorithms": meta.get("algorithms"),
         "thresholds": meta.get("thresholds"),
         "variants": meta.get("variants", True),
+        "hash checks": meta.get("hash_checks"),
     }
     now = {
+        "hashmatch": __version__,
         "algorithms": list(algorithms),
         "thresholds": dict(options.thresholds.values),
         "variants": options.variants,
+        "hash checks": checks,
     }
     changed = [key for key in first if first[key] != now[key]]
     if changed:

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from hashmatch.casedb import CaseDatabase
 from hashmatch.casedb.schema import HIT_CHECKS
 from hashmatch.cli import cli
 from hashmatch.errors import CaseError, StoreError
@@ -231,6 +232,8 @@ def test_a_disagreeing_hit_is_flagged_and_listed(
         "vics-sha1.bin": {("md5", None, False, ("sha1",))},
         "no-sha1.bin": {("md5", None, False, ())},
     }
+    checked = {h["name"]: h["hash_checks"] for h in report["hashsets"]}
+    assert checked == {"bad": True, "good": True, "vics": True, "plain": None}
     # The known-good hit still makes good.bin known-good, and is listed with the others.
     assert report["summary"]["known_good"] == 1
     assert report["summary"]["mismatched_files"] == 5
@@ -356,5 +359,47 @@ def test_show_says_whether_hits_are_checked_against_other_hashes(sets: Path) -> 
     with HashSetStore(sets) as store:
         info = store.get("bad")
     (packed_dir(sets, info.id) / "holds").unlink()  # (as a set imported before 0.2.0)
-    assert "hash checks: none: import the set again" in shown("bad")
+    assert "hash checks: none: the set does not record which hashes each entry has" in shown("bad")
+    assert "remove it and import it again" in shown("bad")
     assert json.loads(shown("bad", "--json"))["hash_checks"] is False
+
+
+def test_a_size_of_zero_is_not_compared(tmp_path: Path) -> None:
+    """Some exporters write a MediaSize of 0 for "not known": a file of other bytes is
+    not flagged for it."""
+    data = FILES["vics.bin"]
+    source = tmp_path / "v.json"
+    media = [medium(data, MediaSize=0)]
+    source.write_text(json.dumps({"@odata.context": CONTEXT_US, "value": media}))
+    with HashSetStore(tmp_path / "store") as store:
+        store.import_file(source, name="v")
+        assert full_checks(store, data) == [("md5", 0, False, ())]
+
+
+def first_run(case: Path, **changes: object) -> None:
+    """Change what the first run of a case recorded of itself."""
+    with sqlite3.connect(case / "case.sqlite") as db:
+        for key, value in changes.items():
+            db.execute("UPDATE meta SET value = ? WHERE key = ?", (json.dumps(value), key))
+        db.execute("UPDATE meta SET value = '\"running\"' WHERE key = 'status'")
+    db.close()
+
+
+def test_a_resume_by_another_hashmatch_or_with_sets_checked_otherwise_is_refused(
+    sets: Path, evidence: Path, tmp_path: Path
+) -> None:
+    """One report names one hashmatch, and its hits must all be checked alike."""
+    case = tmp_path / "case"
+    scanned(sets, evidence, case)
+    with CaseDatabase.open(case) as opened:
+        meta = opened.meta()
+    older = {**meta["tool"], "version": "0.1.0"}
+    first_run(case, tool=older)
+    with (
+        HashSetStore(sets) as store,
+        pytest.raises(CaseError, match=r"hashmatch: first run 0\.1\.0"),
+    ):
+        scan(ScanOptions(sources=(evidence,), case_dir=case, jobs=1, resume=True), store)
+    first_run(case, tool=meta["tool"], hash_checks={**meta["hash_checks"], "bad": False})
+    with HashSetStore(sets) as store, pytest.raises(CaseError, match="hash checks: first run"):
+        scan(ScanOptions(sources=(evidence,), case_dir=case, jobs=1, resume=True), store)

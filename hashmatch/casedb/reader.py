@@ -41,7 +41,7 @@ def read_report(case: CaseDatabase) -> CaseReport:
             tool=_tool(meta),
             case=_facts(meta),
             sources=_sources(db),
-            hashsets=_hashsets(db),
+            hashsets=_hashsets(db, meta.get("hash_checks")),
             summary=_summary(db),
             matches=_matches(db),
             errors=tuple(
@@ -116,13 +116,17 @@ def _sources(db: sqlite3.Connection) -> tuple[SourceRecord, ...]:
     return tuple(sorted(records, key=lambda r: (len(r.id), r.id)))
 
 
-def _hashsets(db: sqlite3.Connection) -> tuple[HashSetRecord, ...]:
+def _hashsets(db: sqlite3.Connection, checks: object) -> tuple[HashSetRecord, ...]:
+    """The sets, each with whether its hits were checked against other hashes
+    (``checks``: the case's record of it, absent in a case made before 0.2.0)."""
+    checked = checks if isinstance(checks, dict) else {}
     rows = db.execute(
         "SELECT name, format, category, source_name, entries, sha256, imported_at, provenance "
         "FROM hashset ORDER BY name"
     )
     return tuple(
-        HashSetRecord(n, f, c, s, int(e), h, i, _pairs(p)) for n, f, c, s, e, h, i, p in rows
+        HashSetRecord(n, f, c, s, int(e), h, i, _pairs(p), checked.get(n, False))
+        for n, f, c, s, e, h, i, p in rows
     )
 
 

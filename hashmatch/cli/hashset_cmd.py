@@ -137,7 +137,9 @@ def list_command(state: State, as_json: bool) -> None:
 #: What ``hashset show`` says of ``checks_hashes``.
 _HASH_CHECKS = {
     True: "a hit's entry is checked against the file's other hashes",
-    False: "none: import the set again to check a hit's entry against the file's other hashes",
+    False: "none: the set does not record which hashes each entry has (imported before "
+    "0.2.0); remove it and import it again to check a hit's entry against the file's "
+    "other hashes",
     None: "none needed (one hash an entry)",
 }
 

@@ -257,7 +257,9 @@ def _exact_hits(hashed: FileHashes, found: list[tuple[str, EntryDetails]]) -> li
             agreeing = by_entry[entry.hashset, entry.entry]
             others = sorted((entry.holds & mine) - agreeing, key=_ALGORITHM_ORDER.__getitem__)
         hit = _hit(HitType.EXACT, algorithm, 0, None, entry)
-        differs = entry.size is not None and entry.size != hashed.bytes_read
+        # (A size of 0 for a file that is not empty is how some exporters write "not
+        # known": it is not compared.)
+        differs = bool(entry.size) and entry.size != hashed.bytes_read
         hits.append(dataclasses.replace(hit, size_mismatch=differs, hash_mismatch=tuple(others)))
     return hits
 

@@ -139,11 +139,17 @@ def _hit(hit: Hit, size: int) -> Markup:
     return element("div", badge, text + reference, _disagreement(hit, size), class_=kind)
 
 
+#: What the hash-set table says of ``HashSetRecord.hash_checks``.
+_CHECKED = {True: "yes", False: "no", None: "one hash an entry"}
+
+
 def _disagreement(hit: Hit, size: int) -> Markup:
     """Why an exact hit's entry is not this file."""
     why = []
-    if hit.size_mismatch:
+    if hit.size_mismatch and hit.known_size != size:
         why.append(f"the set records {hit.known_size} bytes, this file has {size}")
+    elif hit.size_mismatch:  # (the file changed between its listing and its reading)
+        why.append(f"the set records {hit.known_size} bytes, and another number was hashed")
     if hit.hash_mismatch:
         why.append(f"the set records another {' and '.join(hit.hash_mismatch)} for it")
     text = f" Not the known file: {'; '.join(why)}. A hash collision or a wrong entry."
@@ -199,10 +205,11 @@ def render_html(report: CaseReport) -> str:
         [[s.id, s.path, s.kind, s.size, _details(s.details)] for s in report.sources],
     )
     hashsets = table(
-        ("name", "format", "category", "entries", "file", "SHA-256 of file", "imported"),
+        ("name", "format", "category", "entries", "file", "SHA-256 of file", "imported",
+         "hits checked against other hashes"),
         [
             [h.name, h.format, h.category, h.entries, h.source_name,
-             element("span", h.sha256, class_="mono"), h.imported_at]
+             element("span", h.sha256, class_="mono"), h.imported_at, _CHECKED[h.hash_checks]]
             for h in report.hashsets
         ],
     )  # fmt: skip

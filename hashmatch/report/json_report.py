@@ -90,6 +90,7 @@ def report_dict(report: CaseReport) -> dict[str, Any]:
                 "source_name": h.source_name,
                 "imported_at": h.imported_at,
                 "provenance": dict(h.provenance),
+                "hash_checks": h.hash_checks,
             }
             for h in report.hashsets
         ],

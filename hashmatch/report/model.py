@@ -56,6 +56,9 @@ class HashSetRecord:
     sha256: str
     imported_at: str
     provenance: tuple[tuple[str, str], ...] = ()
+    #: Whether exact hits on the set were checked against the entry's other hashes
+    #: (None: one hash an entry, nothing to check; False in a case made before 0.2.0).
+    hash_checks: bool | None = False
 
 
 @dataclass(frozen=True)
