@@ -75,6 +75,8 @@ class ScanResult:
     files: int
     matched_files: int
     errors: int
+    #: Files with an exact hit whose entry disagrees with them (report's ``mismatches``).
+    mismatched_files: int = 0
 
 
 def scan(options: ScanOptions, store: HashSetStore, progress: Progress | None = None) -> ScanResult:
@@ -128,9 +130,8 @@ def scan(options: ScanOptions, store: HashSetStore, progress: Progress | None = 
         case.close()
     manifest = write_manifest(options.case_dir)  # after close: the database file is final
     outputs = (*outputs, manifest)
-    return ScanResult(
-        options.case_dir, outputs, summary.files, summary.matched_files, summary.errors
-    )
+    return ScanResult(options.case_dir, outputs, summary.files, summary.matched_files,
+                      summary.errors, summary.mismatched_files)  # fmt: skip
 
 
 def _open_sources(specs: Sequence[SourceSpec]) -> list[Source]:

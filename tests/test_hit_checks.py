@@ -403,3 +403,12 @@ def test_a_resume_by_another_hashmatch_or_with_sets_checked_otherwise_is_refused
     first_run(case, tool=meta["tool"], hash_checks={**meta["hash_checks"], "bad": False})
     with HashSetStore(sets) as store, pytest.raises(CaseError, match="hash checks: first run"):
         scan(ScanOptions(sources=(evidence,), case_dir=case, jobs=1, resume=True), store)
+
+
+def test_the_scan_command_says_how_many_files_hit_an_entry_that_disagrees(
+    sets: Path, evidence: Path, tmp_path: Path
+) -> None:
+    args = ["--store", str(sets), "scan", str(evidence), "-o", str(tmp_path / "case"), "-q"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "same hash, another file: 5 (the report's mismatches" in result.stdout

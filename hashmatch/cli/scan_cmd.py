@@ -128,5 +128,9 @@ def scan_command(
     click.echo(f"files:    {result.files}")
     click.echo(f"matched:  {result.matched_files}")
     click.echo(f"errors:   {result.errors}")
+    if result.mismatched_files:
+        # (A known-good one is in no match list: the examiner hears of it here too.)
+        click.echo(f"same hash, another file: {result.mismatched_files} (the report's "
+                   "mismatches: a set entry records another size or hash)")  # fmt: skip
     for path in result.outputs:
         click.echo(f"output:   {visible(str(path))}")
