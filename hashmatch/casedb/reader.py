@@ -130,23 +130,24 @@ def _hashsets(db: sqlite3.Connection, checks: object) -> tuple[HashSetRecord, ..
     )
 
 
+def _has_checks(db: sqlite3.Connection) -> bool:
+    """Whether the case's hits keep their checks (``0002_hit_checks``: a report does not
+    migrate the case it renders)."""
+    return "known_size" in {str(row[1]) for row in db.execute("PRAGMA table_info(hit)")}
+
+
 def _checks(db: sqlite3.Connection) -> str:
     """``hit.known_size, hit.size_mismatch, hit.hash_mismatch``, or what a case made
-    before hits kept them reads as (a report does not migrate the case it renders)."""
-    columns = {str(row[1]) for row in db.execute("PRAGMA table_info(hit)")}
-    if "known_size" not in columns:
-        return "NULL, 0, NULL"
-    return "hit.known_size, hit.size_mismatch, hit.hash_mismatch"
+    before hits kept them reads as."""
+    if _has_checks(db):
+        return "hit.known_size, hit.size_mismatch, hit.hash_mismatch"
+    return "NULL, 0, NULL"
 
 
 def _disagreeing(db: sqlite3.Connection) -> str:
     """The join and condition of exact hits whose entry disagrees with the file."""
-    if _checks(db).startswith("NULL"):
-        return "FROM hit JOIN file ON file.id = hit.file_id WHERE 0"
-    return (
-        "FROM hit JOIN file ON file.id = hit.file_id "
-        "WHERE hit.size_mismatch != 0 OR hit.hash_mismatch IS NOT NULL"
-    )
+    found = "hit.size_mismatch != 0 OR hit.hash_mismatch IS NOT NULL"
+    return f"FROM hit JOIN file ON file.id = hit.file_id WHERE {found if _has_checks(db) else 0}"
 
 
 def _mismatches(db: sqlite3.Connection) -> tuple[MismatchRecord, ...]:
