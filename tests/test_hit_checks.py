@@ -412,3 +412,22 @@ def test_the_scan_command_says_how_many_files_hit_an_entry_that_disagrees(
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     assert "same hash, another file: 5 (the report's mismatches" in result.stdout
+
+
+def test_a_damaged_record_of_the_checks_reads_as_not_checked(
+    sets: Path, evidence: Path, tmp_path: Path
+) -> None:
+    case = tmp_path / "case"
+    scanned(sets, evidence, case)
+    with sqlite3.connect(case / "case.sqlite") as db:
+        db.execute("UPDATE meta SET value = ? WHERE key = 'hash_checks'",
+                   (json.dumps({"bad": "yes", "vics": [1]}),))  # fmt: skip
+    db.close()
+    rendered = {}
+    for fmt in ("json", "html"):
+        result = CliRunner().invoke(cli, ["report", str(case), "--format", fmt])
+        assert result.exit_code == 0, result.output
+        rendered[fmt] = result.stdout
+    hashsets = json.loads(rendered["json"])["hashsets"]
+    checked = {h["name"]: h["hash_checks"] for h in hashsets}
+    assert checked == {"bad": False, "good": False, "vics": False, "plain": False}

@@ -125,9 +125,14 @@ def _hashsets(db: sqlite3.Connection, checks: object) -> tuple[HashSetRecord, ..
         "FROM hashset ORDER BY name"
     )
     return tuple(
-        HashSetRecord(n, f, c, s, int(e), h, i, _pairs(p), checked.get(n, False))
+        HashSetRecord(n, f, c, s, int(e), h, i, _pairs(p), _checked(checked.get(n, False)))
         for n, f, c, s, e, h, i, p in rows
     )
+
+
+def _checked(value: object) -> bool | None:
+    """A set's recorded ``hash_checks`` (anything but true or null reads as false)."""
+    return value if value is None or isinstance(value, bool) else False
 
 
 def _has_checks(db: sqlite3.Connection) -> bool:
