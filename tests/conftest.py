@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import io
+import os
 import shutil
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from click.testing import CliRunner
@@ -66,3 +69,15 @@ def needs_tool(name: str) -> str:
     if found is None:
         pytest.skip(f"needs the command-line tool {name!r} (installed by .ci/run)")
     return found
+
+
+def write_protected(monkeypatch: pytest.MonkeyPatch, module: ModuleType) -> None:
+    """As if the database ``module`` opens (the store's, a case's) were on a
+    write-protected drive: opening it for writing (``module.connect``) fails and no
+    file can be written (tests may run as root, whom permissions do not stop)."""
+
+    def refused(path: str) -> sqlite3.Connection:
+        raise sqlite3.OperationalError("unable to open database file")
+
+    monkeypatch.setattr(module, "connect", refused)
+    monkeypatch.setattr(os, "access", lambda path, mode: mode != os.W_OK)

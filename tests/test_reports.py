@@ -26,7 +26,7 @@ from hashmatch.report.outputs import write_text
 from hashmatch.report.thumbnails import ThumbnailStyle, make_thumbnail
 from hashmatch.scan import ScanOptions, scan
 
-from .conftest import GOLDEN
+from .conftest import GOLDEN, write_protected
 
 HOSTILE = [
     '<script>alert("x")<\\script>.jpg',
@@ -118,7 +118,6 @@ def test_blurred_thumbnail_is_small_grey_and_blurred() -> None:
 
 
 def test_only_matched_files_get_thumbnails(hostile_case: Path) -> None:
-    import sqlite3
 
     db = sqlite3.connect(hostile_case / "case.sqlite")
     unmatched = db.execute(
@@ -144,17 +143,6 @@ def test_an_output_that_cannot_be_written_leaves_no_part_of_it(
     assert list(tmp_path.iterdir()) == []
 
 
-def _write_protected(monkeypatch: pytest.MonkeyPatch) -> None:
-    """As if the case were on a write-protected drive: opening its database for writing
-    fails and nothing in it can be written (tests may run as root)."""
-
-    def refused(path: str) -> sqlite3.Connection:
-        raise sqlite3.OperationalError("unable to open database file")
-
-    monkeypatch.setattr(database_module, "connect", refused)
-    monkeypatch.setattr(database_module.os, "access", lambda path, mode: mode != os.W_OK)
-
-
 def test_a_case_on_write_protected_media_is_rendered_read_only(
     hostile_case: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -167,7 +155,7 @@ def test_a_case_on_write_protected_media_is_rendered_read_only(
         return {p.name: p.read_bytes() for p in hostile_case.iterdir() if p.name != "audit.log"}
 
     before = files()
-    _write_protected(monkeypatch)
+    write_protected(monkeypatch, database_module)
     result = CliRunner().invoke(cli, ["report", str(hostile_case), "--format", "json"])
     assert result.exit_code == 0, result.output
     assert result.stdout == expected
@@ -178,6 +166,6 @@ def test_a_write_protected_case_whose_scan_did_not_finish_says_so(
     hostile_case: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (hostile_case / "case.sqlite-wal").write_bytes(b"\0" * 32)
-    _write_protected(monkeypatch)
+    write_protected(monkeypatch, database_module)
     with pytest.raises(CaseError, match=r"its last changes are still in case\.sqlite-wal"):
         CaseDatabase.read(hostile_case)

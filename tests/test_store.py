@@ -24,6 +24,8 @@ from hashmatch.hashsets.digest import FileDigest
 from hashmatch.hashsets.packed import writer
 from hashmatch.hashsets.store import STORE_FILENAME
 
+from .conftest import write_protected
+
 MD5 = "0123456789abcdef0123456789abcdef"
 PDQ = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
 
@@ -233,17 +235,6 @@ def test_a_store_from_before_packed_sets_keeps_its_sets_as_rows(tmp_path: Path) 
         assert store.sized_entries(info) == 0
 
 
-def _unwritable_media(monkeypatch: pytest.MonkeyPatch) -> None:
-    """As if the store were on a write-protected drive: opening it for writing fails and
-    its folder cannot be written (tests may run as root, whom permissions do not stop)."""
-
-    def refused(path: str) -> sqlite3.Connection:
-        raise sqlite3.OperationalError("unable to open database file")
-
-    monkeypatch.setattr(store_module, "connect", refused)
-    monkeypatch.setattr(store_module.os, "access", lambda path, mode: mode != os.W_OK)
-
-
 def test_a_store_on_read_only_media_is_read_and_never_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -256,7 +247,7 @@ def test_a_store_on_read_only_media_is_read_and_never_written(
         writable.import_file(write(tmp_path, "packed.md5", md5_lines(50)), name="packed")
     before = dump(store_dir)
     files = sorted(p.relative_to(store_dir) for p in store_dir.rglob("*"))
-    _unwritable_media(monkeypatch)
+    write_protected(monkeypatch, store_module)
     with HashSetStore(store_dir) as store:
         assert store.read_only
         assert [info.name for info in store.list_sets()] == ["packed", "rows"]
@@ -282,12 +273,12 @@ def test_a_read_only_store_with_changes_in_its_log_or_old_schema_is_refused(
     open_store = HashSetStore(store_dir)  # (while it is open, its log holds the import)
     open_store.import_file(write(tmp_path, "a.md5", md5_lines(5)), name="a")
     with monkeypatch.context() as patched:
-        _unwritable_media(patched)
+        write_protected(patched, store_module)
         with pytest.raises(StoreError, match=r"still in hashsets\.sqlite-wal: open it once where"):
             HashSetStore(store_dir)
     open_store._db.execute("DELETE FROM migration WHERE rowid = (SELECT max(rowid) FROM migration)")
     open_store.close()
-    _unwritable_media(monkeypatch)
+    write_protected(monkeypatch, store_module)
     with pytest.raises(StoreError, match="made by an older hashmatch"):
         HashSetStore(store_dir)
 
