@@ -113,7 +113,9 @@ def scan(options: ScanOptions, store: HashSetStore, progress: Progress | None = 
                 earlier = resumed if isinstance(resumed, list) else []
                 case.set_meta({"resumed": [*earlier, utc_now()], "status": "running"})
             else:
-                case.upgrade()  # (a new case is up to date already)
+                # (A new case is up to date already; a resumed one whose start was
+                # never recorded is brought up to date: nothing of it is kept.)
+                case.upgrade()
                 _record_start(case, options, sources, sets, algorithms, checks)
             with _backend(options) as pool:
                 # The workers start while the near index loads and the files are counted.
