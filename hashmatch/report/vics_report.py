@@ -3,7 +3,8 @@
 What Griffeye-style tools (and hashmatch itself) import: one ``Media`` per unique MD5 of a
 matched file, with SHA-1, the VICS category of its exact hits on VICS sets (in current
 US numbers; otherwise no category: uncategorized; a file matched only perceptually, or
-only by hits whose entry disagrees with it, gets none, and a comment saying so),
+only by hits whose entry disagrees with it, gets none, and a comment saying so; a
+comment also names the sets whose entry disagrees where another set's agrees),
 ``MediaFiles`` with the file name, path inside its source, deleted flag and source id,
 and SHA-256 and PDQ as ``AlternativeHashes``. A matched file without an MD5 (scanned
 with ``--algorithms`` leaving md5 out) cannot be a VICS medium and is left out; the case
@@ -61,6 +62,11 @@ DISAGREEING_ONLY = (
     "hashmatch: the same hash as a known medium, but the set's entry records another size "
     "or hash (a collision or a wrong entry); not that medium for certain, so not categorised"
 )
+#: What a medium says of the entries that disagree with it when others agree.
+DISAGREEING_SOME = (
+    "hashmatch: the same hash as an entry of {sets} that records another size or hash (a "
+    "collision or a wrong entry); no category is taken from such an entry"
+)
 
 
 def _media(
@@ -74,9 +80,12 @@ def _media(
     categories = [c for c in (vics_category(r, vics_sets) for r in records) if c is not None]
     if categories:
         media["Category"] = min(categories)
+    disagreeing = sorted({hit.hashset for r in records for hit in r.hits
+                          if hit.type is HitType.EXACT and hit.disagrees})  # fmt: skip
     if not any(_exact(r) for r in records):
-        exact = any(hit.type is HitType.EXACT for r in records for hit in r.hits)
-        media["Comments"] = DISAGREEING_ONLY if exact else NEAR_ONLY
+        media["Comments"] = DISAGREEING_ONLY if disagreeing else NEAR_ONLY
+    elif disagreeing:  # (another set's agreeing hit must not hide it: md5-only lists agree)
+        media["Comments"] = DISAGREEING_SOME.format(sets=", ".join(disagreeing))
     media["MediaSize"] = first.size
     if first.image is not None:
         media["MimeType"] = f"image/{first.image.format.lower()}"
