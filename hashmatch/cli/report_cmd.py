@@ -8,29 +8,32 @@ import click
 
 from hashmatch.casedb import CaseDatabase, read_report
 from hashmatch.cli import cli, record_case
-from hashmatch.report.custody import COVERED, MANIFEST, write_manifest
+from hashmatch.report.custody import MANIFEST, write_manifest
 from hashmatch.report.outputs import RENDERERS, render, write_text
+from hashmatch.report.targets import check_target
 
 
 @cli.command("report")
 @click.argument("case_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(list(RENDERERS)), required=True,
               help="Output format.")  # fmt: skip
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="File to write (default: standard output).")  # fmt: skip
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+              help="File to write (default, or -: standard output).")  # fmt: skip
 def report_command(case_dir: Path, fmt: str, output: Path | None) -> None:
     """Render the report of the case in CASE_DIR from its case database.
 
-    Writing one of the case's own outputs (e.g. -o CASE_DIR/report.html) updates the
-    case's manifest, so that `hashmatch verify` still passes.
+    Writing one of the case's own outputs in its format (e.g. -o CASE_DIR/report.html)
+    updates the case's manifest, so that `hashmatch verify` still passes. The case's
+    database, manifest and audit log are never written over, nor is anything written
+    into the evidence.
     """
     record_case(case_dir)
     with CaseDatabase.read(case_dir) as case:
-        text = render(read_report(case), fmt)
-    if output is None:
-        click.echo(text, nl=False)
+        report = read_report(case)
+    if output is None or str(output) == "-":
+        click.echo(render(report, fmt), nl=False)
         return
-    write_text(output, text)
-    own = output.resolve().parent == case_dir.resolve() and output.name in COVERED
+    own = check_target(case_dir, output, fmt, report)
+    write_text(output, render(report, fmt))
     if own and (case_dir / MANIFEST).is_file():
         write_manifest(case_dir)

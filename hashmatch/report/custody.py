@@ -119,32 +119,21 @@ def _check_database(case_dir: Path) -> list[Check]:
     except (sqlite3.Error, HashmatchError) as exc:
         return [Check(CASE_DB, False, f"cannot be read: {exc}")]
     checks = [Check(CASE_DB, True, "SQLite integrity check passed")]
-    made_by = _written_by(case_dir / "report.json")
+    # The version is the case database's, never an output's own say: an output forged
+    # with its version removed or changed would otherwise escape being rendered again.
+    made_by = report.tool.version
     for name, renderer in RENDERERS.values():
         path = case_dir / name
         if name not in OUTPUT_FILES or not path.is_file():
             continue
-        if made_by is None:
-            checks.append(Check(name, True, "not re-rendered: report.json does not say which "
-                                             "hashmatch wrote the outputs"))  # fmt: skip
-        elif made_by != __version__:
-            why = f"not re-rendered: written by hashmatch {made_by}, this is {__version__}"
+        if made_by != __version__:
+            why = f"not re-rendered: hashmatch {made_by} made the case, this is {__version__}"
             checks.append(Check(name, True, why))
         elif path.read_bytes() != renderer(report).encode("utf-8"):
             checks.append(Check(name, False, "differs from what the case database renders"))
         else:
             checks.append(Check(name, True, "equals what the case database renders"))
     return checks
-
-
-def _written_by(report: Path) -> str | None:
-    """The hashmatch version that wrote a case's outputs, as its report.json says."""
-    try:
-        tool = json.loads(report.read_text(encoding="utf-8")).get("tool", {})
-    except (OSError, ValueError, AttributeError):
-        return None  # (a damaged or missing report.json fails its own checks)
-    version = tool.get("version") if isinstance(tool, dict) else None
-    return version if isinstance(version, str) else None
 
 
 @dataclass(frozen=True)
