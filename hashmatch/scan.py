@@ -83,8 +83,8 @@ def scan(options: ScanOptions, store: HashSetStore, progress: Progress | None = 
     notify = progress or (lambda event: None)
     if not options.sources:
         raise CaseError("nothing to scan: name at least one source")
+    refuse_case_inside_evidence(options.case_dir, options.sources)
     specs = [describe_source(path, f"S{i}") for i, path in enumerate(options.sources, 1)]
-    _refuse_case_inside_evidence(options.case_dir, specs)
     sets = store.resolve(options.hashsets)
     algorithms = tuple(a.name for a in resolve_algorithms(options.algorithms))
     checks = {info.name: store.checks_hashes(info) for info in sets}
@@ -106,6 +106,7 @@ def scan(options: ScanOptions, store: HashSetStore, progress: Progress | None = 
         try:
             meta = case.meta()
             if resuming and "status" in meta:
+                _check_unfinished(meta, options.case_dir)
                 _check_resumable(case, sources, sets)
                 _check_same_settings(meta, options, algorithms, checks)
                 case.upgrade()
@@ -195,13 +196,16 @@ def _prepare_case_dir(options: ScanOptions) -> bool:
     return False
 
 
-def _refuse_case_inside_evidence(case_dir: Path, specs: Sequence[SourceSpec]) -> None:
+def refuse_case_inside_evidence(case_dir: Path, sources: Sequence[Path]) -> None:
+    """Raise if ``case_dir`` is one of ``sources`` or lies inside one. (The command asks
+    before it does anything with the case folder: a refused scan writes nothing there,
+    not even its audit line.)"""
     target = case_dir.resolve()
-    for spec in specs:
-        root = Path(spec.path).resolve()
+    for source in sources:
+        root = source.resolve()
         if target == root or (root.is_dir() and root in target.parents):
             raise CaseError(
-                f"the case folder {case_dir} lies inside the evidence {spec.path}; "
+                f"the case folder {case_dir} lies inside the evidence {source}; "
                 "outputs must never be written into evidence"
             )
 
@@ -265,17 +269,39 @@ def _hashset_record(info: HashSetInfo) -> HashSetRecord:
     )
 
 
+def _check_unfinished(meta: dict[str, object], case_dir: Path) -> None:
+    """A case whose scan completed, outputs and manifest written, has nothing to resume:
+    resuming it would render its outputs again and record a resume that never was. (One
+    stopped after it was complete, before its manifest, is resumed: its outputs and
+    manifest are written.)"""
+    if meta.get("status") == "complete" and (case_dir / MANIFEST).is_file():
+        raise CaseExistsError(
+            f"the scan of {case_dir} is complete: there is nothing to resume; `hashmatch "
+            "report` renders its outputs again, --force scans it anew"
+        )
+
+
 def _check_resumable(
     case: CaseDatabase, sources: Sequence[Source], sets: Sequence[HashSetInfo]
 ) -> None:
     db = case.connection
-    recorded_sources = [tuple(r) for r in db.execute("SELECT id, path FROM source ORDER BY id")]
+    recorded = [(str(i), str(p)) for i, p in db.execute("SELECT id, path FROM source ORDER BY id")]
     given = sorted((s.spec.source_id, s.spec.path) for s in sources)
-    if sorted(recorded_sources) != given:
-        raise CaseError("--resume needs the same sources, in the same order, as the first run")
+    # The same source given as ``ev``, ``./ev`` or its absolute path (from the folder
+    # the first run was started in) is the same.
+    if [(i, _where(p)) for i, p in recorded] != [(i, _where(p)) for i, p in given]:
+        first = ", ".join(path for _, path in recorded)
+        now = ", ".join(path for _, path in given)
+        raise CaseError("--resume needs the same sources, in the same order, as the first "
+                        f"run (first run: {first}; now: {now})")  # fmt: skip
     recorded_sets = sorted(tuple(r) for r in db.execute("SELECT name, sha256 FROM hashset"))
     if recorded_sets != sorted((h.name, h.sha256) for h in sets):
         raise CaseError("--resume needs the same hash sets as the first run")
+
+
+def _where(path: str) -> Path:
+    """Where a source path given on the command line leads, from this folder."""
+    return Path(path).resolve()
 
 
 def _check_same_settings(
@@ -303,6 +329,10 @@ def _check_same_settings(
         "variants": options.variants,
         "hash checks": checks,
     }
+    # A case id or examiner given again must be the case's (the report names one).
+    for key, given in (("case_id", options.case_id), ("examiner", options.examiner)):
+        if given is not None:
+            first[key.replace("_", " ")], now[key.replace("_", " ")] = meta.get(key), given
     changed = [key for key in first if first[key] != now[key]]
     if changed:
         detail = "; ".join(f"{key}: first run {first[key]}, now {now[key]}" for key in changed)

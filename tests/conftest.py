@@ -81,3 +81,13 @@ def write_protected(monkeypatch: pytest.MonkeyPatch, module: ModuleType) -> None
 
     monkeypatch.setattr(module, "connect", refused)
     monkeypatch.setattr(os, "access", lambda path, mode: mode != os.W_OK)
+
+
+def interrupted(case: Path) -> None:
+    """Make a finished case as a scan stopped before its end leaves it (``--resume``
+    finishes only such a case): its status "running", no manifest."""
+    with sqlite3.connect(case / "case.sqlite") as db:
+        db.execute("UPDATE meta SET value = '\"running\"' WHERE key = 'status'")
+    db.close()
+    for name in ("manifest.json", "manifest.sha256"):
+        (case / name).unlink(missing_ok=True)

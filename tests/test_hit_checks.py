@@ -26,9 +26,10 @@ from hashmatch.hashsets import Category, HashSetStore
 from hashmatch.hashsets.formats.hashdeep import Hashdeep
 from hashmatch.hashsets.store import packed_dir
 from hashmatch.matching import Matcher, Thresholds
-from hashmatch.report.vics_report import DISAGREEING_ONLY
+from hashmatch.report.vics_report import DISAGREEING_ONLY, DISAGREEING_SOME
 from hashmatch.scan import ScanOptions, scan
 
+from .conftest import interrupted
 from .test_exports import CONTEXT_US
 
 #: The evidence: file name → bytes.
@@ -299,6 +300,7 @@ def test_resuming_a_case_made_before_brings_it_up_to_date(
     case = tmp_path / "case"
     scanned(sets, evidence, case)
     make_older(case)
+    interrupted(case)
     (evidence / "other-copy.bin").write_bytes(FILES["other.bin"])
     (evidence / "sha1-copy.bin").write_bytes(FILES["sha1.bin"])
     with HashSetStore(sets) as store:
@@ -317,10 +319,11 @@ def test_a_refused_resume_leaves_a_case_made_before_as_it_was(
     sets: Path, evidence: Path, tmp_path: Path
 ) -> None:
     """The case is brought up to date only once its resume is accepted: refused (other
-    algorithms), its database is as its manifest knows it."""
+    algorithms), its database is left byte for byte as it was."""
     case = tmp_path / "case"
     scanned(sets, evidence, case)
     make_older(case)
+    interrupted(case)
     before = (case / "case.sqlite").read_bytes()
     options = ScanOptions(sources=(evidence,), case_dir=case, jobs=1, resume=True,
                           algorithms=("md5",))  # fmt: skip
@@ -345,6 +348,28 @@ def test_the_vics_export_does_not_categorise_a_medium_its_entry_disagrees_with(
     assert media["vics.bin"]["Comments"] == DISAGREEING_ONLY
     assert media["vics-sha1.bin"].get("Category") is None  # its SHA1 is another
     assert media["no-sha1.bin"]["Category"] == 1 and "Comments" not in media["no-sha1.bin"]
+
+
+def test_the_vics_export_says_which_entry_disagrees_when_another_agrees(
+    sets: Path, evidence: Path, tmp_path: Path
+) -> None:
+    """An md5sum list records nothing to compare, so its hit agrees: the medium still
+    gets no category from the VICS entry that disagrees, and its comment says why (it
+    had neither)."""
+    listed = tmp_path / "also.md5"
+    listed.write_text(f"{md5(FILES['vics.bin'])}  vics.bin\n")
+    with HashSetStore(sets) as store:
+        store.import_file(listed, name="also", category=Category.KNOWN_BAD)
+    case = tmp_path / "case"
+    scanned(sets, evidence, case)
+    result = CliRunner().invoke(cli, ["report", str(case), "--format", "vics"])
+    assert result.exit_code == 0, result.output
+    media = {
+        m["MediaFiles"][0]["FileName"]: m for m in json.loads(result.output)["value"][0]["Media"]
+    }
+    assert media["vics.bin"].get("Category") is None
+    assert media["vics.bin"]["Comments"] == DISAGREEING_SOME.format(sets="vics")
+    assert "Comments" not in media["same.bin"]
 
 
 def test_show_says_whether_hits_are_checked_against_other_hashes(sets: Path) -> None:
@@ -381,8 +406,8 @@ def first_run(case: Path, **changes: object) -> None:
     with sqlite3.connect(case / "case.sqlite") as db:
         for key, value in changes.items():
             db.execute("UPDATE meta SET value = ? WHERE key = ?", (json.dumps(value), key))
-        db.execute("UPDATE meta SET value = '\"running\"' WHERE key = 'status'")
     db.close()
+    interrupted(case)
 
 
 def test_a_resume_by_another_hashmatch_or_with_sets_checked_otherwise_is_refused(

@@ -13,6 +13,7 @@ from hashmatch.hashsets import Category, HashSetStore
 from hashmatch.matching import Thresholds
 from hashmatch.scan import ScanOptions, scan
 
+from .conftest import interrupted
 from .evidence import Evidence, build
 
 
@@ -144,6 +145,7 @@ def test_resume_refuses_other_settings(loaded: HashSetStore, evidence: Evidence,
                                        tmp_path: Path) -> None:  # fmt: skip
     case = tmp_path / "case"
     scan(ScanOptions(sources=(evidence.root,), case_dir=case, jobs=1), loaded)
+    interrupted(case)
     for changed in ({"algorithms": ("md5", "pdq")}, {"variants": False},
                     {"thresholds": Thresholds.with_overrides({"pdq": 20})}):  # fmt: skip
         options = ScanOptions(sources=(evidence.root,), case_dir=case, jobs=1, resume=True,

@@ -7,26 +7,40 @@ from pathlib import Path
 import click
 
 from hashmatch import __version__
-from hashmatch.batch import BatchRow, BatchSummary, Outcome, run_batch, write_summary
+from hashmatch.batch import (
+    LIST_SEPARATOR,
+    BatchRow,
+    BatchSummary,
+    Outcome,
+    run_batch,
+    write_summary,
+)
 from hashmatch.cli import State, cli, invocation
 from hashmatch.cli.errors import ExitCode
 from hashmatch.cli.options import parse_algorithms
 from hashmatch.cli.progress import ScanProgress, wanted
-from hashmatch.errors import HashmatchError
+from hashmatch.errors import CaseError, HashmatchError
 from hashmatch.hashing import DEFAULT_ALGORITHMS
 from hashmatch.matching import parse_thresholds
 from hashmatch.report.custody import AuditEntry, append_audit
 from hashmatch.report.provenance import host_name, user_name
 from hashmatch.report.thumbnails import ThumbnailStyle
 from hashmatch.safetext import visible
-from hashmatch.scan import ScanOptions
+from hashmatch.scan import ScanOptions, refuse_case_inside_evidence
 
 
 def _audit_rows(summary: BatchSummary) -> None:
-    """Each row's case gets a line in its audit.log: the batch ran a command on it."""
+    """Each row's case gets a line in its audit.log: the batch ran a command on it (not a
+    case folder that lies inside its evidence: the scan refused it, and nothing is
+    written into evidence)."""
     for result in summary.results:
         case_dir = Path(result.output)
         if not case_dir.is_dir():
+            continue
+        try:
+            evidence = [Path(p) for p in result.evidence.split(LIST_SEPARATOR) if p]
+            refuse_case_inside_evidence(case_dir, evidence)
+        except CaseError:
             continue
         status = ExitCode.BATCH_INCOMPLETE if result.outcome is Outcome.FAILED else ExitCode.OK
         entry = AuditEntry(result.finished, user_name(), host_name(), __version__,

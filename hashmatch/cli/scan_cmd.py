@@ -15,7 +15,7 @@ from hashmatch.hashing.decode import DEFAULT_MAX_PIXELS
 from hashmatch.matching import parse_thresholds
 from hashmatch.report.thumbnails import ThumbnailStyle
 from hashmatch.safetext import visible
-from hashmatch.scan import ScanOptions, scan
+from hashmatch.scan import ScanOptions, refuse_case_inside_evidence, scan
 
 
 @cli.command("scan")
@@ -86,6 +86,7 @@ def scan_command(
 
     Exits 0 when the scan completes, whether or not anything matched.
     """
+    refuse_case_inside_evidence(case_dir, sources)  # (before its audit line goes there)
     record_case(case_dir)
     style = ThumbnailStyle(thumbnails)
     if style is ThumbnailStyle.CLEAR and not yes:
