@@ -8,6 +8,7 @@ the same line where it came in a plain UTF-8 file."""
 from __future__ import annotations
 
 import codecs
+import io
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ import pytest
 from hashmatch.errors import HashSetFormatError
 from hashmatch.hashsets import HashSetStore
 from hashmatch.hashsets.formats import line_workers
-from hashmatch.hashsets.formats.csv_rows import FIELD_LIMIT
+from hashmatch.hashsets.formats.csv_rows import FIELD_LIMIT, Chained
 
 from .conftest import DATA
 
@@ -95,3 +96,15 @@ def test_a_field_as_long_as_csv_reads_is_imported(
         info = store.import_file(path, format_name=fmt).info
         assert info.entries == 21
         assert max(len(e.reference or "") for e in store.iter_entries(info)) >= len(name)
+
+
+@pytest.mark.parametrize("buffer", [1, 7, 8192])
+def test_bytes_read_ahead_are_given_once_in_order_then_the_rest(buffer: int) -> None:
+    """``Chained`` (what ``csv`` reads on from where a bulk reader stopped: a long line
+    held) gives its head through a cursor, in pieces of any size, then the stream."""
+    head = bytes(range(256)) * 40
+    chained = io.BufferedReader(Chained(head, io.BytesIO(b"the rest")), buffer_size=buffer)
+    pieces = []
+    while piece := chained.read(buffer):
+        pieces.append(piece)
+    assert b"".join(pieces) == head + b"the rest"

@@ -116,17 +116,18 @@ class Chained(io.RawIOBase):
     """Bytes already read, then the rest of a stream."""
 
     def __init__(self, head: bytes, rest: BinaryIO) -> None:
-        self._head = head
+        self._head = memoryview(head)
+        self._at = 0  # (a cursor: a line of 100 MB held here, cut at each read, took minutes)
         self._rest = rest
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        if self._head:
-            size = min(len(buffer), len(self._head))
-            buffer[:size] = self._head[:size]
-            self._head = self._head[size:]
+        if self._at < len(self._head):
+            size = min(len(buffer), len(self._head) - self._at)
+            buffer[:size] = self._head[self._at : self._at + size]
+            self._at += size
             return size
         data = self._rest.read(len(buffer))
         buffer[: len(data)] = data
