@@ -187,7 +187,13 @@ def test_buckets_come_out_sorted_even_when_one_holds_everything(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, first: bytes, hold: int
 ) -> None:
     monkeypatch.setattr(writer, "SORT_LIMIT", 50)  # force splitting on later bytes
+    monkeypatch.setattr(writer, "_COPY_RECORDS", 64)  # (and copying in pieces)
     monkeypatch.setattr(writer, "HOLD_BYTES", hold)  # 0: every value goes to buckets
+    sorted_at_once: list[int] = []
+    write_sorted = writer._write_sorted
+    monkeypatch.setattr(writer, "_write_sorted",
+                        lambda records, *files: (sorted_at_once.append(len(records)),
+                                                 write_sorted(records, *files)))  # fmt: skip
     values = _values(700, first)
     out = PackedWriter(tmp_path / "set")
     for start in range(0, 700, 128):
@@ -211,6 +217,9 @@ def test_buckets_come_out_sorted_even_when_one_holds_everything(
         assert [(h.entry, h.reference) for h in found[wanted[0]]] == [(4, "n3")]
         assert [(h.entry, h.reference) for h in found[wanted[1]]] == [(700, "n699")]
     assert b"\x01" * 16 not in found
+    # Memory stays bounded: no more records are sorted at once than the limit (one
+    # value 700 times was read whole, at every byte of it: 16 M times one MD5, 2.3 GB).
+    assert max(sorted_at_once, default=0) <= (50 if hold == 0 else 700)
 
 
 @pytest.mark.parametrize("parallel", [0, writer.PARALLEL_BUCKET_BYTES], ids=["one", "two"])

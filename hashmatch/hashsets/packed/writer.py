@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
@@ -69,6 +69,8 @@ BUCKETS = 64
 _BUCKET_SHIFT = 8 - BUCKETS.bit_length() + 1
 
 
+#: Records copied at a time where a bucket is too large to be sorted in memory.
+_COPY_RECORDS = SORT_LIMIT // 4
 #: The largest bucket for which two algorithms' buckets are sorted at once.
 PARALLEL_BUCKET_BYTES = 8 << 20
 
@@ -321,6 +323,14 @@ class _Runs:
         if not count:
             return
         size = self._dtype.itemsize
+        if count > SORT_LIMIT:  # crafted input (or one value many times): sorted in files
+            path = self._path.with_name(f"{self._path.name}.{bucket:02x}")
+            with path.open("wb") as out:
+                for first, n in spans:  # (copied a piece at a time: memory stays bounded)
+                    for low in range(0, n, _COPY_RECORDS):
+                        out.write(self._read(first + low, min(_COPY_RECORDS, n - low)))
+            _sort_bucket(path, self._dtype, 0, values, entries)
+            return
         records = np.empty(count, self._dtype)
         view, at = memoryview(records.view(np.uint8).data), 0
         for first, n in spans:
@@ -329,13 +339,15 @@ class _Runs:
                 raise OSError(f"{self._path}: shorter than written")
             at += n * size
         del view
-        if count > SORT_LIMIT:  # crafted input: split on the value's bytes, in files
-            path = self._path.with_name(f"{self._path.name}.{bucket:02x}")
-            records.tofile(path)
-            del records
-            _sort_bucket(path, self._dtype, 0, values, entries)
-            return
         _write_sorted(records, values, entries)
+
+    def _read(self, first: int, count: int) -> bytes:
+        size = self._dtype.itemsize
+        self._file.seek(first * size)
+        data = self._file.read(count * size)
+        if len(data) != count * size:
+            raise OSError(f"{self._path}: shorter than written")
+        return data
 
     def close(self) -> None:
         self._file.close()
@@ -350,11 +362,18 @@ class _Runs:
 def _sort_bucket(
     path: Path, dtype: np.dtype, depth: int, values: BinaryIO, entries: BinaryIO
 ) -> None:
-    """Append one bucket's records, sorted by value, to the final files; then delete it."""
+    """Append one bucket's records, sorted by value, to the final files; then delete it.
+    Its records share their values' first ``depth`` bytes."""
     count = path.stat().st_size // dtype.itemsize
     width = dtype["v"].itemsize
-    if count > SORT_LIMIT and depth < width:
-        _split_bucket(path, dtype, depth, values, entries)
+    if count > SORT_LIMIT:
+        # Split on the first byte the values differ in (a thousand times one value, or
+        # values sharing their first bytes, made a folder a byte, each a copy of all).
+        depth = _shared_bytes(path, dtype, depth)
+        if depth < width:
+            _split_bucket(path, dtype, depth, values, entries)
+        else:  # one value throughout, in entry order as written: copied as it is
+            _copy_records(path, dtype, values, entries)
         return
     records = np.fromfile(path, dtype)
     path.unlink()
@@ -369,6 +388,38 @@ def _write_sorted(records: np.ndarray, values: BinaryIO, entries: BinaryIO) -> N
     write_in_pieces(entries, records["e"])
 
 
+def _chunks(path: Path, dtype: np.dtype) -> Iterator[np.ndarray]:
+    """A bucket file's records, ``_COPY_RECORDS`` at a time."""
+    with path.open("rb") as source:
+        while chunk := source.read(dtype.itemsize * _COPY_RECORDS):
+            yield np.frombuffer(chunk, dtype)
+
+
+def _shared_bytes(path: Path, dtype: np.dtype, depth: int) -> int:
+    """How many first bytes every value of a bucket file has in common (at least
+    ``depth``, which they are known to share)."""
+    width = dtype["v"].itemsize
+    shared, first = width, None
+    for records in _chunks(path, dtype):
+        raw = records.view(np.uint8).reshape(len(records), dtype.itemsize)[:, :width]
+        if first is None:
+            first = raw[0].copy()
+        differing = np.flatnonzero((raw != first).any(axis=0))
+        if len(differing):
+            shared = min(shared, int(differing[0]))
+            if shared <= depth:
+                return depth
+    return shared
+
+
+def _copy_records(path: Path, dtype: np.dtype, values: BinaryIO, entries: BinaryIO) -> None:
+    """Append a bucket file of one value (its records in entry order) as it is; delete it."""
+    for records in _chunks(path, dtype):
+        write_in_pieces(values, records["v"])
+        write_in_pieces(entries, records["e"])
+    path.unlink()
+
+
 def _split_bucket(
     path: Path, dtype: np.dtype, depth: int, values: BinaryIO, entries: BinaryIO
 ) -> None:
@@ -376,7 +427,7 @@ def _split_bucket(
     sub_dir.mkdir()
     files = [(sub_dir / f"{b:02x}").open("wb") for b in range(256)]
     with path.open("rb") as source:
-        while chunk := source.read(dtype.itemsize * max(1, SORT_LIMIT // 4)):
+        while chunk := source.read(dtype.itemsize * _COPY_RECORDS):
             records = np.frombuffer(chunk, dtype)
             # The value is the record's first field: its bytes start each record.
             key = np.frombuffer(chunk, np.uint8).reshape(len(records), -1)[:, depth]
