@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hashmatch.errors import HashSetFormatError
 from hashmatch.hashsets import Category, HashSetStore
 from hashmatch.hashsets.formats import csv_lines, nsrl_text
 from hashmatch.hashsets.model import ParsedEntry, SetLayout
@@ -169,3 +170,26 @@ def test_a_header_ending_in_two_carriage_returns_is_read_as_the_csv_reader_reads
     found = by_blocks(path)
     assert found == by_rows(path)
     assert [item[0] for item in found if len(item) == 2] == [8]  # (invalid: line, reason)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_a_utf16_nsrl_file_is_read(store: HashSetStore, tmp_path: Path, encoding: str) -> None:
+    """Saved again by a Windows editor: recognised as NSRL, it was then refused as "not
+    an NSRL header" (its bytes, NULs and all, printed in the message)."""
+    plain = write(tmp_path / "NSRLFile.txt", [[SHA1, MD5, "C0FFEE00", "réadme.txt", "512",
+                                               "1001", "358", ""]])  # fmt: skip
+    path = tmp_path / "u16.txt"
+    path.write_bytes(("\ufeff" + plain.read_text(encoding="latin-1")).encode(encoding))
+    info = store.import_file(path).info
+    assert (info.format, info.entries, info.category) == ("nsrl-rds2", 1, Category.KNOWN_GOOD)
+    (hit,) = store.lookup(info, "md5", [bytes.fromhex(MD5)])[bytes.fromhex(MD5)]
+    assert (hit.reference, hit.size) == ("réadme.txt", 512)
+
+
+def test_a_header_that_is_not_nsrls_is_shown_escaped(store: HashSetStore, tmp_path: Path) -> None:
+    """Its text went into the message as read: a terminal ran the escape sequences."""
+    path = tmp_path / "esc.txt"
+    path.write_bytes(b'"SHA-1","MD5"\x1b[31mRED\x07\n')
+    with pytest.raises(HashSetFormatError, match=r"not an NSRL header: 'SHA-1,MD5\\x1b\[31mRED"):
+        store.import_file(path, format_name="nsrl-rds2")
+    assert store.list_sets() == []

@@ -33,6 +33,7 @@ from hashmatch.hashsets.formats.file_sizes import size_of, sizes_of
 from hashmatch.hashsets.formats.nsrl import NSRL_LABEL
 from hashmatch.hashsets.formats.nsrl_lines import line_blocks
 from hashmatch.hashsets.model import InvalidRecord, ParsedEntry
+from hashmatch.hashsets.name_decoding import NAME_ERRORS
 from hashmatch.hashsets.packed.layout import PackedBlock, PackedLabel
 
 RDS2_HEADER = (
@@ -150,11 +151,17 @@ def _read(
             line_blocks(raw, lambda line, row: _record(line, row, columns), _label),
         )
         return
-    yield from _csv(cast(BinaryIO, Chained(header, raw)), reader)
+    # ISO-8859-1, as NIST writes it; UTF-16 where its byte-order mark says so (a file
+    # saved again by a Windows editor: recognised as NSRL, then refused).
+    utf16 = header.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    text = io.TextIOWrapper(cast(BinaryIO, Chained(header, raw)),
+                            encoding="utf-16" if utf16 else "latin-1",
+                            errors=NAME_ERRORS, newline="")  # fmt: skip
+    yield from _csv(text, reader)
 
 
-def _csv(raw: BinaryIO, reader: Callable[[Rows, _Columns], Iterator[_T]]) -> Iterator[_T]:
-    rows = Rows(io.TextIOWrapper(raw, encoding="latin-1", newline=""))
+def _csv(text: io.TextIOWrapper, reader: Callable[[Rows, _Columns], Iterator[_T]]) -> Iterator[_T]:
+    rows = Rows(text)
     try:
         header = [h.lstrip("\ufeff\xef\xbb\xbf") for h in next(rows)]
     except StopIteration:
@@ -163,7 +170,8 @@ def _csv(raw: BinaryIO, reader: Callable[[Rows, _Columns], Iterator[_T]]) -> Ite
     try:
         sha1, md5, name = lower.index("sha-1"), lower.index("md5"), lower.index("filename")
     except ValueError:
-        raise HashSetFormatError(f"not an NSRL header: {','.join(header)[:120]}", line=1) from None
+        shown = ",".join(header)[:120]
+        raise HashSetFormatError(f"not an NSRL header: {shown!r}", line=1) from None
     special = lower.index("specialcode") if "specialcode" in lower else None
     size = lower.index("filesize") if "filesize" in lower else None
     yield from reader(rows, _Columns(len(header), sha1, md5, name, special, size))
