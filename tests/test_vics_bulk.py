@@ -667,8 +667,13 @@ def test_odd_media_files_do_not_stop_the_import() -> None:
         [{"CaseNumber": "1", "Media": [{"MD5": "b" * 32}]},
          {"MD5": "a" * 32, "Media": [{"MD5": "c" * 32}]},
          {"Media": [{"MD5": "d" * 32}] * 3, "MD5": "e" * 32}],
+        # a case's medium holding media (and they media): all read, as in a flat set
+        # (a case file lost them, their MD5s kept only in the medium's record)
+        [{"CaseNumber": "1", "Media": [
+            {"MD5": "a" * 32, "Media": [{"MD5": "b" * 32, "Media": [{"MD5": "c" * 32}]}]},
+            {"MD5": "d" * 32}]}],
     ],
-    ids=["flat-empty-media", "flat-media-holding-media", "among-cases"],
+    ids=["flat-empty-media", "flat-media-holding-media", "among-cases", "nested-in-a-case"],
 )  # fmt: skip
 def test_an_item_with_an_md5_is_a_medium_whatever_else_it_holds(
     value: list[Any], piece: int
@@ -688,7 +693,7 @@ def test_an_item_with_an_md5_is_a_medium_whatever_else_it_holds(
 
 def _all_md5(item: dict[str, Any]) -> list[str]:
     own = [item["MD5"]] if "MD5" in item else []
-    return own + [medium["MD5"] for medium in item.get("Media", [])]
+    return own + [md5 for medium in item.get("Media", []) for md5 in _all_md5(medium)]
 
 
 def test_a_case_end_after_a_false_one_inside_a_later_key_is_still_found() -> None:

@@ -105,7 +105,7 @@ def _flat(source: BinaryIO) -> Iterator[tuple[str, Any]]:
         if isinstance(media, list):  # a case among media: its media, then the case
             for medium in media:
                 if isinstance(medium, dict):
-                    yield "media", medium
+                    yield from _with_own_media(medium)
         yield ("case" if is_case(item, media, keyed) else "media"), item
 
 
@@ -137,7 +137,7 @@ def _events(source: BinaryIO, provenance: dict[str, str]) -> Iterator[tuple[str,
         if builder is not None:
             builder.event(event, value)
             if prefix in ("value.item", "value.item.Media.item") and event == "end_map":
-                yield "media", builder.value
+                yield from _with_own_media(builder.value)
                 builder = None
             continue
         if prefix == "value.item.Media.item" and event == "start_map":
@@ -163,6 +163,18 @@ def _events(source: BinaryIO, provenance: dict[str, str]) -> Iterator[tuple[str,
             and case_builder is not None
         ):
             in_case = True
+
+
+def _with_own_media(medium: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+    """A medium, after the media of a ``Media`` array of its own (and theirs), as a flat
+    set's item holding media is read (``is_case``). In a case file they were lost,
+    their MD5s with them, kept only in the medium's record."""
+    media = medium.pop("Media", None)  # (as a flat set's item's, dropped if no array)
+    if isinstance(media, list):
+        for held in media:
+            if isinstance(held, dict):
+                yield from _with_own_media(held)
+    yield "media", medium
 
 
 def note_context(provenance: dict[str, str], context: str) -> None:
