@@ -32,6 +32,7 @@ class ExitCode(enum.IntEnum):
     VERIFY_FAILED = 6
     BATCH_INCOMPLETE = 7
     INTERRUPTED = 130
+    TERMINATED = 143  # (128 + SIGTERM, as a shell reports a program it ended)
     OUTPUT_CLOSED = 141  # (what a shell reports for a program ended by SIGPIPE)
 
 
