@@ -287,8 +287,8 @@ def _check_resumable(
     db = case.connection
     recorded = [(str(i), str(p)) for i, p in db.execute("SELECT id, path FROM source ORDER BY id")]
     given = sorted((s.spec.source_id, s.spec.path) for s in sources)
-    # The same source given as ``ev``, ``./ev`` or its absolute path (from the folder
-    # the first run was started in) is the same.
+    # A source given as ``ev``, ``./ev`` or its absolute path is the same source, each
+    # resolved from the current folder (the case keeps the path the first run had).
     if [(i, _where(p)) for i, p in recorded] != [(i, _where(p)) for i, p in given]:
         first = ", ".join(path for _, path in recorded)
         now = ", ".join(path for _, path in given)
