@@ -8,6 +8,7 @@ import hashlib
 import io
 import os
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -498,3 +499,30 @@ def test_joined_blocks_are_the_block_of_all_their_entries() -> None:
         return out
 
     assert shape(concat(parts)) == shape(gather(entries))
+
+
+@pytest.mark.parametrize("limit", [50, 10**9], ids=["in-files", "in-memory"])
+def test_one_value_in_two_columns_comes_out_in_entry_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, limit: int
+) -> None:
+    """A VICS medium's alternative MD5 is a second md5 column of its block: one value,
+    the odd entries' MD5 and the even entries' alternative, reaches the writer as
+    (2, 4, ..., 1, 3, ...) a block. Sorted in files (one value: no byte to split on),
+    it came out in that order; lookups give a value's entries in entry order."""
+    monkeypatch.setattr(writer, "SORT_LIMIT", limit)
+    monkeypatch.setattr(writer, "_COPY_RECORDS", 64)
+    monkeypatch.setattr(writer, "_ENTRY_BINS", 8)  # (several ranges of entries)
+    monkeypatch.setattr(writer, "HOLD_BYTES", 0)  # every value goes to buckets
+    same = np.frombuffer(b"\x42" * 16, np.uint8).reshape(1, 16)
+    out = PackedWriter(tmp_path / "set")
+    for start in range(0, 400, 100):
+        rows = np.arange(100)
+        other = _values(100, bytes([start // 100 + 1]))  # each entry's other value
+        main = np.where((rows % 2 == 0)[:, None], same, other)  # entries 1, 3...: same
+        alternative = np.where((rows % 2 == 1)[:, None], same, other)  # 2, 4...: same
+        block = _block(main, start)
+        columns = (*block.columns, PackedColumn("md5", alternative, rows))
+        out.add(replace(block, columns=columns))
+    out.finish()
+    found = PackedSet(tmp_path / "set").lookup("md5", 16, [b"\x42" * 16])[b"\x42" * 16]
+    assert [h.entry for h in found] == list(range(1, 401))

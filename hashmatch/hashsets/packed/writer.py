@@ -8,7 +8,9 @@ buckets by their first bits and appended to that algorithm's work file as one *r
 read back from each run, sorted on its own and appended to the set's value file, so the
 whole file comes out sorted although no more than one bucket is ever in memory.
 Cryptographic hashes spread evenly over the buckets; a bucket that is still too large
-(crafted input) is split again, byte by byte, in files of its own.
+(crafted input) is split again, on the first byte its values differ in, in files of its
+own, and one of a single value (the empty file's MD5 on every line of a disk's list)
+is written in entry order a range of entries at a time: memory stays bounded.
 References, records, label codes, qualities and sizes are appended in entry order as they come
 (``entry_files``); each block's own label table is mapped onto the set's, which is
 written at the end.
@@ -71,6 +73,8 @@ _BUCKET_SHIFT = 8 - BUCKETS.bit_length() + 1
 
 #: Records copied at a time where a bucket is too large to be sorted in memory.
 _COPY_RECORDS = SORT_LIMIT // 4
+#: Ranges of entries a bucket of one value out of entry order is counted in.
+_ENTRY_BINS = 1 << 16
 #: The largest bucket for which two algorithms' buckets are sorted at once.
 PARALLEL_BUCKET_BYTES = 8 << 20
 
@@ -372,8 +376,8 @@ def _sort_bucket(
         depth = _shared_bytes(path, dtype, depth)
         if depth < width:
             _split_bucket(path, dtype, depth, values, entries)
-        else:  # one value throughout, in entry order as written: copied as it is
-            _copy_records(path, dtype, values, entries)
+        else:  # one value throughout: its records in entry order
+            _one_value(path, dtype, values, entries)
         return
     records = np.fromfile(path, dtype)
     path.unlink()
@@ -412,11 +416,41 @@ def _shared_bytes(path: Path, dtype: np.dtype, depth: int) -> int:
     return shared
 
 
-def _copy_records(path: Path, dtype: np.dtype, values: BinaryIO, entries: BinaryIO) -> None:
-    """Append a bucket file of one value (its records in entry order) as it is; delete it."""
+def _one_value(path: Path, dtype: np.dtype, values: BinaryIO, entries: BinaryIO) -> None:
+    """Append a bucket file of one value, its records in entry order; delete it.
+
+    They are in entry order as written, unless a block gave one algorithm in two
+    columns (a VICS medium's alternative MD5: its value among the next media's MD5s):
+    then they are gathered by ranges of entries, each no more than ``SORT_LIMIT``
+    records, one read of the file a range."""
+    low, high, ordered, last = None, 0, True, -1
     for records in _chunks(path, dtype):
-        write_in_pieces(values, records["v"])
-        write_in_pieces(entries, records["e"])
+        found = records["e"]
+        ordered = ordered and int(found[0]) >= last and bool(np.all(found[1:] >= found[:-1]))
+        last = int(found[-1])
+        low = int(found.min()) if low is None else min(low, int(found.min()))
+        high = max(high, int(found.max()))
+    if low is None or ordered:
+        for records in _chunks(path, dtype):
+            write_in_pieces(values, records["v"])
+            write_in_pieces(entries, records["e"])
+        path.unlink()
+        return
+    width = -(-(high - low + 1) // _ENTRY_BINS)
+    counts = np.zeros(_ENTRY_BINS, np.int64)
+    for records in _chunks(path, dtype):
+        counts += np.bincount((records["e"] - low) // width, minlength=_ENTRY_BINS)
+    first = 0
+    while first < _ENTRY_BINS:  # bins first..last-1: as many as fit SORT_LIMIT (one at least)
+        ends = np.cumsum(counts[first:])
+        last = first + max(1, int(np.searchsorted(ends, SORT_LIMIT, side="right")))
+        lowest, highest = low + first * width, low + last * width
+        part = [r[(r["e"] >= lowest) & (r["e"] < highest)] for r in _chunks(path, dtype)]
+        gathered = np.concatenate(part)
+        gathered = taken(gathered, np.argsort(gathered["e"], kind="stable"))
+        write_in_pieces(values, gathered["v"])
+        write_in_pieces(entries, gathered["e"])
+        first = last
     path.unlink()
 
 
