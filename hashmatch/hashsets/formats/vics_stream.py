@@ -169,8 +169,9 @@ def _with_own_media(medium: dict[str, Any]) -> Iterator[tuple[str, Any]]:
     """A medium, after the media of a ``Media`` array of its own (and theirs), as a flat
     set's item holding media is read (``is_case``). In a case file they were lost,
     their MD5s with them, kept only in the medium's record."""
-    media = medium.pop("Media", None)  # (as a flat set's item's, dropped if no array)
-    if isinstance(media, list):
+    media = medium.get("Media")
+    if isinstance(media, list):  # (anything else is kept in the record, as it was)
+        del medium["Media"]
         for held in media:
             if isinstance(held, dict):
                 yield from _with_own_media(held)
