@@ -10,6 +10,7 @@ for all of them. Progress is reported through a callback; nothing is printed.
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
@@ -24,6 +25,7 @@ from hashmatch.hashing import DEFAULT_ALGORITHMS, HashingOptions, Problem, Stage
 from hashmatch.hashing.decode import DEFAULT_MAX_PIXELS, DecodeError
 from hashmatch.hashsets import HashSetInfo, HashSetStore
 from hashmatch.matching import Matcher, Thresholds, Verdict
+from hashmatch.paths import resolved, working_folder
 from hashmatch.pipeline import Backend, WorkerPool, default_jobs, hash_items
 from hashmatch.report.custody import MANIFEST, MANIFEST_SUMS, write_manifest
 from hashmatch.report.model import HashSetRecord, SourceRecord
@@ -107,7 +109,7 @@ def scan(options: ScanOptions, store: HashSetStore, progress: Progress | None = 
             meta = case.meta()
             if resuming and "status" in meta:
                 _check_unfinished(meta, options.case_dir)
-                _check_resumable(case, sources, sets)
+                _check_resumable(case, sources, sets, meta)
                 _check_same_settings(meta, options, algorithms, checks)
                 case.upgrade()
                 resumed = meta.get("resumed")
@@ -200,9 +202,9 @@ def refuse_case_inside_evidence(case_dir: Path, sources: Sequence[Path]) -> None
     """Raise if ``case_dir`` is one of ``sources`` or lies inside one. (The command asks
     before it does anything with the case folder: a refused scan writes nothing there,
     not even its audit line.)"""
-    target = case_dir.resolve()
+    target = resolved(case_dir)
     for source in sources:
-        root = source.resolve()
+        root = resolved(source)
         if target == root or (root.is_dir() and root in target.parents):
             raise CaseError(
                 f"the case folder {case_dir} lies inside the evidence {source}; "
@@ -226,6 +228,8 @@ def _record_start(
             "started": utc_now(),
             "finished": None,
             "command": list(options.command),
+            # (where the sources' relative paths start: for --resume and report -o)
+            "working_folder": working_folder(),
             "host": host_name(),
             "user": user_name(),
             "algorithms": list(algorithms),
@@ -282,14 +286,20 @@ def _check_unfinished(meta: dict[str, object], case_dir: Path) -> None:
 
 
 def _check_resumable(
-    case: CaseDatabase, sources: Sequence[Source], sets: Sequence[HashSetInfo]
+    case: CaseDatabase,
+    sources: Sequence[Source],
+    sets: Sequence[HashSetInfo],
+    meta: dict[str, object],
 ) -> None:
     db = case.connection
     recorded = [(str(i), str(p)) for i, p in db.execute("SELECT id, path FROM source ORDER BY id")]
     given = sorted((s.spec.source_id, s.spec.path) for s in sources)
-    # A source given as ``ev``, ``./ev`` or its absolute path is the same source, each
-    # resolved from the current folder (the case keeps the path the first run had).
-    if [(i, _where(p)) for i, p in recorded] != [(i, _where(p)) for i, p in given]:
+    first_folder = meta.get("working_folder")
+    base = Path(first_folder) if isinstance(first_folder, str) else None
+    same = [i for i, _ in recorded] == [i for i, _ in given] and all(
+        _same_source(first, now, base) for (_, first), (_, now) in zip(recorded, given, strict=True)
+    )
+    if not same:
         first = ", ".join(path for _, path in recorded)
         now = ", ".join(path for _, path in given)
         raise CaseError("--resume needs the same sources, in the same order, as the first "
@@ -299,9 +309,14 @@ def _check_resumable(
         raise CaseError("--resume needs the same hash sets as the first run")
 
 
-def _where(path: str) -> Path:
-    """Where a source path given on the command line leads, from this folder."""
-    return Path(path).resolve()
+def _same_source(first: str, now: str, base: Path | None) -> bool:
+    """Whether a source path given now leads where the first run's did: ``ev``, ``./ev``
+    and its absolute path are one source, the first run's resolved from the folder it
+    ran in (``base``). Where that is not known (a case made before it was recorded), a
+    relative path must be given as it was."""
+    if base is None and not Path(first).is_absolute():
+        return os.path.normpath(first) == os.path.normpath(now)
+    return resolved(Path(first), base) == resolved(Path(now))
 
 
 def _check_same_settings(

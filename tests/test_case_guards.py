@@ -54,19 +54,38 @@ def test_report_never_writes_over_the_cases_own_records(
     result = invoke(runner, store_of(case), "report", str(case), "--format", "json", "-o",
                     str(case / name))  # fmt: skip
     assert result.exit_code == ExitCode.USAGE, result.output
-    assert f"is the case's own {name}" in result.output
+    assert f"is a case's own {name}" in result.output
     after = {p.name: p.read_bytes() for p in case.iterdir() if p.name != "audit.log"}
     assert after == {k: v for k, v in before.items() if k != "audit.log"}
     assert invoke(runner, store_of(case), "verify", str(case)).exit_code == 0
 
 
-def test_report_refuses_a_hard_link_to_the_case_database(case: Path, runner: CliRunner) -> None:
+def test_a_report_written_over_a_hard_link_leaves_the_database(
+    case: Path, runner: CliRunner
+) -> None:
+    """A report replaces the file it names (written aside, then renamed): a hard link to
+    the case database is replaced, the database itself left as it was."""
     link = case.parent / "innocent.json"
     os.link(case / "case.sqlite", link)
     result = invoke(runner, store_of(case), "report", str(case), "--format", "json", "-o",
                     str(link))  # fmt: skip
-    assert result.exit_code == ExitCode.USAGE and "case.sqlite" in result.output
+    assert result.exit_code == 0, result.output
+    assert json.loads(link.read_text())["summary"]["files"] == 2
     assert invoke(runner, store_of(case), "verify", str(case)).exit_code == 0
+
+
+def test_report_never_writes_over_another_cases_files(
+    case: Path, runner: CliRunner, tmp_path: Path
+) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "case.sqlite").write_bytes(b"another case")
+    for name in ("case.sqlite", "report.json", "Manifest.JSON"):
+        result = invoke(runner, store_of(case), "report", str(case), "--format", "json", "-o",
+                        str(other / name))  # fmt: skip
+        assert result.exit_code == ExitCode.USAGE, result.output
+    assert sorted(p.name for p in other.iterdir()) == ["case.sqlite"]
+    assert (other / "case.sqlite").read_bytes() == b"another case"
 
 
 def test_report_writes_a_cases_output_only_in_its_format(case: Path, runner: CliRunner) -> None:
@@ -154,3 +173,42 @@ def test_a_resume_names_the_sources_as_the_first_run_did_or_by_their_absolute_pa
                     "1", "--resume")  # fmt: skip
     assert result.exit_code == 0, result.output
     assert invoke(runner, store_of(case), "verify", str(case)).exit_code == 0
+
+
+def test_relative_sources_are_taken_from_the_folder_the_scan_ran_in(
+    tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A case scanned as ``ev`` from folder A: from folder B, ``report -o`` may write
+    anywhere but in A/ev (B's own files are no evidence: all were refused), and a resume
+    needs A's ev, not B's (it took B/ev for the same source)."""
+    first, second = tmp_path / "A", tmp_path / "B"
+    for folder in (first, second):
+        (folder / "ev").mkdir(parents=True)
+        (folder / "ev" / "a.txt").write_text(f"a file in {folder.name}")
+    store, case = tmp_path / "store", tmp_path / "case"
+    monkeypatch.chdir(first)
+    assert invoke(runner, store, "scan", "ev", "-o", str(case), "-q", "--jobs", "1").exit_code == 0
+    monkeypatch.chdir(second)
+    wrote = invoke(runner, store, "report", str(case), "--format", "html", "-o", "x.html")
+    assert wrote.exit_code == 0 and (second / "x.html").is_file()
+    refused = invoke(runner, store, "report", str(case), "--format", "html", "-o",
+                     str(first / "ev" / "r.html"))  # fmt: skip
+    assert refused.exit_code == ExitCode.CASE_OR_STORE
+    assert sorted(p.name for p in (first / "ev").iterdir()) == ["a.txt"]
+    interrupted(case)
+    resume = ["scan", "-o", str(case), "-q", "--jobs", "1", "--resume"]
+    other = invoke(runner, store, *resume, str(second / "ev"))
+    assert other.exit_code == ExitCode.CASE_OR_STORE and "first run: ev" in other.output
+    same = invoke(runner, store, *resume, str(first / "ev"))
+    assert same.exit_code == 0, same.output
+
+
+def test_a_source_that_is_a_loop_of_links_is_named_not_an_internal_error(
+    tmp_path: Path, runner: CliRunner
+) -> None:
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    result = invoke(runner, tmp_path / "store", "scan", str(tmp_path / "a"), "-o",
+                    str(tmp_path / "case"), "-q")  # fmt: skip
+    assert result.exit_code == ExitCode.BAD_INPUT, result.output
+    assert "internal error" not in result.output

@@ -172,7 +172,8 @@ def _on_sigterm(pid: int) -> Callable[[int, FrameType | None], None]:
 
 
 def main() -> None:
-    signal.signal(signal.SIGTERM, _on_sigterm(os.getpid()))
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:  # (a parent's SIG_IGN stays)
+        signal.signal(signal.SIGTERM, _on_sigterm(os.getpid()))
     cli(prog_name="hashmatch")
 
 

@@ -30,10 +30,12 @@ def report_command(case_dir: Path, fmt: str, output: Path | None) -> None:
     record_case(case_dir)
     with CaseDatabase.read(case_dir) as case:
         report = read_report(case)
+        ran_in = case.meta().get("working_folder")
     if output is None or str(output) == "-":
         click.echo(render(report, fmt), nl=False)
         return
-    own = check_target(case_dir, output, fmt, report)
+    folder = Path(ran_in) if isinstance(ran_in, str) else None
+    own = check_target(case_dir, output, fmt, report, folder)
     write_text(output, render(report, fmt))
     if own and (case_dir / MANIFEST).is_file():
         write_manifest(case_dir)
