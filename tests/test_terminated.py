@@ -56,3 +56,17 @@ def test_a_forked_worker_still_dies_of_sigterm() -> None:
     done = subprocess.run([sys.executable, "-c", _FORKED], capture_output=True, text=True,
                           timeout=60, env={**os.environ, "PYTHONWARNINGS": "ignore"})  # fmt: skip
     assert done.stdout.strip() == "True", done.stderr
+
+
+def test_sigterm_left_ignored_by_the_parent_stays_ignored() -> None:
+    code = (
+        "import signal, sys\n"
+        "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+        "from hashmatch.cli import main\n"
+        "sys.argv = ['hashmatch', '--version']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(signal.getsignal(signal.SIGTERM) is signal.SIG_IGN)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)  # fmt: skip
+    assert done.stdout.strip().endswith("True"), done.stdout + done.stderr
