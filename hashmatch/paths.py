@@ -19,6 +19,12 @@ def resolved(path: Path, base: Path | None = None) -> Path:
         return Path(os.path.abspath(joined))
 
 
+def within(target: Path, root: Path) -> bool:
+    """Whether the resolved ``target`` is the resolved ``root`` or lies in that folder
+    (what evidence a case folder or an output may not be written in)."""
+    return target == root or (root.is_dir() and root in target.parents)
+
+
 def working_folder() -> str | None:
     """The current folder, where relative paths given to a command start (None if it
     was removed)."""

@@ -25,7 +25,7 @@ from hashmatch.hashing import DEFAULT_ALGORITHMS, HashingOptions, Problem, Stage
 from hashmatch.hashing.decode import DEFAULT_MAX_PIXELS, DecodeError
 from hashmatch.hashsets import HashSetInfo, HashSetStore
 from hashmatch.matching import Matcher, Thresholds, Verdict
-from hashmatch.paths import resolved, working_folder
+from hashmatch.paths import resolved, within, working_folder
 from hashmatch.pipeline import Backend, WorkerPool, default_jobs, hash_items
 from hashmatch.report.custody import MANIFEST, MANIFEST_SUMS, write_manifest
 from hashmatch.report.model import HashSetRecord, SourceRecord
@@ -205,7 +205,7 @@ def refuse_case_inside_evidence(case_dir: Path, sources: Sequence[Path]) -> None
     target = resolved(case_dir)
     for source in sources:
         root = resolved(source)
-        if target == root or (root.is_dir() and root in target.parents):
+        if within(target, root):
             raise CaseError(
                 f"the case folder {case_dir} lies inside the evidence {source}; "
                 "outputs must never be written into evidence"

@@ -17,7 +17,7 @@ from pathlib import Path
 from hashmatch import __version__
 from hashmatch.casedb.schema import CASE_DB
 from hashmatch.errors import CaseError, UsageError
-from hashmatch.paths import resolved
+from hashmatch.paths import resolved, within
 from hashmatch.report.custody import AUDIT_LOG, MANIFEST, MANIFEST_SUMS
 from hashmatch.report.model import CaseReport
 from hashmatch.report.outputs import OUTPUT_FILES, RENDERERS
@@ -54,7 +54,7 @@ def check_target(
         if not path.is_absolute() and sources_folder is None:
             continue
         root = resolved(path, sources_folder)
-        if target == root or (root.is_dir() and root in target.parents):
+        if within(target, root):
             raise CaseError(f"{output} lies inside the evidence {source.path}; outputs must "
                             "never be written into evidence")  # fmt: skip
     own = name in (o.casefold() for o in OUTPUT_FILES)
