@@ -332,18 +332,21 @@ def test_a_refused_resume_leaves_a_case_made_before_as_it_was(
     assert (case / "case.sqlite").read_bytes() == before
 
 
+def exported_media(sets: Path, evidence: Path, case: Path) -> dict[str, dict]:
+    """The evidence scanned, the case exported as VICS: its media by file name."""
+    scanned(sets, evidence, case)
+    result = CliRunner().invoke(cli, ["report", str(case), "--format", "vics"])
+    assert result.exit_code == 0, result.output
+    return {m["MediaFiles"][0]["FileName"]: m
+            for m in json.loads(result.output)["value"][0]["Media"]}  # fmt: skip
+
+
 def test_the_vics_export_does_not_categorise_a_medium_its_entry_disagrees_with(
     sets: Path, evidence: Path, tmp_path: Path
 ) -> None:
     """Exported as categorised, another tool would take a collision (or a wrong entry)
     for a known medium."""
-    case = tmp_path / "case"
-    scanned(sets, evidence, case)
-    result = CliRunner().invoke(cli, ["report", str(case), "--format", "vics"])
-    assert result.exit_code == 0, result.output
-    media = {
-        m["MediaFiles"][0]["FileName"]: m for m in json.loads(result.output)["value"][0]["Media"]
-    }
+    media = exported_media(sets, evidence, tmp_path / "case")
     assert media["vics.bin"].get("Category") is None  # its MediaSize is another
     assert media["vics.bin"]["Comments"] == DISAGREEING_ONLY
     assert media["vics-sha1.bin"].get("Category") is None  # its SHA1 is another
@@ -360,13 +363,7 @@ def test_the_vics_export_says_which_entry_disagrees_when_another_agrees(
     listed.write_text(f"{md5(FILES['vics.bin'])}  vics.bin\n")
     with HashSetStore(sets) as store:
         store.import_file(listed, name="also", category=Category.KNOWN_BAD)
-    case = tmp_path / "case"
-    scanned(sets, evidence, case)
-    result = CliRunner().invoke(cli, ["report", str(case), "--format", "vics"])
-    assert result.exit_code == 0, result.output
-    media = {
-        m["MediaFiles"][0]["FileName"]: m for m in json.loads(result.output)["value"][0]["Media"]
-    }
+    media = exported_media(sets, evidence, tmp_path / "case")
     assert media["vics.bin"].get("Category") is None
     assert media["vics.bin"]["Comments"] == DISAGREEING_SOME.format(sets="vics")
     assert "Comments" not in media["same.bin"]
