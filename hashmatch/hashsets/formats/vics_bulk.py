@@ -9,7 +9,9 @@ check of their UTF-8 (``vics_fields``), and turned into packed blocks
 (``vics_blocks``). On a machine with more than one core, two worker processes read the
 pieces while this one cuts the file and writes the set; the media's records (their
 texts, most of the bytes) come back through memory shared with them
-(``shared_slots``), the rest through the pool's pipe.
+(``shared_slots``), the rest through the pool's pipe. The workers read each piece from
+the file themselves, straight into ``[...]`` as it is decoded, and this process reads
+only the stretches it cuts the pieces in (``Pieces(skim=True)``).
 
 Media whose fields are not plain (hex with spaces, an odd category, an invalid hash,
 an alternative MD5) are read by ``Media.entry``, the reference reading, so both
@@ -86,18 +88,19 @@ class BulkReader:
     ) -> Iterator[PackedBlock | InvalidRecord]:
         """The file's entries and invalid media, in order. Raises ``NotBulk`` (before
         giving out anything of the piece concerned) where the file is not for it."""
-        pieces = Pieces(stream, provenance)
         workers = _workers(stream)
         pool = start_pool(workers) if workers >= 2 else None
+        # (where the workers read the pieces from the file, the cutting need not)
+        file = file_descriptor(stream) if pool is not None else None
+        pieces = Pieces(stream, provenance, skim=file is not None)
         if pool is None:
-            results = ((p, read_piece(self._categorise, bytes(p.text), p.holds), None)
+            results = ((p, _read_document(self._categorise, _wrapped(p.text), p.holds, None), None)
                        for p in pieces)  # fmt: skip
             yield from self._placed(results, provenance)
             return
         # (the slots before the first task, which forks the workers)
         with pool, shared_slots(workers + AHEAD + 1, SLOT_BYTES) as slots:
             try:
-                file = file_descriptor(stream)
                 read = _in_order(pool, self._categorise, pieces, workers, file, slots)
                 yield from self._placed(read, provenance, slots)
             finally:
@@ -173,13 +176,12 @@ def _in_order(
                 break
             slot = slots.take() if slots is not None else None
             if file is not None and piece.start is not None:
-                size = len(piece.text)
                 task = pool.submit(
-                    read_stretch, categorise, file, piece.start, size, piece.holds, slot
+                    read_stretch, categorise, file, piece.start, piece.size, piece.holds, slot
                 )
             else:
-                text = bytes(piece.text)  # (a view cannot be pickled)
-                task = pool.submit(read_piece, categorise, text, piece.holds, slot)
+                document = _wrapped(piece.text)  # (a view cannot be pickled)
+                task = pool.submit(_read_document, categorise, document, piece.holds, slot)
             flight.append((piece, slot, task))
         if not flight:
             break
@@ -207,17 +209,32 @@ def _renumbered(item: Numbered, first: int) -> InvalidRecord:
 def read_stretch(
     categorise: Categorise, file: int, start: int, size: int, holds: Holds, slot: Slot | None
 ) -> _Read:
-    """What the ``size`` bytes of ``file`` from ``start`` hold (a piece as cut)."""
-    text = os.pread(file, size, start)
-    if len(text) != size:
-        raise NotBulk("the file is shorter than when it was cut")
-    return read_piece(categorise, text, holds, slot)
+    """What the ``size`` bytes of ``file`` from ``start`` hold (a piece as cut), read
+    in ``[...]`` as they are decoded."""
+    document = bytearray(size + 2)
+    document[0], document[-1] = ord("["), ord("]")
+    with memoryview(document) as whole, whole[1:-1] as text:
+        if os.preadv(file, [text], start) != size:
+            raise NotBulk("the file is shorter than when it was cut")
+    return _read_document(categorise, document, holds, slot)
 
 
 def read_piece(
     categorise: Categorise, text: bytes, holds: Holds = Holds.MEDIA, slot: Slot | None = None
 ) -> _Read:
-    """What one piece holds; with a ``slot``, its records put in it where they fit.
+    """What one piece holds; with a ``slot``, its records put in it where they fit."""
+    return _read_document(categorise, _wrapped(text), holds, slot)
+
+
+def _wrapped(text: bytes | memoryview) -> bytes:
+    """A piece's text in ``[...]``, as it is decoded."""
+    return b"".join((b"[", text, b"]"))
+
+
+def _read_document(
+    categorise: Categorise, document: bytes | bytearray, holds: Holds, slot: Slot | None
+) -> _Read:
+    """``read_piece`` of the piece wrapped in ``[...]``.
 
     Python's cycle collector is paused meanwhile: decoding a piece makes hundreds of
     thousands of objects (a list per medium's AlternativeHashes), none in a cycle, and
@@ -225,7 +242,7 @@ def read_piece(
     enabled = gc.isenabled()
     gc.disable()
     try:
-        found = fields(text, holds)
+        found = fields(document, holds)
         read = _Read(len(found.records), list(interpret(Media(categorise), found)), found.cases)
         return read if slot is None else _shared(read, slot)
     finally:

@@ -35,7 +35,7 @@ def _alone(found: re.Match[bytes]) -> bool:
     return len(found[1]) % 2 == 1 and found[2] is None
 
 
-def has_lone_half(text: bytes) -> bool:
+def has_lone_half(text: bytes | bytearray) -> bool:
     """Whether ``text`` holds half of a surrogate pair alone."""
     if _ANY_HALF.search(text) is None:
         return False

@@ -55,11 +55,19 @@ class Piece:
     the piece before (their keys: noted before the piece's own cases, if it holds
     whole cases, so that cases are noted in the order of the file)."""
 
-    text: bytes | memoryview  # (a view of what the cutting read)
+    text: bytes | memoryview  # (a view of what the cutting read; empty: not read)
     holds: Holds = Holds.MEDIA
     notes: tuple[dict[str, Any], ...] = ()
     #: Where ``text`` is in the stream (None: joined from several places).
     start: int | None = None
+    #: How long the piece is where the cutting did not read it (its ``text`` is empty:
+    #: the workers read it from the file at ``start``).
+    skipped: int | None = None
+
+    @property
+    def size(self) -> int:
+        """The piece's length in bytes."""
+        return len(self.text) if self.skipped is None else self.skipped
 
 
 def batched(pieces: Iterator[Piece], size: int) -> Iterator[Piece]:
