@@ -18,8 +18,9 @@
    10 M entries: the same lookups in a Python set of the values (beyond that the Python
    set would not fit in memory). ``--set-size 100000000`` needs ~10 GB of free disk.
 Each import runs in a child process so that its peak RSS can be reported, and reads its
-file from the disk (dropped from the page cache first: as a set arrives on other media);
-md5sum, PDQ and VICS imports are timed again with the file in the page cache.
+file from the disk (dropped from the page cache first, ``SETTLE_SECONDS`` after it was
+written: as a set arrives on other media); md5sum, PDQ and VICS imports are timed again
+with the file in the page cache.
 """
 
 from __future__ import annotations
@@ -249,6 +250,10 @@ def write_rds2(path: Path, lines: int, seed: int, stray_every: int = 0) -> None:
                       f'{name},4096,{n % 977},"358",""\r\n')  # fmt: skip
 
 
+#: How long the disk is left to finish writing a file before it is read from the disk.
+SETTLE_SECONDS = 5.0
+
+
 def evict(path: Path) -> None:
     """Drop the file's pages from the page cache (written back already: ``os.sync``), so
     that an import reads it from the disk, as a file that arrives from other media. (The
@@ -289,6 +294,11 @@ def child_import(
     skip = "skip" if skip_invalid else "stop"
     os.sync()  # (the file was just written: its writeback would be timed with the import)
     if not cached:
+        # The VM's disk goes on writing a file for seconds after sync returns: reading
+        # it meanwhile, a 352 MB VICS set took 1.20-1.26 s to import, after 8 s 0.93 s
+        # (and the same in runs with fewer files written before, 2026-12-03). A set to
+        # import has arrived before: its import is timed once the disk is idle.
+        time.sleep(SETTLE_SECONDS)
         evict(path)
     done = subprocess.run([sys.executable, "-c", code, str(store), str(path), fmt, skip],
                           check=True, capture_output=True, text=True)  # fmt: skip
