@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from hypothesis import strategies as st
 from hashmatch.hashsets.formats import vics_bulk, vics_chunks
 from hashmatch.hashsets.formats.vics import Vics
 from hashmatch.hashsets.formats.vics_bulk import BulkReader
-from hashmatch.hashsets.formats.vics_piece import Piece
+from hashmatch.hashsets.formats.vics_piece import Holds, NotBulk, Piece
 from tests.test_vics_bulk import CONTEXT, shape, streamed
 from tests.unrolled import from_blocks
 
@@ -121,3 +122,24 @@ def test_workers_read_skimmed_pieces_as_streamed(
     assert cut == [True]
     assert found == streamed(data)
     assert reader.progress.media == len(fillers)
+
+
+@pytest.mark.parametrize("preadv", [True, False], ids=["preadv", "pread"])
+def test_a_worker_reads_a_stretch_of_the_file_or_says_it_is_shorter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, preadv: bool
+) -> None:
+    if not preadv:
+        monkeypatch.delattr(os, "preadv", raising=False)
+    data = _file([40] * 30, None)
+    path = tmp_path / "set.json"
+    path.write_bytes(data)
+    start = data.index(b"[") + 1
+    size = data.rindex(b"]") - start
+    categorise = Vics()._categorise()
+    whole = vics_bulk.read_piece(categorise, data[start : start + size])
+    with path.open("rb") as stream:
+        read = vics_bulk.read_stretch(categorise, stream.fileno(), start, size, Holds.MEDIA, None)
+        assert read.count == whole.count == 30
+        assert from_blocks(read.items, shape) == from_blocks(whole.items, shape)  # type: ignore[arg-type]
+        with pytest.raises(NotBulk, match="shorter than when it was cut"):
+            vics_bulk.read_stretch(categorise, stream.fileno(), start, size + 5, Holds.MEDIA, None)

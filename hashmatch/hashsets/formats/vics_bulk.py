@@ -210,11 +210,16 @@ def read_stretch(
     categorise: Categorise, file: int, start: int, size: int, holds: Holds, slot: Slot | None
 ) -> _Read:
     """What the ``size`` bytes of ``file`` from ``start`` hold (a piece as cut), read
-    in ``[...]`` as they are decoded."""
+    in ``[...]`` as they are decoded (where ``os.preadv`` is missing, wrapped after)."""
+    if not hasattr(os, "preadv"):
+        text = os.pread(file, size, start)
+        if len(text) != size:
+            raise NotBulk("the file is shorter than when it was cut")
+        return read_piece(categorise, text, holds, slot)
     document = bytearray(size + 2)
     document[0], document[-1] = ord("["), ord("]")
-    with memoryview(document) as whole, whole[1:-1] as text:
-        if os.preadv(file, [text], start) != size:
+    with memoryview(document) as whole, whole[1:-1] as stretch:
+        if os.preadv(file, [stretch], start) != size:
             raise NotBulk("the file is shorter than when it was cut")
     return _read_document(categorise, document, holds, slot)
 
