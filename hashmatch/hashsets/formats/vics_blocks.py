@@ -30,7 +30,6 @@ from hashmatch.hashsets.packed.layout import (
     PackedBlock,
     PackedColumn,
     PackedLabel,
-    split_around,
 )
 
 #: An invalid medium, numbered within its piece (0-based) until the piece is placed.
@@ -211,10 +210,7 @@ class _Columns:
             taken = new >= 0
             if taken.any():
                 columns.append(PackedColumn(algorithm, values[taken], new[taken]))
-        runs = [self.records.block(low, high) for low, high, _ in
-                split_around(len(self.md5), left_out) if high > low]  # fmt: skip
-        data = b"".join(d for d, _ in runs)
-        lengths = np.concatenate([np.diff(o) for _, o in runs])
-        offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+        data = self.records.kept(kept, len(left_out) + 1)
+        offsets = np.concatenate(([0], np.cumsum(self.records.lengths()[rows]))).astype(np.int64)
         return PackedBlock(count, tuple(columns), b"", np.zeros(count + 1, np.int64),
                            self.codes[rows], self.table, data, offsets)  # fmt: skip

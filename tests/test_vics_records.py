@@ -1,0 +1,39 @@
+"""A piece's records without its invalid media's: the same bytes whether each run of
+kept records is sliced or the bytes are gathered by a mask (many runs)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from hashmatch.hashsets.formats import vics_fields
+from hashmatch.hashsets.formats.vics_fields import Records
+
+
+@given(
+    rows=st.lists(st.tuples(st.binary(max_size=12), st.booleans()), max_size=40),
+    sliced_runs=st.sampled_from([0, 1, 3, 64]),
+)
+def test_kept_records_are_those_of_the_kept_rows(
+    rows: list[tuple[bytes, bool]], sliced_runs: int
+) -> None:
+    records = Records.of([text for text, _ in rows])
+    kept = np.array([keep for _, keep in rows], bool)
+    runs = int(np.count_nonzero(~kept)) + 1
+    usual = vics_fields._SLICED_RUNS
+    vics_fields._SLICED_RUNS = sliced_runs  # (both ways, whatever the count)
+    try:
+        got = records.kept(kept, runs)
+    finally:
+        vics_fields._SLICED_RUNS = usual
+    assert got == b"".join(text for text, keep in rows if keep)
+    assert records.lengths().tolist() == [len(text) for text, _ in rows]
+
+
+@pytest.mark.parametrize("runs", [2, 1000])
+def test_every_other_record_left_out(runs: int) -> None:
+    texts = [b"{%d}" % i for i in range(2000)]
+    kept = np.arange(2000) % 2 == 0
+    assert Records.of(texts).kept(kept, runs) == b"".join(texts[::2])
