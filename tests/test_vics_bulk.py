@@ -630,7 +630,7 @@ def test_a_record_is_the_medium_as_written(tmp_path: Path) -> None:
     assert found == written
 
 
-def _die(categorise: Any, text: bytes, holds: Any = None, slot: Any = None) -> Any:
+def _die(categorise: Any, document: bytes, holds: Any = None, slot: Any = None) -> Any:
     os._exit(1)  # a worker killed, as by the kernel when memory runs out
 
 
@@ -638,11 +638,16 @@ def test_a_worker_that_dies_hands_the_rest_to_the_stream(tmp_path: Path, monkeyp
     monkeypatch.setattr(vics_chunks, "CHUNK_BYTES", 400)
     monkeypatch.setattr(vics_bulk, "WORKER_MIN_BYTES", 0)
     monkeypatch.setattr(vics_bulk, "_workers", lambda stream: 2)  # even on one core
-    monkeypatch.setattr(vics_bulk, "read_piece", _die)
+    monkeypatch.setattr(vics_bulk, "_read_document", _die)  # (what every worker task calls)
+    streaming = []
+    read = Vics._read
+    monkeypatch.setattr(Vics, "_read", lambda *args: streaming.append(1) or read(*args))
     path = tmp_path / "set.json"
     path.write_bytes(document([{"MD5": f"{i:032x}", "Category": 2} for i in range(60)], {}))
     with path.open("rb") as stream:
         found = from_blocks(Vics().blocks(stream), shape)
+    assert streaming == [1]  # the worker died: the streaming reader took the file
+    monkeypatch.undo()
     assert found == streamed(path.read_bytes()) and len(found) == 60
 
 
