@@ -180,6 +180,8 @@ def _in_order(
                     read_stretch, categorise, file, piece.start, piece.size, piece.holds, slot
                 )
             else:
+                # (a piece the cutting did not read is read from the file, never here)
+                assert piece.skipped is None, "a skimmed piece without the file"
                 document = _wrapped(piece.text)  # (a view cannot be pickled)
                 task = pool.submit(_read_document, categorise, document, piece.holds, slot)
             flight.append((piece, slot, task))

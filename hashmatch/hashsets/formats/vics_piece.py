@@ -76,6 +76,7 @@ def batched(pieces: Iterator[Piece], size: int) -> Iterator[Piece]:
     batch: list[Piece] = []
     total = 0
     for piece in pieces:
+        assert piece.skipped is None, "a skimmed piece cannot be joined"  # (its text is unread)
         if batch and (piece.holds is Holds.CASES or total + len(piece.text) > size):
             yield _joined(batch)
             batch, total = [], 0
