@@ -122,6 +122,16 @@ def test_report_to_dash_is_standard_output(
     assert not (tmp_path / "-").exists()
 
 
+def test_report_to_dot_slash_dash_is_a_file_named_dash(
+    case: Path, runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = invoke(runner, store_of(case), "report", str(case), "--format", "json", "-o", "./-")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    assert json.loads((tmp_path / "-").read_text())["summary"]["files"] == 2
+
+
 def test_a_refused_scan_writes_nothing_into_the_evidence(tmp_path: Path, runner: CliRunner) -> None:
     evidence = tmp_path / "evidence"
     (evidence / "inner").mkdir(parents=True)

@@ -112,6 +112,18 @@ def test_export_to_standard_output(runner: CliRunner, tmp_path: Path) -> None:
     assert not (Path.cwd() / "-").exists()
 
 
+def test_export_to_dot_slash_dash_is_a_file_named_dash(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = tmp_path / "store"
+    invoke(runner, store, "hashset", "import", str(DATA / "set.hsh"), "--name", "h", "-q")
+    monkeypatch.chdir(tmp_path)
+    result = invoke(runner, store, "hashset", "export", "h", "--format", "md5sum", "-o", "./-")
+    assert result.exit_code == 0, result.output
+    assert "exported 2 entries of 'h' as md5sum to ./-" in result.output
+    assert (tmp_path / "-").read_text().splitlines()[0].startswith("00112233445566778899")
+
+
 def test_report_as_vics_round_trip(runner: CliRunner, tmp_path: Path) -> None:
     store = tmp_path / "store"
     evidence = tmp_path / "evidence"

@@ -196,10 +196,10 @@ def remove_command(state: State, name: str) -> None:
 @click.argument("name")
 @click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), required=True,
               help="Format to write.")  # fmt: skip
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="File to write (must not exist), or - for standard output.")  # fmt: skip
+@click.option("-o", "--output", type=click.Path(dir_okay=False), required=True,
+              help="File to write (must not exist); - is standard output, ./- a file.")  # fmt: skip
 @click.pass_obj
-def export_command(state: State, name: str, fmt: str, output: Path) -> None:
+def export_command(state: State, name: str, fmt: str, output: str) -> None:
     """Write the imported set NAME to a file in an interchange format.
 
     hashdeep: a file hashdeep's own matching and audit modes read, with each entry's
@@ -207,15 +207,16 @@ def export_command(state: State, name: str, fmt: str, output: Path) -> None:
     column); a set without sizes (a hash list) is refused: export it as md5sum."""
     store = state.store()
     info = store.get(name)
-    if str(output) == "-":
+    to_stdout = output == "-"  # (as written: a Path makes "./-" of "-" too)
+    if to_stdout:
         result = _export_to_stdout(store, info, fmt)
         where = "standard output"
     else:
-        result = _export_to_file(store, info, fmt, output)
-        where = visible(str(output))
+        result = _export_to_file(store, info, fmt, Path(output))
+        where = visible(output)
     exported = f"exported {_n(result.written, 'entry', 'entries')} of {info.name!r} as {fmt}"
     # (on standard error when the set itself went to standard output)
-    click.echo(f"{exported} to {where}", err=str(output) == "-")
+    click.echo(f"{exported} to {where}", err=to_stdout)
     if result.left_out:
         click.echo(
             f"left out {_n(result.left_out, 'entry', 'entries')} the format cannot hold", err=True

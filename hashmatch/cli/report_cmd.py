@@ -17,9 +17,9 @@ from hashmatch.report.targets import check_target
 @click.argument("case_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(list(RENDERERS)), required=True,
               help="Output format.")  # fmt: skip
-@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
-              help="File to write (default, or -: standard output).")  # fmt: skip
-def report_command(case_dir: Path, fmt: str, output: Path | None) -> None:
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True),
+              help="File to write (default, or -: standard output; ./- is a file).")  # fmt: skip
+def report_command(case_dir: Path, fmt: str, output: str | None) -> None:
     """Render the report of the case in CASE_DIR from its case database.
 
     Writing one of the case's own outputs in its format (e.g. -o CASE_DIR/report.html)
@@ -31,11 +31,11 @@ def report_command(case_dir: Path, fmt: str, output: Path | None) -> None:
     with CaseDatabase.read(case_dir) as case:
         report = read_report(case)
         ran_in = case.meta().get("working_folder")
-    if output is None or str(output) == "-":
+    if output is None or output == "-":  # (as written: a Path makes "./-" of "-" too)
         click.echo(render(report, fmt), nl=False)
         return
     folder = Path(ran_in) if isinstance(ran_in, str) else None
-    own = check_target(case_dir, output, fmt, report, folder)
-    write_text(output, render(report, fmt))
+    own = check_target(case_dir, Path(output), fmt, report, folder)
+    write_text(Path(output), render(report, fmt))
     if own and (case_dir / MANIFEST).is_file():
         write_manifest(case_dir)
