@@ -2,7 +2,8 @@
 
 A lab queues evidence items in a manifest (``case_id,evidence,examiner,output`` and an
 optional ``hashsets`` column). ``run_batch`` scans them one after the other: a row whose
-case is already complete is skipped, a row whose case was interrupted is resumed, and a
+case is already complete is skipped, a row whose case was interrupted is resumed (as is
+one stopped once complete, before its manifest was written), and a
 row that fails is recorded with the reason while the batch goes on. The summary (CSV and
 JSON) lists every row's outcome; re-running the same manifest finishes what is left.
 """
@@ -23,6 +24,7 @@ from hashmatch.dbutil import connect_read_only
 from hashmatch.errors import HashmatchError, ManifestError
 from hashmatch.hashsets import HashSetStore
 from hashmatch.report.csv_report import neutralise
+from hashmatch.report.custody import MANIFEST
 from hashmatch.scan import Progress, ScanOptions, scan
 from hashmatch.timeutil import utc_now
 
@@ -176,7 +178,9 @@ def _run_row(
         started=utc_now(),
     )
     status = case_status(row.output)
-    if status == "complete":
+    # (as ``scan --resume``: a case stopped once complete, before its manifest was
+    # written, is resumed, which writes its outputs and manifest)
+    if status == "complete" and (row.output / MANIFEST).is_file():
         return replace(base, outcome=Outcome.ALREADY_COMPLETE, finished=utc_now(),
                        message="the case was completed by an earlier run")  # fmt: skip
     if row_started is not None:

@@ -100,6 +100,22 @@ def test_an_interrupted_case_is_resumed(lab: Path, runner: CliRunner) -> None:
     assert case_status(case) == "complete"
 
 
+def test_a_complete_case_without_its_manifest_is_resumed(lab: Path, runner: CliRunner) -> None:
+    """Stopped after the case was marked complete, before its outputs and manifest were
+    written: the next run writes them, as ``scan --resume`` does."""
+    invoke(runner, lab / "store", "batch", str(lab / "manifest.csv"), "--jobs", "1", "-q")
+    case = lab / "cases" / "c2"
+    for name in ("report.json", "manifest.json"):
+        (case / name).unlink()
+    assert case_status(case) == "complete"
+    invoke(runner, lab / "store", "batch", str(lab / "manifest.csv"), "--jobs", "1", "-q")
+    assert outcomes(lab)["C-1"] == "already-complete"
+    assert outcomes(lab)["C-2"] == "resumed"
+    assert json.loads((case / "report.json").read_text())["summary"]["files"] == 2
+    verified = invoke(runner, lab / "store", "verify", str(case))
+    assert verified.exit_code == 0, verified.output
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
