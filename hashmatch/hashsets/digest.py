@@ -4,7 +4,7 @@ The store keys each set by its file's SHA-256 (re-importing the same file is a n
 Hashing a file first, then importing it, reads it twice in turn; hashlib releases the
 GIL while it hashes, so a thread can hash the file on a free core while the import
 reads it (a tenth to a fifth of an import's time, measured on 2 cores). Being the first
-to read the file, the thread also asks the kernel to read it ahead (``prefetch``).
+to read the file, the thread also asks the kernel to read it ahead (``page_cache``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import hashlib
 import threading
 from pathlib import Path
 
-from hashmatch.prefetch import Prefetch
+from hashmatch.page_cache import Prefetch
 
 #: Bytes read at a time.
 _BLOCK = 1 << 20

@@ -1,5 +1,6 @@
 """The prefetch asks the kernel for the bytes ahead of its reader, each once, and gives
-up quietly where the kernel refuses (a pipe); a file's digest is the same with it."""
+up quietly where the kernel refuses (a pipe); a file's digest is the same with it; a
+stretch released is asked to be dropped, a pipe's quietly not."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from hashmatch import prefetch
+from hashmatch import page_cache
 from hashmatch.hashsets.digest import file_sha256
-from hashmatch.prefetch import AHEAD_BYTES, STEP_BYTES, Prefetch
+from hashmatch.page_cache import AHEAD_BYTES, STEP_BYTES, Prefetch, release
 
 needs_fadvise = pytest.mark.skipif(
     not hasattr(os, "posix_fadvise"), reason="os.posix_fadvise is missing on this system"
@@ -23,7 +24,7 @@ def test_it_asks_for_each_step_ahead_of_the_reader_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     asked: list[tuple[int, int, int, int]] = []
-    monkeypatch.setattr(prefetch.os, "posix_fadvise", lambda *call: asked.append(call))
+    monkeypatch.setattr(page_cache.os, "posix_fadvise", lambda *call: asked.append(call))
     ahead = Prefetch(7)
     ahead.reached(0)
     steps = AHEAD_BYTES // STEP_BYTES
@@ -54,3 +55,21 @@ def test_the_digest_of_a_file_longer_than_what_is_asked_for(tmp_path: Path) -> N
     path = tmp_path / "set.txt"
     path.write_bytes(data)
     assert file_sha256(path) == (hashlib.sha256(data).hexdigest(), len(data))
+
+
+@needs_fadvise
+def test_a_released_stretch_is_asked_to_be_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[tuple[int, int, int, int]] = []
+    monkeypatch.setattr(page_cache.os, "posix_fadvise", lambda *call: asked.append(call))
+    release(5, 100, 2000)
+    assert asked == [(5, 100, 2000, os.POSIX_FADV_DONTNEED)]
+
+
+@needs_fadvise
+def test_releasing_a_pipe_is_no_error() -> None:
+    reading, writing = os.pipe()
+    try:
+        release(reading, 0, 10)
+    finally:
+        os.close(reading)
+        os.close(writing)
