@@ -113,6 +113,8 @@ def test_workers_read_skimmed_pieces_as_streamed(
         made(self, *args, **kwargs)
 
     monkeypatch.setattr(vics_chunks.Pieces, "__init__", noted)
+    released: list[tuple[int, int]] = []
+    monkeypatch.setattr(vics_bulk, "release", lambda _, start, size: released.append((start, size)))
     data = _file(fillers, 2)
     path = tmp_path / "set.json"
     path.write_bytes(data)
@@ -122,6 +124,11 @@ def test_workers_read_skimmed_pieces_as_streamed(
     assert cut == [True]
     assert found == streamed(data)
     assert reader.progress.media == len(fillers)
+    # Each piece's pages are let go once read: every medium, in order, once.
+    media = []
+    for start, size in released:
+        media += json.loads(b"[" + data[start : start + size] + b"]")
+    assert media == json.loads(data)["value"]
 
 
 @pytest.mark.parametrize("preadv", [True, False], ids=["preadv", "pread"])
