@@ -48,7 +48,8 @@ class Prefetch:
 
 def release(descriptor: int, start: int, length: int) -> None:
     """Tell the kernel that the ``length`` bytes of ``descriptor`` from ``start`` have
-    been read and will not be again: their pages may go (if nobody changed them)."""
-    if hasattr(os, "posix_fadvise"):
+    been read and will not be again: their pages may go (if nobody changed them). (No
+    bytes: nothing is asked; to the kernel, a length of 0 means the rest of the file.)"""
+    if length > 0 and hasattr(os, "posix_fadvise"):
         with contextlib.suppress(OSError):  # (not a file: a pipe)
             os.posix_fadvise(descriptor, start, length, os.POSIX_FADV_DONTNEED)

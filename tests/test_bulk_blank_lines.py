@@ -5,14 +5,17 @@ reader whole, 7-22 times slower), and the entries are the line reader's."""
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from hashmatch.hashsets.formats import bulklines
 from hashmatch.hashsets.formats.pdq import PdqList
 from hashmatch.hashsets.formats.sums import Md5sum
 from hashmatch.hashsets.formats.tsk import TskIdx
 from hashmatch.hashsets.model import ParsedEntry
+from hashmatch.hashsets.packed.layout import PackedBlock
 from tests.unrolled import BlockEntry, from_blocks
 
 PDQ = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
@@ -50,3 +53,21 @@ def test_blank_lines_are_passed_over_in_bulk(
     ]
     assert len(entries) == 400 and len(found) == 401  # (the last line: invalid, in place)
     assert len(calls) <= 2  # (the last line, and one blank line to learn it holds nothing)
+
+
+def test_a_plain_list_is_released_behind_its_reading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pages of a list read in bulk are let go as it is read: the whole file, in
+    order, once (``page_cache.release``); the entries are the same."""
+    monkeypatch.setattr(bulklines, "CHUNK_BYTES", 100)
+    released: list[tuple[int, int]] = []
+    monkeypatch.setattr(bulklines, "release", lambda _, start, size: released.append((start, size)))
+    data = b"".join(b"%032x  file%d.jpg\n" % (n, n) for n in range(40))
+    path = tmp_path / "list.md5"
+    path.write_bytes(data)
+    with path.open("rb") as stream:
+        bulk = list(Md5sum().blocks(stream))
+    assert sum(block.entries for block in bulk if isinstance(block, PackedBlock)) == 40
+    assert len(released) > 5
+    assert b"".join(data[start : start + size] for start, size in released) == data

@@ -197,3 +197,21 @@ def test_an_import_read_by_workers_keeps_what_one_read_here_keeps(
     assert here[0] == 5 and len(here[1]) == 395
     assert str(workers_error) == str(here_error)
     assert workers_error.line == 7
+
+
+def test_each_chunk_read_by_a_worker_is_released_once(
+    workers: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A chunk's pages are let go once its worker's reading is used: every chunk, in
+    order, once (``page_cache.release``)."""
+    workers.setattr(line_workers, "CHUNK_BYTES", 64)
+    released: list[tuple[int, int]] = []
+    workers.setattr(line_workers, "release", lambda _, start, size: released.append((start, size)))
+    data = b"".join(b"line %d\n" % n for n in range(100))
+    path = tmp_path / "lines.txt"
+    path.write_bytes(data)
+    with path.open("rb") as stream:
+        read = list(chunk_lines(stream, 1, _read_chunk, _sequential, _rest))
+    assert read == list(_sequential(io.BytesIO(data), 1))
+    assert len(released) > 5
+    assert b"".join(data[start : start + size] for start, size in released) == data

@@ -62,6 +62,7 @@ def test_a_released_stretch_is_asked_to_be_dropped(monkeypatch: pytest.MonkeyPat
     asked: list[tuple[int, int, int, int]] = []
     monkeypatch.setattr(page_cache.os, "posix_fadvise", lambda *call: asked.append(call))
     release(5, 100, 2000)
+    release(5, 2100, 0)  # (nothing: 0 would be the rest of the file)
     assert asked == [(5, 100, 2000, os.POSIX_FADV_DONTNEED)]
 
 

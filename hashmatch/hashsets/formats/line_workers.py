@@ -36,6 +36,7 @@ from hashmatch.hashsets.formats.read_ahead import ReadAhead
 from hashmatch.hashsets.formats.workers import file_descriptor, start_pool, worker_count
 from hashmatch.hashsets.model import InvalidRecord
 from hashmatch.hashsets.packed.layout import PackedBlock
+from hashmatch.page_cache import release
 
 #: Bytes of a chunk. Each worker holds what it makes of one, and this process what it
 #: gets back of up to three: with chunks of 8 MB, a generic CSV whose every other line
@@ -118,7 +119,7 @@ def _in_order(
     rest: StreamReader,
 ) -> Iterator[Item]:
     """Each chunk read by the pool, in order, a few in flight (memory stays bounded)."""
-    flight: deque[tuple[int, int, Future[ChunkRead]]] = deque()
+    flight: deque[tuple[int, int, int, Future[ChunkRead]]] = deque()
     cut_all = False
     next_cut = line
     while True:
@@ -136,11 +137,11 @@ def _in_order(
                 raw.seek(start)
                 cut_all = True
                 break
-            flight.append((start, next_cut, task))
+            flight.append((start, size, next_cut, task))
             next_cut += lines
         if not flight:
             break
-        start, line, future = flight.popleft()
+        start, size, line, future = flight.popleft()
         try:
             read = future.result()
         except Exception:  # (a worker killed, a chunk it cannot read: read it here)
@@ -155,6 +156,7 @@ def _in_order(
             raw.seek(start + at)
             yield from rest(raw, line)
             return
+        release(file, start, size)  # (read once: its pages may go, as in ``bulklines``)
     if raw.read(1):  # (a line longer than a chunk: the rest is read here)
         raw.seek(-1, os.SEEK_CUR)
         yield from sequential(raw, next_cut)
