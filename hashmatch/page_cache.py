@@ -7,10 +7,10 @@ set just written, dropped from the page cache, and read at once took 0.68 s (525
 for 352 MB on the 2-core VM, and 0.19 s when the reader asked for the 32 MB ahead of it
 with ``posix_fadvise(WILLNEED)`` in steps of 8 MB. Behind it, the pages of a set read
 once are of no more use, but stay cached until the kernel reclaims them: a 3.5 GB VICS
-set imported in 11.9-12.1 s, 8 s of it the importing process's system time, and in
-8.4-8.6 s (2.4 s) when each piece's pages were dropped once the workers had read it
-(``POSIX_FADV_DONTNEED``), their memory then reused for the set's own files (measured
-2026-12-03; docs/benchmarks-hashsets.md). Where the call is missing (not Linux) or
+set imported in 10.6-12.4 s, 5.9-9.3 s of it the importing process's system time, and
+in 8.4-8.7 s (2.4-2.7 s) when each piece's pages were dropped once the workers had read
+it (``POSIX_FADV_DONTNEED``), their memory then reused for the set's own files
+(measured 2026-12-03; docs/benchmarks-hashsets.md). Where the call is missing (not Linux) or
 refused (a pipe), nothing is asked and the file is read as before.
 """
 

@@ -112,7 +112,7 @@ def read_blocks(fmt: LineFormat, stream: BinaryIO) -> Iterator[PackedBlock | Inv
         data = stream.read(CHUNK_BYTES)
         if file is not None:  # (read once and held here, its pages may go: left cached, a
             # 3.3 GB list's made the kernel reclaim memory for the set's files; 100 M lines
-            # 37.2-37.8 s -> 31.1-33.0 s)
+            # 36.7-38.7 s -> 30.1-32.2 s)
             release(file, released, stream.tell() - released)
             released = stream.tell()
         buf = rest + data
