@@ -24,8 +24,7 @@ from hashmatch.dbutil import connect_read_only
 from hashmatch.errors import HashmatchError, ManifestError
 from hashmatch.hashsets import HashSetStore
 from hashmatch.report.csv_report import neutralise
-from hashmatch.report.custody import MANIFEST
-from hashmatch.scan import Progress, ScanOptions, scan
+from hashmatch.scan import Progress, ScanOptions, is_finished, scan
 from hashmatch.timeutil import utc_now
 
 REQUIRED = ("case_id", "evidence", "examiner", "output")
@@ -178,9 +177,7 @@ def _run_row(
         started=utc_now(),
     )
     status = case_status(row.output)
-    # (as ``scan --resume``: a case stopped once complete, before its manifest was
-    # written, is resumed, which writes its outputs and manifest)
-    if status == "complete" and (row.output / MANIFEST).is_file():
+    if is_finished(status, row.output):  # (else resumed, as ``scan --resume`` does)
         return replace(base, outcome=Outcome.ALREADY_COMPLETE, finished=utc_now(),
                        message="the case was completed by an earlier run")  # fmt: skip
     if row_started is not None:

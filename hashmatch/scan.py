@@ -273,12 +273,17 @@ def _hashset_record(info: HashSetInfo) -> HashSetRecord:
     )
 
 
+def is_finished(status: object, case_dir: Path) -> bool:
+    """Whether a case of this recorded status is finished: its scan completed, outputs
+    and manifest written. (One stopped after it was complete, before its manifest, is
+    not: resuming it writes its outputs and manifest.)"""
+    return status == "complete" and (case_dir / MANIFEST).is_file()
+
+
 def _check_unfinished(meta: dict[str, object], case_dir: Path) -> None:
-    """A case whose scan completed, outputs and manifest written, has nothing to resume:
-    resuming it would render its outputs again and record a resume that never was. (One
-    stopped after it was complete, before its manifest, is resumed: its outputs and
-    manifest are written.)"""
-    if meta.get("status") == "complete" and (case_dir / MANIFEST).is_file():
+    """A finished case has nothing to resume: resuming it would render its outputs again
+    and record a resume that never was."""
+    if is_finished(meta.get("status"), case_dir):
         raise CaseExistsError(
             f"the scan of {case_dir} is complete: there is nothing to resume; `hashmatch "
             "report` renders its outputs again, --force scans it anew"
