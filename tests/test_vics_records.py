@@ -21,19 +21,19 @@ def test_kept_records_are_those_of_the_kept_rows(
 ) -> None:
     records = Records.of([text for text, _ in rows])
     kept = np.array([keep for _, keep in rows], bool)
-    runs = int(np.count_nonzero(~kept)) + 1
     usual = vics_fields._SLICED_RUNS
     vics_fields._SLICED_RUNS = sliced_runs  # (both ways, whatever the count)
     try:
-        got = records.kept(kept, runs)
+        got = records.kept(kept)
     finally:
         vics_fields._SLICED_RUNS = usual
     assert got == b"".join(text for text, keep in rows if keep)
     assert records.lengths().tolist() == [len(text) for text, _ in rows]
 
 
-@pytest.mark.parametrize("runs", [2, 1000])
-def test_every_other_record_left_out(runs: int) -> None:
+@pytest.mark.parametrize("sliced_runs", [2000, 64])  # (1,000 runs: sliced, then a mask)
+def test_every_other_record_left_out(monkeypatch: pytest.MonkeyPatch, sliced_runs: int) -> None:
+    monkeypatch.setattr(vics_fields, "_SLICED_RUNS", sliced_runs)
     texts = [b"{%d}" % i for i in range(2000)]
     kept = np.arange(2000) % 2 == 0
-    assert Records.of(texts).kept(kept, runs) == b"".join(texts[::2])
+    assert Records.of(texts).kept(kept) == b"".join(texts[::2])

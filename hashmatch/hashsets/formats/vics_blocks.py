@@ -210,7 +210,7 @@ class _Columns:
             taken = new >= 0
             if taken.any():
                 columns.append(PackedColumn(algorithm, values[taken], new[taken]))
-        data = self.records.kept(kept, len(left_out) + 1)
+        data = self.records.kept(kept)
         offsets = np.concatenate(([0], np.cumsum(self.records.lengths()[rows]))).astype(np.int64)
         return PackedBlock(count, tuple(columns), b"", np.zeros(count + 1, np.int64),
                            self.codes[rows], self.table, data, offsets)  # fmt: skip

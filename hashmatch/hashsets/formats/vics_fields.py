@@ -60,17 +60,16 @@ class Records:
         """Each record's length."""
         return np.diff(self.offsets)
 
-    def kept(self, kept: np.ndarray, runs: int) -> bytes:
-        """The records of the rows ``kept`` (a mask) holds, back to back; ``runs``: at
-        most how many runs of consecutive rows that is. Many runs are gathered by a mask
-        of the bytes (a slice a run took half of a worker's time where every other
-        medium was invalid)."""
-        if runs > _SLICED_RUNS:
+    def kept(self, kept: np.ndarray) -> bytes:
+        """The records of the rows ``kept`` (a mask) holds, back to back. Many runs of
+        consecutive rows are gathered by a mask of the bytes (a slice a run took half of
+        a worker's time where every other medium was invalid)."""
+        # (where runs of kept rows start and end, in turn: where ``kept`` changes)
+        edges = np.flatnonzero(np.diff(kept, prepend=False, append=False))
+        if len(edges) // 2 > _SLICED_RUNS:
             wanted = np.repeat(kept, self.lengths())
             return bytes(np.frombuffer(self.data, np.uint8)[wanted])
-        # (where runs of kept rows start and end, in turn: where ``kept`` changes)
-        edges = self.offsets[np.flatnonzero(np.diff(kept, prepend=False, append=False))]
-        bounds = edges.tolist()
+        bounds = self.offsets[edges].tolist()
         return b"".join(
             self.data[low:high] for low, high in zip(bounds[::2], bounds[1::2], strict=True)
         )
